@@ -1,0 +1,1 @@
+"""Your code: fill in each module, then press Check (or run ``python -m playground.check``)."""

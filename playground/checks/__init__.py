@@ -1,0 +1,92 @@
+"""The registry of checks, one list per exercise.
+
+A check is a function that receives the module under test (``exercises.X`` or
+``solutions.X``), exercises its behaviour, and either returns a short message
+saying what it saw or raises :class:`CheckFailed` with a message that says what
+was expected, what was seen, and the likely cause. Checks only ever run inside
+the child process of :mod:`playground.sandbox`; the parent imports this
+package just to learn the names, order and time limits of the checks.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+EXERCISES: tuple[str, ...] = ("q_network", "replay_buffer", "train_dqn", "save_load", "network_sizes")
+EXERCISE_TITLES: dict[str, str] = {
+    "q_network": "1. Q-network",
+    "replay_buffer": "2. Replay buffer",
+    "train_dqn": "3. Training loop",
+    "save_load": "4. Save and load",
+    "network_sizes": "5. Network sizes",
+}
+IMPLS: tuple[str, ...] = ("exercises", "solutions")
+
+CheckFunc = Callable[[ModuleType], str]
+
+
+class CheckFailed(Exception):
+    """Raised by a check: its message is shown to the learner as it is."""
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One registered check: a name unique within its exercise, and a time limit."""
+
+    exercise: str
+    name: str
+    func: CheckFunc
+    timeout: float
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check, as the CLI prints it and the app shows it."""
+
+    exercise: str
+    check: str
+    passed: bool
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"exercise": self.exercise, "check": self.check, "passed": self.passed, "message": self.message}
+
+
+_REGISTRY: dict[str, list[CheckSpec]] = {}
+
+
+def check(exercise: str, name: str, timeout: float = 20.0) -> Callable[[CheckFunc], CheckFunc]:
+    """Decorator: register ``func`` as the next check of ``exercise``."""
+    if exercise not in EXERCISES:
+        raise ValueError(f"unknown exercise {exercise!r}")
+
+    def register(func: CheckFunc) -> CheckFunc:
+        specs = _REGISTRY.setdefault(exercise, [])
+        if any(spec.name == name for spec in specs):
+            raise ValueError(f"duplicate check name {name!r} in {exercise}")
+        specs.append(CheckSpec(exercise, name, func, timeout))
+        return func
+
+    return register
+
+
+def checks_for(exercise: str) -> list[CheckSpec]:
+    """The checks of ``exercise`` in their order (imports its check module)."""
+    if exercise not in EXERCISES:
+        raise ValueError(f"unknown exercise {exercise!r}; choose from {', '.join(EXERCISES)}")
+    try:
+        importlib.import_module(f"playground.checks.{exercise}")
+    except ModuleNotFoundError as err:
+        if err.name != f"playground.checks.{exercise}":
+            raise
+    return list(_REGISTRY.get(exercise, []))
+
+
+def require(condition: bool, message: str) -> None:
+    """Fail the current check with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise CheckFailed(message)

@@ -1,0 +1,157 @@
+"""User-interface pieces the pages share: Check panels, source views, task progress.
+
+Pages stay thin: they lay out widgets and call these helpers, the exercise
+modules' reference solutions, and :mod:`playground`. Everything here that
+touches learner code does so through :mod:`playground.runner` (a child process).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import streamlit as st
+
+from playground.checks import EXERCISE_TITLES, CheckResult, checks_for
+from playground.runner import PROJECT_ROOT, TaskOutcome, run_checks, start_task
+
+Impl = Literal["exercises", "solutions"]
+IMPL_LABELS: dict[str, Impl] = {"mine (exercises/)": "exercises", "reference (solutions/)": "solutions"}
+CHECKS_KEY = "check_results"
+
+
+def source_path(impl: Impl, exercise: str) -> Path:
+    return PROJECT_ROOT / impl / f"{exercise}.py"
+
+
+def read_source(impl: Impl, exercise: str) -> str:
+    """The text of ``<impl>/<exercise>.py`` (read as text, never imported)."""
+    try:
+        return source_path(impl, exercise).read_text(encoding="utf-8")
+    except OSError as err:
+        return f"# could not read {impl}/{exercise}.py: {err}"
+
+
+def show_source(exercise: str, impl: Impl = "solutions", label: str | None = None) -> None:
+    """An expander with the full source of a module."""
+    with st.expander(label or f"Show the reference source ({impl}/{exercise}.py)"):
+        st.code(read_source(impl, exercise), language="python", line_numbers=True)
+
+
+def impl_picker(label: str, key: str, default: Impl = "solutions", horizontal: bool = True) -> Impl:
+    """A radio choosing between the learner's code and the reference."""
+    options = list(IMPL_LABELS)
+    index = list(IMPL_LABELS.values()).index(default)
+    choice = st.radio(label, options, index=index, key=key, horizontal=horizontal)
+    return IMPL_LABELS[str(choice)]
+
+
+def stored_checks(exercise: str, impl: Impl = "exercises") -> list[CheckResult] | None:
+    results: dict[tuple[str, str], list[CheckResult]] = st.session_state.get(CHECKS_KEY, {})
+    return results.get((exercise, impl))
+
+
+def run_and_store_checks(exercise: str, impl: Impl = "exercises") -> list[CheckResult]:
+    """Run the checks in the sandbox with live status; keep the results in session state."""
+    total = len(checks_for(exercise))
+    with st.status(f"Checking {impl}/{exercise}.py ...", expanded=True) as status:
+        progress = st.progress(0.0)
+        done: list[CheckResult] = []
+
+        def on_result(result: CheckResult) -> None:
+            done.append(result)
+            progress.progress(len(done) / max(total, 1), text=f"{len(done)} of {total}: {result.check}")
+
+        results = run_checks(exercise, impl, on_result=on_result)
+        passed = sum(r.passed for r in results)
+        state = "complete" if passed == len(results) else "error"
+        status.update(label=f"{passed} of {len(results)} checks passed", state=state, expanded=False)
+    st.session_state.setdefault(CHECKS_KEY, {})[(exercise, impl)] = results
+    return results
+
+
+def show_check_results(results: list[CheckResult]) -> None:
+    passed = sum(r.passed for r in results)
+    if passed == len(results):
+        st.success(f"All {len(results)} checks passed.")
+    else:
+        st.error(f"{passed} of {len(results)} checks passed. Fix the first failure first: later ones often follow from it.")
+    for result in results:
+        icon = ":material/check_circle:" if result.passed else ":material/cancel:"
+        first, _, rest = result.message.partition("\n")
+        st.markdown(f"{icon} **{result.check}** — {first}")
+        if rest:
+            st.code(rest, language=None)
+
+
+def check_panel(exercise: str) -> None:
+    """The Check section of an exercise page: run, then list every check's verdict."""
+    st.subheader("Check your code")
+    st.caption(
+        f"Edit `exercises/{exercise}.py` in your editor, save, and press Check: your code runs in a separate "
+        f"process with a time limit, so a bug cannot break this page. Same as `python -m playground.check {exercise}`."
+    )
+    left, right = st.columns(2)
+    if left.button("Check my code", key=f"check_mine_{exercise}", type="primary"):
+        run_and_store_checks(exercise, "exercises")
+    if right.button("Check the reference", key=f"check_ref_{exercise}"):
+        run_and_store_checks(exercise, "solutions")
+    for impl in ("exercises", "solutions"):
+        results = stored_checks(exercise, impl)
+        if results is not None:
+            st.markdown(f"**{'Your code' if impl == 'exercises' else 'Reference'}** (`{impl}/{exercise}.py`)")
+            show_check_results(results)
+
+
+def exercise_header(exercise: str, task_markdown: str) -> None:
+    """Title, task text and the stub the learner fills in."""
+    st.title(EXERCISE_TITLES[exercise])
+    st.markdown(task_markdown)
+    with st.expander(f"Your stub: exercises/{exercise}.py"):
+        st.code(read_source("exercises", exercise), language="python", line_numbers=True)
+
+
+def run_task_live(
+    target: str,
+    *,
+    label: str,
+    timeout: float = 600.0,
+    on_progress: Callable[[Any], None] | None = None,
+    on_finish: Callable[[TaskOutcome], None] | None = None,
+    **kwargs: Any,
+) -> TaskOutcome:
+    """Run a sandbox task with a status box and a progress bar.
+
+    ``on_progress`` sees every progress message (a page draws its live chart
+    there). Pressing any button while the task runs makes Streamlit rerun the
+    script; we catch that, ask the task to stop, and still hand what it
+    finished to ``on_finish`` (which should put it in session state) before the
+    rerun goes on. That is how the Stop button works.
+    """
+    handle = start_task(target, timeout=timeout, **kwargs)
+    outcome: TaskOutcome | None = None
+    with st.status(label, expanded=True) as status:
+        st.button("Stop", key=f"stop_{target}_{time.monotonic_ns()}", help="Stop early and keep what was learned so far")
+        try:
+            for message in handle.progress():
+                if message is not None and on_progress is not None:
+                    on_progress(message)
+        except BaseException:
+            handle.stop(grace=10.0)
+            outcome = handle.wait()
+            if on_finish is not None:
+                on_finish(outcome)
+            raise
+        outcome = handle.wait()
+        if outcome.ok:
+            status.update(label=f"{label}: {'stopped' if outcome.stopped else 'done'}", state="complete", expanded=False)
+        else:
+            status.update(label=f"{label}: failed", state="error", expanded=True)
+            st.error(outcome.error)
+            if outcome.output:
+                st.code(outcome.output, language=None)
+    if on_finish is not None:
+        on_finish(outcome)
+    return outcome

@@ -1,0 +1,1 @@
+"""Reference solutions of the five exercises: the same names and signatures as ``exercises``."""
