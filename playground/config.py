@@ -131,8 +131,7 @@ def _problems(c: DQNConfig) -> list[str]:
             problems.append(f"{name} must be a non-negative integer, got {value!r}")
     if not _is_int(c.gradient_steps) or not (c.gradient_steps >= 1 or c.gradient_steps == -1):
         problems.append(
-            f"gradient_steps must be a positive integer, or -1 for 'as many as train_freq', "
-            f"got {c.gradient_steps!r}"
+            f"gradient_steps must be a positive integer, or -1 for 'as many as train_freq', got {c.gradient_steps!r}"
         )
     unit_ranges = {
         "tau": (0.0, 1.0, False),
@@ -142,19 +141,17 @@ def _problems(c: DQNConfig) -> list[str]:
         "exploration_final_eps": (0.0, 1.0, True),
     }
     for name, (low, high, low_ok) in unit_ranges.items():
-        value = getattr(c, name)
-        above_low = _is_number(value) and (value >= low if low_ok else value > low)
-        if not (above_low and value <= high):
+        number = getattr(c, name)
+        above_low = _is_number(number) and (number >= low if low_ok else number > low)
+        if not (above_low and number <= high):
             bracket = "[" if low_ok else "("
-            problems.append(f"{name} must be in {bracket}{low}, {high}], got {value!r}")
+            problems.append(f"{name} must be in {bracket}{low}, {high}], got {number!r}")
     if not _is_number(c.learning_rate) or not 0 < c.learning_rate <= 1:
         problems.append(f"learning_rate must be in (0, 1], got {c.learning_rate!r}")
     if not _is_number(c.max_grad_norm) or c.max_grad_norm <= 0:
         problems.append(f"max_grad_norm must be a positive number, got {c.max_grad_norm!r}")
     if not c.hidden_dims or not all(_is_int(w) and 1 <= w <= 4096 for w in c.hidden_dims):
-        problems.append(
-            f"hidden_dims must be one or more layer widths from 1 to 4096, got {list(c.hidden_dims)!r}"
-        )
+        problems.append(f"hidden_dims must be one or more layer widths from 1 to 4096, got {list(c.hidden_dims)!r}")
     if len(c.hidden_dims) > 8:
         problems.append(f"hidden_dims allows at most 8 hidden layers, got {len(c.hidden_dims)}")
     if c.loss not in LOSSES:
@@ -265,4 +262,3 @@ FIELD_HELP: dict[str, str] = {
     "eval_episodes": "Episodes per greedy evaluation.",
     "reward_threshold": "Stop once a greedy evaluation mean reaches this (empty: never).",
 }
-

@@ -14,7 +14,7 @@ exactly one input at 1.0 and its full table $Q(s, a)$ has ``size x 2`` entries.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -33,7 +33,7 @@ ACTION_NAMES: dict[str, tuple[str, ...]] = {
 class LineWorld(gym.Env[NDArray[np.float32], np.int64]):
     """A corridor of ``size`` cells; start at cell 0, goal at cell ``size - 1``."""
 
-    metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}
 
     def __init__(
         self,
@@ -75,9 +75,7 @@ class LineWorld(gym.Env[NDArray[np.float32], np.int64]):
         self.position = 0
         return self.one_hot(self.position), {"position": self.position}
 
-    def step(
-        self, action: np.int64 | int
-    ) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+    def step(self, action: np.int64 | int) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
         if not self.action_space.contains(np.int64(action)):
             raise ValueError(f"LineWorld actions are 0 (left) and 1 (right), got {action!r}")
         move = 1 if int(action) == RIGHT else -1

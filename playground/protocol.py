@@ -35,11 +35,27 @@ class TaskRequest:
     target: str
     kwargs: dict[str, Any] = field(default_factory=dict)
 
+
 _HEADER = struct.Struct(">I")
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
 _SAFE_BUILTINS = frozenset(
-    {"list", "dict", "tuple", "set", "frozenset", "int", "float", "str", "bytes", "bytearray", "bool", "complex", "slice", "range"}
+    {
+        "list",
+        "dict",
+        "tuple",
+        "set",
+        "frozenset",
+        "int",
+        "float",
+        "str",
+        "bytes",
+        "bytearray",
+        "bool",
+        "complex",
+        "slice",
+        "range",
+    }
 )
 _SAFE_GLOBALS = frozenset(
     {

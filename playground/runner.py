@@ -11,6 +11,7 @@ imports learner code and never dies with the child.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import selectors
@@ -44,7 +45,7 @@ class _Child:
     @classmethod
     def start(cls, request: CheckRequest | TaskRequest) -> _Child:
         read_fd, write_fd = os.pipe()
-        output = tempfile.TemporaryFile()
+        output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in output_tail()
         env = dict(os.environ)
         env[RESULT_FD_ENV] = str(write_fd)
         env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
@@ -95,17 +96,13 @@ class _Child:
 
     def signal(self, signum: int) -> None:
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signum)
-            except ProcessLookupError:
-                pass
 
     def finish(self, grace: float = 2.0) -> str:
         """Wait briefly, kill the group if needed, and describe how the child ended."""
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
         self.signal(signal.SIGKILL)
         code = self.process.wait()
         os.close(self.read_fd)
@@ -175,7 +172,7 @@ def _run_check_batch(
             on_result(result)
 
     try:
-        for message in child.messages(lambda: deadline):
+        for message in child.messages(lambda: deadline):  # noqa: B023 - read late on purpose
             if message is None:
                 continue
             kind = message[0] if isinstance(message, tuple) and message else None

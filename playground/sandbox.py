@@ -30,7 +30,6 @@ from typing import Any, BinaryIO
 from playground.protocol import RESULT_FD_ENV, CheckRequest, TaskRequest, write_message
 
 
-
 @dataclass
 class TaskContext:
     """Handed to a task as ``ctx``: report progress and notice a stop request."""

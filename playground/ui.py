@@ -16,6 +16,7 @@ import streamlit as st
 
 from playground.checks import EXERCISE_TITLES, CheckResult, checks_for
 from playground.runner import PROJECT_ROOT, TaskOutcome, run_checks, start_task
+from playground.snapshot import TrainedNetwork
 
 Impl = Literal["exercises", "solutions"]
 IMPL_LABELS: dict[str, Impl] = {"mine (exercises/)": "exercises", "reference (solutions/)": "solutions"}
@@ -66,8 +67,11 @@ def run_and_store_checks(exercise: str, impl: Impl = "exercises") -> list[CheckR
 
         results = run_checks(exercise, impl, on_result=on_result)
         passed = sum(r.passed for r in results)
-        state = "complete" if passed == len(results) else "error"
-        status.update(label=f"{passed} of {len(results)} checks passed", state=state, expanded=False)
+        status.update(
+            label=f"{passed} of {len(results)} checks passed",
+            state="complete" if passed == len(results) else "error",
+            expanded=False,
+        )
     st.session_state.setdefault(CHECKS_KEY, {})[(exercise, impl)] = results
     return results
 
@@ -77,7 +81,9 @@ def show_check_results(results: list[CheckResult]) -> None:
     if passed == len(results):
         st.success(f"All {len(results)} checks passed.")
     else:
-        st.error(f"{passed} of {len(results)} checks passed. Fix the first failure first: later ones often follow from it.")
+        st.error(
+            f"{passed} of {len(results)} checks passed. Fix the first failure first: later ones often follow from it."
+        )
     for result in results:
         icon = ":material/check_circle:" if result.passed else ":material/cancel:"
         first, _, rest = result.message.partition("\n")
@@ -133,7 +139,9 @@ def run_task_live(
     handle = start_task(target, timeout=timeout, **kwargs)
     outcome: TaskOutcome | None = None
     with st.status(label, expanded=True) as status:
-        st.button("Stop", key=f"stop_{target}_{time.monotonic_ns()}", help="Stop early and keep what was learned so far")
+        st.button(
+            "Stop", key=f"stop_{target}_{time.monotonic_ns()}", help="Stop early and keep what was learned so far"
+        )
         try:
             for message in handle.progress():
                 if message is not None and on_progress is not None:
@@ -146,7 +154,9 @@ def run_task_live(
             raise
         outcome = handle.wait()
         if outcome.ok:
-            status.update(label=f"{label}: {'stopped' if outcome.stopped else 'done'}", state="complete", expanded=False)
+            status.update(
+                label=f"{label}: {'stopped' if outcome.stopped else 'done'}", state="complete", expanded=False
+            )
         else:
             status.update(label=f"{label}: failed", state="error", expanded=True)
             st.error(outcome.error)
@@ -155,3 +165,19 @@ def run_task_live(
     if on_finish is not None:
         on_finish(outcome)
     return outcome
+
+
+TRAINED_KEY = "trained_networks"
+
+
+def remember_network(network: TrainedNetwork) -> None:
+    """Offer a network trained on one page to the other pages (newest first)."""
+    store: dict[str, TrainedNetwork] = st.session_state.setdefault(TRAINED_KEY, {})
+    store.pop(network.label, None)
+    st.session_state[TRAINED_KEY] = {network.label: network, **store}
+
+
+def trained_networks() -> dict[str, TrainedNetwork]:
+    """Label -> network trained in this session, newest first."""
+    store: dict[str, TrainedNetwork] = st.session_state.get(TRAINED_KEY, {})
+    return store

@@ -50,5 +50,3 @@ class CustomQNetwork(nn.Module):
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable scalars: $\\sum_i (h_{i-1} h_i + h_i)$ for an MLP."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
-
-
