@@ -140,12 +140,12 @@ def _problems(c: DQNConfig) -> list[str]:
         "exploration_initial_eps": (0.0, 1.0, True),
         "exploration_final_eps": (0.0, 1.0, True),
     }
-    for name, (low, high, low_ok) in unit_ranges.items():
+    for name, (lo, hi, lo_ok) in unit_ranges.items():
         number = getattr(c, name)
-        above_low = _is_number(number) and (number >= low if low_ok else number > low)
-        if not (above_low and number <= high):
-            bracket = "[" if low_ok else "("
-            problems.append(f"{name} must be in {bracket}{low}, {high}], got {number!r}")
+        above_lo = _is_number(number) and (number >= lo if lo_ok else number > lo)
+        if not (above_lo and number <= hi):
+            bracket = "[" if lo_ok else "("
+            problems.append(f"{name} must be in {bracket}{lo}, {hi}], got {number!r}")
     if not _is_number(c.learning_rate) or not 0 < c.learning_rate <= 1:
         problems.append(f"learning_rate must be in (0, 1], got {c.learning_rate!r}")
     if not _is_number(c.max_grad_norm) or c.max_grad_norm <= 0:

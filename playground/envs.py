@@ -14,7 +14,7 @@ exactly one input at 1.0 and its full table $Q(s, a)$ has ``size x 2`` entries.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -33,7 +33,7 @@ ACTION_NAMES: dict[str, tuple[str, ...]] = {
 class LineWorld(gym.Env[NDArray[np.float32], np.int64]):
     """A corridor of ``size`` cells; start at cell 0, goal at cell ``size - 1``."""
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}  # noqa: RUF012 - gymnasium's name
 
     def __init__(
         self,
