@@ -69,6 +69,9 @@ _SAFE_GLOBALS = frozenset(
         ("numpy._core.multiarray", "_reconstruct"),
         ("numpy._core.multiarray", "scalar"),
         ("numpy", "_reconstruct"),
+        # Protocol 5 pickles contiguous arrays as _frombuffer(bytes, dtype, shape, order).
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
     }
 )
 _NUMPY_DTYPE_MODULES = ("numpy.dtypes",)
@@ -122,5 +125,10 @@ class MessageReader:
                 break
             payload = bytes(self._buffer[_HEADER.size : end])
             del self._buffer[:end]
-            messages.append(safe_loads(payload))
+            try:
+                messages.append(safe_loads(payload))
+            except (pickle.UnpicklingError, EOFError):
+                raise
+            except Exception as err:  # garbage can fail in any way: report it as unreadable
+                raise pickle.UnpicklingError(f"{type(err).__name__}: {err}") from err
         return messages

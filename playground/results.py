@@ -39,7 +39,8 @@ class TrainingResult:
     * ``epsilon_steps`` / ``epsilons``: the exploration rate at those env steps.
     * ``probe_state`` / ``probe_steps`` / ``probe_q_values``: $Q_\\theta(s_0,
       \\cdot)$ of one fixed state, recorded over training.
-    * ``eval_steps`` / ``eval_means``: greedy evaluations made during training.
+    * ``eval_steps`` / ``eval_means``: greedy evaluations made during training;
+      ``eval_time`` is the part of ``wall_time`` (seconds) they took.
     """
 
     q_network: nn.Module
@@ -58,5 +59,6 @@ class TrainingResult:
     total_steps: int = 0
     gradient_updates: int = 0
     wall_time: float = 0.0
+    eval_time: float = 0.0
     stop_reason: str = ""
     config: DQNConfig | None = None

@@ -7,9 +7,21 @@ one pass over the next states.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 from torch import Tensor, nn
+
+
+def _positive_int(name: str, value: object) -> int:
+    """``value`` as a Python ``int`` >= 1 (NumPy integers such as ``env.action_space.n`` are fine)."""
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        number = 0
+    if isinstance(value, bool) or number < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return number
 
 
 class CustomQNetwork(nn.Module):
@@ -23,13 +35,9 @@ class CustomQNetwork(nn.Module):
 
     def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
         super().__init__()
-        widths = list(hidden_dims)
-        for name, value in (("state_dim", state_dim), ("action_dim", action_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for width in widths:
-            if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-                raise ValueError(f"every hidden width must be a positive integer, got {widths!r}")
+        state_dim = _positive_int("state_dim", state_dim)
+        action_dim = _positive_int("action_dim", action_dim)
+        widths = [_positive_int("every hidden width", width) for width in hidden_dims]
         self.state_dim = state_dim
         self.action_dim = action_dim
         self.hidden_dims = tuple(widths)

@@ -10,17 +10,28 @@ indices so a caller can find (or later re-weight) exactly those transitions.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+
+def _positive_int(name: str, value: object) -> int:
+    """``value`` as a Python ``int`` >= 1 (NumPy integers are fine, ``True`` is not)."""
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        number = 0
+    if isinstance(value, bool) or number < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return number
 
 
 class ReplayBufferWithIndices:
     """A fixed-capacity FIFO of transitions with uniform sampling and slot indices."""
 
     def __init__(self, capacity: int) -> None:
-        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity <= 0:
-            raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
-        self.capacity = capacity
+        self.capacity = _positive_int("capacity", capacity)
         # A private generator, seeded from NumPy's global one: ``np.random.seed(s)``
         # before construction makes every batch reproducible.
         self.rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))
@@ -59,8 +70,7 @@ class ReplayBufferWithIndices:
         NDArray[np.float32], NDArray[np.int64], NDArray[np.float32], NDArray[np.float32], NDArray[np.float32], list[int]
     ]:
         """A uniform batch without replacement: (states, actions, rewards, next_states, dones, indices)."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = _positive_int("batch_size", batch_size)
         if batch_size > self.size:
             raise ValueError(f"cannot sample {batch_size} transitions: the buffer holds only {self.size}")
         idx = self.rng.choice(self.size, size=batch_size, replace=False)

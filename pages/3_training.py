@@ -1,0 +1,344 @@
+"""Exercise 3 page: the DQN training loop. Settings, a live run, and the diagnostics of what was learned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from playground import training_settings as ts
+from playground.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
+from playground.envs import ACTION_NAMES
+from playground.runner import TaskOutcome
+from playground.snapshot import TrainedNetwork
+from playground.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
+from playground.training_task import SOLVED_RETURNS, TrainingReport, TrainingUpdate, episode_csv, run_label
+from playground.ui import (
+    IMPL_LABELS,
+    check_panel,
+    exercise_header,
+    remember_network,
+    run_task_live,
+    show_source,
+)
+
+REPORTS_KEY = "training_reports"  # label -> TrainingReport, newest run of each label
+ERRORS_KEY = "training_errors"  # label -> error text of a run that failed
+CONFIG_KEY = "training_config"  # the current settings, read by the reference-comparison page
+READY_KEY = "tr_ready"
+PREFIX = "tr_"
+ALL_REFERENCE = {key: "solutions" for key in ts.COMPONENT_KEYS}
+WINDOW = 20
+
+TASK = """
+Everything comes together here: the network from exercise 1, the buffer from exercise 2, and the loop that makes
+them learn. In `exercises/train_dqn.py` write `train_dqn(config, *, q_network_cls, buffer_cls, callback)`, which
+acts $\\epsilon$-greedily, stores each transition $(s, a, r, s', d)$, and every `train_freq` steps takes
+`gradient_steps` Adam steps on the TD loss
+
+$$L(\\theta) = \\frac{1}{B}\\sum_j \\ell\\Big(Q_\\theta(s_j, a_j) - \\big[r_j + \\gamma (1 - d_j)
+\\max_{a'} Q_{\\bar\\theta}(s'_j, a')\\big]\\Big),$$
+
+copying $\\theta$ into the target network $\\bar\\theta$ every `target_update_interval` steps; and
+`evaluate(q_network, env_id, episodes, seed)`, the greedy returns. Two details decide whether it works:
+$d_j$ is `terminated` only (a *truncated* episode still has a future, so keep bootstrapping), and the target
+$\\max_{a'} Q_{\\bar\\theta}$ comes from the **target** network, not the online one. The stub's docstrings walk
+through the loop step by step; by default it uses the reference network and buffer, so you can start here.
+"""
+
+st.session_state.setdefault(REPORTS_KEY, {})
+st.session_state.setdefault(ERRORS_KEY, {})
+exercise_header("train_dqn", TASK)
+check_panel("train_dqn")
+show_source("train_dqn")
+
+
+# --- Settings ------------------------------------------------------------------------------
+
+
+def _apply(config: DQNConfig) -> None:
+    """Put a config's values into the form's widgets."""
+    for name, value in config.to_dict().items():
+        if name == "hidden_dims":
+            st.session_state[PREFIX + name] = ",".join(str(v) for v in value)
+        elif name == "reward_threshold":
+            st.session_state[PREFIX + name] = "" if value is None else f"{value:g}"
+        else:
+            st.session_state[PREFIX + name] = value
+
+
+def _impl_key(component: str) -> str:
+    return f"{PREFIX}impl_{component}"
+
+
+def _init_from_url() -> None:
+    """First visit in this session: settings from the URL (a shared link), else the default preset."""
+    if st.session_state.get(READY_KEY):
+        return
+    settings = ts.settings_from_query(st.query_params.to_dict())
+    _apply(settings.config)
+    st.session_state[PREFIX + "preset"] = settings.preset
+    labels: dict[str, str] = {impl: label for label, impl in IMPL_LABELS.items()}
+    for component in ts.COMPONENT_KEYS:
+        st.session_state[_impl_key(component)] = labels[settings.impls[component]]
+    st.session_state[PREFIX + "url_problems"] = settings.problems
+    st.session_state[READY_KEY] = True
+
+
+def _on_preset() -> None:
+    _apply(PRESETS[st.session_state[PREFIX + "preset"]])
+
+
+def _numeric(column: Any, name: str) -> Any:
+    spec = ts.NUMERIC_FIELDS[name]
+    help_text = f"{FIELD_HELP[name]} Range: {spec.range_text}."
+    if spec.kind == "int":
+        return column.number_input(
+            name,
+            min_value=int(spec.low),
+            max_value=int(spec.high),
+            step=int(spec.step),
+            key=PREFIX + name,
+            help=help_text,
+        )
+    return column.number_input(
+        name,
+        min_value=float(spec.low),
+        max_value=float(spec.high),
+        step=float(spec.step),
+        format="%.6g",
+        key=PREFIX + name,
+        help=help_text,
+    )
+
+
+def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
+    """The preset picker, every setting and the implementation of each component."""
+    _init_from_url()
+    for problem in st.session_state.get(PREFIX + "url_problems", []):
+        st.warning(f"From the link: {problem}")
+    st.subheader("Settings")
+    top = st.columns([1, 1, 2])
+    preset = top[0].selectbox(
+        "Preset",
+        list(PRESETS),
+        key=PREFIX + "preset",
+        on_change=_on_preset,
+        help="lineworld: seconds; fast: CartPole-v1 solved in about 10-30 s; lesson: the lesson's settings (slow)",
+    )
+    values: dict[str, Any] = {}
+    values["env_id"] = top[1].selectbox(
+        "env_id", ENV_IDS, key=PREFIX + "env_id", help=f"{FIELD_HELP['env_id']} {ts.range_text('env_id')}."
+    )
+    top[2].caption(
+        "A preset fills every field; change any of them below. Hover a field's (?) for its meaning and range, "
+        "or open the table under the form. The link in your address bar holds these settings: share it."
+    )
+    groups = (
+        ("Run", ("total_timesteps", "seed", "learning_starts")),
+        ("Learning", ("learning_rate", "batch_size", "gamma", "max_grad_norm")),
+        ("Schedule", ("train_freq", "gradient_steps", "target_update_interval", "tau")),
+        ("Exploration", ("exploration_fraction", "exploration_initial_eps", "exploration_final_eps")),
+        ("Memory and evaluation", ("buffer_size", "eval_freq", "eval_episodes")),
+    )
+    for title, names in groups:
+        st.markdown(f"**{title}**")
+        columns = st.columns(4)
+        for column, name in zip(columns, names, strict=False):
+            values[name] = _numeric(column, name)
+    last = st.columns(4)
+    hidden_text = last[0].text_input(
+        "hidden_dims", key=PREFIX + "hidden_dims", help=f"{FIELD_HELP['hidden_dims']} {ts.range_text('hidden_dims')}."
+    )
+    values["loss"] = last[1].selectbox("loss", LOSSES, key=PREFIX + "loss", help=FIELD_HELP["loss"])
+    threshold_text = last[2].text_input(
+        "reward_threshold",
+        key=PREFIX + "reward_threshold",
+        help=f"{FIELD_HELP['reward_threshold']} {ts.range_text('reward_threshold')}.",
+    )
+    st.markdown("**Implementation of each component**")
+    picks = st.columns(3)
+    impls: dict[str, str] = {}
+    for column, component in zip(picks, ts.COMPONENT_KEYS, strict=True):
+        with column:
+            choice = st.radio(component, list(IMPL_LABELS), key=_impl_key(component))
+            impls[component] = IMPL_LABELS[str(choice)]
+    config: DQNConfig | None = None
+    try:
+        values["hidden_dims"] = ts.parse_hidden_dims(hidden_text)
+        values["reward_threshold"] = float(threshold_text) if threshold_text.strip() else None
+        config = DQNConfig(**values)
+    except ValueError as err:
+        st.error(f"These settings cannot run: {err}. Nothing is lost; fix the field and train.")
+    if config is not None:
+        st.session_state[CONFIG_KEY] = config.to_dict()
+        st.query_params.from_dict(ts.settings_to_query(config, impls, str(preset)))
+        with st.expander("Every setting: value, range and meaning"):
+            st.dataframe(pd.DataFrame(ts.settings_table(config)), hide_index=True, width="stretch")
+    return config, impls, str(preset)
+
+
+# --- Training ------------------------------------------------------------------------------
+
+
+def train(config: DQNConfig, impls: dict[str, str]) -> None:
+    """One run in the sandbox with a live reward curve; its report goes to session state."""
+    label = run_label(impls)
+    bar = st.progress(0.0, text=f"{label}: starting ...")
+    chart = st.empty()
+    rewards: list[float] = []
+
+    def on_progress(message: Any) -> None:
+        if not isinstance(message, TrainingUpdate):
+            return
+        rewards.extend(message.new_rewards)
+        if message.phase != "training":
+            bar.progress(1.0, text=f"{label}: {message.phase} the trained agent ...")
+            return
+        extra = f", last greedy mean {message.last_eval_mean:.1f}" if message.last_eval_mean is not None else ""
+        bar.progress(
+            message.fraction,
+            text=f"{label}: step {message.timestep:,} of {message.total_timesteps:,}, "
+            f"{message.episodes_done} episodes, epsilon {message.epsilon:.2f}{extra}",
+        )
+        if rewards:
+            frame = pd.DataFrame({"return": rewards, f"mean of {WINDOW}": moving_average(rewards, WINDOW)})
+            chart.line_chart(frame, x_label="episode", y_label="return", height=220)
+
+    def on_finish(outcome: TaskOutcome) -> None:
+        errors: dict[str, str] = st.session_state[ERRORS_KEY]
+        errors.pop(label, None)
+        report = outcome.value
+        if isinstance(report, TrainingReport):
+            st.session_state[REPORTS_KEY][label] = report
+            if report.snapshot is not None:
+                seed = report.config.get("seed", 0)
+                remember_network(
+                    TrainedNetwork(
+                        label=f"Training page: {label} on {report.env_id} (seed {seed})",
+                        snapshot=report.snapshot,
+                        env_id=report.env_id,
+                        config=report.config,
+                    )
+                )
+        else:
+            errors[label] = outcome.error or "the run returned no result"
+            if outcome.output:
+                errors[label] += f"\n--- last output ---\n{outcome.output}"
+
+    run_task_live(
+        "playground.training_task:training_task",
+        label=f"Training {label} on {config.env_id}",
+        timeout=3600.0,
+        on_progress=on_progress,
+        on_finish=on_finish,
+        config=config.to_dict(),
+        **impls,
+    )
+
+
+# --- Results -------------------------------------------------------------------------------
+
+
+def _summary_row(report: TrainingReport) -> dict[str, Any]:
+    return {
+        "run": report.label,
+        "env": report.env_id,
+        "seed": report.config.get("seed"),
+        "episodes": len(report.episode_rewards),
+        "env steps": report.total_steps,
+        "updates": report.gradient_updates,
+        "train s": round(report.wall_time - report.eval_time, 1),
+        "greedy mean (20 ep.)": round(report.greedy_mean, 2),
+        "std": round(report.greedy_std, 2),
+        "ended": report.stop_reason,
+    }
+
+
+def show_run(report: TrainingReport) -> None:
+    """One run's own panels: evaluation, probe Q-values, Q-table, rollout, downloads."""
+    st.markdown(f"#### {report.label}")
+    threshold = report.solved_threshold
+    st.metric(
+        "Greedy return, 20 episodes",
+        f"{report.greedy_mean:.1f} ± {report.greedy_std:.1f}",
+        help="Mean and standard deviation of 20 episodes with epsilon = 0, on seeds the training never saw.",
+    )
+    if report.solved:
+        st.badge(f"Solved: mean >= {threshold:g}", icon=":material/emoji_events:", color="green")
+    elif threshold is not None:
+        st.badge(f"Not solved yet (needs {threshold:g})", color="orange")
+    st.caption(
+        f"{report.stop_reason} · {report.total_steps:,} env steps, {report.gradient_updates:,} updates, "
+        f"{report.wall_time:.1f} s ({report.eval_time:.1f} s of it in evaluations)"
+        + (" · stopped by you" if report.stopped else "")
+    )
+    names = ACTION_NAMES.get(report.env_id, ())
+    if report.probe_steps:
+        st.pyplot(probe_figure(report.probe_steps, report.probe_q_values, names), clear_figure=False)
+    if report.q_table is not None:
+        st.pyplot(q_table_figure(report.q_table, names), clear_figure=False)
+    if report.gif:
+        st.image(report.gif, caption=f"One greedy episode (return {report.gif_return:g})")
+    for note in report.notes:
+        st.info(note)
+    st.download_button(
+        "Episode log (CSV)",
+        episode_csv(report),
+        file_name=f"episodes_{report.env_id}_{report.label.split(' ')[0]}_seed{report.config.get('seed', 0)}.csv",
+        mime="text/csv",
+        key=f"csv_{report.label}",
+    )
+
+
+def show_results(reports: dict[str, TrainingReport]) -> None:
+    st.subheader("Results")
+    st.dataframe(pd.DataFrame([_summary_row(r) for r in reports.values()]), hide_index=True, width="stretch")
+    envs = {r.env_id for r in reports.values()}
+    threshold = SOLVED_RETURNS.get(next(iter(envs))) if len(envs) == 1 else None
+    st.pyplot(
+        reward_figure({label: r.episode_rewards for label, r in reports.items()}, WINDOW, threshold=threshold),
+        clear_figure=False,
+    )
+    st.caption(
+        "Faint: the return of each training episode (with exploration). Bold: the mean of the last "
+        f"{WINDOW}. A rising curve is learning; a curve that rises and falls is the instability a target network "
+        "and replay are there to tame."
+    )
+    left, right = st.columns(2)
+    losses = {label: (r.loss_steps, r.losses) for label, r in reports.items()}
+    left.pyplot(
+        series_figure(losses, ylabel="TD loss", title="TD loss (mean of 50 updates)", window=50, log_y=True),
+        clear_figure=False,
+    )
+    epsilons = {label: (r.epsilon_steps, r.epsilons) for label, r in reports.items()}
+    right.pyplot(series_figure(epsilons, ylabel="epsilon", title="Exploration rate"), clear_figure=False)
+    for column, report in zip(st.columns(len(reports)), reports.values(), strict=True):
+        with column:
+            show_run(report)
+
+
+config, impls, preset = settings_form()
+compare = st.checkbox(
+    "Also train the reference on the same settings and seed, to compare side by side",
+    value=True,
+    disabled=impls == ALL_REFERENCE,
+    key=PREFIX + "compare",
+)
+buttons = st.columns([1, 1, 4])
+if buttons[0].button("Train", type="primary", disabled=config is None, key=PREFIX + "train") and config is not None:
+    runs = [impls] + ([ALL_REFERENCE] if compare and impls != ALL_REFERENCE else [])
+    for run_impls in runs:
+        train(config, run_impls)
+if buttons[1].button("Clear results", key=PREFIX + "clear"):
+    st.session_state[REPORTS_KEY] = {}
+    st.session_state[ERRORS_KEY] = {}
+
+for label, error in st.session_state[ERRORS_KEY].items():
+    st.error(f"The {label} run failed: {error}")
+reports: dict[str, TrainingReport] = st.session_state[REPORTS_KEY]
+if reports:
+    show_results(reports)
+else:
+    st.info("Press Train: the lineworld preset takes a few seconds, the fast CartPole-v1 preset tens of seconds.")

@@ -1,0 +1,202 @@
+"""Reference vs Stable-Baselines3: one config, both implementations, the same seeds; every setting explained."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from playground import comparison as cmp
+from playground.config import FIELD_HELP, PRESETS, DQNConfig
+from playground.hyperparams import MEANING_COLUMNS, hyperparameter_markdown, hyperparameter_rows, value_columns
+from playground.runner import TaskOutcome
+from playground.sb3_adapter import IMPLEMENTATION_DIFFERENCES, SB3_FIXED_ARGUMENTS, SB3_MAPPING
+from playground.ui import run_task_live
+
+RESULT_KEY = "comparison_result"
+ERROR_KEY = "comparison_error"
+# Where the training page (pages/3_training.py) leaves its current settings, as DQNConfig.to_dict().
+TRAINING_CONFIG_KEYS = ("training_config",)
+# Fields a learner can change here; the rest come from the preset or the training page.
+EDITABLE: dict[str, tuple[Any, Any, Any]] = {
+    "total_timesteps": (1, 10_000_000, 500),
+    "learning_rate": (1e-6, 1.0, 1e-4),
+    "train_freq": (1, 100_000, 1),
+    "gradient_steps": (-1, 100_000, 1),
+    "target_update_interval": (1, 1_000_000, 100),
+}
+
+st.title("The reference beside Stable-Baselines3")
+st.markdown(
+    "Stable-Baselines3 (SB3) is the DQN most people use after a course like this one. Our `DQNConfig` uses SB3's "
+    "names, so one configuration drives both: the reference `train_dqn` you can read in `solutions/` and SB3's "
+    "`DQN`. Both train here on the **same settings and seeds**, their learning curves are drawn against environment "
+    "steps, and both trained networks are judged by **the same greedy evaluation code**. Below the results, a table "
+    "explains every setting."
+)
+
+
+def _training_page_config() -> DQNConfig | None:
+    for key in TRAINING_CONFIG_KEYS:
+        value = st.session_state.get(key)
+        if isinstance(value, DQNConfig):
+            return value
+        if isinstance(value, dict):
+            try:
+                return DQNConfig.from_dict(value)
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+def _choose_config() -> tuple[DQNConfig | None, str]:
+    """The base config (preset or training page) with the editable fields applied; None when invalid."""
+    from_training = _training_page_config()
+    sources = ["A preset", "My settings from the training page"] if from_training is not None else ["A preset"]
+    source = st.radio("Start from", sources, horizontal=True, key="cmp_source")
+    if source == "A preset" or from_training is None:
+        names = list(PRESETS)
+        preset = st.selectbox(
+            "Preset", names, index=names.index("lineworld"), key="cmp_preset", help="lineworld trains in seconds"
+        )
+        base, tag = PRESETS[preset], str(preset)
+    else:
+        base, tag = from_training, "training"
+    columns = st.columns(len(EDITABLE))
+    changes: dict[str, Any] = {}
+    for column, (name, (low, high, step)) in zip(columns, EDITABLE.items(), strict=True):
+        value = getattr(base, name)
+        if isinstance(value, float):
+            changes[name] = column.number_input(
+                name,
+                float(low),
+                float(high),
+                float(value),
+                format="%.6g",
+                key=f"cmp_{tag}_{name}",
+                help=FIELD_HELP[name],
+            )
+        else:
+            changes[name] = column.number_input(
+                name, int(low), int(high), int(value), int(step), key=f"cmp_{tag}_{name}", help=FIELD_HELP[name]
+            )
+    try:
+        config = base.replace(**changes)
+    except ValueError as err:
+        st.error(f"These settings are not valid: {err}. Nothing was run; change the value and try again.")
+        return None, tag
+    if config.learning_starts >= config.total_timesteps:
+        st.warning(
+            f"learning_starts ({config.learning_starts:,}) is not below total_timesteps ({config.total_timesteps:,}): "
+            "neither implementation will make a single gradient update."
+        )
+    with st.expander("Every setting of this run"):
+        st.json(config.to_dict())
+    return config, tag
+
+
+config, config_tag = _choose_config()
+left, right = st.columns(2)
+seed_count = int(left.number_input("Seeds (0, 1, ...)", 1, 5, 1, key="cmp_seeds", help="Each seed trains both"))
+eval_episodes = int(right.number_input("Greedy evaluation episodes per run", 1, 100, 20, key="cmp_eval_episodes"))
+if config is not None and config.env_id == "CartPole-v1":
+    st.info(
+        "CartPole-v1 runs take from tens of seconds to a few minutes per run and implementation on a small CPU. "
+        "LineWorld-v0 finishes in seconds."
+    )
+
+with st.expander("How each setting reaches SB3, and what differs"):
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"setting": m.field, "in SB3": m.kind, "passed as": m.target, "note": m.note}
+                for m in SB3_MAPPING.values()
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.markdown("**SB3 arguments we pin** (not in `DQNConfig`):")
+    st.markdown("\n".join(f"- `{name}={value!r}`: {why}" for name, (value, why) in SB3_FIXED_ARGUMENTS.items()))
+    st.markdown("**Differences in the implementations** (same settings, different code):")
+    st.markdown("\n".join(f"- **{topic}.** {text}" for topic, text in IMPLEMENTATION_DIFFERENCES))
+
+
+def _train(config: DQNConfig, seeds: list[int], episodes: int) -> None:
+    bar = st.empty()
+    finished: list[cmp.RunSummary] = []
+
+    def on_progress(message: Any) -> None:
+        if isinstance(message, cmp.ComparisonProgress):
+            bar.progress(message.fraction, text=message.describe())
+        elif isinstance(message, cmp.RunSummary):
+            finished.append(message)
+
+    def on_finish(outcome: TaskOutcome) -> None:
+        st.session_state.pop(ERROR_KEY, None)
+        if isinstance(outcome.value, cmp.ComparisonResult):
+            st.session_state[RESULT_KEY] = outcome.value
+            return
+        if finished:  # the task failed late: keep the runs that finished
+            st.session_state[RESULT_KEY] = cmp.ComparisonResult(config, tuple(seeds), episodes, tuple(finished), True)
+        st.session_state[ERROR_KEY] = outcome.error or "the comparison did not return a result"
+
+    run_task_live(
+        "playground.comparison:comparison_task",
+        label=f"Training the reference and SB3 on {config.env_id} ({len(seeds)} seed{'s' * (len(seeds) > 1)})",
+        timeout=3600.0,
+        on_progress=on_progress,
+        on_finish=on_finish,
+        config=config.to_dict(),
+        seeds=seeds,
+        final_eval_episodes=episodes,
+    )
+
+
+if st.button("Train both", type="primary", disabled=config is None, key="cmp_train"):
+    assert config is not None
+    _train(config, list(range(seed_count)), eval_episodes)
+
+if ERROR_KEY in st.session_state:
+    st.error(f"The comparison failed: {st.session_state[ERROR_KEY]}")
+
+result: cmp.ComparisonResult | None = st.session_state.get(RESULT_KEY)
+if result is not None:
+    st.subheader("Results")
+    st.caption(
+        f"{result.config.env_id}, {result.config.total_timesteps:,} steps, seeds {list(result.seeds)}. "
+        "Kept until you train again."
+    )
+    st.markdown("\n".join(f"- {line}" for line in cmp.plain_reading(result)))
+    window = st.slider("Moving average over episodes", 1, 100, 20, key="cmp_window")
+    st.pyplot(cmp.learning_curve_figure(result, window), clear_figure=False)
+    st.markdown("**Per implementation** (means over seeds; env steps per second leave greedy evaluations out)")
+    summary = pd.DataFrame(cmp.summary_rows(result))
+    st.dataframe(summary, hide_index=True, width="stretch")
+    with st.expander("Every run"):
+        st.dataframe(pd.DataFrame(cmp.run_rows(result)), hide_index=True, width="stretch")
+    down_left, down_right = st.columns(2)
+    down_left.download_button(
+        "Episode log (CSV)", cmp.episodes_csv(result), "comparison_episodes.csv", "text/csv", key="cmp_csv_episodes"
+    )
+    down_right.download_button(
+        "Summary (CSV)", summary.to_csv(index=False), "comparison_summary.csv", "text/csv", key="cmp_csv_summary"
+    )
+
+st.subheader("Every hyperparameter, explained")
+st.caption(
+    "Symbols are those of the lesson's math. SB3 defaults are read from the installed Stable-Baselines3. "
+    "'Too small' and 'Too large' say what you would see in the curves."
+)
+rows = hyperparameter_rows(current=config)
+meaning_tab, values_tab = st.tabs(["What each setting does", "Values: presets, this run, SB3 defaults"])
+meaning_tab.markdown(hyperparameter_markdown(rows, MEANING_COLUMNS))
+values_tab.markdown(hyperparameter_markdown(rows, value_columns(rows)))
+st.download_button(
+    "Hyperparameter table (CSV)",
+    pd.DataFrame(rows).to_csv(index=False),
+    "dqn_hyperparameters.csv",
+    "text/csv",
+    key="cmp_csv_hyperparameters",
+)

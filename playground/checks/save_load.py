@@ -1,0 +1,473 @@
+"""Checks for exercise 4: ``save_model`` / ``load_model``.
+
+Every check builds networks with the module's own ``CustomQNetwork`` (the
+stub imports the reference one; a learner may switch to theirs), gives them
+distinctive weights, and saves them with the learner's ``save_model``, so any
+file layout the learner chose is fine as long as their ``load_model`` reads it
+back. The hostile and broken files are written here, by the checks.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import pickle
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from playground.checks import CheckFailed, check, require
+from solutions.q_network import CustomQNetwork as ReferenceNetwork
+
+DEFAULT = (4, 2, (64, 64))
+OTHER_ARCHITECTURES: tuple[tuple[int, int, tuple[int, ...]], ...] = ((3, 5, ()), (6, 2, (64,)), (8, 3, (32, 16, 8)))
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _network_class(mod: ModuleType) -> Callable[..., nn.Module]:
+    cls = getattr(mod, "CustomQNetwork", None)
+    if isinstance(cls, type) and issubclass(cls, nn.Module):
+        return cls
+    return ReferenceNetwork
+
+
+def _describe(sizes: tuple[int, int, Sequence[int]]) -> str:
+    state_dim, action_dim, hidden = sizes
+    return f"CustomQNetwork({state_dim}, {action_dim}, {list(hidden)})"
+
+
+def _build(mod: ModuleType, sizes: tuple[int, int, Sequence[int]], seed: int = 0) -> nn.Module:
+    """A network of these sizes with distinctive weights (unlike any fresh initialisation)."""
+    state_dim, action_dim, hidden = sizes
+    try:
+        net = _network_class(mod)(state_dim, action_dim, list(hidden))
+    except Exception as err:
+        raise CheckFailed(
+            f"could not build {_describe(sizes)} to save: {type(err).__name__}: {err} "
+            "(is the CustomQNetwork this module imports working?)"
+        ) from err
+    generator = torch.Generator().manual_seed(1234 + seed)
+    with torch.no_grad():
+        for param in net.parameters():
+            param.copy_(torch.randn(param.shape, generator=generator) * 0.5 + 0.1)
+    return net.train()
+
+
+def _inputs(state_dim: int, count: int = 64, seed: int = 7) -> Tensor:
+    return torch.randn(count, state_dim, generator=torch.Generator().manual_seed(seed)) * 2.0
+
+
+def _q(net: nn.Module, states: Tensor) -> Tensor:
+    with torch.no_grad():
+        out = net(states)
+    if not isinstance(out, Tensor):
+        raise CheckFailed(f"the network returned a {type(out).__name__}, not a tensor of Q-values")
+    return out.detach().clone()
+
+
+def _linear_shapes(net: nn.Module) -> list[tuple[int, int]]:
+    return [(m.in_features, m.out_features) for m in net.modules() if isinstance(m, nn.Linear)]
+
+
+@contextmanager
+def _workdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="dqn_save_load_check_") as name:
+        yield Path(name)
+
+
+def _save(mod: ModuleType, net: nn.Module, path: Path) -> None:
+    mod.save_model(net, str(path))
+    require(path.exists(), f"save_model did not create the file it was given ({path.name}): call torch.save(..., path)")
+
+
+def _load(mod: ModuleType, path: Path) -> nn.Module:
+    loaded = mod.load_model(str(path))
+    if isinstance(loaded, tuple) and hasattr(loaded, "missing_keys"):
+        raise CheckFailed(
+            "load_model returned the report of load_state_dict (missing_keys / unexpected_keys), not the network: "
+            "call model.load_state_dict(...) and then return model"
+        )
+    require(
+        isinstance(loaded, nn.Module),
+        f"load_model returned a {type(loaded).__name__}, not a network: build a CustomQNetwork from the saved sizes, "
+        "load_state_dict into it, and return the network",
+    )
+    assert isinstance(loaded, nn.Module)
+    return loaded
+
+
+def _compare(saved: nn.Module, loaded: nn.Module, state_dim: int, what: str) -> float:
+    """Largest Q-value difference; fails with the likely cause when they differ."""
+    states = _inputs(state_dim)
+    expected, seen = _q(saved, states), _q(loaded, states)
+    if seen.shape != expected.shape:
+        raise CheckFailed(
+            f"{what}: the loaded network gives Q-values of shape {tuple(seen.shape)}, the saved one "
+            f"{tuple(expected.shape)}: it was rebuilt with other sizes"
+        )
+    gap = float((seen - expected).abs().max())
+    require(
+        torch.allclose(seen, expected, rtol=0.0, atol=1e-6),
+        f"{what}: the loaded network gives different Q-values (largest difference {gap:.3g}): were the weights "
+        "loaded? Build the network, then load_state_dict the saved weights into it",
+    )
+    return gap
+
+
+def _error_text(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text[:160]}" if text else type(err).__name__
+
+
+# ---------------------------------------------------------------------------- hostile files
+
+
+class _RunsCode:
+    """Pickles as a call to ``exec`` that writes a marker file: what a malicious checkpoint does."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[str]]:
+        return (builtins.exec, (f"open({str(self.marker)!r}, 'w').write('this ran')",))
+
+
+def _hostile_files(mod: ModuleType, marker: Path) -> dict[str, bytes]:
+    """Files whose unpickling would run code (they create ``marker``)."""
+    net = _build(mod, DEFAULT)
+    disguised = {
+        "state_dim": 4,
+        "action_dim": 2,
+        "hidden_dims": [64, 64],
+        "state_dict": net.state_dict(),
+        "note": _RunsCode(marker),
+    }
+    files: dict[str, bytes] = {}
+    buffer = io.BytesIO()
+    torch.save(disguised, buffer)
+    files["a torch.save checkpoint with a code-running object inside"] = buffer.getvalue()
+    files["a plain pickle that calls exec"] = pickle.dumps(_RunsCode(marker), protocol=2)
+    buffer = io.BytesIO()
+    torch.save({"model": _RunsCode(marker)}, buffer, _use_new_zipfile_serialization=False)
+    files["an old-format torch file that calls exec"] = buffer.getvalue()
+    return files
+
+
+def _not_checkpoints(mod: ModuleType) -> dict[str, bytes]:
+    """Files that hold no saved network at all (always to be refused)."""
+    files: dict[str, bytes] = {
+        "an empty file": b"",
+        "random bytes": np.random.default_rng(0).bytes(4096),
+        "a text file": b"state_dim=4\naction_dim=2\nthese are not weights\n",
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes/readme.txt", "a zip archive, but not a PyTorch one")
+    files["a zip of something else"] = buffer.getvalue()
+    buffer = io.BytesIO()
+    torch.save(torch.randn(4, 2), buffer)
+    files["a lone tensor"] = buffer.getvalue()
+    buffer = io.BytesIO()
+    torch.save(_build(mod, DEFAULT), buffer)  # the whole module: its class must be imported to load it
+    files["a whole pickled model (torch.save(model))"] = buffer.getvalue()
+    return files
+
+
+def _refusal_problem(mod: ModuleType, path: Path, kind: str) -> str | None:
+    """``None`` when ``load_model`` refuses the file with a ValueError that has a message."""
+    try:
+        loaded = mod.load_model(str(path))
+    except ValueError as err:
+        if not str(err).strip():
+            return f"{kind}: ValueError without a message: say what is wrong with the file"
+        return None
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - reporting which exception it was is the point
+        return (
+            f"{kind}: raised {_error_text(err)}, expected ValueError: catch what torch.load or "
+            "load_state_dict raise and raise ValueError('...what is wrong...') from it"
+        )
+    return f"{kind}: was loaded without error (returned {type(loaded).__name__}), expected ValueError"
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+@check("save_load", "round trip", timeout=20)
+def round_trip(mod: ModuleType) -> str:
+    net = _build(mod, DEFAULT)
+    with _workdir() as folder:
+        path = folder / "model.pt"
+        _save(mod, net, path)
+        loaded = _load(mod, path)
+        require(loaded is not net, "load_model returned the very network that was saved: it must build a new one")
+        gap = _compare(net, loaded, DEFAULT[0], f"saving and loading {_describe(DEFAULT)}")
+        size = path.stat().st_size
+    return (
+        f"{_describe(DEFAULT)} saved ({size:,} bytes) and loaded: same Q-values on 64 random states (max gap {gap:g})"
+    )
+
+
+@check("save_load", "other architectures", timeout=20)
+def other_architectures(mod: ModuleType) -> str:
+    for sizes in OTHER_ARCHITECTURES:
+        net = _build(mod, sizes, seed=len(sizes[2]))
+        with _workdir() as folder:
+            path = folder / "model.pt"
+            try:
+                _save(mod, net, path)
+                loaded = _load(mod, path)
+            except (CheckFailed, NotImplementedError):
+                raise
+            except Exception as err:
+                raise CheckFailed(
+                    f"saving and loading {_describe(sizes)} raised {_error_text(err)}. Does load_model build the "
+                    "network from the sizes saved in the file, or does it assume the default sizes?"
+                ) from err
+        saved_shapes, loaded_shapes = _linear_shapes(net), _linear_shapes(loaded)
+        require(
+            saved_shapes == loaded_shapes,
+            f"{_describe(sizes)} came back with Linear layers (in, out) = {loaded_shapes}, expected {saved_shapes}: "
+            "rebuild the network from the sizes saved in the file",
+        )
+        _compare(net, loaded, sizes[0], f"{_describe(sizes)}")
+    names = ", ".join(str(list(sizes[2])) for sizes in OTHER_ARCHITECTURES)
+    return f"hidden_dims {names} (with other state and action sizes) all come back exactly"
+
+
+@check("save_load", "eval mode, independent copy", timeout=20)
+def eval_mode_and_independent(mod: ModuleType) -> str:
+    net = _build(mod, DEFAULT)
+    states = _inputs(DEFAULT[0])
+    with _workdir() as folder:
+        path = folder / "model.pt"
+        _save(mod, net, path)
+        loaded = _load(mod, path)
+    in_training = [name or "the network" for name, module in loaded.named_modules() if module.training]
+    if in_training:
+        raise CheckFailed(
+            f"the loaded network is in training mode ({in_training[0]}.training is True): call .eval() on it "
+            "before returning it, since a loaded network is used to act, not to train"
+        )
+    require(loaded is not net, "load_model returned the very network that was saved: it must build a new one")
+    before_saved, before_loaded = _q(net, states), _q(loaded, states)
+    with torch.no_grad():
+        for param in loaded.parameters():
+            param.add_(1.0)
+    require(
+        torch.equal(_q(net, states), before_saved),
+        "changing the loaded network's weights changed the saved network too: they share tensors. "
+        "load_model must build a new network and copy the weights into it",
+    )
+    after_loaded = _q(loaded, states)
+    with torch.no_grad():
+        for param in net.parameters():
+            param.mul_(-1.0)
+    require(
+        torch.equal(_q(loaded, states), after_loaded),
+        "changing the saved network's weights changed the loaded one: they share tensors",
+    )
+    require(not torch.equal(after_loaded, before_loaded), "changing the loaded network's weights did not change it")
+    return "the loaded network is in eval mode and has weights of its own"
+
+
+@check("save_load", "code in a file never runs", timeout=20)
+def hostile_pickles(mod: ModuleType) -> str:
+    problems: list[str] = []
+    with _workdir() as folder:
+        marker = folder / "the_file_ran_code.txt"
+        files = _hostile_files(mod, marker)
+        for index, (kind, data) in enumerate(files.items()):
+            path = folder / f"hostile_{index}.pt"
+            path.write_bytes(data)
+            problem = _refusal_problem(mod, path, kind)
+            if marker.exists():
+                raise CheckFailed(
+                    f"loading {kind} RAN CODE from the file (it created {marker.name}). torch.load(..., "
+                    "weights_only=False) and pickle.load rebuild any object a file names, which can run any "
+                    "code: use torch.load(path, weights_only=True)"
+                )
+            if problem is not None:
+                problems.append(problem)
+    require(
+        not problems, f"{len(problems)} of {len(files)} code-running files were not refused:\n" + "\n".join(problems)
+    )
+    return f"{len(files)} files that would run code were refused with ValueError, and nothing in them ran"
+
+
+@check("save_load", "bad files raise ValueError", timeout=20)
+def bad_files(mod: ModuleType) -> str:
+    problems: list[str] = []
+    with _workdir() as folder:
+        files = _not_checkpoints(mod)
+        for index, (kind, data) in enumerate(files.items()):
+            path = folder / f"bad_{index}.pt"
+            path.write_bytes(data)
+            problem = _refusal_problem(mod, path, kind)
+            if problem is not None:
+                problems.append(problem)
+        problem = _bare_state_dict_problem(mod, folder)
+        if problem is not None:
+            problems.append(problem)
+    total = len(files) + 1
+    require(
+        not problems, f"{len(problems)} of {total} bad files were not refused with ValueError:\n" + "\n".join(problems)
+    )
+    return (
+        f"{total} bad files (empty, random bytes, text, a foreign zip, a lone tensor, a whole pickled model, "
+        "a bare state_dict) each raised ValueError"
+    )
+
+
+def _bare_state_dict_problem(mod: ModuleType, folder: Path) -> str | None:
+    """A bare state_dict has no sizes: refuse it (or, if you infer the sizes, rebuild it exactly)."""
+    net = _build(mod, (5, 3, (16,)))
+    path = folder / "bare_state_dict.pt"
+    torch.save(net.state_dict(), path)
+    kind = "a bare state_dict (weights without sizes)"
+    try:
+        loaded = mod.load_model(str(path))
+    except ValueError as err:
+        return None if str(err).strip() else f"{kind}: ValueError without a message"
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        return f"{kind}: raised {_error_text(err)}, expected ValueError saying the sizes are missing"
+    if isinstance(loaded, nn.Module) and _linear_shapes(loaded) == _linear_shapes(net):
+        states = _inputs(5)
+        if torch.allclose(_q(loaded, states), _q(net, states), rtol=0.0, atol=1e-6):
+            return None  # the sizes were inferred from the weights, correctly
+    return f"{kind}: was loaded without error (returned {type(loaded).__name__}), expected ValueError"
+
+
+@check("save_load", "sizes that do not match the weights", timeout=20)
+def mismatched_sizes(mod: ModuleType) -> str:
+    problems: list[str] = []
+    tried = 0
+    with _workdir() as folder:
+        spliced = _spliced_checkpoint(mod, folder)
+        if spliced is not None:
+            tried += 1
+            path, donor = spliced
+            problem = _mismatch_problem(
+                mod, path, donor, "a file whose saved sizes say [64] but whose weights are [32]"
+            )
+            if problem is not None:
+                problems.append(problem)
+        tried += 1
+        problem = _lying_network_problem(mod, folder)
+        if problem is not None:
+            problems.append(problem)
+    require(not problems, "\n".join(problems))
+    return f"{tried} file(s) whose sizes contradict their weights: refused with ValueError"
+
+
+def _spliced_checkpoint(mod: ModuleType, folder: Path) -> tuple[Path, nn.Module] | None:
+    """Save a [64] network with the learner's format, then swap in a [32] network's weights."""
+    saved, donor = _build(mod, (4, 2, (64,))), _build(mod, (4, 2, (32,)), seed=5)
+    original = folder / "original.pt"
+    _save(mod, saved, original)
+    try:
+        checkpoint = torch.load(original, weights_only=True)
+    except Exception:  # noqa: BLE001 - a format we cannot edit: use the other test only
+        return None
+    if not isinstance(checkpoint, dict):
+        return None
+    target = _find_weights(checkpoint)
+    if target is None:
+        return None
+    holder, key = target
+    holder[key] = donor.state_dict()
+    path = folder / "spliced.pt"
+    torch.save(checkpoint, path)
+    return path, donor
+
+
+def _find_weights(tree: dict[Any, Any], depth: int = 0) -> tuple[dict[Any, Any], Any] | None:
+    for key, value in tree.items():
+        if isinstance(value, Mapping) and value and all(isinstance(v, Tensor) for v in value.values()):
+            return tree, key
+    if depth < 2:
+        for value in tree.values():
+            if isinstance(value, dict):
+                found = _find_weights(value, depth + 1)
+                if found is not None:
+                    return found
+    return None
+
+
+def _mismatch_problem(mod: ModuleType, path: Path, donor: nn.Module, kind: str) -> str | None:
+    try:
+        loaded = mod.load_model(str(path))
+    except ValueError as err:
+        return None if str(err).strip() else f"{kind}: ValueError without a message"
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        return (
+            f"{kind}: raised {_error_text(err)}, expected ValueError. load_state_dict raises RuntimeError "
+            "when the weights do not fit the network: catch it and raise ValueError saying the sizes do not match"
+        )
+    states = _inputs(4)
+    same_layers = isinstance(loaded, nn.Module) and _linear_shapes(loaded) == _linear_shapes(donor)
+    if same_layers and torch.allclose(_q(loaded, states), _q(donor, states), rtol=0.0, atol=1e-6):
+        return None  # sizes taken from the weights themselves: also correct
+    return f"{kind}: was loaded without error (returned {type(loaded).__name__}), expected ValueError"
+
+
+def _lying_network_problem(mod: ModuleType, folder: Path) -> str | None:
+    """A network whose size attributes disagree with its layers: refuse it, or save what the layers really are."""
+    net = _build(mod, (4, 2, (64,)))
+    try:
+        setattr(net, "hidden_dims", (32,))  # noqa: B010 - any attribute type, whatever the class declares
+    except (AttributeError, TypeError):
+        return None
+    path = folder / "lying.pt"
+    kind = "a network whose hidden_dims attribute says [32] but whose layers are [64]"
+    try:
+        mod.save_model(net, str(path))
+    except ValueError:
+        return None  # refused at save time: fine
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        return f"{kind}: save_model raised {_error_text(err)}"
+    return _mismatch_problem(mod, path, net, kind)
+
+
+@check("save_load", "saving leaves the network unchanged", timeout=20)
+def save_keeps_network(mod: ModuleType) -> str:
+    net = _build(mod, DEFAULT)
+    states = _inputs(DEFAULT[0])
+    params = {name: p.detach().clone() for name, p in net.named_parameters()}
+    grads = {name: p.requires_grad for name, p in net.named_parameters()}
+    q_before = _q(net, states)
+    with _workdir() as folder:
+        _save(mod, net, folder / "first.pt")
+        _save(mod, net, folder / "second.pt")
+        loaded = _load(mod, folder / "second.pt")
+    changed = [name for name, p in net.named_parameters() if not torch.equal(p.detach(), params[name])]
+    if changed:
+        raise CheckFailed(f"save_model changed the network's weights ({changed[0]}): it should only read them")
+    require(
+        [name for name, p in net.named_parameters()] == list(params),
+        "save_model added or removed parameters of the network",
+    )
+    require(net.training, "save_model switched the network to eval mode: leave the caller's network as it was")
+    frozen = [name for name, p in net.named_parameters() if p.requires_grad != grads[name]]
+    if frozen:
+        raise CheckFailed(f"save_model changed requires_grad of {frozen[0]}: the network could no longer be trained")
+    require(torch.equal(_q(net, states), q_before), "the network gives different Q-values after save_model")
+    _compare(net, loaded, DEFAULT[0], "saving the same network twice")
+    return "weights, training mode and requires_grad are unchanged after saving twice"

@@ -1,0 +1,463 @@
+"""Support for the network-size experiment (exercise 5): progress, parallel runs, reading the result.
+
+* :class:`ExperimentProgress` is what the experiment's callback receives.
+* :func:`run_jobs` runs independent training runs one after another, or on
+  two cores: this process works through the list while one helper process
+  (``spawn``, one torch thread) takes the next free run. Progress of both
+  reaches the same callback; a ``False`` from it stops both.
+* :func:`intercept_train_dqn` records every ``train_dqn`` call a module makes
+  (checks use it to see which architecture each run really trained).
+* :func:`solve_threshold` and :func:`read_summary` turn numbers into a verdict.
+
+No learner code is imported here; the functions that run it only run inside
+the sandbox child (or in tests and benchmarks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing as mp
+import os
+import queue
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, TypeVar
+
+import gymnasium as gym
+import pandas as pd
+
+from playground.config import DQNConfig
+from playground.envs import LineWorld, register_envs
+from playground.results import TrainingProgress
+
+CONTRACT_COLUMNS: tuple[str, ...] = ("size", "seed", "episode", "timestep", "reward")
+WORKERS_ENV = "PLAYGROUND_WORKERS"
+# A run costs roughly this much per env step and per gradient update on one core here
+# (measured: LineWorld preset 2-3 s per run, CartPole fast preset up to about 20 s).
+SECONDS_PER_STEP = 3e-5
+SECONDS_PER_UPDATE = 7e-4
+# Below this estimated serial time, starting a helper process (about 3 s to import torch) does not pay.
+PARALLEL_MIN_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class ExperimentProgress:
+    """What the callback of ``run_network_size_experiment`` receives.
+
+    One message at the end of every training episode of every run
+    (``training`` holds that episode's :class:`TrainingProgress`) and one when
+    a run ends (``finished=True``, ``training=None``). ``run_index`` counts the
+    runs of the experiment from 0 in the order (size, seed); runs may overlap
+    when two run at once. The callback returns ``False`` to stop the experiment.
+    """
+
+    size: str
+    seed: int
+    run_index: int
+    runs_total: int
+    runs_done: int
+    training: TrainingProgress | None = None
+    finished: bool = False
+
+    @property
+    def run_fraction(self) -> float:
+        """How far this run is, from 0 to 1 (1 once finished)."""
+        if self.finished:
+            return 1.0
+        if self.training is None or self.training.total_timesteps <= 0:
+            return 0.0
+        return min(1.0, self.training.timestep / self.training.total_timesteps)
+
+
+def solve_threshold(config: DQNConfig) -> float | None:
+    """The greedy mean return that counts as "solved" for ``config``.
+
+    The config's own ``reward_threshold`` when set; otherwise Gymnasium's
+    registered threshold (475 for CartPole-v1); for LineWorld the optimal
+    return (walk straight to the goal).
+    """
+    if config.reward_threshold is not None:
+        return float(config.reward_threshold)
+    register_envs()
+    try:
+        registered = gym.spec(config.env_id).reward_threshold
+    except gym.error.Error:
+        registered = None
+    if registered is not None:
+        return float(registered)
+    if config.env_id == "LineWorld-v0":
+        return LineWorld().optimal_return() - 1e-6
+    return None
+
+
+def estimated_seconds(config: DQNConfig) -> float:
+    """A rough single-core time for one full run of ``config`` (no early stop)."""
+    per_phase = config.train_freq if config.gradient_steps == -1 else config.gradient_steps
+    phases = max(0, config.total_timesteps // config.train_freq - config.learning_starts // config.train_freq)
+    return config.total_timesteps * SECONDS_PER_STEP + phases * per_phase * SECONDS_PER_UPDATE
+
+
+def available_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def choose_workers(config: DQNConfig, runs: int) -> int:
+    """How many processes should train (1: this one only, 2: this one and a helper).
+
+    ``PLAYGROUND_WORKERS`` in the environment overrides the choice (benchmarks
+    and tests use it). Otherwise two when there are two cores, two runs or
+    more, and enough work to repay starting the helper.
+    """
+    forced = os.environ.get(WORKERS_ENV, "").strip()
+    if forced:
+        try:
+            count = int(forced)
+        except ValueError:
+            raise ValueError(f"{WORKERS_ENV} must be 1 or 2, got {forced!r}") from None
+        if count not in (1, 2):
+            raise ValueError(f"{WORKERS_ENV} must be 1 or 2, got {forced!r}")
+        return min(count, max(runs, 1))
+    if runs < 2 or available_cores() < 2:
+        return 1
+    return 2 if runs * estimated_seconds(config) >= PARALLEL_MIN_SECONDS else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Running jobs here and in a helper process
+
+J = TypeVar("J")
+R = TypeVar("R")
+Report = Callable[[Any], bool]
+"""Inside a job: send one progress message; returns ``False`` when the job should stop now."""
+
+_STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGUSR1", None), signal.SIGINT) if s is not None)
+
+
+class HelperFailed(RuntimeError):
+    """A run in the helper process raised, or the helper process died."""
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run with one intra-op torch thread (the same arithmetic in every process), then restore."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def _stop_signals_blocked() -> Iterator[None]:
+    """Hold back SIGUSR1/SIGINT while a helper is spawned.
+
+    The sandbox asks a task to stop by sending SIGUSR1 to its whole process
+    group, and Ctrl-C reaches every process of a terminal's group: a helper
+    still importing torch would die of either. A spawned child inherits the
+    blocked mask, ignores both signals before unblocking them, and learns
+    about a stop from the parent instead. A signal that arrives here meanwhile
+    is delivered when the block ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+def _helper_main(func: Callable[[Any, Report], Any], jobs: Any, messages: Any, stop: Any) -> None:
+    """The helper process: run jobs from ``jobs`` until ``None``; report through ``messages``."""
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    import torch
+
+    torch.set_num_threads(1)
+    while True:
+        item = jobs.get()
+        if item is None:
+            return
+        index, job = item
+
+        def report(message: Any, index: int = index) -> bool:
+            messages.put(("progress", index, message))
+            return not stop.is_set()
+
+        try:
+            result = None if stop.is_set() else func(job, report)
+            messages.put(("end", index, result, ""))
+        except BaseException:  # noqa: BLE001 - the parent re-raises it with this text
+            messages.put(("end", index, None, traceback.format_exc(limit=8)))
+
+
+class _Helper:
+    """One spawned helper process, fed one job at a time."""
+
+    def __init__(self, func: Callable[[Any, Report], Any]) -> None:
+        ctx = mp.get_context("spawn")
+        self.jobs: Any = ctx.Queue()
+        self.messages: Any = ctx.Queue()
+        self.stop_event: Any = ctx.Event()
+        self.process = ctx.Process(
+            target=_helper_main, args=(func, self.jobs, self.messages, self.stop_event), daemon=True
+        )
+        with _stop_signals_blocked():
+            self.process.start()
+        self.busy_with: int | None = None
+
+    def give(self, index: int, job: Any) -> None:
+        self.busy_with = index
+        self.jobs.put((index, job))
+
+    def next_message(self, timeout: float) -> tuple[Any, ...] | None:
+        try:
+            message: tuple[Any, ...] = self.messages.get(timeout=timeout) if timeout > 0 else self.messages.get_nowait()
+        except queue.Empty:
+            if self.busy_with is not None and not self.process.is_alive():
+                raise HelperFailed(
+                    f"the helper process died (exit code {self.process.exitcode}) during run {self.busy_with}"
+                ) from None
+            return None
+        return message
+
+    def close(self) -> None:
+        """Ask the helper to stop and exit; kill it if it does not within a few seconds."""
+        self.stop_event.set()
+        with contextlib.suppress(Exception):
+            self.jobs.put(None)
+        deadline = time.monotonic() + 10.0
+        while self.process.is_alive() and time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                self.messages.get(timeout=0.05)  # keep its pipe flowing so it can exit
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5.0)
+        for q in (self.jobs, self.messages):
+            q.cancel_join_thread()
+            q.close()
+
+
+def run_jobs(
+    func: Callable[[J, Report], R],
+    jobs: Sequence[J],
+    *,
+    workers: int = 1,
+    on_message: Callable[[int, Any], bool | None] | None = None,
+    on_result: Callable[[int, R | None], bool | None] | None = None,
+) -> list[R | None]:
+    """Run ``func(job, report)`` for every job; results in job order (``None`` for runs never done).
+
+    ``on_message(index, message)`` sees what a job reports; ``on_result(index,
+    result)`` sees each finished job. Either returning ``False`` stops: the
+    running jobs are told (their ``report`` returns ``False``) and no new job
+    starts. With ``workers=2`` a helper process (spawn) takes every other job;
+    ``func`` must then be a module-level function and jobs and results
+    picklable. Callbacks always run in this process.
+    """
+    results: list[R | None] = [None] * len(jobs)
+    stopped = False
+
+    def handle_message(index: int, message: Any) -> None:
+        nonlocal stopped
+        if on_message is not None and on_message(index, message) is False:
+            stopped = True
+
+    def handle_result(index: int, result: R | None) -> None:
+        nonlocal stopped
+        results[index] = result
+        if on_result is not None and on_result(index, result) is False:
+            stopped = True
+
+    helper = _Helper(func) if workers >= 2 and len(jobs) >= 2 else None
+    pending = list(range(len(jobs)))
+
+    def pump(wait: float) -> None:
+        """Forward the helper's messages; when it is idle, give it the next job."""
+        if helper is None:
+            return
+        message = helper.next_message(wait)
+        while message is not None:
+            if message[0] == "progress":
+                handle_message(message[1], message[2])
+            elif message[0] == "end":
+                index, result, error = message[1], message[2], message[3]
+                helper.busy_with = None
+                if error:
+                    raise HelperFailed(f"run {index} failed in the helper process:\n{error}")
+                handle_result(index, result)
+            message = helper.next_message(0)
+        if stopped:
+            helper.stop_event.set()
+        elif helper.busy_with is None and pending:
+            index = pending.pop(0)
+            helper.give(index, jobs[index])
+
+    def report_here(index: int) -> Report:
+        def report(message: Any) -> bool:
+            handle_message(index, message)
+            pump(0)
+            return not stopped
+
+        return report
+
+    try:
+        pump(0)
+        while not stopped and pending:
+            index = pending.pop(0)
+            with one_torch_thread():
+                result = func(jobs[index], report_here(index))
+            handle_result(index, result)
+            pump(0)
+        while helper is not None and helper.busy_with is not None:
+            pump(0.1)
+    finally:
+        if helper is not None:
+            helper.close()
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# Seeing which runs a module trained
+
+
+@dataclass
+class TrainCall:
+    """One call of ``train_dqn`` seen by :func:`intercept_train_dqn`."""
+
+    config: DQNConfig
+    kwargs: dict[str, Any]
+    result: Any = None
+    episode_seconds: list[float] = field(default_factory=list)
+
+
+def _train_modules(module: ModuleType) -> list[ModuleType]:
+    """The modules whose ``train_dqn`` attribute a learner's experiment may call."""
+    import solutions.train_dqn  # noqa: F401 - imported so that it is in sys.modules
+
+    found: list[ModuleType] = [module]
+    for name in ("solutions.train_dqn", "exercises.train_dqn"):
+        loaded = sys.modules.get(name)
+        if loaded is not None and all(loaded is not m for m in found):
+            found.append(loaded)
+    return found
+
+
+@contextlib.contextmanager
+def intercept_train_dqn(module: ModuleType, replacement: Callable[..., Any] | None = None) -> Iterator[list[TrainCall]]:
+    """Record every ``train_dqn`` call made through ``module`` or the train_dqn modules.
+
+    Replaces the ``train_dqn`` attribute of ``module`` (for ``from ... import
+    train_dqn``) and of ``solutions.train_dqn`` / ``exercises.train_dqn``
+    (for ``import solutions.train_dqn as t; t.train_dqn(...)``) with a
+    wrapper that calls ``replacement`` (default: the function it replaced),
+    times every episode end, and appends a :class:`TrainCall` to the list it
+    yields. Everything is restored on exit. Calls made in other processes are
+    not seen.
+    """
+    calls: list[TrainCall] = []
+    saved: list[tuple[ModuleType, Any]] = []
+
+    def spy_on(original: Callable[..., Any]) -> Callable[..., Any]:
+        def train_dqn(config: DQNConfig, *args: Any, **kwargs: Any) -> Any:
+            user_callback = kwargs.get("callback")
+            call = TrainCall(config, {k: v for k, v in kwargs.items() if k != "callback"})
+            calls.append(call)
+            started = time.perf_counter()
+
+            def timed(progress: TrainingProgress) -> bool | None:
+                call.episode_seconds.append(time.perf_counter() - started)
+                return None if user_callback is None else bool(user_callback(progress) is not False)
+
+            kwargs["callback"] = timed
+            call.result = (replacement or original)(config, *args, **kwargs)
+            return call.result
+
+        return train_dqn
+
+    try:
+        for target in _train_modules(module):
+            original = getattr(target, "train_dqn", None)
+            if callable(original):
+                saved.append((target, original))
+                setattr(target, "train_dqn", spy_on(original))
+        yield calls
+    finally:
+        for target, original in saved:
+            setattr(target, "train_dqn", original)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a summary in plain words
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def read_summary(summary: pd.DataFrame) -> str:
+    """A few plain sentences on a summary table from ``summarize_experiment``.
+
+    Which size learned fastest (the largest area under its mean curve: it rose
+    earliest and stayed high), how it did against the threshold, and whether
+    its lead over the runner-up is larger than the spread across seeds (the
+    per-seed areas of the two do not overlap) or within it.
+    """
+    rows = [row for _, row in summary.iterrows() if _finite(row.get("auc_mean"))]
+    if not rows:
+        return "No run has finished an episode yet, so there is nothing to compare."
+    rows.sort(key=lambda row: float(row["auc_mean"]), reverse=True)
+    best = rows[0]
+    seeds = int(best.get("runs", 0) or 0)
+    sentences = [
+        f"**{best['size']}** learned fastest: the largest area under its mean curve "
+        f"(average smoothed return {float(best['auc_mean']):.3g} over the run)."
+    ]
+    if _finite(best.get("steps_to_solve")):
+        solved = int(best.get("solved", 0) or 0)
+        when = f"a median of {float(best['steps_to_solve']):,.0f} env steps"
+        if _finite(best.get("seconds_to_solve")):
+            when += f" ({float(best['seconds_to_solve']):.1f} s)"
+        sentences.append(f"It reached the threshold in {solved} of {seeds} seeds, after {when}.")
+    unsolved = [str(row["size"]) for row in rows if "solved" in row and _finite(row["solved"]) and row["solved"] == 0]
+    if unsolved and "steps_to_solve" in summary:
+        sentences.append(f"Never solved on any seed: {', '.join(unsolved)}.")
+    if len(rows) == 1:
+        sentences.append("Only one size ran: pick at least two to compare them.")
+        return " ".join(sentences)
+    runner = rows[1]
+    if seeds < 2:
+        sentences.append(
+            f"With one seed per size there is no spread to compare with, so the lead over {runner['size']} "
+            "may be luck: run two seeds or more."
+        )
+        return " ".join(sentences)
+    best_low, runner_high = float(best["auc_min"]), float(runner["auc_max"])
+    if best_low > runner_high:
+        sentences.append(
+            f"The lead over the runner-up {runner['size']} is larger than the spread across seeds: "
+            f"every seed of {best['size']} (worst {best_low:.3g}) beat every seed of {runner['size']} "
+            f"(best {runner_high:.3g})."
+        )
+    else:
+        sentences.append(
+            f"But the lead over the runner-up {runner['size']} is within the spread across seeds: their "
+            f"seeds overlap ({best['size']} {best_low:.3g} to {float(best['auc_max']):.3g}, {runner['size']} "
+            f"{float(runner['auc_min']):.3g} to {runner_high:.3g}), so this ranking could change with other "
+            "seeds. More seeds would tell."
+        )
+    return " ".join(sentences)

@@ -1,0 +1,192 @@
+"""Helpers for the real-browser tests: a ``streamlit run`` server and Debian's Chromium.
+
+The fixtures that use these live in ``conftest.py`` (``app_url``, ``browser``,
+``page``), so any test file marked ``browser`` can drive the running app:
+
+    @pytest.mark.browser
+    def test_training_page(page: Page, app_url: str) -> None:
+        open_page(page, "3. Training")
+        page.get_by_role("button", name="Train").click()
+        wait_for_app(page)
+        assert_no_errors(page)
+
+Playwright's own browser download is never used (no ``playwright install``):
+the tests launch ``/usr/bin/chromium``, which CI installs with apt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT_DIR = ROOT / "artifacts" / "screenshots"
+SERVER_START_SECONDS = 90.0
+APP_RUN_SECONDS = 120.0
+# Text that only shows up when a page broke (Streamlit's error boxes show these).
+ERROR_TEXTS = ("Traceback (most recent call last)", "StreamlitAPIException", "ModuleNotFoundError", "Page not found")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """``streamlit run streamlit_app.py`` on ``port`` in its own process group, logging to ``log_path``."""
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", MPLBACKEND="Agg", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "streamlit_app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Wait until ``/_stcore/health`` answers ok; fail with the server log if it never does."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode}:\n{log_path.read_text()}")
+        with (
+            contextlib.suppress(urllib.error.URLError, OSError),
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response,
+        ):
+            if response.status == 200:
+                return
+        time.sleep(0.25)
+    raise RuntimeError(f"streamlit did not become healthy in {SERVER_START_SECONDS:g} s:\n{log_path.read_text()}")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server and anything it started (its process group)."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_for_app(page: Page, timeout: float = APP_RUN_SECONDS) -> None:
+    """Wait until the app is connected and its script has finished running (and stays finished)."""
+    app = page.locator('[data-testid="stApp"]')
+    app.wait_for(state="attached", timeout=timeout * 1000)
+    deadline = time.monotonic() + timeout
+    idle_since: float | None = None
+    while time.monotonic() < deadline:
+        connected = app.get_attribute("data-test-connection-state") == "CONNECTED"
+        idle = app.get_attribute("data-test-script-state") == "notRunning"
+        if connected and idle:
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since >= 0.75:  # a rerun may start right after a run ends
+                return
+        else:
+            idle_since = None
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the app did not finish running within {timeout:g} s")
+
+
+def nav_links(page: Page) -> list[tuple[str, str]]:
+    """(title, href) of every page in the sidebar navigation, in order."""
+    more = page.locator('[data-testid="stSidebarNavViewButton"]')
+    if more.count() and "more" in (more.inner_text() or "").lower():
+        more.click()
+    links = page.locator('[data-testid="stSidebarNavLink"]')
+    links.first.wait_for(state="visible", timeout=30_000)
+    found = []
+    for i in range(links.count()):
+        link = links.nth(i)
+        # The text starts with the icon's ligature name ("school"): the title is the last line.
+        lines = [line.strip() for line in link.inner_text().splitlines() if line.strip()]
+        found.append((lines[-1] if lines else "", link.get_attribute("href") or ""))
+    return found
+
+
+def open_page(page: Page, title: str) -> None:
+    """Click the navigation link whose text is ``title`` and wait for the page to finish running."""
+    link = page.locator('[data-testid="stSidebarNavLink"]', has_text=title).first
+    link.click()
+    wait_for_app(page)
+
+
+def assert_no_errors(page: Page, where: str = "") -> None:
+    """No exception box, and none of the texts a broken page shows."""
+    exceptions = page.locator('[data-testid="stException"]')
+    if exceptions.count():
+        raise AssertionError(f"exception shown on {where or page.url}:\n{exceptions.first.inner_text()}")
+    body = page.locator("body").inner_text()
+    for text in ERROR_TEXTS:
+        assert text not in body, f"{text!r} shown on {where or page.url}"
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "home"
+
+
+def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot under ``artifacts/screenshots/`` and return its path."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{slug(name)}.png"
+    viewport = page.viewport_size
+    if not full_page or viewport is None:
+        page.screenshot(path=str(path))
+        return path
+    # Streamlit scrolls inside its main container, not the document: grow the window to fit it.
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], body')].map(e => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": viewport["width"], "height": min(max(int(height), viewport["height"]), 16_000)})
+    page.wait_for_timeout(300)
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(viewport)
+    return path

@@ -1,0 +1,43 @@
+"""A real browser against ``streamlit run``: every page in the navigation opens without errors.
+
+Pages are discovered from the sidebar, so a new page is covered without
+editing this file. Page-specific interactions belong in their own tests
+(marked ``browser``) that use the ``page`` fixture and ``open_page``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from browser_support import assert_no_errors, nav_links, open_page, screenshot, wait_for_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+
+def test_home_page_shows_the_lesson_with_rendered_math(page: Page, app_url: str) -> None:
+    page.goto(app_url)
+    wait_for_app(page)
+    assert_no_errors(page, "home")
+    assert page.get_by_role("heading", name="Deep Q-Networks (DQN)").first.is_visible()
+    assert page.locator(".katex").count() > 10, "the lesson's LaTeX must be rendered by KaTeX"
+    assert page.get_by_role("button", name="Check all exercises").is_visible()
+    screenshot(page, "home")
+
+
+def test_every_page_in_the_navigation_opens_without_errors(page: Page, app_url: str) -> None:
+    page.goto(app_url)
+    wait_for_app(page)
+    links = nav_links(page)
+    assert links, "the sidebar must list the pages"
+    assert links[0][0].startswith("Lesson"), links
+    hrefs = [href for _, href in links]
+    assert len(set(hrefs)) == len(hrefs), f"two pages share a URL: {links}"
+    for title, href in links:
+        open_page(page, title)
+        assert page.url.rstrip("/") == href.rstrip("/"), (title, page.url, href)
+        assert_no_errors(page, title)
+        screenshot(page, title)

@@ -1,0 +1,151 @@
+"""The home page: lesson parsing, the progress table, and an AppTest run of the page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground import runner
+from playground.checks import EXERCISES, CheckResult
+from playground.lesson import (
+    LESSON_PATH,
+    PROGRESS_MARKER,
+    LessonFormatError,
+    exercise_status,
+    load_lesson,
+    parse_lesson,
+    progress_table,
+)
+from playground.ui import CHECKS_KEY
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+GOOD = '+++\ntitle = "A title"\nauthor = "Someone"\ndate = 2026-01-31\n+++\n\nBody with $x$.\n'
+
+
+def test_parse_lesson_reads_front_matter_and_body() -> None:
+    lesson = parse_lesson(GOOD)
+    assert lesson.title == "A title"
+    assert lesson.author == "Someone"
+    assert lesson.date == dt.date(2026, 1, 31)
+    assert lesson.body == "Body with $x$."
+    assert lesson.sections() == ("Body with $x$.", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("no front matter\n", "must start with"),
+        ('+++\ntitle = "x"\nbody without a closing fence\n', "never closed"),
+        ("+++\ntitle = \n+++\nbody\n", "not valid TOML"),
+        ('+++\nauthor = "x"\n+++\nbody\n', "title"),
+        ('+++\ntitle = "x"\nauthor = 3\n+++\nbody\n', "author"),
+        ('+++\ntitle = "x"\ndate = "yesterday"\n+++\nbody\n', "date"),
+        ('+++\ntitle = "x"\n+++\n\n', "no text"),
+    ],
+)
+def test_malformed_lessons_raise_a_clear_error(text: str, problem: str) -> None:
+    with pytest.raises(LessonFormatError, match=problem) as info:
+        parse_lesson(text, source="broken.md")
+    assert "broken.md" in str(info.value)
+
+
+def test_the_real_lesson_covers_the_math_and_the_code_names() -> None:
+    lesson = load_lesson()
+    assert lesson.author == "DQN Playground"
+    assert isinstance(lesson.date, dt.date)
+    assert lesson.body.count(PROGRESS_MARKER) == 1
+    for needle in (
+        "G_t",
+        "Q^\\pi",
+        "\\max_{a'} Q^*(s', a')",
+        "y = r + \\gamma\\,(1 - d)\\,\\max_{a'} Q_{\\theta^-}(s', a')",
+        "\\mathcal{D}",
+        "\\tau",
+        "truncated",
+        "$$",
+        "`target_update_interval`",
+        "`exploration_fraction`",
+        "`max_grad_norm`",
+        "`CustomQNetwork`",
+        "`ReplayBufferWithIndices`",
+        "python -m playground.check",
+    ):
+        assert needle in lesson.body, needle
+    assert LESSON_PATH.name == "dqn.md"
+
+
+def _result(exercise: str, passed: bool, message: str = "msg", name: str = "c") -> CheckResult:
+    return CheckResult(exercise, name, passed, message)
+
+
+def test_exercise_status_words() -> None:
+    assert exercise_status(None) == "not checked yet"
+    assert exercise_status([]) == "no checks yet"
+    assert "all passed" in exercise_status([_result("q_network", True)])
+    stub = [_result("q_network", False, "not implemented yet: do it")] * 2
+    assert "not started" in exercise_status(stub)
+    assert "1 failing" in exercise_status([_result("q_network", True), _result("q_network", False)])
+
+
+def test_progress_table_has_one_row_per_exercise() -> None:
+    table = progress_table(
+        {"replay_buffer": [_result("replay_buffer", True), _result("replay_buffer", False, name="x")]}
+    )
+    assert len(table) == len(EXERCISES)
+    row = table.set_index("File").loc["exercises/replay_buffer.py"]
+    assert (row["Checks passed"], row["First failing check"]) == ("1 of 2", "x")
+    assert table["Status"].tolist().count("not checked yet") == len(EXERCISES) - 1
+
+
+def _fake_run_checks(calls: list[str]) -> Callable[..., list[CheckResult]]:
+    def fake(exercise: str, impl: str = "exercises", **kwargs: Any) -> list[CheckResult]:
+        calls.append(exercise)
+        results = [_result(exercise, exercise == "q_network", "not implemented yet: later", name="first")]
+        on_result = kwargs.get("on_result")
+        if on_result is not None:
+            for result in results:
+                on_result(result)
+        return results
+
+    return fake
+
+
+def test_home_page_renders_the_lesson_and_the_progress_button_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(runner, "run_checks", _fake_run_checks(calls))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == load_lesson().title
+    text = "\n".join(str(block.value) for block in at.markdown)
+    assert "$$" in text
+    assert "Q_{\\theta^-}" in text
+    assert calls == [], "checks must not run on a plain page load"
+    assert at.dataframe[0].value["Status"].tolist() == ["not checked yet"] * len(EXERCISES)
+
+    at.button(key="check_all_exercises").click().run()
+    assert not at.exception
+    assert calls == list(EXERCISES)
+    statuses = at.dataframe[0].value["Status"].tolist()
+    assert "all passed" in statuses[0]
+    assert all("not started" in status for status in statuses[1:])
+    stored = at.session_state[CHECKS_KEY]
+    assert set(stored) == {(exercise, "exercises") for exercise in EXERCISES}
+
+    at.run()  # a rerun without pressing the button keeps the results and runs nothing
+    assert calls == list(EXERCISES)
+    assert "all passed" in at.dataframe[0].value["Status"].tolist()[0]
+
+
+def test_home_page_shows_results_stored_by_an_exercise_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "run_checks", _fake_run_checks([]))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[CHECKS_KEY] = {("save_load", "exercises"): [_result("save_load", True)]}
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("File")
+    assert "all passed" in str(table.loc["exercises/save_load.py", "Status"])
