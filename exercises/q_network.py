@@ -37,7 +37,7 @@ class CustomQNetwork(nn.Module):
     def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
         super().__init__()
         raise NotImplementedError(
-            "build the layers in CustomQNetwork.__init__: validate the sizes (ValueError), then one nn.Linear per "
+            "build the layers in `CustomQNetwork.__init__`: validate the sizes (ValueError), then one nn.Linear per "
             "hidden width with nn.ReLU between and a final nn.Linear to action_dim, kept in an nn.Sequential or "
             "nn.ModuleList (see the docstring)"
         )

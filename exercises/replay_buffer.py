@@ -28,13 +28,13 @@ class ReplayBufferWithIndices:
 
     def __init__(self, capacity: int) -> None:
         raise NotImplementedError(
-            "set up the storage in ReplayBufferWithIndices.__init__: raise ValueError when capacity <= 0, remember "
+            "set up the storage in `ReplayBufferWithIndices.__init__`: raise ValueError when capacity <= 0, remember "
             "the capacity, a write position (starts at 0) and the number of stored transitions (starts at 0)"
         )
 
     def __len__(self) -> int:
         """How many transitions are stored: it grows with each push up to ``capacity``, then stays there."""
-        raise NotImplementedError("return the number of stored transitions in ReplayBufferWithIndices.__len__")
+        raise NotImplementedError("return the number of stored transitions in `ReplayBufferWithIndices.__len__`")
 
     def push(self, state: ArrayLike, action: int, reward: float, next_state: ArrayLike, done: bool) -> None:
         """Store one transition in slot ``position`` and advance it modulo the capacity.

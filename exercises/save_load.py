@@ -19,7 +19,10 @@ Press Check (or run ``python -m playground.check save_load``) when done.
 from __future__ import annotations
 
 import os
-from typing import BinaryIO
+from collections.abc import Mapping
+from typing import Any, BinaryIO
+
+from playground.config import DQNConfig
 
 # The reference network, so this exercise does not depend on exercise 1.
 # Once your own network passes its checks you may switch to:
@@ -27,16 +30,27 @@ from typing import BinaryIO
 from solutions.q_network import CustomQNetwork
 
 StrPath = str | os.PathLike[str]
+# Written into every file so a reader can tell what it is (and which layout it has).
+FORMAT = "dqn-playground-checkpoint"
+FORMAT_VERSION = 1
 
 
-def save_model(q_network: CustomQNetwork, path: StrPath | BinaryIO) -> None:
+def save_model(
+    q_network: CustomQNetwork,
+    path: StrPath | BinaryIO,
+    *,
+    config: DQNConfig | Mapping[str, Any] | None = None,
+) -> None:
     """Write ``q_network``'s architecture and weights to ``path``.
 
     Save one dict with ``torch.save``: the sizes ``q_network.state_dim``,
     ``q_network.action_dim`` and ``list(q_network.hidden_dims)``, and the
-    weights ``q_network.state_dict()``. Adding a format name and version makes
-    the file self-describing. Saving must not change the network (no
-    ``.eval()``, no moving it to another device).
+    weights ``q_network.state_dict()``. Adding ``FORMAT`` and
+    ``FORMAT_VERSION`` makes the file self-describing. ``config`` (optional,
+    may be ignored) is the training configuration: if you keep it, store it as
+    plain values (``config.to_dict()``) so ``weights_only=True`` can read it.
+    Saving must not change the network (no ``.eval()``, no moving it to
+    another device).
     """
     raise NotImplementedError(
         "save_model: torch.save a dict holding state_dim, action_dim, hidden_dims and q_network.state_dict()"

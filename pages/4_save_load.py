@@ -15,6 +15,7 @@ from playground.rollout import gif_bytes, greedy_rollout
 from playground.runner import TaskOutcome
 from playground.save_load_tasks import LoadReport
 from playground.snapshot import NetworkSnapshot, TrainedNetwork
+from playground.training_task import TrainingReport, TrainingUpdate
 from playground.ui import (
     check_panel,
     exercise_header,
@@ -78,26 +79,31 @@ def _architecture(snapshot: NetworkSnapshot) -> None:
 
 
 def _train_here() -> None:
+    """The training page's task, all reference code, on the LineWorld preset (a few seconds)."""
     config = PRESETS["lineworld"]
-    line = st.empty()
+    bar = st.progress(0.0, text="starting ...")
 
     def on_progress(message: Any) -> None:
-        step, total = getattr(message, "timestep", None), getattr(message, "total_timesteps", None)
-        if step is not None and total:
-            line.progress(min(1.0, step / total), text=f"env step {step:,} of {total:,}")
+        if isinstance(message, TrainingUpdate):
+            bar.progress(
+                message.fraction, text=f"{message.phase}: env step {message.timestep:,} of {config.total_timesteps:,}"
+            )
 
     def on_finish(outcome: TaskOutcome) -> None:
-        if outcome.ok and isinstance(outcome.value, TrainedNetwork):
-            remember_network(outcome.value)
+        report = outcome.value
+        if isinstance(report, TrainingReport) and report.snapshot is not None:
+            remember_network(TrainedNetwork(SMALL_RUN_NAME, report.snapshot, report.env_id, report.config))
 
     run_task_live(
-        "playground.save_load_tasks:train_task",
-        label="Training a small LineWorld network",
-        timeout=120.0,
+        "playground.training_task:training_task",
+        label="Training a small LineWorld network (reference code)",
+        timeout=300.0,
         on_progress=on_progress,
         on_finish=on_finish,
         config=config.to_dict(),
-        name=SMALL_RUN_NAME,
+        loop="solutions",
+        network="solutions",
+        buffer="solutions",
     )
 
 

@@ -17,24 +17,26 @@ from __future__ import annotations
 
 import contextlib
 import math
-import multiprocessing as mp
 import os
-import queue
+import pickle
+import select
 import signal
+import subprocess
 import sys
 import time
-import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
 import gymnasium as gym
 import pandas as pd
 
-from playground.config import DQNConfig
+from playground.config import PRESETS, DQNConfig
 from playground.envs import LineWorld, register_envs
 from playground.results import TrainingProgress
+from playground.worker import HEADER, STOP_SIGNALS, WORKER_FD_ENV, write_frame
 
 CONTRACT_COLUMNS: tuple[str, ...] = ("size", "seed", "episode", "timestep", "reward")
 WORKERS_ENV = "PLAYGROUND_WORKERS"
@@ -75,6 +77,10 @@ class ExperimentProgress:
         return min(1.0, self.training.timestep / self.training.total_timesteps)
 
 
+ExperimentCallback = Callable[[ExperimentProgress], bool | None]
+"""The experiment's callback: return ``False`` to stop (``None`` or ``True`` go on)."""
+
+
 def solve_threshold(config: DQNConfig) -> float | None:
     """The greedy mean return that counts as "solved" for ``config``.
 
@@ -94,6 +100,23 @@ def solve_threshold(config: DQNConfig) -> float | None:
     if config.env_id == "LineWorld-v0":
         return LineWorld().optimal_return() - 1e-6
     return None
+
+
+def time_to_solve(config: DQNConfig, result: Any, episode_seconds: Sequence[float]) -> tuple[float, float]:
+    """(env step, seconds) of a run's first greedy evaluation that reached the threshold; NaNs if none.
+
+    ``result`` is the run's ``TrainingResult``; ``episode_seconds`` the time
+    since the start of the run at each episode end. The seconds are read at
+    the first episode that ended at or after that step (the whole run when
+    it stopped right there, as it does with ``reward_threshold``).
+    """
+    threshold = solve_threshold(config)
+    evaluations = zip(result.eval_steps, result.eval_means, strict=True)
+    step = next((s for s, mean in evaluations if threshold is not None and mean >= threshold), None)
+    if step is None:
+        return math.nan, math.nan
+    later = [t for t, end in zip(episode_seconds, result.episode_end_steps, strict=False) if end >= step]
+    return float(step), float(later[0] if later else result.wall_time)
 
 
 def estimated_seconds(config: DQNConfig) -> float:
@@ -138,8 +161,6 @@ R = TypeVar("R")
 Report = Callable[[Any], bool]
 """Inside a job: send one progress message; returns ``False`` when the job should stop now."""
 
-_STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGUSR1", None), signal.SIGINT) if s is not None)
-
 
 class HelperFailed(RuntimeError):
     """A run in the helper process raised, or the helper process died."""
@@ -160,96 +181,107 @@ def one_torch_thread() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _stop_signals_blocked() -> Iterator[None]:
-    """Hold back SIGUSR1/SIGINT while a helper is spawned.
+    """Hold back SIGUSR1/SIGINT while the helper process starts.
 
     The sandbox asks a task to stop by sending SIGUSR1 to its whole process
     group, and Ctrl-C reaches every process of a terminal's group: a helper
-    still importing torch would die of either. A spawned child inherits the
-    blocked mask, ignores both signals before unblocking them, and learns
-    about a stop from the parent instead. A signal that arrives here meanwhile
-    is delivered when the block ends.
+    still importing torch would die of either. A child inherits the blocked
+    mask, sets both signals to "ignore" before it unblocks them, and learns
+    about a stop from this process instead. A signal that arrives here
+    meanwhile is delivered when the block ends.
     """
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-
-
-def _helper_main(func: Callable[[Any, Report], Any], jobs: Any, messages: Any, stop: Any) -> None:
-    """The helper process: run jobs from ``jobs`` until ``None``; report through ``messages``."""
-    for signum in _STOP_SIGNALS:
-        signal.signal(signum, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-    import torch
-
-    torch.set_num_threads(1)
-    while True:
-        item = jobs.get()
-        if item is None:
-            return
-        index, job = item
-
-        def report(message: Any, index: int = index) -> bool:
-            messages.put(("progress", index, message))
-            return not stop.is_set()
-
-        try:
-            result = None if stop.is_set() else func(job, report)
-            messages.put(("end", index, result, ""))
-        except BaseException:  # noqa: BLE001 - the parent re-raises it with this text
-            messages.put(("end", index, None, traceback.format_exc(limit=8)))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 class _Helper:
-    """One spawned helper process, fed one job at a time."""
+    """One helper process (``python -m playground.worker``), given one job at a time."""
 
-    def __init__(self, func: Callable[[Any, Report], Any]) -> None:
-        ctx = mp.get_context("spawn")
-        self.jobs: Any = ctx.Queue()
-        self.messages: Any = ctx.Queue()
-        self.stop_event: Any = ctx.Event()
-        self.process = ctx.Process(
-            target=_helper_main, args=(func, self.jobs, self.messages, self.stop_event), daemon=True
-        )
+    def __init__(self) -> None:
+        read_fd, write_fd = os.pipe()
+        env = dict(os.environ)
+        env[WORKER_FD_ENV] = str(write_fd)
+        root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         with _stop_signals_blocked():
-            self.process.start()
+            # Same process group as this one: whoever kills the group kills the helper too.
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "playground.worker"], stdin=subprocess.PIPE, pass_fds=(write_fd,), env=env
+            )
+        os.close(write_fd)
+        self.read_fd = read_fd
+        self.buffer = bytearray()
         self.busy_with: int | None = None
+        self.stop_sent = False
+        self._send([p for p in sys.path if p])
 
-    def give(self, index: int, job: Any) -> None:
+    def _send(self, obj: Any) -> None:
+        assert self.process.stdin is not None
+        with contextlib.suppress(BrokenPipeError, OSError):
+            write_frame(self.process.stdin, obj)
+
+    def give(self, index: int, func: Callable[[Any, Report], Any], job: Any) -> None:
         self.busy_with = index
-        self.jobs.put((index, job))
+        self._send((index, func, job))
+
+    def stop(self) -> None:
+        if self.busy_with is not None and not self.stop_sent:
+            self.stop_sent = True
+            self._send("stop")
 
     def next_message(self, timeout: float) -> tuple[Any, ...] | None:
-        try:
-            message: tuple[Any, ...] = self.messages.get(timeout=timeout) if timeout > 0 else self.messages.get_nowait()
-        except queue.Empty:
-            if self.busy_with is not None and not self.process.is_alive():
-                raise HelperFailed(
-                    f"the helper process died (exit code {self.process.exitcode}) during run {self.busy_with}"
-                ) from None
+        """The next message, waiting up to ``timeout`` s; ``HelperFailed`` if the helper died mid-job."""
+        message = self._parse()
+        if message is not None:
+            return message
+        if select.select([self.read_fd], [], [], max(timeout, 0.0))[0]:
+            data = os.read(self.read_fd, 1 << 16)
+            self.buffer.extend(data)
+            message = self._parse()
+            if message is not None or data:
+                return message
+        if self.busy_with is not None and self.process.poll() is not None:
+            raise HelperFailed(
+                f"the helper process died (exit code {self.process.returncode}) during run {self.busy_with}"
+            )
+        return None
+
+    def _parse(self) -> tuple[Any, ...] | None:
+        if len(self.buffer) < HEADER.size:
             return None
+        (size,) = HEADER.unpack_from(self.buffer)
+        if len(self.buffer) < HEADER.size + size:
+            return None
+        payload = bytes(self.buffer[HEADER.size : HEADER.size + size])
+        del self.buffer[: HEADER.size + size]
+        message: tuple[Any, ...] = pickle.loads(payload)
+        if message and message[0] == "end":
+            self.busy_with, self.stop_sent = None, False
         return message
 
     def close(self) -> None:
-        """Ask the helper to stop and exit; kill it if it does not within a few seconds."""
-        self.stop_event.set()
-        with contextlib.suppress(Exception):
-            self.jobs.put(None)
+        """Ask the helper to exit; kill it if it has not within a few seconds."""
+        self.stop()
+        self._send(None)
+        with contextlib.suppress(OSError):
+            assert self.process.stdin is not None
+            self.process.stdin.close()
         deadline = time.monotonic() + 10.0
-        while self.process.is_alive() and time.monotonic() < deadline:
-            with contextlib.suppress(Exception):
-                self.messages.get(timeout=0.05)  # keep its pipe flowing so it can exit
-        if self.process.is_alive():
+        while self.process.poll() is None and time.monotonic() < deadline:
+            if select.select([self.read_fd], [], [], 0.05)[0] and not os.read(self.read_fd, 1 << 16):
+                break  # keep its pipe flowing so it can exit
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5.0)
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(timeout=5.0)
-        for q in (self.jobs, self.messages):
-            q.cancel_join_thread()
-            q.close()
+            self.process.wait()
+        os.close(self.read_fd)
 
 
 def run_jobs(
@@ -265,7 +297,7 @@ def run_jobs(
     ``on_message(index, message)`` sees what a job reports; ``on_result(index,
     result)`` sees each finished job. Either returning ``False`` stops: the
     running jobs are told (their ``report`` returns ``False``) and no new job
-    starts. With ``workers=2`` a helper process (spawn) takes every other job;
+    starts. With ``workers=2`` a helper process takes the next free job;
     ``func`` must then be a module-level function and jobs and results
     picklable. Callbacks always run in this process.
     """
@@ -283,7 +315,7 @@ def run_jobs(
         if on_result is not None and on_result(index, result) is False:
             stopped = True
 
-    helper = _Helper(func) if workers >= 2 and len(jobs) >= 2 else None
+    helper = _Helper() if workers >= 2 and len(jobs) >= 2 else None
     pending = list(range(len(jobs)))
 
     def pump(wait: float) -> None:
@@ -296,16 +328,15 @@ def run_jobs(
                 handle_message(message[1], message[2])
             elif message[0] == "end":
                 index, result, error = message[1], message[2], message[3]
-                helper.busy_with = None
                 if error:
                     raise HelperFailed(f"run {index} failed in the helper process:\n{error}")
                 handle_result(index, result)
             message = helper.next_message(0)
         if stopped:
-            helper.stop_event.set()
+            helper.stop()
         elif helper.busy_with is None and pending:
             index = pending.pop(0)
-            helper.give(index, jobs[index])
+            helper.give(index, func, jobs[index])
 
     def report_here(index: int) -> Report:
         def report(message: Any) -> bool:
@@ -394,11 +425,11 @@ def intercept_train_dqn(module: ModuleType, replacement: Callable[..., Any] | No
             original = getattr(target, "train_dqn", None)
             if callable(original):
                 saved.append((target, original))
-                setattr(target, "train_dqn", spy_on(original))
+                setattr(target, "train_dqn", spy_on(original))  # noqa: B010 - a module attribute mypy cannot see
         yield calls
     finally:
         for target, original in saved:
-            setattr(target, "train_dqn", original)
+            setattr(target, "train_dqn", original)  # noqa: B010
 
 
 # ---------------------------------------------------------------------------------------------
@@ -461,3 +492,128 @@ def read_summary(summary: pd.DataFrame) -> str:
             "seeds. More seeds would tell."
         )
     return " ".join(sentences)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the page's task sends back
+
+
+@dataclass(frozen=True)
+class ExperimentData:
+    """One experiment as plain data (it crosses from the sandbox to the app).
+
+    ``columns`` is the DataFrame as ``{column: values}``; ``figure_png`` the
+    chart drawn by the implementation's own ``plot_learning_curves`` (or
+    ``None``, with ``plot_error`` saying why).
+    """
+
+    impl: str
+    columns: dict[str, list[Any]]
+    figure_png: bytes | None
+    plot_error: str
+    runs_total: int
+    stopped: bool
+    config: dict[str, Any]
+    sizes: dict[str, list[int]]
+    seeds: list[int]
+    window: int
+    wall_time: float
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns)
+
+    @property
+    def runs_done(self) -> int:
+        if not self.columns.get("size"):
+            return 0
+        return int(self.frame().groupby(["size", "seed"]).ngroups)
+
+
+def plain_columns(df: pd.DataFrame) -> dict[str, list[Any]]:
+    """``df`` as lists of builtins (str, int, float, bool, None), safe to send to the app."""
+    columns: dict[str, list[Any]] = {}
+    for name in df.columns:
+        values = df[name].tolist()
+        if not all(v is None or isinstance(v, (str, int, float, bool)) for v in values):
+            values = [v if v is None or isinstance(v, (str, int, float, bool)) else str(v) for v in values]
+        columns[str(name)] = values
+    return columns
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's two settings
+
+
+@dataclass(frozen=True)
+class ExperimentSetting:
+    """A base config for the experiment page, with the budget range its form offers."""
+
+    label: str
+    config: DQNConfig
+    min_steps: int
+    max_steps: int
+    step: int
+    window: int
+    note: str
+
+
+def _experiment_settings() -> dict[str, ExperimentSetting]:
+    lineworld = PRESETS["lineworld"].replace(eval_freq=250, eval_episodes=1)
+    quick = ExperimentSetting(
+        "Quick: LineWorld-v0",
+        lineworld,
+        min_steps=500,
+        max_steps=20_000,
+        step=500,
+        window=10,
+        note="LineWorld preset; a greedy episode every 250 steps records when each run first walks straight "
+        "to the goal (return 0.4). Runs use their whole budget.",
+    )
+    cartpole = ExperimentSetting(
+        "CartPole-v1 (fast preset)",
+        PRESETS["fast"],
+        min_steps=5_000,
+        max_steps=100_000,
+        step=5_000,
+        window=20,
+        note="The fast preset: greedy evaluation of 10 episodes every 2,500 steps, and a run stops once that mean "
+        "reaches 475 (it keeps its last value on the chart after that).",
+    )
+    return {setting.label: setting for setting in (quick, cartpole)}
+
+
+EXPERIMENT_SETTINGS: dict[str, ExperimentSetting] = _experiment_settings()
+
+
+def estimate_text(config: DQNConfig, runs: int) -> str:
+    """A rough duration for the page, from :func:`estimated_seconds` (an upper bound without early stops)."""
+    workers = choose_workers(config, runs) if runs else 1
+    seconds = runs * estimated_seconds(config) / workers
+    cores = "two runs at a time" if workers == 2 else "one run at a time"
+    stop = " (less when runs stop early at the threshold)" if config.reward_threshold is not None else ""
+    if seconds < 90:
+        return f"{runs} runs, {cores}: about {max(5, round(seconds, -1)):.0f} s{stop}."
+    return f"{runs} runs, {cores}: up to about {seconds / 60:.0f} min{stop}."
+
+
+SUMMARY_LABELS: dict[str, str] = {
+    "size": "size",
+    "parameters": "parameters",
+    "runs": "seeds",
+    "greedy_mean": "final greedy mean",
+    "greedy_std": "± std",
+    "solved": "solved",
+    "steps_to_solve": "steps to solve (median)",
+    "seconds_to_solve": "seconds to solve (median)",
+    "auc_mean": "area under curve",
+    "auc_std": "area ± std",
+}
+
+
+def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary with readable headers, rounded, for a table on the page."""
+    shown = summary[[name for name in SUMMARY_LABELS if name in summary.columns]].copy()
+    for name in shown.columns:
+        if name != "size":
+            shown[name] = pd.to_numeric(shown[name], errors="coerce").round(3 if name.startswith("auc") else 2)
+    return shown.rename(columns=SUMMARY_LABELS)

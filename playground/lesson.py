@@ -14,6 +14,7 @@ an exercise page shows up here and the other way round.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -132,7 +133,10 @@ def _stored_results() -> dict[str, list[CheckResult] | None]:
 
 def run_all_checks() -> None:
     """Run every exercise's checks on ``exercises/`` in the sandbox and store the results."""
-    total = sum(len(checks_for(exercise)) for exercise in EXERCISES)
+    total = 0
+    for exercise in EXERCISES:
+        with contextlib.suppress(Exception):  # a broken check module is reported below, per exercise
+            total += len(checks_for(exercise))
     store: dict[tuple[str, str], list[CheckResult]] = st.session_state.setdefault(CHECKS_KEY, {})
     done = 0
     with st.status("Checking every exercise ...", expanded=True) as status:
@@ -144,7 +148,11 @@ def run_all_checks() -> None:
             bar.progress(min(done / max(total, 1), 1.0), text=f"{result.exercise}: {result.check}")
 
         for exercise in EXERCISES:
-            store[(exercise, "exercises")] = runner.run_checks(exercise, "exercises", on_result=on_result)
+            try:
+                results = runner.run_checks(exercise, "exercises", on_result=on_result)
+            except Exception as err:  # noqa: BLE001 - one broken exercise must not hide the others
+                results = [CheckResult(exercise, "run the checks", False, f"the checks could not run: {err}")]
+            store[(exercise, "exercises")] = results
         passed = sum(r.passed for exercise in EXERCISES for r in store[(exercise, "exercises")])
         status.update(label=f"{passed} of {done} checks passed", state="complete", expanded=False)
 

@@ -10,6 +10,7 @@ a learner's class).
 from __future__ import annotations
 
 import importlib
+import inspect
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import torch
 from torch import nn
 
 from playground.sandbox import TaskContext, describe_exception
-from playground.snapshot import NetworkSnapshot, TrainedNetwork, snapshot_network
+from playground.snapshot import NetworkSnapshot, snapshot_network
 
 IMPLS = ("exercises", "solutions")
 
@@ -76,13 +77,20 @@ def report_loaded(loaded: object, file_name: str, size: int, impl: str) -> LoadR
     return LoadReport(file_name, size, impl, snapshot=snapshot, eval_mode=not loaded.training)
 
 
+def _accepts_config(func: Any) -> bool:
+    try:
+        return "config" in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def save_task(ctx: TaskContext, *, impl: str, snapshot: NetworkSnapshot, config: dict[str, Any] | None = None) -> bytes:
     """``<impl>.save_load.save_model`` of this network; returns the bytes of the file it wrote."""
     mod = _module(impl)
     net = build_network(mod, snapshot)
     with tempfile.TemporaryDirectory(prefix="dqn_save_") as folder:
         path = Path(folder) / "model.pt"
-        if impl == "solutions" and config is not None:
+        if config is not None and _accepts_config(mod.save_model):
             mod.save_model(net, str(path), config=config)
         else:
             mod.save_model(net, str(path))
@@ -109,24 +117,3 @@ def load_task(ctx: TaskContext, *, impl: str, data: bytes, file_name: str) -> Lo
                 error=f"load_model {describe_exception(err, impl)} — it should raise ValueError for a bad file",
             )
     return report_loaded(loaded, file_name, len(data), impl)
-
-
-def train_task(ctx: TaskContext, *, config: dict[str, Any], name: str) -> TrainedNetwork:
-    """Train the reference DQN with ``config`` (emitting progress); returns the trained network's snapshot."""
-    from playground.config import DQNConfig
-    from playground.results import TrainingProgress
-    from solutions.train_dqn import train_dqn
-
-    dqn_config = DQNConfig.from_dict(config)
-
-    def on_episode(progress: TrainingProgress) -> bool:
-        ctx.emit(progress)
-        return not ctx.should_stop()
-
-    result = train_dqn(dqn_config, callback=on_episode)
-    return TrainedNetwork(
-        label=name,
-        snapshot=snapshot_network(result.q_network),
-        env_id=dqn_config.env_id,
-        config=dqn_config.to_dict(),
-    )

@@ -289,8 +289,8 @@ class Sb3Run:
 
     ``wall_time`` counts building the model and ``learn()``, evaluations
     included; ``eval_time`` is the part spent in greedy evaluations.
-    ``stop_reason`` uses the reference's words: "finished: ...",
-    "solved: ...", "stopped by the callback".
+    ``stop_reason`` uses the reference's words: "finished: all N env steps",
+    "solved: ...", "stopped by the callback at env step N".
     """
 
     model: DQN
@@ -362,7 +362,7 @@ class _RunCallback(BaseCallback):
                     last_eval_mean=run.eval_means[-1] if run.eval_means else None,
                 )
                 if self.on_progress(progress) is False and keep_going:
-                    run.stop_reason = "stopped by the callback"
+                    run.stop_reason = f"stopped by the callback at env step {steps}"
                     run.stopped = True
                     keep_going = False
         if keep_going and config.eval_freq > 0 and steps % config.eval_freq == 0:
@@ -421,7 +421,7 @@ def train_sb3(
     run.total_steps = int(model.num_timesteps)
     run.gradient_updates = int(model._n_updates)
     if not run.stop_reason:
-        run.stop_reason = f"finished: {run.total_steps} env steps"
+        run.stop_reason = f"finished: all {run.total_steps} env steps"
     return run
 
 

@@ -18,7 +18,8 @@ apart in experience).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,14 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from playground.config import DQNConfig
-from playground.experiment import ExperimentProgress, Report, choose_workers, run_jobs, solve_threshold
+from playground.experiment import (
+    ExperimentCallback,
+    ExperimentProgress,
+    Report,
+    choose_workers,
+    run_jobs,
+    time_to_solve,
+)
 from playground.results import TrainingProgress
 from solutions.q_network import count_parameters
 from solutions.train_dqn import evaluate, train_dqn
@@ -42,10 +50,9 @@ __all__ = [
 
 NETWORK_SIZES: dict[str, list[int]] = {"1x64": [64], "1x256": [256], "2x64": [64, 64], "2x256": [256, 256]}
 
-ExperimentCallback = Callable[[ExperimentProgress], bool | None]
-FINAL_EVAL_EPISODES = 10
-FINAL_EVAL_SEED = 20_000  # plus the run's seed: far from the seeds training uses
-CURVE_POINTS = 200
+_FINAL_EVAL_EPISODES = 10
+_FINAL_EVAL_SEED = 20_000  # plus the run's seed: far from the seeds training uses
+_CURVE_POINTS = 200
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,20 @@ class _RunRecord:
     final_greedy_mean: float
 
 
+_EMPTY_COLUMNS: dict[str, str] = {
+    "size": "object",
+    "seed": "int64",
+    "episode": "int64",
+    "timestep": "int64",
+    "reward": "float64",
+    "seconds": "float64",
+    "parameters": "int64",
+    "solved_step": "float64",
+    "solved_seconds": "float64",
+    "final_greedy_mean": "float64",
+}
+
+
 def _plan_runs(base_config: DQNConfig, sizes: Mapping[str, Sequence[int]], seeds: Sequence[int]) -> list[_Run]:
     """Every (size, seed) pair, in that order, on ``base_config`` with ``hidden_dims`` and ``seed`` replaced."""
     if not sizes:
@@ -90,8 +111,8 @@ def _train_run(run: _Run, report: Report) -> _RunRecord:
     """Train one run, report every episode, then evaluate the final network greedily.
 
     "Solved" is the first greedy evaluation during training whose mean reaches
-    the threshold (:func:`playground.experiment.solve_threshold`); runs
-    without evaluations (``eval_freq = 0``) have no solve step (NaN).
+    the threshold (:func:`playground.experiment.time_to_solve`); runs without
+    evaluations (``eval_freq = 0``) have no solve step (NaN).
     """
     started = time.perf_counter()
     seconds: list[float] = []
@@ -101,25 +122,17 @@ def _train_run(run: _Run, report: Report) -> _RunRecord:
         return report(progress)
 
     result = train_dqn(run.config, callback=on_episode)
-    threshold = solve_threshold(run.config)
-    solved_step = next(
-        (step for step, mean in zip(result.eval_steps, result.eval_means, strict=True) if threshold and mean >= threshold),
-        None,
-    )
-    solved_seconds = float("nan")
-    if solved_step is not None:
-        later = [s for s, end in zip(seconds, result.episode_end_steps, strict=True) if end >= solved_step]
-        solved_seconds = later[0] if later else result.wall_time
+    solved_step, solved_seconds = time_to_solve(run.config, result, seconds)
     final = float("nan")
     if result.episode_rewards:
-        returns = evaluate(result.q_network, run.config.env_id, FINAL_EVAL_EPISODES, seed=FINAL_EVAL_SEED + run.seed)
+        returns = evaluate(result.q_network, run.config.env_id, _FINAL_EVAL_EPISODES, seed=_FINAL_EVAL_SEED + run.seed)
         final = float(np.mean(returns))
     return _RunRecord(
         rewards=list(result.episode_rewards),
         end_steps=list(result.episode_end_steps),
         seconds=seconds,
         parameters=count_parameters(result.q_network),
-        solved_step=float("nan") if solved_step is None else float(solved_step),
+        solved_step=solved_step,
         solved_seconds=solved_seconds,
         final_greedy_mean=final,
     )
@@ -197,22 +210,8 @@ def run_network_size_experiment(
     return pd.concat(frames, ignore_index=True)
 
 
-_EMPTY_COLUMNS: dict[str, str] = {
-    "size": "object",
-    "seed": "int64",
-    "episode": "int64",
-    "timestep": "int64",
-    "reward": "float64",
-    "seconds": "float64",
-    "parameters": "int64",
-    "solved_step": "float64",
-    "solved_seconds": "float64",
-    "final_greedy_mean": "float64",
-}
-
-
 def _curves_on_grid(
-    df: pd.DataFrame, window: int, points: int = CURVE_POINTS
+    df: pd.DataFrame, window: int, points: int = _CURVE_POINTS
 ) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float64]]]:
     """Every run's smoothed return on one env-step grid: ``(grid, {size: array (seeds, points)})``.
 
@@ -222,6 +221,7 @@ def _curves_on_grid(
     the end of the grid, the longest run's last step.
     """
     window = max(1, int(window))
+    df = df.assign(size=df["size"].astype(str))
     grid = np.linspace(0.0, float(df["timestep"].max()), points)
     curves: dict[str, list[NDArray[np.float64]]] = {}
     for (size, _seed), run in df.groupby(["size", "seed"], sort=False):
@@ -247,7 +247,8 @@ def plot_learning_curves(df: pd.DataFrame, window: int) -> Figure:
     if len(df):
         grid, curves = _curves_on_grid(df, window)
         for size, runs in curves.items():
-            with np.errstate(all="ignore"):
+            with warnings.catch_warnings():  # NaN before a run's first episode: expected
+                warnings.simplefilter("ignore", RuntimeWarning)
                 mean = np.nanmean(runs, axis=0)
                 low, high = np.nanmin(runs, axis=0), np.nanmax(runs, axis=0)
             line = ax.plot(grid, mean, linewidth=2, label=f"{size} (mean of {len(runs)})")[0]
@@ -300,6 +301,7 @@ def summarize_experiment(df: pd.DataFrame, window: int = 20) -> pd.DataFrame:
     ]
     if not len(df):
         return pd.DataFrame(columns=columns)
+    df = df.assign(size=df["size"].astype(str))
     _, curves = _curves_on_grid(df, window)
     per_run = (
         df.assign(
@@ -314,7 +316,8 @@ def summarize_experiment(df: pd.DataFrame, window: int = 20) -> pd.DataFrame:
     rows = []
     for size, runs in curves.items():
         mine = per_run.loc[size]
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             areas = np.nanmean(runs, axis=1)
         solved = mine["solved_step"].notna()
         recorded = "solved_step" in df

@@ -27,14 +27,14 @@ from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from playground.config import DQNConfig
 from solutions.q_network import CustomQNetwork
 
 FORMAT = "dqn-playground-checkpoint"
 FORMAT_VERSION = 1
-ARCHITECTURE_KEYS = ("state_dim", "action_dim", "hidden_dims")
+_ARCHITECTURE_KEYS = ("state_dim", "action_dim", "hidden_dims")
 StrPath = str | os.PathLike[str]
 
 
@@ -47,19 +47,33 @@ def save_model(
     """Write the network's sizes and weights to ``path`` (a file name or a binary file object).
 
     ``config`` is the training configuration (a ``DQNConfig`` or a plain dict),
-    kept in the file so anyone loading it knows how it was trained. The network
+    kept in the file so anyone loading it knows how it was trained. The sizes
+    come from the network's ``state_dim`` / ``action_dim`` / ``hidden_dims``
+    (or, for a network without them, from its Linear layers). The network
     itself is not changed: its ``state_dict`` is copied, not moved.
     """
+    state_dim, action_dim, hidden_dims = _sizes_of(q_network)
     checkpoint = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "state_dim": int(q_network.state_dim),
-        "action_dim": int(q_network.action_dim),
-        "hidden_dims": [int(width) for width in q_network.hidden_dims],
+        "state_dim": state_dim,
+        "action_dim": action_dim,
+        "hidden_dims": hidden_dims,
         "state_dict": {name: tensor.detach().cpu().clone() for name, tensor in q_network.state_dict().items()},
         "config": _plain_config(config),
     }
     torch.save(checkpoint, path)
+
+
+def _sizes_of(q_network: nn.Module) -> tuple[int, int, list[int]]:
+    """``(state_dim, action_dim, hidden_dims)``: the network's attributes, or else read off its Linear layers."""
+    if all(hasattr(q_network, name) for name in _ARCHITECTURE_KEYS):
+        state_dim, action_dim, hidden = (getattr(q_network, name) for name in _ARCHITECTURE_KEYS)
+        return int(state_dim), int(action_dim), [int(width) for width in hidden]
+    linears = [module for module in q_network.modules() if isinstance(module, nn.Linear)]
+    if not linears:
+        raise ValueError("the network has no nn.Linear layers: it is not an MLP Q-network")
+    return linears[0].in_features, linears[-1].out_features, [layer.out_features for layer in linears[:-1]]
 
 
 def load_model(path: StrPath | BinaryIO) -> CustomQNetwork:
@@ -71,7 +85,7 @@ def load_model(path: StrPath | BinaryIO) -> CustomQNetwork:
     (refused before anything in them can run). A missing file raises
     ``FileNotFoundError`` as usual.
     """
-    checkpoint = read_checkpoint(path)
+    checkpoint = _read_checkpoint(path)
     state_dim, action_dim, hidden_dims = _architecture(checkpoint)
     state_dict = _state_dict(checkpoint)
     expected = _parameter_count(state_dim, action_dim, hidden_dims)
@@ -94,7 +108,7 @@ def load_model(path: StrPath | BinaryIO) -> CustomQNetwork:
     return q_network.eval()
 
 
-def read_checkpoint(path: StrPath | BinaryIO) -> dict[str, Any]:
+def _read_checkpoint(path: StrPath | BinaryIO) -> dict[str, Any]:
     """``torch.load(path, weights_only=True)``, with every failure turned into a clear ``ValueError``."""
     try:
         with warnings.catch_warnings():
@@ -147,12 +161,12 @@ def _why_unreadable(err: Exception) -> str:
 
 
 def _architecture(checkpoint: Mapping[str, Any]) -> tuple[int, int, list[int]]:
-    missing = [key for key in ARCHITECTURE_KEYS if key not in checkpoint]
+    missing = [key for key in _ARCHITECTURE_KEYS if key not in checkpoint]
     if missing:
         raise ValueError(
             f"the file has no {', '.join(missing)}: the network's sizes must be saved with its weights to rebuild it"
         )
-    state_dim, action_dim, hidden = (checkpoint[key] for key in ARCHITECTURE_KEYS)
+    state_dim, action_dim, hidden = (checkpoint[key] for key in _ARCHITECTURE_KEYS)
     for name, value in (("state_dim", state_dim), ("action_dim", action_dim)):
         if not _is_size(value):
             raise ValueError(f"the file's {name} is {value!r}, not a positive integer")

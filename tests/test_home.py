@@ -149,3 +149,20 @@ def test_home_page_shows_results_stored_by_an_exercise_page(monkeypatch: pytest.
     assert not at.exception
     table = at.dataframe[0].value.set_index("File")
     assert "all passed" in str(table.loc["exercises/save_load.py", "Status"])
+
+
+def test_an_exercise_whose_checks_cannot_run_does_not_break_the_panel(monkeypatch: pytest.MonkeyPatch) -> None:
+    fine = _fake_run_checks([])
+
+    def flaky(exercise: str, impl: str = "exercises", **kwargs: Any) -> list[CheckResult]:
+        if exercise == "train_dqn":
+            raise RuntimeError("check module is broken")
+        return fine(exercise, impl, **kwargs)
+
+    monkeypatch.setattr(runner, "run_checks", flaky)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.button(key="check_all_exercises").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("File")
+    assert "1 failing" in str(table.loc["exercises/train_dqn.py", "Status"])
+    assert "all passed" in str(table.loc["exercises/q_network.py", "Status"])

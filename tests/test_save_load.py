@@ -374,6 +374,19 @@ def _load_inferred(path: str) -> nn.Module:
     return net
 
 
+def test_the_reference_saves_a_network_without_size_attributes() -> None:
+    """The lesson's client code may hand save_model its own MLP class: sizes come from the Linear layers."""
+    torch.manual_seed(0)
+    net = RenamedNetwork(4, 2, [16, 8])
+    buffer = io.BytesIO()
+    save_load.save_model(net, buffer)  # type: ignore[arg-type]
+    buffer.seek(0)
+    loaded = save_load.load_model(buffer)
+    assert loaded.hidden_dims == (16, 8)
+    states = torch.randn(5, 4)
+    assert torch.equal(loaded(states), net(states))
+
+
 def test_a_correct_but_different_implementation_passes() -> None:
     failures = _run_all(_module(_save_inferred, _load_inferred, RenamedNetwork))
     assert failures == dict.fromkeys(failures), failures

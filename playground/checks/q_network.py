@@ -61,7 +61,7 @@ def build(mod: ModuleType, state_dim: int, action_dim: int, hidden: Sequence[int
     if not isinstance(net, nn.Module):
         raise CheckFailed(
             f"CustomQNetwork(...) should be an nn.Module, got {type(net).__name__}: subclass nn.Module "
-            "and call super().__init__() first"
+            "and call `super().__init__()` first"
         )
     return net
 

@@ -115,7 +115,7 @@ def length(buffer: Any, mod: ModuleType) -> int:
     except NotImplementedError:
         raise
     except Exception as err:  # noqa: BLE001
-        raise CheckFailed(f"len(buffer) {_describe(err, mod)}: __len__ must return an int") from None
+        raise CheckFailed(f"len(buffer) {_describe(err, mod)}: `__len__` must return an int") from None
 
 
 @dataclass
@@ -229,7 +229,7 @@ def length_grows_then_caps(mod: ModuleType) -> str:
     require(
         fresh == 0,
         f"a new buffer should have len 0, got {fresh}"
-        + (": __len__ returns the capacity, not the number of stored transitions" if fresh == capacity else ""),
+        + (": `__len__` returns the capacity, not the number of stored transitions" if fresh == capacity else ""),
     )
     for n in range(12):
         push(buffer, n, mod)
@@ -238,7 +238,7 @@ def length_grows_then_caps(mod: ModuleType) -> str:
             if seen == 0:
                 cause = "push does not count the transitions it stores"
             elif seen == capacity and n + 1 < capacity:
-                cause = "__len__ returns the capacity, not the number of stored transitions"
+                cause = "`__len__` returns the capacity, not the number of stored transitions"
             elif seen > capacity:
                 cause = "the size grows past the capacity: cap it, size = min(size + 1, capacity)"
             else:

@@ -109,7 +109,7 @@ def _load(mod: ModuleType, path: Path) -> nn.Module:
 def _compare(saved: nn.Module, loaded: nn.Module, state_dim: int, what: str) -> float:
     """Largest Q-value difference; fails with the likely cause when they differ."""
     states = _inputs(state_dim)
-    expected, seen = _q(saved, states), _q(loaded, states)
+    expected, seen = _q(saved, states).double(), _q(loaded, states).double()
     if seen.shape != expected.shape:
         raise CheckFailed(
             f"{what}: the loaded network gives Q-values of shape {tuple(seen.shape)}, the saved one "
@@ -168,7 +168,6 @@ def _not_checkpoints(mod: ModuleType) -> dict[str, bytes]:
     files: dict[str, bytes] = {
         "an empty file": b"",
         "random bytes": np.random.default_rng(0).bytes(4096),
-        "a text file": b"state_dim=4\naction_dim=2\nthese are not weights\n",
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -325,7 +324,7 @@ def bad_files(mod: ModuleType) -> str:
         not problems, f"{len(problems)} of {total} bad files were not refused with ValueError:\n" + "\n".join(problems)
     )
     return (
-        f"{total} bad files (empty, random bytes, text, a foreign zip, a lone tensor, a whole pickled model, "
+        f"{total} bad files (empty, random bytes, a foreign zip, a lone tensor, a whole pickled model, "
         "a bare state_dict) each raised ValueError"
     )
 

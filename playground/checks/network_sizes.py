@@ -1,0 +1,485 @@
+"""Checks for exercise 5: the network-size experiment and its band chart.
+
+The experiment checks run a learner's ``run_network_size_experiment`` on
+LineWorld with tiny budgets and tiny networks, while
+:func:`playground.experiment.intercept_train_dqn` stands in for ``train_dqn``
+(the reference loop, so a bug in exercise 3 cannot fail exercise 5) and
+records which config and network every run really trained. The plot checks
+feed ``plot_learning_curves`` a made-up DataFrame whose right answer is known:
+constant returns of 10, 20 and 60 (mean 30), returns that grow with the env
+step while episode lengths differ between seeds, and returns that alternate
+0, 10, 0, 10 (a moving average of 10 episodes makes them flat).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from numpy.typing import NDArray
+
+from playground.checks import CheckFailed, check, require
+from playground.config import PRESETS, DQNConfig
+from playground.experiment import CONTRACT_COLUMNS, ExperimentProgress, TrainCall, intercept_train_dqn
+from playground.results import TrainingProgress, TrainingResult
+from solutions.q_network import CustomQNetwork, count_parameters
+from solutions.train_dqn import train_dqn as reference_train_dqn
+
+LESSON_SIZES: dict[str, list[int]] = {"1x64": [64], "1x256": [256], "2x64": [64, 64], "2x256": [256, 256]}
+CHECK_SIZES: dict[str, list[int]] = {"1x4": [4], "1x16": [16], "2x4": [4, 4]}
+CHECK_SEEDS: tuple[int, ...] = (3, 7)
+LINEWORLD_DIMS = (8, 2)
+
+
+def tiny_config(**changes: Any) -> DQNConfig:
+    """LineWorld, 300 env steps, updates from step 50: a fraction of a second per run."""
+    base = PRESETS["lineworld"].replace(
+        total_timesteps=300,
+        learning_starts=50,
+        buffer_size=500,
+        batch_size=16,
+        target_update_interval=50,
+        hidden_dims=(8,),
+        eval_freq=0,
+        reward_threshold=None,
+    )
+    return base.replace(**changes)
+
+
+def run_experiment(
+    mod: ModuleType,
+    config: DQNConfig,
+    sizes: Mapping[str, Sequence[int]],
+    seeds: Sequence[int],
+    callback: Callable[[ExperimentProgress], bool | None] | None = None,
+) -> tuple[pd.DataFrame, list[TrainCall]]:
+    """The learner's experiment, with the reference ``train_dqn`` recording every run."""
+    with intercept_train_dqn(mod, replacement=reference_train_dqn) as calls:
+        df = mod.run_network_size_experiment(config, sizes=sizes, seeds=seeds, callback=callback)
+    if not isinstance(df, pd.DataFrame):
+        raise CheckFailed(
+            f"run_network_size_experiment returned {type(df).__name__}; expected a pandas DataFrame "
+            "with one row per episode (pd.concat the runs' frames)"
+        )
+    return df, calls
+
+
+_CACHE: dict[tuple[str, int], tuple[pd.DataFrame, list[TrainCall]]] = {}
+
+
+def main_experiment(mod: ModuleType) -> tuple[pd.DataFrame, list[TrainCall]]:
+    """The tiny 3-size x 2-seed experiment, run once per module and shared by several checks."""
+    key = (mod.__name__, id(mod))
+    if key not in _CACHE:
+        _CACHE[key] = run_experiment(mod, tiny_config(), CHECK_SIZES, CHECK_SEEDS)
+    return _CACHE[key]
+
+
+def require_columns(df: pd.DataFrame) -> None:
+    missing = [name for name in CONTRACT_COLUMNS if name not in df.columns]
+    require(
+        not missing,
+        f"the DataFrame has no column {', '.join(repr(m) for m in missing)} (it has {list(df.columns)}); "
+        "expected the long form: one row per episode with size, seed, episode, timestep, reward",
+    )
+
+
+def runs_of(df: pd.DataFrame) -> dict[tuple[str, int], pd.DataFrame]:
+    """Each (size, seed) run of ``df``, in episode order."""
+    runs: dict[tuple[str, int], pd.DataFrame] = {}
+    for key, run in df.groupby(["size", "seed"], sort=False):
+        size, seed = cast(tuple[Any, Any], key)
+        runs[(str(size), int(seed))] = run.sort_values("episode")
+    return runs
+
+
+def call_key(call: TrainCall) -> tuple[tuple[int, ...], int]:
+    return tuple(int(w) for w in call.config.hidden_dims), int(call.config.seed)
+
+
+def expected_parameters(dims: Sequence[int]) -> int:
+    return count_parameters(CustomQNetwork(*LINEWORLD_DIMS, list(dims)))
+
+
+def same_curve(a: Sequence[float], b: Sequence[float]) -> bool:
+    return len(a) == len(b) and bool(np.allclose(np.asarray(a, float), np.asarray(b, float)))
+
+
+# --- The experiment ---------------------------------------------------------------------------
+
+
+@check("network_sizes", "the four sizes of the lesson", timeout=10)
+def lesson_sizes(mod: ModuleType) -> str:
+    sizes = getattr(mod, "NETWORK_SIZES", None)
+    require(isinstance(sizes, Mapping), "NETWORK_SIZES should be a dict from size name to hidden layer widths")
+    assert isinstance(sizes, Mapping)
+    seen = {str(name): [int(w) for w in dims] for name, dims in sizes.items()}
+    require(seen == LESSON_SIZES, f"NETWORK_SIZES should be {LESSON_SIZES}, got {seen}")
+    return "1x64, 1x256, 2x64 and 2x256"
+
+
+@check("network_sizes", "one curve per size and seed", timeout=90)
+def one_curve_per_run(mod: ModuleType) -> str:
+    df, calls = main_experiment(mod)
+    require_columns(df)
+    require(len(df) > 0, "the DataFrame is empty: every (size, seed) run should add one row per episode")
+    names = {str(s) for s in df["size"].unique()}
+    require(
+        names == set(CHECK_SIZES),
+        f"with sizes={CHECK_SIZES} the size column holds {sorted(names)}: it should hold the size names "
+        "(the keys of `sizes`, not the widths), and use the `sizes` argument rather than NETWORK_SIZES",
+    )
+    seeds = {int(s) for s in df["seed"].unique()}
+    require(
+        seeds == set(CHECK_SEEDS),
+        f"with seeds={CHECK_SEEDS} the seed column holds {sorted(seeds)}: use the `seeds` argument",
+    )
+    runs = runs_of(df)
+    missing = [f"{size} seed {seed}" for size in CHECK_SIZES for seed in CHECK_SEEDS if (size, seed) not in runs]
+    require(not missing, f"no episodes for {', '.join(missing)}: train every size on every seed")
+    by_key = {call_key(call): call for call in calls}
+    for (size, seed), run in runs.items():
+        episodes = run["episode"].to_numpy()
+        require(
+            len(episodes) > 0 and int(episodes[0]) in (0, 1) and bool(np.all(np.diff(episodes) == 1)),
+            f"{size} seed {seed}: episode should count 1, 2, 3, ... (or from 0) within each run, "
+            f"got {episodes[:6].tolist()}...",
+        )
+        steps = run["timestep"].astype(float).tolist()
+        result = by_key.get((tuple(CHECK_SIZES[size]), seed))
+        # Only when this curve's returns are that run's (mixed-up labels are the next check's business).
+        if (
+            result is not None
+            and isinstance(result.result, TrainingResult)
+            and same_curve(run["reward"].tolist(), result.result.episode_rewards)
+        ):
+            trained = result.result
+            require(
+                not same_curve(steps, trained.episode_lengths) or same_curve(steps, trained.episode_end_steps),
+                f"{size} seed {seed}: timestep holds each episode's length; it should be the env step at which "
+                "the episode ended (result.episode_end_steps)",
+            )
+            require(
+                same_curve(steps, trained.episode_end_steps),
+                f"{size} seed {seed}: timestep {steps[:4]}... differs from the run's episode_end_steps "
+                f"{trained.episode_end_steps[:4]}...",
+            )
+        require(
+            bool(np.all(np.diff(steps) > 0)),
+            f"{size} seed {seed}: timestep should grow within a run (env steps at each episode's end), "
+            f"got {steps[:6]}...",
+        )
+    return f"{len(runs)} runs, {len(df)} episodes, columns {list(df.columns)[:5]}"
+
+
+@check("network_sizes", "each size trains its own architecture", timeout=90)
+def trains_each_architecture(mod: ModuleType) -> str:
+    df, calls = main_experiment(mod)
+    require_columns(df)
+    runs = runs_of(df)
+    if not calls:
+        # train_dqn ran where we could not watch (another process): judge by the curves alone.
+        for seed in CHECK_SEEDS:
+            curves = [runs[(size, seed)]["reward"].tolist() for size in CHECK_SIZES if (size, seed) in runs]
+            require(
+                len(curves) < 2 or not all(same_curve(curves[0], c) for c in curves[1:]),
+                f"every size gave the same curve for seed {seed}: the networks were probably all the same "
+                "(replace hidden_dims in the config for each size)",
+            )
+        return "train_dqn ran in other processes, so the networks could not be counted; the sizes' curves differ"
+    base = tiny_config()
+    dims_seen = sorted({tuple(call.config.hidden_dims) for call in calls})
+    require(
+        dims_seen != [base.hidden_dims] or len(CHECK_SIZES) == 1,
+        f"every run trained hidden_dims {list(base.hidden_dims)} (the base config's): make each run's config with "
+        "base_config.replace(hidden_dims=dims, seed=seed)",
+    )
+    expected = {(tuple(dims), seed) for dims in CHECK_SIZES.values() for seed in CHECK_SEEDS}
+    seen = [call_key(call) for call in calls]
+    missing = sorted(expected - set(seen))
+    require(not missing, f"no train_dqn run with (hidden_dims, seed) = {', '.join(map(str, missing))}")
+    require(
+        len(seen) == len(expected),
+        f"train_dqn was called {len(seen)} times for {len(expected)} runs: train each (size, seed) once",
+    )
+    for call in calls:
+        changed = [
+            f"{name} ({getattr(base, name)!r} -> {getattr(call.config, name)!r})"
+            for name in base.to_dict()
+            if name not in ("hidden_dims", "seed") and getattr(call.config, name) != getattr(base, name)
+        ]
+        require(not changed, f"a run changed {', '.join(changed)}: only hidden_dims and seed may differ")
+        network = getattr(call.result, "q_network", None)
+        if network is not None:
+            got, want = count_parameters(network), expected_parameters(call.config.hidden_dims)
+            require(
+                got == want,
+                f"the run with hidden_dims {list(call.config.hidden_dims)} trained a network of {got} parameters; "
+                f"that architecture has {want}",
+            )
+    by_curve = {call_key(call): call.result for call in calls if isinstance(call.result, TrainingResult)}
+    for (size, seed), run in runs.items():
+        trained = by_curve.get((tuple(CHECK_SIZES[size]), seed))
+        if trained is None or same_curve(run["reward"].tolist(), trained.episode_rewards):
+            continue
+        match = [key for key, result in by_curve.items() if same_curve(run["reward"].tolist(), result.episode_rewards)]
+        source = f" is the run with hidden_dims {list(match[0][0])} and seed {match[0][1]}" if match else " differs"
+        raise CheckFailed(
+            f"the curve labelled {size} seed {seed}{source}; expected the returns of the run trained with hidden_dims "
+            f"{CHECK_SIZES[size]} and seed {seed}: the labels and the runs are mixed up"
+        )
+    counts = ", ".join(f"{name} {expected_parameters(dims)}" for name, dims in CHECK_SIZES.items())
+    return f"parameter counts match ({counts}) and each curve is its run's"
+
+
+@check("network_sizes", "seeds: different curves, repeatable", timeout=90)
+def seeds_behave(mod: ModuleType) -> str:
+    df, calls = main_experiment(mod)
+    require_columns(df)
+    runs = runs_of(df)
+    for size in CHECK_SIZES:
+        first, second = (runs.get((size, seed)) for seed in CHECK_SEEDS)
+        if first is None or second is None:
+            continue
+        require(
+            not same_curve(first["reward"].tolist(), second["reward"].tolist()),
+            f"{size}: seeds {CHECK_SEEDS[0]} and {CHECK_SEEDS[1]} gave the very same curve: each run's config "
+            "needs its own seed (base_config.replace(seed=seed))",
+        )
+    wrong = [call for call in calls if int(call.config.seed) not in CHECK_SEEDS]
+    require(
+        not wrong,
+        f"a run trained with seed {wrong[0].config.seed if wrong else ''}, which is not one of seeds={CHECK_SEEDS}",
+    )
+    size, seed = next(iter(CHECK_SIZES)), CHECK_SEEDS[0]
+    again, _ = run_experiment(mod, tiny_config(), {size: CHECK_SIZES[size]}, (seed,))
+    require_columns(again)
+    before = runs.get((size, seed))
+    after = runs_of(again).get((size, seed))
+    require(before is not None and after is not None, f"no episodes for {size} seed {seed}")
+    assert before is not None
+    assert after is not None
+    require(
+        same_curve(before["reward"].tolist(), after["reward"].tolist())
+        and same_curve(before["timestep"].tolist(), after["timestep"].tolist()),
+        f"running {size} with seed {seed} again gave a different curve: the run must depend only on the config "
+        "(no random seeds, no state left over from earlier runs)",
+    )
+    return "different seeds differ, and the same seed gives the same curve"
+
+
+@check("network_sizes", "callback reports progress", timeout=90)
+def callback_reports(mod: ModuleType) -> str:
+    seen: list[Any] = []
+
+    def record(progress: ExperimentProgress) -> bool:
+        seen.append(progress)
+        return True
+
+    sizes = {"1x4": [4], "2x4": [4, 4]}
+    df, _ = run_experiment(mod, tiny_config(total_timesteps=200), sizes, (5,), callback=record)
+    require(bool(seen), "the callback was never called: call it with an ExperimentProgress at every episode end")
+    wrong = [type(p).__name__ for p in seen if not isinstance(p, ExperimentProgress)]
+    require(
+        not wrong,
+        f"the callback received {wrong[0] if wrong else ''}; expected playground.experiment.ExperimentProgress "
+        "(size, seed, run_index, runs_total, runs_done, training)",
+    )
+    for progress in seen:
+        require(
+            progress.size in sizes and int(progress.seed) == 5,
+            f"progress names size {progress.size!r} seed {progress.seed!r}; expected one of {list(sizes)}, seed 5",
+        )
+        require(
+            progress.runs_total == 2 and 0 <= progress.run_index < 2,
+            f"progress says run_index {progress.run_index} of runs_total {progress.runs_total}; "
+            "this experiment has 2 runs (2 sizes x 1 seed), indexed from 0",
+        )
+        require(
+            progress.training is None or isinstance(progress.training, TrainingProgress),
+            "ExperimentProgress.training should be the TrainingProgress that train_dqn's callback received",
+        )
+    episodes = sum(1 for p in seen if p.training is not None)
+    require(
+        episodes >= len(df),
+        f"the callback saw {episodes} episode ends but the DataFrame has {len(df)} episodes: pass a callback to "
+        "train_dqn and forward every TrainingProgress (as ExperimentProgress.training)",
+    )
+    return f"{len(seen)} progress messages for {len(df)} episodes"
+
+
+@check("network_sizes", "callback can stop the experiment", timeout=120)
+def callback_stops(mod: ModuleType) -> str:
+    calls_to_callback = 0
+
+    def stop_now(progress: ExperimentProgress) -> bool:
+        nonlocal calls_to_callback
+        calls_to_callback += 1
+        return False
+
+    budget = 2_000
+    df, calls = run_experiment(mod, tiny_config(total_timesteps=budget), {"1x4": [4]}, (0, 1, 2), callback=stop_now)
+    require(calls_to_callback > 0, "the callback was never called, so it could not stop anything")
+    if len(df):
+        require_columns(df)
+    runs = runs_of(df) if len(df) else {}
+    started = max(len(calls), len(runs))
+    require(
+        started <= 2,
+        f"the callback returned False at its first call, but {started} of 3 runs were trained: "
+        "start no new run once the callback has returned False",
+    )
+    steps = sum(int(run["timestep"].max()) for run in runs.values())
+    steps = max([steps] + [int(getattr(call.result, "total_steps", 0) or 0) for call in calls])
+    require(
+        steps < budget,
+        f"the callback returned False at the first episode end, yet a run went on to env step {steps} of {budget}: "
+        "return the callback's answer from train_dqn's callback so the current run stops at once",
+    )
+    return f"stopped after {steps} env steps"
+
+
+# --- The plot ---------------------------------------------------------------------------------
+
+
+def synthetic_df() -> pd.DataFrame:
+    """Three sizes x three seeds with known answers (see the module docstring)."""
+    rows: list[tuple[str, int, int, int, float]] = []
+
+    def add(size: str, seed: int, lengths: int, end: int, reward: Callable[[int, int], float]) -> None:
+        for episode, step in enumerate(range(lengths, end + 1, lengths), start=1):
+            rows.append((size, seed, episode, step, reward(episode, step)))
+
+    def ramp(_episode: int, step: int) -> float:
+        return step / 100
+
+    def alternate(episode: int, _step: int) -> float:
+        return 10.0 * (episode % 2)
+
+    for seed, level in enumerate((10.0, 20.0, 60.0)):
+        add("1x64", seed, 20, 2_000 - 400 * seed, lambda _e, _t, level=level: level)  # type: ignore[misc]
+    for seed, length in enumerate((10, 25, 50)):
+        add("2x64", seed, length, 2_000, ramp)
+    for seed in range(3):
+        add("2x256", seed, 10, 2_000, alternate)
+    return pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS))
+
+
+def draw(mod: ModuleType, df: pd.DataFrame, window: int) -> Figure:
+    figure = mod.plot_learning_curves(df, window)
+    require(
+        isinstance(figure, Figure),
+        f"plot_learning_curves returned {type(figure).__name__}; expected the matplotlib Figure itself",
+    )
+    return figure  # type: ignore[no-any-return]
+
+
+def data_lines(figure: Figure) -> list[Line2D]:
+    """Plotted curves: lines with more than two points (not axhline/axvline markers)."""
+    lines = [line for ax in figure.axes for line in ax.get_lines()]
+    return [line for line in lines if np.asarray(line.get_xdata(), dtype=float).size > 2]
+
+
+def bands(figure: Figure) -> list[PolyCollection]:
+    return [c for ax in figure.axes for c in ax.collections if isinstance(c, PolyCollection)]
+
+
+def line_for(figure: Figure, size: str) -> Line2D:
+    named = [line for line in data_lines(figure) if size in str(line.get_label())]
+    require(
+        len(named) == 1,
+        f"expected exactly one line labelled with the size name {size!r}, found {len(named)}: "
+        "label each mean line with its size (ax.plot(..., label=size)) and add a legend",
+    )
+    return named[0]
+
+
+def xy(line: Line2D) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    x = np.asarray(line.get_xdata(), dtype=float)
+    y = np.asarray(line.get_ydata(), dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    return x[keep], y[keep]
+
+
+def close(figure: Figure) -> None:
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+
+
+@check("network_sizes", "plot: one line and one band per size", timeout=30)
+def plot_lines_and_bands(mod: ModuleType) -> str:
+    df = synthetic_df()
+    figure = draw(mod, df, 1)
+    try:
+        lines, fills = data_lines(figure), bands(figure)
+        require(
+            len(lines) == 3,
+            f"3 sizes should give 3 lines (the mean over seeds of each size), found {len(lines)}"
+            + (": draw the mean over seeds, not every seed" if len(lines) >= 9 else ""),
+        )
+        require(
+            len(fills) == 3,
+            f"3 sizes should give 3 bands across seeds (ax.fill_between per size), found {len(fills)}",
+        )
+        for size in ("1x64", "2x64", "2x256"):
+            line_for(figure, size)
+    finally:
+        close(figure)
+    return "3 lines and 3 bands for 3 sizes"
+
+
+@check("network_sizes", "plot: mean over seeds on env steps", timeout=30)
+def plot_mean_on_steps(mod: ModuleType) -> str:
+    df = synthetic_df()
+    figure = draw(mod, df, 1)
+    try:
+        x, y = xy(line_for(figure, "1x64"))
+        require(len(y) > 0, "the 1x64 line has no finite points")
+        require(
+            x.max() >= 0.9 * df["timestep"].max() and x.max() <= 1.1 * df["timestep"].max(),
+            f"the x axis reaches {x.max():.0f} but the runs reach env step {df['timestep'].max()}: "
+            "plot against env steps (the timestep column), not episode numbers",
+        )
+        require(
+            bool(np.allclose(y, 30.0, atol=0.5)),
+            f"the three 1x64 seeds return 10, 20 and 60 every episode, so the mean line should sit at 30; it runs "
+            f"from {y.min():.1f} to {y.max():.1f}"
+            + (" (20 is their median, not their mean)" if np.allclose(y, 20.0, atol=0.5) else ""),
+        )
+        x, y = xy(line_for(figure, "2x64"))
+        late = x >= 100
+        error = float(np.max(np.abs(y[late] - x[late] / 100))) if late.any() else math.inf
+        require(
+            error <= 1.0,
+            f"every 2x64 seed earns t/100 at env step t but plays episodes of different lengths (10, 25, 50 steps); "
+            f"the mean line is off by up to {error:.1f}: put each run on a common grid of env steps before averaging",
+        )
+    finally:
+        close(figure)
+    return "the line is the mean over seeds, and runs line up by env step"
+
+
+@check("network_sizes", "plot: the window smooths", timeout=30)
+def plot_window_smooths(mod: ModuleType) -> str:
+    df = synthetic_df()
+    rough_figure, smooth_figure = draw(mod, df, 1), draw(mod, df, 10)
+    try:
+        rough = float(np.abs(np.diff(xy(line_for(rough_figure, "2x256"))[1])).sum())
+        smooth = float(np.abs(np.diff(xy(line_for(smooth_figure, "2x256"))[1])).sum())
+    finally:
+        close(rough_figure)
+        close(smooth_figure)
+    require(
+        rough > 0 and smooth < 0.5 * rough,
+        f"returns alternate 0, 10, 0, 10: with window=10 the curve should be nearly flat, but it moves {smooth:.0f} "
+        f"up and down (window=1: {rough:.0f}): smooth each run with a moving average over `window` episodes",
+    )
+    return f"total variation {rough:.0f} with window 1, {smooth:.0f} with window 10"

@@ -1,0 +1,177 @@
+"""The page's task for exercise 5: run the experiment in the sandbox and send back plain data.
+
+``run_experiment_task`` imports the chosen implementation (``exercises`` or
+``solutions``) of ``network_sizes`` inside the child process, runs its
+experiment with a callback that forwards progress and honours the Stop
+button, draws the implementation's own chart as PNG bytes, and returns an
+:class:`~playground.experiment.ExperimentData`. When a learner's experiment
+does not record the per-run extras (parameters, final greedy return, time
+to solve), they are filled in from the ``train_dqn`` calls it made.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from playground.config import DQNConfig
+from playground.experiment import (
+    CONTRACT_COLUMNS,
+    ExperimentData,
+    ExperimentProgress,
+    TrainCall,
+    intercept_train_dqn,
+    plain_columns,
+    time_to_solve,
+)
+from playground.results import TrainingProgress, TrainingResult
+from playground.sandbox import TaskContext
+
+PROGRESS_INTERVAL = 0.25  # seconds between progress messages to the app (run ends always go)
+FINAL_EVAL_EPISODES = 10
+
+
+def _clean_progress(progress: Any) -> ExperimentProgress | None:
+    """A fresh ExperimentProgress of builtins only (a learner's may hold anything), or None."""
+    if not isinstance(progress, ExperimentProgress):
+        return None
+    try:
+        training = progress.training
+        if training is not None:
+            training = TrainingProgress(
+                timestep=int(training.timestep),
+                total_timesteps=int(training.total_timesteps),
+                episode=int(training.episode),
+                episode_reward=float(training.episode_reward),
+                episode_length=int(training.episode_length),
+                epsilon=float(training.epsilon),
+                last_eval_mean=None if training.last_eval_mean is None else float(training.last_eval_mean),
+            )
+        return ExperimentProgress(
+            size=str(progress.size),
+            seed=int(progress.seed),
+            run_index=int(progress.run_index),
+            runs_total=int(progress.runs_total),
+            runs_done=int(progress.runs_done),
+            training=training,
+            finished=bool(progress.finished),
+        )
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _fill_from_calls(df: pd.DataFrame, calls: list[TrainCall], sizes: Mapping[str, Sequence[int]]) -> pd.DataFrame:
+    """Add the per-run extras the reference records, from the runs we watched, where ``df`` lacks them."""
+    wanted = ("seconds", "parameters", "solved_step", "solved_seconds", "final_greedy_mean")
+    if not calls or all(name in df.columns for name in wanted) or not len(df):
+        return df
+    from solutions.q_network import count_parameters
+    from solutions.train_dqn import evaluate
+
+    names_by_dims: dict[tuple[int, ...], list[str]] = {}
+    for name, dims in sizes.items():
+        names_by_dims.setdefault(tuple(int(w) for w in dims), []).append(str(name))
+    extras: dict[str, list[float]] = {name: [np.nan] * len(df) for name in wanted}
+    positions = {
+        key: rows for key, rows in df.groupby([df["size"].astype(str), df["seed"].astype(int)]).indices.items()
+    }
+    for call in calls:
+        result = call.result
+        if not isinstance(result, TrainingResult):
+            continue
+        seconds = call.episode_seconds
+        solved, solved_seconds = time_to_solve(call.config, result, seconds)
+        final = np.nan
+        if result.episode_rewards:
+            returns = evaluate(result.q_network, call.config.env_id, FINAL_EVAL_EPISODES, 20_000 + call.config.seed)
+            final = float(np.mean(returns))
+        for name in names_by_dims.get(tuple(call.config.hidden_dims), []):
+            rows = positions.get((name, int(call.config.seed)))
+            if rows is None:
+                continue
+            for order, row in enumerate(sorted(rows, key=lambda r: df.index[r])):
+                extras["seconds"][row] = seconds[order] if order < len(seconds) else np.nan
+                extras["parameters"][row] = count_parameters(result.q_network)
+                extras["solved_step"][row] = solved
+                extras["solved_seconds"][row] = solved_seconds
+                extras["final_greedy_mean"][row] = final
+    missing = {name: values for name, values in extras.items() if name not in df.columns}
+    return df.assign(**missing)
+
+
+def _figure_png(module: Any, df: pd.DataFrame, window: int) -> tuple[bytes | None, str]:
+    """The implementation's own chart as PNG bytes, or why there is none."""
+    if not len(df):
+        return None, "no episode finished, so there is nothing to plot"
+    try:
+        figure = module.plot_learning_curves(df, window)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=100)
+    except Exception as err:  # noqa: BLE001 - a learner's plot may fail in any way; the data survives
+        from playground.sandbox import describe_exception
+
+        return None, f"plot_learning_curves failed: {describe_exception(err)}"
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    return buffer.getvalue(), ""
+
+
+def run_experiment_task(
+    ctx: TaskContext,
+    *,
+    impl: str,
+    config: dict[str, Any],
+    sizes: dict[str, list[int]],
+    seeds: list[int],
+    window: int,
+) -> ExperimentData:
+    """Run ``<impl>.network_sizes.run_network_size_experiment`` and return plain data."""
+    if impl not in ("exercises", "solutions"):
+        raise ValueError(f"impl must be 'exercises' or 'solutions', got {impl!r}")
+    module = importlib.import_module(f"{impl}.network_sizes")
+    base = DQNConfig.from_dict(config)
+    last_sent = 0.0
+
+    def callback(progress: ExperimentProgress) -> bool:
+        nonlocal last_sent
+        now = time.monotonic()
+        clean = _clean_progress(progress)
+        if clean is not None and (clean.finished or now - last_sent >= PROGRESS_INTERVAL):
+            last_sent = now
+            ctx.emit(clean)
+        return not ctx.should_stop()
+
+    started = time.perf_counter()
+    with intercept_train_dqn(module) as calls:
+        df = module.run_network_size_experiment(base, sizes=sizes, seeds=tuple(seeds), callback=callback)
+    wall_time = time.perf_counter() - started
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"run_network_size_experiment returned {type(df).__name__}; expected a pandas DataFrame")
+    missing = [name for name in CONTRACT_COLUMNS if name not in df.columns]
+    if missing:
+        raise ValueError(
+            f"the experiment's DataFrame has no column(s) {', '.join(missing)}: expected {CONTRACT_COLUMNS}"
+        )
+    df = _fill_from_calls(df.reset_index(drop=True), calls, sizes)
+    png, plot_error = _figure_png(module, df, window)
+    return ExperimentData(
+        impl=impl,
+        columns=plain_columns(df),
+        figure_png=png,
+        plot_error=plot_error,
+        runs_total=len(sizes) * len(seeds),
+        stopped=ctx.should_stop(),
+        config=base.to_dict(),
+        sizes={str(k): [int(w) for w in v] for k, v in sizes.items()},
+        seeds=[int(s) for s in seeds],
+        window=int(window),
+        wall_time=wall_time,
+    )

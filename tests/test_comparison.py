@@ -1,0 +1,192 @@
+"""Reference vs SB3: plain-data results, stop, curves, reading, the hyperparameter table, and the page."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground import comparison as cmp
+from playground.config import PRESETS, DQNConfig
+from playground.hyperparams import (
+    HYPERPARAMETER_NOTES,
+    MEANING_COLUMNS,
+    hyperparameter_markdown,
+    hyperparameter_rows,
+    value_columns,
+)
+from playground.protocol import MessageReader, write_message
+from playground.sb3_adapter import sb3_default_text
+
+TINY = PRESETS["lineworld"].replace(total_timesteps=200, learning_starts=50)
+PAGE = "pages/6_reference_comparison.py"
+
+
+def _summary(impl: str, seed: int, rewards: list[float], lengths: list[int], greedy: list[float]) -> cmp.RunSummary:
+    ends = list(np.cumsum(lengths).tolist())
+    return cmp.RunSummary(
+        implementation=impl,
+        seed=seed,
+        episode_rewards=rewards,
+        episode_lengths=lengths,
+        episode_end_steps=ends,
+        eval_steps=[],
+        eval_means=[],
+        greedy_returns=greedy,
+        total_steps=ends[-1] if ends else 0,
+        gradient_updates=10,
+        wall_time=2.0,
+        eval_time=0.5,
+        stop_reason="finished",
+    )
+
+
+def test_comparison_trains_both_on_the_same_seeds_and_crosses_the_sandbox_as_plain_data() -> None:
+    messages: list[object] = []
+    result = cmp.run_comparison(TINY, seeds=(0, 1), final_eval_episodes=2, emit=messages.append)
+    order = [(r.implementation, r.seed) for r in result.runs]
+    assert order == [("reference", 0), ("sb3", 0), ("reference", 1), ("sb3", 1)]
+    assert not result.stopped
+    for run in result.runs:
+        assert run.total_steps == 200
+        assert len(run.greedy_returns) == 2
+        assert len(run.episode_rewards) == len(run.episode_end_steps) > 0
+    assert sum(isinstance(m, cmp.RunSummary) for m in messages) == 4
+    progress = [m for m in messages if isinstance(m, cmp.ComparisonProgress)]
+    assert progress
+    assert all(0.0 <= p.fraction <= 1.0 for p in progress)
+    # What the sandbox sends, the app's safe unpickler rebuilds.
+    stream = io.BytesIO()
+    write_message(stream, result)
+    (rebuilt,) = MessageReader().feed(stream.getvalue())
+    assert rebuilt == result
+
+
+def test_stop_keeps_the_finished_run_and_skips_the_rest() -> None:
+    calls = [0]
+
+    def stop_after_first_progress() -> bool:
+        calls[0] += 1
+        return calls[0] > 1
+
+    result = cmp.run_comparison(TINY, seeds=(0, 1), final_eval_episodes=1, should_stop=stop_after_first_progress)
+    assert result.stopped
+    assert [r.implementation for r in result.runs] == ["reference"]
+    assert result.runs[0].total_steps < 200
+    assert result.runs[0].stop_reason.startswith("stopped by the callback")
+    assert cmp.plain_reading(result)[0].startswith("The comparison was stopped early")
+
+
+def test_stop_before_anything_runs() -> None:
+    result = cmp.run_comparison(TINY, seeds=(0,), should_stop=lambda: True)
+    assert result.stopped
+    assert result.runs == ()
+
+
+def test_bad_arguments_are_refused_with_a_message() -> None:
+    with pytest.raises(ValueError, match="at least one seed"):
+        cmp.run_comparison(TINY, seeds=())
+    with pytest.raises(ValueError, match="final_eval_episodes"):
+        cmp.run_comparison(TINY, final_eval_episodes=0)
+    with pytest.raises(ValueError, match="implementation"):
+        cmp.train_one("mine", TINY)  # type: ignore[arg-type]
+
+
+def test_curves_csv_and_reading_from_a_hand_made_result() -> None:
+    runs = (
+        _summary("reference", 0, [-1.0, 0.0, 0.4], [10, 10, 8], [0.4, 0.4]),
+        _summary("sb3", 0, [-2.0, 0.4], [20, 8], [0.4, 0.2]),
+    )
+    result = cmp.ComparisonResult(TINY.replace(loss="mse"), (0,), 2, runs)
+    grid = np.array([5.0, 10.0, 15.0, 28.0, 40.0])
+    curve = cmp.smoothed_curve(runs[0], 2, grid)
+    assert math.isnan(curve[0])
+    assert curve[1] == -1.0
+    assert curve[2] == pytest.approx(-0.75)
+    assert curve[3] == pytest.approx(0.2)
+    assert math.isnan(curve[4])
+    _, means, per_seed = cmp.mean_curves(result, window=1)
+    assert set(means) == {"reference", "sb3"}
+    assert len(per_seed["sb3"]) == 1
+    figure = cmp.learning_curve_figure(result, window=2)
+    assert figure.axes[0].get_xlabel() == "environment steps"
+    csv = cmp.episodes_csv(result).splitlines()
+    assert csv[0] == "implementation,seed,episode,end_step,reward,length"
+    assert len(csv) == 1 + 3 + 2
+    assert csv[1] == "reference,0,1,10,-1,10"
+    rows = cmp.summary_rows(result)
+    assert [r["implementation"] for r in rows] == [cmp.IMPL_TITLES["reference"], cmp.IMPL_TITLES["sb3"]]
+    assert rows[0]["env steps / s"] == pytest.approx(28 / 1.5, abs=0.1)
+    reading = " ".join(cmp.plain_reading(result))
+    assert "mse" in reading
+    assert "Huber" in reading
+    assert "reference 1 of 1 runs, SB3 0 of 1" in reading
+    assert "One seed" in reading
+
+
+def test_every_hyperparameter_is_explained_with_presets_and_sb3_defaults() -> None:
+    names = [f.name for f in dataclasses.fields(DQNConfig)]
+    assert set(HYPERPARAMETER_NOTES) == set(names), "a DQNConfig field has no explanation"
+    for note in HYPERPARAMETER_NOTES.values():
+        assert note.controls
+        assert note.too_small
+        assert note.too_large
+    current = TINY
+    rows = hyperparameter_rows(current=current)
+    assert [row["Setting"] for row in rows] == names
+    by_name = {row["Setting"]: row for row in rows}
+    assert by_name["learning_starts"]["fast"] == "1,000"
+    assert by_name["hidden_dims"]["lesson"] == "[128, 128]"
+    assert by_name["total_timesteps"]["This run"] == "200"
+    assert by_name["target_update_interval"]["SB3 default"] == sb3_default_text("target_update_interval")
+    assert "never trained" in by_name["learning_starts"]["Too large"]
+    meaning = hyperparameter_markdown(rows, MEANING_COLUMNS)
+    assert meaning.count("\n") == len(names) + 1
+    assert "$\\gamma$" in meaning
+    values = hyperparameter_markdown(rows, value_columns(rows))
+    assert "SB3 default" in values
+    assert "Too small" not in values
+
+
+def _open_page() -> AppTest:
+    app = AppTest.from_file("../streamlit_app.py", default_timeout=60)
+    app.run()
+    app.switch_page(PAGE)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_page_trains_both_with_a_small_budget_and_keeps_the_result() -> None:
+    app = _open_page()
+    assert any("Every hyperparameter" in h.value for h in app.subheader)
+    app.number_input(key="cmp_lineworld_total_timesteps").set_value(400)
+    app.button(key="cmp_train").click()
+    app.run(timeout=240)
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.error, [e.value for e in app.error]
+    result = app.session_state["comparison_result"]
+    assert isinstance(result, cmp.ComparisonResult)
+    assert [r.implementation for r in result.runs] == ["reference", "sb3"]
+    assert all(r.total_steps == 400 for r in result.runs)
+    assert any("Greedy play" in m.value for m in app.markdown)
+    # A rerun (any widget) keeps the result.
+    app.slider(key="cmp_window").set_value(5)
+    app.run()
+    assert app.session_state["comparison_result"] is result
+
+
+def test_page_refuses_invalid_settings_with_a_message() -> None:
+    app = _open_page()
+    app.number_input(key="cmp_lineworld_gradient_steps").set_value(0)
+    app.run()
+    assert any("not valid" in e.value for e in app.error)
+    assert app.button(key="cmp_train").disabled

@@ -1,0 +1,404 @@
+"""Exercise 5: the network-size experiment, its checks (against buggy versions), the task and the page."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from streamlit.testing.v1 import AppTest
+
+import solutions.network_sizes as reference
+from playground.checks import CheckFailed, checks_for
+from playground.checks import network_sizes as ns_checks
+from playground.config import PRESETS, DQNConfig
+from playground.experiment import (
+    WORKERS_ENV,
+    ExperimentData,
+    ExperimentProgress,
+    TrainCall,
+    choose_workers,
+    intercept_train_dqn,
+    read_summary,
+)
+from playground.results import TrainingProgress
+from playground.runner import run_task
+from solutions.train_dqn import train_dqn as reference_train_dqn
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+PAGE = "pages/5_network_sizes.py"
+SMALL = PRESETS["lineworld"].replace(total_timesteps=400, learning_starts=50, eval_freq=100, eval_episodes=1)
+TWO_SIZES: dict[str, list[int]] = {"1x8": [8], "2x8": [8, 8]}
+CONTRACT = ["size", "seed", "episode", "timestep", "reward"]
+
+
+# --------------------------------------------------------------------------- the reference
+
+
+def test_reference_experiment_has_the_contract_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    seen: list[ExperimentProgress] = []
+    df = reference.run_network_size_experiment(SMALL, TWO_SIZES, (0, 1), callback=seen.append)
+    assert list(df.columns[:5]) == CONTRACT
+    runs = df.groupby(["size", "seed"]).size()
+    assert set(runs.index) == {(s, seed) for s in TWO_SIZES for seed in (0, 1)}
+    for (_size, _seed), run in df.groupby(["size", "seed"]):
+        assert run["episode"].tolist() == list(range(1, len(run) + 1))
+        assert bool(np.all(np.diff(run["timestep"].to_numpy()) > 0))
+        assert run["timestep"].max() <= SMALL.total_timesteps
+    assert set(df.groupby("size")["parameters"].first()) == {8 * 8 + 8 + 8 * 2 + 2, 8 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2}
+    assert df["final_greedy_mean"].notna().all()
+    assert sum(p.finished for p in seen) == 4
+    assert sum(p.training is not None for p in seen) == len(df)
+    assert seen[-1].runs_done == 4
+
+    summary = reference.summarize_experiment(df, window=5)
+    assert summary["size"].tolist() == list(TWO_SIZES)
+    assert (summary["runs"] == 2).all()
+    assert (summary["auc_min"] <= summary["auc_mean"]).all()
+    assert (summary["auc_mean"] <= summary["auc_max"]).all()
+    text = read_summary(summary)
+    assert "learned fastest" in text
+
+    figure = reference.plot_learning_curves(df, 5)
+    lines = [line for line in figure.axes[0].get_lines() if np.asarray(line.get_xdata()).size > 2]
+    fills = [c for c in figure.axes[0].collections if isinstance(c, PolyCollection)]
+    assert len(lines) == len(fills) == 2
+    assert "min to max" in figure.axes[0].get_title()
+
+
+def test_bad_arguments_are_clear_value_errors() -> None:
+    with pytest.raises(ValueError, match="sizes is empty"):
+        reference.run_network_size_experiment(SMALL, {}, (0,))
+    with pytest.raises(ValueError, match="seeds is empty"):
+        reference.run_network_size_experiment(SMALL, TWO_SIZES, ())
+    with pytest.raises(ValueError, match="different"):
+        reference.run_network_size_experiment(SMALL, TWO_SIZES, (1, 1))
+    with pytest.raises(ValueError, match="hidden_dims"):
+        reference.run_network_size_experiment(SMALL, {"bad": [0]}, (0,))
+
+
+def test_summary_of_a_contract_only_frame_has_nans() -> None:
+    df = pd.DataFrame(
+        {"size": ["a"] * 3 + ["b"] * 3, "seed": [0] * 6, "episode": [1, 2, 3] * 2, "timestep": [5, 10, 15] * 2}
+    ).assign(reward=[1.0, 2.0, 3.0, 0.0, 0.0, 0.0])
+    summary = reference.summarize_experiment(df, window=1)
+    assert summary["parameters"].isna().all()
+    assert float(summary["auc_mean"].iloc[0]) > float(summary["auc_mean"].iloc[1])
+    assert "one seed" in read_summary(summary)
+
+
+def test_workers_choice() -> None:
+    tiny = SMALL.replace(total_timesteps=300)
+    assert choose_workers(PRESETS["fast"], 12) in (1, 2)
+    assert choose_workers(tiny, 8) == 1  # not worth a helper process
+    assert choose_workers(PRESETS["fast"], 1) == 1
+
+
+def test_parallel_matches_serial_and_stops_promptly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes give the very same curves as one; a stop reaches the helper's run too."""
+    config = SMALL.replace(eval_freq=0)
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    serial = reference.run_network_size_experiment(config, TWO_SIZES, (0, 1))
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    parallel = reference.run_network_size_experiment(config, TWO_SIZES, (0, 1))
+    pd.testing.assert_frame_equal(serial[CONTRACT], parallel[CONTRACT])
+    assert (serial["parameters"] == parallel["parameters"]).all()
+
+    calls = 0
+
+    def stop_soon(progress: ExperimentProgress) -> bool:
+        nonlocal calls
+        calls += 1
+        return calls < 5
+
+    started = time.monotonic()
+    long = config.replace(total_timesteps=200_000, learning_starts=100_000)  # minutes if not stopped
+    stopped = reference.run_network_size_experiment(long, TWO_SIZES, (0, 1), callback=stop_soon)
+    assert time.monotonic() - started < 60
+    assert stopped.groupby(["size", "seed"]).ngroups <= 2
+    assert stopped["timestep"].max() < 5_000
+
+
+def test_a_failing_run_in_the_helper_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from playground.experiment import HelperFailed, run_jobs
+
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    with pytest.raises((HelperFailed, ValueError)):
+        run_jobs(_fails_on_odd, [0, 1, 2, 3], workers=2)
+
+
+def _fails_on_odd(job: int, report: Callable[[Any], bool]) -> int:
+    if job % 2:
+        raise ValueError(f"job {job} is odd")
+    time.sleep(0.2)
+    return job
+
+
+def test_intercept_restores_and_records() -> None:
+    module = ModuleType("learner")
+    module.train_dqn = reference_train_dqn  # type: ignore[attr-defined]
+    config = SMALL.replace(total_timesteps=120, eval_freq=0)
+    with intercept_train_dqn(module) as calls:
+        module.train_dqn(config)
+    assert module.train_dqn is reference_train_dqn
+    [call] = calls
+    assert isinstance(call, TrainCall)
+    assert call.config == config
+    assert len(call.episode_seconds) == len(call.result.episode_rewards)
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def run_check(name: str, module: ModuleType) -> str:
+    ns_checks._CACHE.clear()
+    [spec] = [spec for spec in checks_for("network_sizes") if spec.name == name]
+    return spec.func(module)
+
+
+def fails(name: str, module: ModuleType, *words: str) -> str:
+    with pytest.raises(CheckFailed) as info:
+        run_check(name, module)
+    message = str(info.value)
+    for word in words:
+        assert word in message, message
+    return message
+
+
+def test_every_check_passes_on_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    for spec in checks_for("network_sizes"):
+        ns_checks._CACHE.clear()
+        assert spec.func(reference)
+
+
+def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure] | None = None) -> ModuleType:
+    """A learner's module written differently from ours (a plain loop), with one bug switched on."""
+    module = ModuleType(f"learner_{bug or 'correct'}")
+    module.train_dqn = reference_train_dqn  # type: ignore[attr-defined]
+    module.NETWORK_SIZES = (  # type: ignore[attr-defined]
+        {"1x64": [64], "1x256": [256], "2x64": [64, 64], "2x256": [256]}
+        if bug == "wrong_sizes"
+        else dict(reference.NETWORK_SIZES)
+    )
+
+    def run(
+        base_config: DQNConfig,
+        sizes: Mapping[str, Sequence[int]] = reference.NETWORK_SIZES,
+        seeds: Sequence[int] = (0, 1, 2),
+        callback: Callable[[ExperimentProgress], bool | None] | None = None,
+    ) -> pd.DataFrame:
+        if bug == "ignores_sizes":
+            sizes = reference.NETWORK_SIZES
+        plan = [(name, list(dims), seed) for name, dims in sizes.items() for seed in seeds]
+        names = [name for name, _, _ in plan]
+        if bug == "swapped_labels":
+            names = names[len(seeds) :] + names[: len(seeds)]
+        rows: list[dict[str, Any]] = []
+        stop = False
+        for index, (name, dims, seed) in enumerate(plan):
+            if stop and bug != "ignores_stop":
+                break
+            changes: dict[str, Any] = {"hidden_dims": dims, "seed": seed}
+            if bug == "same_dims":
+                del changes["hidden_dims"]
+            if bug == "same_seed":
+                del changes["seed"]
+            if bug == "random_seed":
+                changes["seed"] = int(np.random.default_rng().integers(1000, 10**6))
+            config = base_config.replace(**changes)
+
+            def forward(progress: TrainingProgress, index: int = index, name: str = name, seed: int = seed) -> bool:
+                nonlocal stop
+                if callback is None or bug == "no_callback":
+                    return True
+                answer = callback(ExperimentProgress(name, seed, index, len(plan), index, progress))
+                if answer is False:
+                    stop = True
+                return bug == "stop_between_runs" or answer is not False
+
+            result = module.train_dqn(config, callback=forward)
+            steps = result.episode_lengths if bug == "episode_lengths" else result.episode_end_steps
+            for episode, (step, reward) in enumerate(zip(steps, result.episode_rewards, strict=True)):
+                rows.append(
+                    {"seed": seed, "size": names[index], "episode": episode, "timestep": step, "reward": reward}
+                )
+        return pd.DataFrame(rows)
+
+    module.run_network_size_experiment = run  # type: ignore[attr-defined]
+    module.plot_learning_curves = plot or reference.plot_learning_curves  # type: ignore[attr-defined]
+    return module
+
+
+def test_a_differently_written_correct_module_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = experiment_module(plot=plot_with_std_band)
+    for spec in checks_for("network_sizes"):
+        ns_checks._CACHE.clear()
+        assert spec.func(module)
+
+
+@pytest.mark.parametrize(
+    ("bug", "check", "words"),
+    [
+        ("wrong_sizes", "the four sizes of the lesson", ("NETWORK_SIZES",)),
+        ("ignores_sizes", "one curve per size and seed", ("`sizes` argument",)),
+        ("episode_lengths", "one curve per size and seed", ("episode's length",)),
+        ("same_dims", "each size trains its own architecture", ("base config", "hidden_dims")),
+        ("swapped_labels", "each size trains its own architecture", ("mixed up",)),
+        ("same_seed", "seeds: different curves, repeatable", ("same curve", "seed")),
+        ("random_seed", "seeds: different curves, repeatable", ("seed",)),
+        ("no_callback", "callback reports progress", ("never called",)),
+        ("stop_between_runs", "callback can stop the experiment", ("went on",)),
+        ("ignores_stop", "callback can stop the experiment", ("no new run",)),
+    ],
+)
+def test_each_experiment_bug_fails_a_check_by_name(bug: str, check: str, words: tuple[str, ...]) -> None:
+    fails(check, experiment_module(bug), *words)
+
+
+def test_random_seeds_also_break_the_architecture_check() -> None:
+    fails("each size trains its own architecture", experiment_module("random_seed"), "no train_dqn run")
+
+
+# --- plots written differently, and buggy ones
+
+
+def _grid_curves(df: pd.DataFrame, window: int, x_column: str = "timestep") -> dict[str, np.ndarray[Any, Any]]:
+    grid = np.linspace(0, df[x_column].max(), 150)
+    curves: dict[str, list[np.ndarray[Any, Any]]] = {}
+    for (size, _seed), run in df.groupby(["size", "seed"], sort=False):
+        smooth = run["reward"].rolling(window, min_periods=1).mean().to_numpy()
+        curves.setdefault(str(size), []).append(np.interp(grid, run[x_column].to_numpy(dtype=float), smooth))
+    return {size: np.vstack(runs) for size, runs in curves.items()} | {"__grid__": grid[None, :]}
+
+
+def plot_with_std_band(df: pd.DataFrame, window: int) -> Figure:
+    """Correct, but interpolated (np.interp) with a mean ± std band and pyplot-free."""
+    curves = _grid_curves(df, window)
+    grid = curves.pop("__grid__")[0]
+    figure = Figure()
+    ax = figure.add_subplot()
+    for size, runs in curves.items():
+        mean, std = runs.mean(axis=0), runs.std(axis=0)
+        ax.plot(grid, mean, label=size)
+        ax.fill_between(grid, mean - std, mean + std, alpha=0.2)
+    ax.axhline(0.0, color="grey")
+    ax.set_title("mean ± std over seeds")
+    ax.legend()
+    return figure
+
+
+def plot_every_seed(df: pd.DataFrame, window: int) -> Figure:
+    figure = Figure()
+    ax = figure.add_subplot()
+    for (size, seed), run in df.groupby(["size", "seed"]):
+        ax.plot(run["timestep"], run["reward"].rolling(window, min_periods=1).mean(), label=f"{size} {seed}")
+    return figure
+
+
+def plot_by_episode(df: pd.DataFrame, window: int) -> Figure:
+    figure = Figure()
+    ax = figure.add_subplot()
+    for size, group in df.groupby("size"):
+        table = group.pivot_table(index="episode", columns="seed", values="reward")
+        smooth = table.rolling(window, min_periods=1).mean()
+        ax.plot(smooth.index, smooth.mean(axis=1), label=str(size))
+        ax.fill_between(smooth.index, smooth.min(axis=1), smooth.max(axis=1), alpha=0.2)
+    return figure
+
+
+def plot_median(df: pd.DataFrame, window: int) -> Figure:
+    curves = _grid_curves(df, window)
+    grid = curves.pop("__grid__")[0]
+    figure = Figure()
+    ax = figure.add_subplot()
+    for size, runs in curves.items():
+        ax.plot(grid, np.median(runs, axis=0), label=size)
+        ax.fill_between(grid, runs.min(axis=0), runs.max(axis=0), alpha=0.2)
+    return figure
+
+
+def plot_without_band(df: pd.DataFrame, window: int) -> Figure:
+    curves = _grid_curves(df, window)
+    grid = curves.pop("__grid__")[0]
+    figure = Figure()
+    ax = figure.add_subplot()
+    for size, runs in curves.items():
+        ax.plot(grid, runs.mean(axis=0), label=size)
+    return figure
+
+
+def plot_ignoring_window(df: pd.DataFrame, window: int) -> Figure:
+    return plot_with_std_band(df, 1)
+
+
+def plot_returning_axes(df: pd.DataFrame, window: int) -> Any:
+    return plot_with_std_band(df, window).axes[0]
+
+
+@pytest.mark.parametrize(
+    ("plot", "check", "words"),
+    [
+        (plot_every_seed, "plot: one line and one band per size", ("not every seed",)),
+        (plot_without_band, "plot: one line and one band per size", ("bands",)),
+        (plot_by_episode, "plot: mean over seeds on env steps", ("env step",)),
+        (plot_median, "plot: mean over seeds on env steps", ("median",)),
+        (plot_ignoring_window, "plot: the window smooths", ("window",)),
+        (plot_returning_axes, "plot: one line and one band per size", ("Figure",)),
+    ],
+)
+def test_each_plot_bug_fails_a_check_by_name(
+    plot: Callable[[pd.DataFrame, int], Figure], check: str, words: tuple[str, ...]
+) -> None:
+    fails(check, experiment_module(plot=plot), *words)
+
+
+# --------------------------------------------------------------------------- task and page
+
+
+def test_task_returns_plain_data_and_the_stub_fails_cleanly() -> None:
+    kwargs: dict[str, Any] = {"config": SMALL.to_dict(), "sizes": TWO_SIZES, "seeds": [0], "window": 5}
+    outcome = run_task("playground.experiment_task:run_experiment_task", timeout=120, impl="solutions", **kwargs)
+    assert outcome.ok, outcome.error
+    data = outcome.value
+    assert isinstance(data, ExperimentData)
+    assert data.runs_done == 2
+    assert data.figure_png is not None
+    assert data.figure_png.startswith(b"\x89PNG")
+    assert list(data.frame().columns[:5]) == CONTRACT
+
+    stub = run_task("playground.experiment_task:run_experiment_task", timeout=120, impl="exercises", **kwargs)
+    assert not stub.ok
+    assert "not implemented yet" in stub.error
+
+
+def test_page_runs_a_short_experiment() -> None:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.multiselect(key="ns_sizes").set_value(["1x64", "2x64"]).run()
+    at.number_input(key="ns_seeds").set_value(1).run()
+    at.number_input(key="ns_budget_Quick: LineWorld-v0").set_value(500).run()
+    at.button(key="ns_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    results = at.session_state["ns_results"]
+    data = results["solutions"]
+    assert isinstance(data, ExperimentData)
+    assert data.runs_done == 2
+    assert any("learned fastest" in block.value for block in at.markdown)
+    assert len(at.dataframe) >= 1
+    at.run()  # a rerun keeps the results
+    assert "solutions" in at.session_state["ns_results"]
