@@ -2,8 +2,9 @@
 
 Both run on the same machine in the same process, one seed after the other,
 alternating which goes first, with one PyTorch thread each. Both follow the
-same protocol: a greedy evaluation of 10 episodes every 2,500 env steps (the
-reference's ``evaluate``, same seeds), a stop at the first mean >= 475, and at
+same protocol: the fast preset's greedy evaluation during training (20
+episodes every 2,500 env steps with the reference's ``evaluate`` and the same
+seeds) and a stop at the first mean >= 475; and at
 the end a 20-episode greedy evaluation of the network kept, on seeds no
 evaluation during training used. Time spent in evaluations is reported apart.
 
@@ -63,8 +64,8 @@ SB3_CONFIG = DQNConfig(
     max_grad_norm=10.0,
     hidden_dims=(256, 256),
     loss="huber",
-    eval_freq=2_500,
-    eval_episodes=10,
+    eval_freq=REFERENCE_CONFIG.eval_freq,
+    eval_episodes=REFERENCE_CONFIG.eval_episodes,
     reward_threshold=SOLVED,
 )
 

@@ -426,7 +426,13 @@ def train_sb3(
 
 
 def warm_up_torch() -> None:
-    """Pay PyTorch's one-time costs (the first optimizer imports ``torch._dynamo``, about 1.5 s)
-    before anything is timed, so whichever implementation runs first is not charged for them."""
-    weight = torch.zeros(1, requires_grad=True)
-    torch.optim.Adam([weight], lr=1e-3)
+    """Pay PyTorch's one-time costs before anything is timed, so the implementation that runs first is not
+    charged for them (the first optimizer imports ``torch._dynamo``, about 1.5 s; the first steps set up kernels)."""
+    weight = torch.zeros(4, requires_grad=True)
+    for fused in (True, None):
+        try:
+            optimizer = torch.optim.Adam([weight], lr=1e-3, fused=fused)
+        except (RuntimeError, TypeError, ValueError):
+            continue
+        weight.grad = torch.ones_like(weight)
+        optimizer.step()

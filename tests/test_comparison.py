@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
+from collections.abc import Iterator
 
 import matplotlib
 
@@ -12,6 +13,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from playground import comparison as cmp
@@ -28,6 +30,15 @@ from playground.sb3_adapter import sb3_default_text
 
 TINY = PRESETS["lineworld"].replace(total_timesteps=200, learning_starts=50)
 PAGE = "pages/6_reference_comparison.py"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread() -> Iterator[None]:
+    """One intra-op thread, as in the sandbox: on a busy 2-core machine two threads make tiny nets ~20x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _summary(impl: str, seed: int, rewards: list[float], lengths: list[int], greedy: list[float]) -> cmp.RunSummary:

@@ -268,6 +268,7 @@ BUGS: list[tuple[str, str, type[nn.Module], tuple[str, ...]]] = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
 @pytest.mark.parametrize(("bug", "check_name", "cls", "phrases"), BUGS, ids=[f"{b[1]}: {b[0]}" for b in BUGS])
 def test_bug_fails_the_check_with_a_message_naming_it(
     bug: str, check_name: str, cls: type[nn.Module], phrases: tuple[str, ...]
@@ -297,3 +298,18 @@ def test_checks_through_the_sandbox() -> None:
     stub = run_checks("q_network", "exercises", names=["output shape"])
     assert not stub[0].passed
     assert stub[0].message.startswith("not implemented yet")
+
+
+class NoSuperNet(nn.Module):
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        self.head = nn.Linear(state_dim, action_dim)  # the bug: nn.Module.__init__ was never called
+
+    def forward(self, x: Tensor) -> Tensor:
+        out: Tensor = self.head(x)
+        return out
+
+
+def test_missing_super_init_gets_a_hint() -> None:
+    passed, message = run_check("output shape", module_with(NoSuperNet))
+    assert not passed
+    assert "super().__init__()" in message

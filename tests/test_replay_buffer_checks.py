@@ -361,3 +361,16 @@ def test_checks_through_the_sandbox() -> None:
     stub = run_checks("replay_buffer", "exercises", names=["capacity <= 0 raises ValueError"])
     assert not stub[0].passed
     assert stub[0].message.startswith("not implemented yet")
+
+
+class NoWrap(solutions.replay_buffer.ReplayBufferWithIndices):
+    def push(self, state: Any, action: int, reward: float, next_state: Any, done: bool) -> None:
+        super().push(state, action, reward, next_state, done)
+        self.position = len(self)  # the bug: no modulo, so the next write after filling is out of range
+
+
+def test_missing_wrap_around_gets_a_hint() -> None:
+    passed, message = run_check("overwrites the oldest when full", module_with(NoWrap))
+    assert not passed
+    assert "IndexError" in message
+    assert "(position + 1) % capacity" in message

@@ -492,6 +492,11 @@ def test_page_shows_each_bad_upload_and_keeps_working(tmp_path: Path) -> None:
         errors = _texts(app.error)
         assert any(name in text and expected in text for text in errors), errors
     assert not marker.exists()
+    app.file_uploader(key="save_load_upload").set_value(
+        ("huge.pt", b"\0" * (model_files.MAX_UPLOAD_BYTES + 1), "application/octet-stream")
+    )
+    app.run()
+    assert any("huge.pt" in text and "accepts up to" in text for text in _texts(app.error))
     buffer = io.BytesIO()
     save_load.save_model(_net(8, 2, [4]), buffer)
     app.file_uploader(key="save_load_upload").set_value(("good.pt", buffer.getvalue(), "application/octet-stream"))

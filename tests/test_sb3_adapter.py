@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from collections.abc import Iterator
 
 import pytest
 import torch
@@ -29,6 +30,15 @@ from solutions.train_dqn import evaluate
 
 TINY = PRESETS["lineworld"].replace(total_timesteps=400, learning_starts=100)
 SB3_ARGUMENTS = set(inspect.signature(DQN.__init__).parameters)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread() -> Iterator[None]:
+    """One intra-op thread, as in the sandbox: on a busy 2-core machine two threads make tiny nets ~20x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def test_every_config_field_is_mapped_or_stated_as_a_difference() -> None:

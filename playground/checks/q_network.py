@@ -54,6 +54,8 @@ def build(mod: ModuleType, state_dim: int, action_dim: int, hidden: Sequence[int
     except NotImplementedError:
         raise
     except Exception as err:  # noqa: BLE001 - learner code may raise anything
+        if "before Module.__init__() call" in str(err):
+            hint = "call `super().__init__()` first thing in `__init__`, before creating layers"
         raise CheckFailed(
             f"{_call_text(state_dim, action_dim, hidden)} should build a network but {_describe(err, mod)}"
             + (f". {hint}" if hint else "")

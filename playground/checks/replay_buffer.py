@@ -98,9 +98,12 @@ def push(buffer: Any, n: int, mod: ModuleType, form: Form = "array") -> None:
     except NotImplementedError:
         raise
     except Exception as err:  # noqa: BLE001
+        hint = ""
+        if isinstance(err, IndexError):
+            hint = ": does the write position wrap around, position = (position + 1) % capacity?"
         raise CheckFailed(
             f"push #{n} (state as a {form}, action {action_of(n)}, reward {reward_of(n)}, done {done_of(n)}) "
-            f"{_describe(err, mod)}"
+            f"{_describe(err, mod)}{hint}"
         ) from None
 
 
@@ -488,7 +491,8 @@ def uniform_sampling(mod: ModuleType) -> str:
         problem = _uniformity_problem(counts, stored, batch_size * batches / len(stored), situation)
         if problem:
             raise CheckFailed(problem)
-        summary.append(f"{len(stored)} stored: counts {counts.min()}..{counts.max()}")
+        state = "not full" if pushed < capacity else "wrapped"
+        summary.append(f"{state}, {len(stored)} of {capacity} stored: counts {counts.min()}..{counts.max()}")
     return "uniform (chi-square, false-alarm rate < 1e-9): " + "; ".join(summary)
 
 
