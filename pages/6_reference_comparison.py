@@ -152,6 +152,7 @@ def _train(config: DQNConfig, seeds: list[int], episodes: int) -> None:
         seeds=seeds,
         final_eval_episodes=episodes,
     )
+    bar.empty()
 
 
 if st.button("Train both", type="primary", disabled=config is None, key="cmp_train"):

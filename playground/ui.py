@@ -7,6 +7,7 @@ touches learner code does so through :mod:`playground.runner` (a child process).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,15 @@ from playground.snapshot import TrainedNetwork
 Impl = Literal["exercises", "solutions"]
 IMPL_LABELS: dict[str, Impl] = {"mine (exercises/)": "exercises", "reference (solutions/)": "solutions"}
 CHECKS_KEY = "check_results"
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown literally by ``st.markdown``, except `code spans`, which stay code.
+
+    Without this, ``__init__`` in a check message would render as a bold "init".
+    """
+    parts = re.split(r"(`[^`]*`)", text)
+    return "".join(part if part.startswith("`") else re.sub(r"([\\*_\[\]<>$~|])", r"\\\1", part) for part in parts)
 
 
 def source_path(impl: Impl, exercise: str) -> Path:
@@ -87,7 +97,7 @@ def show_check_results(results: list[CheckResult]) -> None:
     for result in results:
         icon = ":material/check_circle:" if result.passed else ":material/cancel:"
         first, _, rest = result.message.partition("\n")
-        st.markdown(f"{icon} **{result.check}** — {first}")
+        st.markdown(f"{icon} **{result.check}** — {escape_markdown(first)}")
         if rest:
             st.code(rest, language=None)
 

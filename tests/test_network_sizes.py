@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -30,6 +30,7 @@ from playground.experiment import (
     TrainCall,
     choose_workers,
     intercept_train_dqn,
+    one_torch_thread,
     read_summary,
 )
 from playground.results import TrainingProgress
@@ -41,6 +42,13 @@ PAGE = "pages/5_network_sizes.py"
 SMALL = PRESETS["lineworld"].replace(total_timesteps=400, learning_starts=50, eval_freq=100, eval_episodes=1)
 TWO_SIZES: dict[str, list[int]] = {"1x8": [8], "2x8": [8, 8]}
 CONTRACT = ["size", "seed", "episode", "timestep", "reward"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """One torch thread, as in the sandbox: two threads on a busy 2-core machine crawl."""
+    with one_torch_thread():
+        yield
 
 
 # --------------------------------------------------------------------------- the reference
