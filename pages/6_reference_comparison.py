@@ -134,9 +134,11 @@ def _train(config: DQNConfig, seeds: list[int], episodes: int) -> None:
             finished.append(message)
 
     def on_finish(outcome: TaskOutcome) -> None:
+        print("DEBUG on_finish", type(outcome.value), outcome.error, outcome.stopped, len(finished), flush=True)
         st.session_state.pop(ERROR_KEY, None)
         if isinstance(outcome.value, cmp.ComparisonResult):
             st.session_state[RESULT_KEY] = outcome.value
+            print("DEBUG stored", RESULT_KEY in st.session_state, flush=True)
             return
         if finished:  # the task failed late: keep the runs that finished
             st.session_state[RESULT_KEY] = cmp.ComparisonResult(config, tuple(seeds), episodes, tuple(finished), True)
@@ -163,6 +165,7 @@ if ERROR_KEY in st.session_state:
     st.error(f"The comparison failed: {st.session_state[ERROR_KEY]}")
 
 result: cmp.ComparisonResult | None = st.session_state.get(RESULT_KEY)
+print("DEBUG page run, result present:", result is not None, list(st.session_state.keys())[:40], flush=True)
 if result is not None:
     st.subheader("Results")
     st.caption(

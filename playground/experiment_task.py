@@ -33,7 +33,7 @@ from playground.experiment import (
 from playground.results import TrainingProgress, TrainingResult
 from playground.sandbox import TaskContext
 
-PROGRESS_INTERVAL = 0.25  # seconds between progress messages to the app (run ends always go)
+PROGRESS_INTERVAL = 0.25  # seconds between a run's progress messages to the app (run ends always go)
 FINAL_EVAL_EPISODES = 10
 
 
@@ -138,14 +138,13 @@ def run_experiment_task(
         raise ValueError(f"impl must be 'exercises' or 'solutions', got {impl!r}")
     module = importlib.import_module(f"{impl}.network_sizes")
     base = DQNConfig.from_dict(config)
-    last_sent = 0.0
+    last_sent: dict[int, float] = {}  # per run: two runs may report at once
 
     def callback(progress: ExperimentProgress) -> bool:
-        nonlocal last_sent
         now = time.monotonic()
         clean = _clean_progress(progress)
-        if clean is not None and (clean.finished or now - last_sent >= PROGRESS_INTERVAL):
-            last_sent = now
+        if clean is not None and (clean.finished or now - last_sent.get(clean.run_index, 0.0) >= PROGRESS_INTERVAL):
+            last_sent[clean.run_index] = now
             ctx.emit(clean)
         return not ctx.should_stop()
 

@@ -143,14 +143,29 @@ def settings_from_query(query: Mapping[str, str]) -> QuerySettings:
     if preset not in PRESETS:
         problems.append(f"unknown preset {preset!r}; using {DEFAULT_PRESET!r}")
         preset = DEFAULT_PRESET
-    config = PRESETS[preset]
+    parsed: dict[str, Any] = {}
     for name in FIELD_ORDER:
-        if name not in query:
-            continue
-        try:
-            config = config.replace(**{name: _parse(name, str(query[name]))})
-        except (TypeError, ValueError) as err:
-            problems.append(f"{name}={query[name]!r} ignored: {err}")
+        if name in query:
+            try:
+                parsed[name] = _parse(name, str(query[name]))
+            except (TypeError, ValueError) as err:
+                problems.append(f"{name}={query[name]!r} ignored: {err}")
+    config = PRESETS[preset]
+    try:
+        config = config.replace(**parsed)
+    except ValueError:
+        # Some value is out of range: keep every field that fits, trying twice so that
+        # fields that depend on each other (eval_freq and reward_threshold) can land.
+        pending = dict(parsed)
+        errors: dict[str, str] = {}
+        for _ in range(2):
+            for name, value in list(pending.items()):
+                try:
+                    config = config.replace(**{name: value})
+                    del pending[name]
+                except ValueError as err:
+                    errors[name] = str(err)
+        problems += [f"{name}={query[name]!r} ignored: {errors[name]}" for name in pending]
     impls = {key: "solutions" for key in COMPONENT_KEYS}
     for key in COMPONENT_KEYS:
         value = query.get(key)

@@ -152,12 +152,17 @@ def run_task_live(
         st.button(
             "Stop", key=f"stop_{target}_{time.monotonic_ns()}", help="Stop early and keep what was learned so far"
         )
+        # Keep a reference to the generator: if the rerun exception dropped it, closing it would
+        # kill the child before it could send what it finished.
+        messages = handle.progress()
         try:
-            for message in handle.progress():
+            for message in messages:
                 if message is not None and on_progress is not None:
                     on_progress(message)
         except BaseException:
             handle.stop(grace=10.0)
+            for _ in messages:  # the same generator, to the end: the child now stops and answers
+                pass
             outcome = handle.wait()
             if on_finish is not None:
                 on_finish(outcome)

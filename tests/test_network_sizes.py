@@ -410,3 +410,50 @@ def test_page_runs_a_short_experiment() -> None:
     assert len(at.dataframe) >= 1
     at.run()  # a rerun keeps the results
     assert "solutions" in at.session_state["ns_results"]
+
+
+def test_task_fills_in_what_a_learners_frame_lacks() -> None:
+    from playground.experiment_task import _fill_from_calls
+
+    module = experiment_module()
+    with intercept_train_dqn(module) as calls:
+        df = module.run_network_size_experiment(SMALL, TWO_SIZES, (0,))
+    assert list(df.columns) == ["seed", "size", "episode", "timestep", "reward"]
+    filled = _fill_from_calls(df, calls, TWO_SIZES)
+    assert filled["parameters"].notna().all()
+    assert set(filled.groupby("size")["parameters"].first()) == {90, 162}
+    assert filled["final_greedy_mean"].notna().all()
+    summary = reference.summarize_experiment(filled, window=5)
+    assert summary["parameters"].tolist() == [90, 162]
+
+
+def test_stopping_the_task_keeps_both_processes_partial_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    long = SMALL.replace(total_timesteps=200_000, learning_starts=150_000, eval_freq=0)
+    from playground.runner import start_task
+
+    handle = start_task(
+        "playground.experiment_task:run_experiment_task",
+        timeout=120,
+        impl="solutions",
+        config=long.to_dict(),
+        sizes=TWO_SIZES,
+        seeds=[0],
+        window=5,
+    )
+    started, runs = time.monotonic(), set()
+    for message in handle.progress():
+        if isinstance(message, ExperimentProgress):
+            runs.add(message.run_index)
+        if (len(runs) == 2 or time.monotonic() - started > 45) and not handle.outcome:
+            handle.stop(grace=20)
+    outcome = handle.outcome
+    assert outcome is not None
+    assert outcome.ok, outcome.error
+    assert outcome.stopped
+    data = outcome.value
+    assert isinstance(data, ExperimentData)
+    assert data.stopped
+    assert runs == {0, 1}
+    assert data.runs_done == 2
+    assert max(data.columns["timestep"]) < long.total_timesteps

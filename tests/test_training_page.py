@@ -1,0 +1,145 @@
+"""The training page and the pieces behind it: settings <-> URL, plots, the sandbox task, an AppTest run."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground import training_settings as ts
+from playground.config import PRESETS, DQNConfig
+from playground.runner import run_task
+from playground.snapshot import TrainedNetwork
+from playground.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
+from playground.training_task import TrainingReport, episode_csv, run_label
+
+ROOT = Path(__file__).resolve().parent.parent
+ALL_REFERENCE = {"loop": "solutions", "network": "solutions", "buffer": "solutions"}
+
+
+def test_settings_round_trip_through_the_url() -> None:
+    config = PRESETS["fast"].replace(seed=3, hidden_dims=(64, 32), reward_threshold=None, eval_freq=0)
+    impls = {"loop": "exercises", "network": "solutions", "buffer": "exercises"}
+    query = ts.settings_to_query(config, impls, "fast")
+    assert all(isinstance(value, str) for value in query.values())
+    back = ts.settings_from_query(query)
+    assert back.config == config
+    assert back.impls == impls
+    assert back.preset == "fast"
+    assert back.problems == []
+
+
+def test_bad_url_values_are_reported_and_skipped() -> None:
+    back = ts.settings_from_query(
+        {"preset": "nope", "learning_rate": "fast", "gamma": "2", "hidden_dims": "a,b", "loop": "mine", "seed": "9"}
+    )
+    assert back.preset == ts.DEFAULT_PRESET
+    assert back.config == PRESETS[ts.DEFAULT_PRESET].replace(seed=9)
+    assert back.impls == ALL_REFERENCE
+    assert len(back.problems) == 5
+
+
+def test_every_setting_has_a_range_and_a_meaning() -> None:
+    rows = ts.settings_table(DQNConfig())
+    assert [row["setting"] for row in rows] == list(ts.FIELD_ORDER)
+    assert all(row["range"] and row["meaning"] for row in rows)
+
+
+def test_parse_hidden_dims() -> None:
+    assert ts.parse_hidden_dims(" 128, 64 ") == (128, 64)
+    with pytest.raises(ValueError, match="whole numbers"):
+        ts.parse_hidden_dims("128, x")
+    with pytest.raises(ValueError, match="at least one"):
+        ts.parse_hidden_dims(" , ")
+
+
+def test_moving_average_is_trailing() -> None:
+    assert moving_average([2.0, 4.0, 6.0, 8.0], 3).tolist() == [2.0, 3.0, 4.0, 6.0]
+    assert moving_average([], 5).size == 0
+
+
+def test_figures_draw_from_plain_data() -> None:
+    rewards = {"mine": [1.0, 2.0, 3.0], "reference": [3.0, 2.0]}
+    assert len(reward_figure(rewards, 2, threshold=2.5).axes[0].get_lines()) == 5
+    assert series_figure({"a": ([1, 2, 3], [0.5, 0.2, 0.1])}, ylabel="loss", title="t", window=2, log_y=True).axes
+    assert len(probe_figure([0, 10], [[0.0, 1.0], [0.5, 0.2]], ("left", "right")).axes[0].get_lines()) == 2
+    table = q_table_figure(np.arange(16, dtype=float).reshape(8, 2), ("left", "right"))
+    assert len(table.axes[0].texts) == 16
+
+
+def test_training_task_returns_plain_data() -> None:
+    config = PRESETS["lineworld"].replace(total_timesteps=1500, seed=1)
+    outcome = run_task("playground.training_task:training_task", timeout=180, config=config.to_dict(), **ALL_REFERENCE)
+    assert outcome.ok, outcome.error
+    report = outcome.value
+    assert isinstance(report, TrainingReport)
+    assert report.label == "reference"
+    assert report.greedy_returns == pytest.approx([0.4] * 20)
+    assert report.q_table is not None
+    assert report.q_table.shape == (8, 2)
+    assert report.gif[:6] in (b"GIF87a", b"GIF89a")
+    assert report.snapshot is not None
+    assert report.snapshot.hidden_dims == (32,)
+    assert episode_csv(report).splitlines()[0] == "episode,end_step,length,return"
+    assert len(episode_csv(report).splitlines()) == len(report.episode_rewards) + 1
+
+
+def test_training_task_reports_the_stub_clearly() -> None:
+    outcome = run_task(
+        "playground.training_task:training_task",
+        timeout=120,
+        config=PRESETS["lineworld"].to_dict(),
+        loop="exercises",
+        network="solutions",
+        buffer="solutions",
+    )
+    assert not outcome.ok
+    assert "not implemented yet" in outcome.error
+
+
+def test_run_labels() -> None:
+    assert run_label(ALL_REFERENCE) == "reference"
+    assert run_label(dict.fromkeys(ALL_REFERENCE, "exercises")) == "mine"
+    assert run_label({**ALL_REFERENCE, "buffer": "exercises"}) == "mixed (loop: ref, network: ref, buffer: mine)"
+
+
+def test_page_trains_lineworld_and_shows_results() -> None:
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240)
+    app.run()
+    app.switch_page("pages/3_training.py")
+    app.run()
+    assert not app.exception
+    assert app.query_params["preset"] == ["lineworld"] or app.query_params["preset"] == "lineworld"
+    app.number_input(key="tr_total_timesteps").set_value(1200)
+    app.run()
+    app.button(key="tr_train").click()
+    app.run()
+    assert not app.exception
+    assert not app.error
+    reports = app.session_state["training_reports"]
+    assert list(reports) == ["reference"]
+    assert reports["reference"].total_steps == 1200
+    assert any("±" in metric.value for metric in app.metric)
+    networks = app.session_state["trained_networks"]
+    assert any(isinstance(n, TrainedNetwork) and n.env_id == "LineWorld-v0" for n in networks.values())
+    assert app.session_state["training_config"]["total_timesteps"] == 1200
+
+
+def test_page_reads_settings_from_the_url() -> None:
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    app.run()
+    app.query_params["preset"] = "fast"
+    app.query_params["seed"] = "11"
+    app.query_params["gamma"] = "5"
+    app.switch_page("pages/3_training.py")
+    app.run()
+    assert not app.exception
+    assert app.number_input(key="tr_seed").value == 11
+    assert app.number_input(key="tr_gamma").value == PRESETS["fast"].gamma
+    assert any("gamma" in warning.value for warning in app.warning)
