@@ -11,7 +11,7 @@ from playground import comparison as cmp
 from playground.config import FIELD_HELP, PRESETS, DQNConfig
 from playground.hyperparams import MEANING_COLUMNS, hyperparameter_markdown, hyperparameter_rows, value_columns
 from playground.runner import TaskOutcome
-from playground.sb3_adapter import IMPLEMENTATION_DIFFERENCES, SB3_FIXED_ARGUMENTS, SB3_MAPPING
+from playground.sb3_adapter import IMPLEMENTATION_DIFFERENCES, SB3_FIXED_ARGUMENTS, mapping_rows
 from playground.ui import run_task_live
 
 RESULT_KEY = "comparison_result"
@@ -37,22 +37,9 @@ st.markdown(
 )
 
 
-def _training_page_config() -> DQNConfig | None:
-    for key in TRAINING_CONFIG_KEYS:
-        value = st.session_state.get(key)
-        if isinstance(value, DQNConfig):
-            return value
-        if isinstance(value, dict):
-            try:
-                return DQNConfig.from_dict(value)
-            except (TypeError, ValueError):
-                continue
-    return None
-
-
 def _choose_config() -> tuple[DQNConfig | None, str]:
     """The base config (preset or training page) with the editable fields applied; None when invalid."""
-    from_training = _training_page_config()
+    from_training = cmp.config_from_state(st.session_state, TRAINING_CONFIG_KEYS)
     sources = ["A preset", "My settings from the training page"] if from_training is not None else ["A preset"]
     source = st.radio("Start from", sources, horizontal=True, key="cmp_source")
     if source == "A preset" or from_training is None:
@@ -108,12 +95,7 @@ if config is not None and config.env_id == "CartPole-v1":
 
 with st.expander("How each setting reaches SB3, and what differs"):
     st.dataframe(
-        pd.DataFrame(
-            [
-                {"setting": m.field, "in SB3": m.kind, "passed as": m.target, "note": m.note}
-                for m in SB3_MAPPING.values()
-            ]
-        ),
+        pd.DataFrame(mapping_rows()),
         hide_index=True,
         width="stretch",
     )
@@ -134,11 +116,9 @@ def _train(config: DQNConfig, seeds: list[int], episodes: int) -> None:
             finished.append(message)
 
     def on_finish(outcome: TaskOutcome) -> None:
-        print("DEBUG on_finish", type(outcome.value), outcome.error, outcome.stopped, len(finished), flush=True)
         st.session_state.pop(ERROR_KEY, None)
         if isinstance(outcome.value, cmp.ComparisonResult):
             st.session_state[RESULT_KEY] = outcome.value
-            print("DEBUG stored", RESULT_KEY in st.session_state, flush=True)
             return
         if finished:  # the task failed late: keep the runs that finished
             st.session_state[RESULT_KEY] = cmp.ComparisonResult(config, tuple(seeds), episodes, tuple(finished), True)
@@ -165,7 +145,6 @@ if ERROR_KEY in st.session_state:
     st.error(f"The comparison failed: {st.session_state[ERROR_KEY]}")
 
 result: cmp.ComparisonResult | None = st.session_state.get(RESULT_KEY)
-print("DEBUG page run, result present:", result is not None, list(st.session_state.keys())[:40], flush=True)
 if result is not None:
     st.subheader("Results")
     st.caption(
@@ -175,6 +154,9 @@ if result is not None:
     st.markdown("\n".join(f"- {line}" for line in cmp.plain_reading(result)))
     window = st.slider("Moving average over episodes", 1, 100, 20, key="cmp_window")
     st.pyplot(cmp.learning_curve_figure(result, window), clear_figure=False)
+    evaluations = cmp.evaluation_figure(result)
+    if evaluations is not None:
+        st.pyplot(evaluations, clear_figure=False)
     st.markdown("**Per implementation** (means over seeds; env steps per second leave greedy evaluations out)")
     summary = pd.DataFrame(cmp.summary_rows(result))
     st.dataframe(summary, hide_index=True, width="stretch")

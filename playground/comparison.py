@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -269,6 +269,23 @@ def comparison_task(
 # ----- what the page shows ---------------------------------------------------------------------
 
 
+def config_from_state(state: Mapping[Any, Any], keys: Sequence[str]) -> DQNConfig | None:
+    """The first valid config stored under one of ``keys`` (a ``DQNConfig`` or its ``to_dict()``), else None.
+
+    The training page keeps its current settings in session state; this page offers them when they are valid.
+    """
+    for key in keys:
+        value = state.get(key)
+        if isinstance(value, DQNConfig):
+            return value
+        if isinstance(value, Mapping):
+            try:
+                return DQNConfig.from_dict(value)
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
 def smoothed_curve(run: RunSummary, window: int, grid: NDArray[np.float64]) -> NDArray[np.float64]:
     """The ``window``-episode moving average of the run's returns, read at the env steps of ``grid``.
 
@@ -331,6 +348,26 @@ def learning_curve_figure(result: ComparisonResult, window: int = 20) -> Figure:
     ax.grid(alpha=0.3)
     if per_seed:
         ax.legend(loc="best", fontsize="small")
+    return figure
+
+
+def evaluation_figure(result: ComparisonResult) -> Figure | None:
+    """Greedy evaluation means made during training (``eval_freq``), per run; None when there were none."""
+    if not any(run.eval_steps for run in result.runs):
+        return None
+    figure = Figure(figsize=(8, 3.2), layout="constrained")
+    ax = figure.add_subplot()
+    for impl in IMPLEMENTATIONS:
+        for index, run in enumerate(result.runs_of(impl)):
+            label = IMPL_TITLES[impl] if index == 0 else None
+            ax.plot(run.eval_steps, run.eval_means, marker="o", color=IMPL_COLORS[impl], alpha=0.8, label=label)
+    if result.config.reward_threshold is not None:
+        ax.axhline(result.config.reward_threshold, color="tab:green", linestyle="--", linewidth=1, label="threshold")
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel(f"greedy mean of {result.config.eval_episodes} episodes")
+    ax.set_title("Greedy evaluations during training (the same code and seeds for both)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
     return figure
 
 
@@ -423,6 +460,17 @@ def plain_reading(result: ComparisonResult) -> list[str]:
         f"Greedy play ({episodes} episodes per run, the same evaluation code and seeds for both): the reference "
         f"averaged {ref_mean:.2f} and SB3 {sb3_mean:.2f}."
     )
+    threshold = result.config.reward_threshold
+    if threshold is not None and result.config.eval_freq > 0:
+        parts = []
+        for name, runs in (("the reference", ref), ("SB3", sb3)):
+            reached = [float(r.total_steps) for r in runs if r.stop_reason.startswith("solved")]
+            after = f", after {_mean(reached):,.0f} env steps on average" if reached else ""
+            parts.append(f"{name} in {len(reached)} of {len(runs)} runs{after}")
+        lines.append(
+            f"Early stop at a greedy mean of {threshold:g}: reached by {'; '.join(parts)}. Fewer steps to the "
+            "threshold means more learning from each step of experience."
+        )
     solved = SOLVED_RETURN.get(result.config.env_id)
     if solved is not None:
         ref_ok = sum(r.greedy_mean >= solved for r in ref)

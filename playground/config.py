@@ -218,10 +218,13 @@ def _presets() -> dict[str, DQNConfig]:
         # Plain DQN on the rl-zoo CartPole-v1 schedule: collect 256 steps, then 128 updates
         # against a target copied once per phase; stop at the first greedy 20-episode mean
         # >= 475 (checked every 2,500 steps). 20 episodes, not 10: a 10-episode mean can reach
-        # 475 by luck, and the policy kept then scores less on fresh episodes.
+        # 475 by luck, and the policy kept then scores less on fresh episodes. A learning rate
+        # of 1e-3 rather than rl-zoo's 2.3e-3: as fast to solve here, and the policy kept holds
+        # up better (seeds 0-9 all solved within 40k steps, 9 of 10 then >= 475 on 20 fresh
+        # episodes; with 2.3e-3, 3 of 5).
         env_id="CartPole-v1",
         total_timesteps=50_000,
-        learning_rate=2.3e-3,
+        learning_rate=1e-3,
         buffer_size=100_000,
         learning_starts=1_000,
         batch_size=64,

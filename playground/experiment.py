@@ -43,7 +43,7 @@ WORKERS_ENV = "PLAYGROUND_WORKERS"
 # A run costs roughly this much per env step and per gradient update on one core here
 # (measured: LineWorld preset 2-3 s per run, CartPole fast preset up to about 20 s).
 SECONDS_PER_STEP = 3e-5
-SECONDS_PER_UPDATE = 7e-4
+SECONDS_PER_UPDATE = 9e-4
 # Below this estimated serial time, starting a helper process (about 3 s to import torch) does not pay.
 PARALLEL_MIN_SECONDS = 10.0
 
@@ -163,7 +163,11 @@ Report = Callable[[Any], bool]
 
 
 class HelperFailed(RuntimeError):
-    """A run in the helper process raised, or the helper process died."""
+    """A run in the helper process raised."""
+
+
+class HelperDied(HelperFailed):
+    """The helper process ended while it had a run (killed, out of memory...)."""
 
 
 @contextlib.contextmanager
@@ -236,7 +240,7 @@ class _Helper:
             self._send("stop")
 
     def next_message(self, timeout: float) -> tuple[Any, ...] | None:
-        """The next message, waiting up to ``timeout`` s; ``HelperFailed`` if the helper died mid-job."""
+        """The next message, waiting up to ``timeout`` s; ``HelperDied`` if the helper died mid-job."""
         message = self._parse()
         if message is not None:
             return message
@@ -247,7 +251,7 @@ class _Helper:
             if message is not None or data:
                 return message
         if self.busy_with is not None and self.process.poll() is not None:
-            raise HelperFailed(
+            raise HelperDied(
                 f"the helper process died (exit code {self.process.returncode}) during run {self.busy_with}"
             )
         return None
@@ -291,6 +295,7 @@ def run_jobs(
     workers: int = 1,
     on_message: Callable[[int, Any], bool | None] | None = None,
     on_result: Callable[[int, R | None], bool | None] | None = None,
+    costs: Sequence[float] | None = None,
 ) -> list[R | None]:
     """Run ``func(job, report)`` for every job; results in job order (``None`` for runs never done).
 
@@ -299,7 +304,9 @@ def run_jobs(
     running jobs are told (their ``report`` returns ``False``) and no new job
     starts. With ``workers=2`` a helper process takes the next free job;
     ``func`` must then be a module-level function and jobs and results
-    picklable. Callbacks always run in this process.
+    picklable. Callbacks always run in this process. ``costs`` (a rough
+    size of each job) makes two processes start the biggest jobs first, so
+    neither waits long for the other at the end.
     """
     results: list[R | None] = [None] * len(jobs)
     stopped = False
@@ -317,21 +324,33 @@ def run_jobs(
 
     helper = _Helper() if workers >= 2 and len(jobs) >= 2 else None
     pending = list(range(len(jobs)))
+    if helper is not None and costs is not None:
+        pending.sort(key=lambda index: -costs[index])  # stable: equal costs keep their order
 
     def pump(wait: float) -> None:
         """Forward the helper's messages; when it is idle, give it the next job."""
+        nonlocal helper
         if helper is None:
             return
-        message = helper.next_message(wait)
-        while message is not None:
-            if message[0] == "progress":
-                handle_message(message[1], message[2])
-            elif message[0] == "end":
-                index, result, error = message[1], message[2], message[3]
-                if error:
-                    raise HelperFailed(f"run {index} failed in the helper process:\n{error}")
-                handle_result(index, result)
-            message = helper.next_message(0)
+        try:
+            message = helper.next_message(wait)
+            while message is not None:
+                if message[0] == "progress":
+                    handle_message(message[1], message[2])
+                elif message[0] == "end":
+                    index, result, error = message[1], message[2], message[3]
+                    if error:
+                        raise HelperFailed(f"run {index} failed in the helper process:\n{error}")
+                    handle_result(index, result)
+                message = helper.next_message(0)
+        except HelperDied as died:
+            # Killed for lack of memory, say: run its job again here, and the rest too.
+            print(f"{died}; running the remaining runs in this process", file=sys.stderr, flush=True)
+            if helper.busy_with is not None:
+                pending.insert(0, helper.busy_with)
+            helper.close()
+            helper = None
+            return
         if stopped:
             helper.stop()
         elif helper.busy_with is None and pending:
@@ -348,14 +367,17 @@ def run_jobs(
 
     try:
         pump(0)
-        while not stopped and pending:
-            index = pending.pop(0)
-            with one_torch_thread():
-                result = func(jobs[index], report_here(index))
-            handle_result(index, result)
-            pump(0)
-        while helper is not None and helper.busy_with is not None:
-            pump(0.1)
+        while True:
+            if pending and not stopped:
+                index = pending.pop(0)
+                with one_torch_thread():
+                    result = func(jobs[index], report_here(index))
+                handle_result(index, result)
+                pump(0)
+            elif helper is not None and helper.busy_with is not None:
+                pump(0.1)  # its run ends soon after a stop, and may still be the last one
+            else:
+                break
     finally:
         if helper is not None:
             helper.close()
@@ -569,15 +591,16 @@ def _experiment_settings() -> dict[str, ExperimentSetting]:
         note="LineWorld preset; a greedy episode every 250 steps records when each run first walks straight "
         "to the goal (return 0.4). Runs use their whole budget.",
     )
+    fast = PRESETS["fast"]
     cartpole = ExperimentSetting(
         "CartPole-v1 (fast preset)",
-        PRESETS["fast"],
+        fast,
         min_steps=5_000,
         max_steps=100_000,
         step=5_000,
         window=20,
-        note="The fast preset: greedy evaluation of 10 episodes every 2,500 steps, and a run stops once that mean "
-        "reaches 475 (it keeps its last value on the chart after that).",
+        note=f"The fast preset: a greedy evaluation of {fast.eval_episodes} episodes every {fast.eval_freq:,} steps, "
+        f"and a run stops once its mean reaches {fast.reward_threshold:g} (the chart then holds its last value).",
     )
     return {setting.label: setting for setting in (quick, cartpole)}
 

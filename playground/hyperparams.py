@@ -31,7 +31,7 @@ class HyperparameterNote:
 _NOTES: tuple[HyperparameterNote, ...] = (
     HyperparameterNote(
         "env_id",
-        r"\mathcal{S}, \mathcal{A}, r",
+        r"s, a, r",
         "The task: which states the agent observes, which actions it has, and what reward it gets.",
         "Not a size. LineWorld-v0 is small enough to learn in seconds and to draw as a full Q-table.",
         "Not a size. CartPole-v1 needs tens of thousands of steps and a network that generalises across states.",
@@ -54,7 +54,7 @@ _NOTES: tuple[HyperparameterNote, ...] = (
     ),
     HyperparameterNote(
         "buffer_size",
-        "N",
+        r"\mathcal{D}",
         r"Capacity of the replay buffer $\mathcal{D}$: how many past transitions it keeps; a new one overwrites "
         "the oldest.",
         "Batches come only from the last few episodes: they are correlated, and rare lessons (what happens just "
@@ -71,15 +71,15 @@ _NOTES: tuple[HyperparameterNote, ...] = (
     HyperparameterNote(
         "batch_size",
         "B",
-        r"Transitions per gradient update: the $B$ terms averaged in $L(\theta) = \frac{1}{B} \sum_j \ell(\delta_j)$.",
+        r"Transitions per gradient update: the $B$ terms averaged in $L(\theta) = \frac{1}{B} \sum_i \ell(\delta_i)$.",
         "Noisy gradients: learning jumps around and needs a smaller learning rate.",
         "Each update costs more, so fewer updates per second; with a small buffer the batches overlap heavily.",
     ),
     HyperparameterNote(
         "tau",
         r"\tau",
-        r"How far the target network moves at each target update: $\bar\theta \leftarrow \tau \theta + (1 - \tau) "
-        r"\bar\theta$. At 1 it is a hard copy.",
+        r"How far the target network moves at each target update: $\theta^- \leftarrow \tau \theta + (1 - \tau) "
+        r"\theta^-$. At 1 it is a hard copy.",
         "The target barely moves; values spread very slowly, and with a long target interval hardly at all.",
         "1 is the usual hard copy. Near 1 together with a short target interval, the target is just the online "
         "network and its stabilising lag is gone.",
@@ -87,7 +87,7 @@ _NOTES: tuple[HyperparameterNote, ...] = (
     HyperparameterNote(
         "gamma",
         r"\gamma",
-        r"Weight of the future in $y = r + \gamma \max_{a'} Q_{\bar\theta}(s', a')$; the agent looks about "
+        r"Weight of the future in $y = r + \gamma (1 - d) \max_{a'} Q_{\theta^-}(s', a')$; the agent looks about "
         r"$1 / (1 - \gamma)$ steps ahead.",
         "Short-sighted: in CartPole it ignores that the pole will fall a few dozen steps later; in LineWorld the "
         "goal's value fades before it reaches the start.",
@@ -112,7 +112,7 @@ _NOTES: tuple[HyperparameterNote, ...] = (
     HyperparameterNote(
         "target_update_interval",
         "C",
-        r"Environment steps between target updates $\bar\theta \leftarrow \theta$ (a blend when $\tau < 1$).",
+        r"Environment steps between target updates $\theta^- \leftarrow \theta$ (a blend when $\tau < 1$).",
         "The target moves as fast as the online network: the TD target chases its own estimate, and learning "
         "oscillates or diverges.",
         "Targets stay stale: reward information travels one bootstrapping step per target update, so learning is slow.",
@@ -120,21 +120,22 @@ _NOTES: tuple[HyperparameterNote, ...] = (
     HyperparameterNote(
         "exploration_fraction",
         "f",
-        r"Share of the run over which $\epsilon$ falls linearly from $\epsilon_0$ to $\epsilon_1$.",
+        r"Share of the run over which $\epsilon$ falls linearly from $\epsilon_{\text{start}}$ to "
+        r"$\epsilon_{\text{end}}$.",
         "Exploration ends before the agent has seen enough and it settles on the first policy that works a little.",
         "The agent acts randomly for most of the run: training returns look poor even when the greedy policy "
         "is already good.",
     ),
     HyperparameterNote(
         "exploration_initial_eps",
-        r"\epsilon_0",
+        r"\epsilon_{\text{start}}",
         "Probability of a random action at the first step.",
         "Early data comes from an untrained greedy network, which may repeat one action and never find reward.",
         "1.0 (fully random) is the usual start; it cannot go higher.",
     ),
     HyperparameterNote(
         "exploration_final_eps",
-        r"\epsilon_1",
+        r"\epsilon_{\text{end}}",
         "Probability of a random action after the decay, for the rest of the run.",
         "At 0 the agent stops trying other actions, so a wrong early estimate is never corrected.",
         "Random moves keep spoiling training episodes (one bad push can end a CartPole episode): training returns "
@@ -157,8 +158,9 @@ _NOTES: tuple[HyperparameterNote, ...] = (
     ),
     HyperparameterNote(
         "loss",
-        r"\ell",
-        r"Penalty on the TD error $\delta = Q_\theta(s, a) - y$: Huber ($\delta^2 / 2$ near zero, linear beyond 1) "
+        r"\ell_\kappa",
+        r"Penalty on the TD error $\delta = y - Q_\theta(s, a)$: Huber $\ell_\kappa$ ($\delta^2 / 2$ up to "
+        r"$\kappa = 1$, linear beyond) "
         r"or squared $\delta^2$.",
         "Huber: the gradient of a large error is capped at 1, which is robust but corrects big errors slowly.",
         "Squared (mse): the gradient grows with the error, so large early errors give large steps that gradient "

@@ -192,6 +192,14 @@ IMPLEMENTATION_DIFFERENCES: tuple[tuple[str, str], ...] = (
 )
 
 
+def mapping_rows() -> list[dict[str, str]]:
+    """:data:`SB3_MAPPING` as table rows: setting, in SB3, passed as, note."""
+    return [
+        {"setting": m.field, "in SB3": m.kind, "passed as": m.target or "—", "note": m.note}
+        for m in SB3_MAPPING.values()
+    ]
+
+
 def sb3_dqn_kwargs(config: DQNConfig) -> dict[str, Any]:
     """Keyword arguments of ``stable_baselines3.DQN`` for ``config`` (all but ``env``).
 

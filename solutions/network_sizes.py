@@ -17,6 +17,7 @@ apart in experience).
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -105,6 +106,11 @@ def _plan_runs(base_config: DQNConfig, sizes: Mapping[str, Sequence[int]], seeds
         for name, dims in sizes.items()
         for seed in seeds
     ]
+
+
+def _weights(hidden_dims: Sequence[int]) -> int:
+    """Hidden-to-hidden weights plus hidden units: a rough cost of one update of this network."""
+    return sum(a * b for a, b in itertools.pairwise(hidden_dims)) + sum(hidden_dims)
 
 
 def _train_run(run: _Run, report: Report) -> _RunRecord:
@@ -203,7 +209,8 @@ def run_network_size_experiment(
         return progress(index, None, finished=True)
 
     workers = choose_workers(base_config, len(runs))
-    run_jobs(_train_run, runs, workers=workers, on_message=on_message, on_result=on_result)
+    costs = [_weights(run.config.hidden_dims) for run in runs]  # two processes start with the biggest nets
+    run_jobs(_train_run, runs, workers=workers, on_message=on_message, on_result=on_result, costs=costs)
     frames = [_run_frame(runs[index], records[index]) for index in sorted(records)]
     if not frames:
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in _EMPTY_COLUMNS.items()})

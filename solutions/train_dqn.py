@@ -165,12 +165,13 @@ def gradient_phase(
     step. Returns the loss values; stops after the first one that is not finite.
     """
     values: list[float] = []
+    parameters = [p for group in optimizer.param_groups for p in group["params"]]  # the online network's
     for _ in range(updates):
         batch = buffer.sample_indices(config.batch_size)
         loss = td_loss(q_network, target_network, batch, config.gamma, config.loss)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]
-        nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm)
+        nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
         optimizer.step()
         values.append(loss.item())
         if not math.isfinite(values[-1]):

@@ -26,7 +26,7 @@ from playground.hyperparams import (
     value_columns,
 )
 from playground.protocol import MessageReader, write_message
-from playground.sb3_adapter import sb3_default_text
+from playground.sb3_adapter import format_value, sb3_default_text
 
 TINY = PRESETS["lineworld"].replace(total_timesteps=200, learning_starts=50)
 PAGE = "pages/6_reference_comparison.py"
@@ -154,8 +154,9 @@ def test_every_hyperparameter_is_explained_with_presets_and_sb3_defaults() -> No
     rows = hyperparameter_rows(current=current)
     assert [row["Setting"] for row in rows] == names
     by_name = {row["Setting"]: row for row in rows}
-    assert by_name["learning_starts"]["fast"] == "1,000"
-    assert by_name["hidden_dims"]["lesson"] == "[128, 128]"
+    for preset_name, preset in PRESETS.items():
+        assert by_name["learning_starts"][preset_name] == format_value(preset.learning_starts)
+        assert by_name["hidden_dims"][preset_name] == str(list(preset.hidden_dims))
     assert by_name["total_timesteps"]["This run"] == "200"
     assert by_name["target_update_interval"]["SB3 default"] == sb3_default_text("target_update_interval")
     assert "never trained" in by_name["learning_starts"]["Too large"]
@@ -201,3 +202,45 @@ def test_page_refuses_invalid_settings_with_a_message() -> None:
     app.run()
     assert any("not valid" in e.value for e in app.error)
     assert app.button(key="cmp_train").disabled
+
+
+def test_settings_from_the_training_page_are_offered_when_valid() -> None:
+    keys = ("training_config",)
+    assert cmp.config_from_state({}, keys) is None
+    assert cmp.config_from_state({"training_config": TINY}, keys) == TINY
+    assert cmp.config_from_state({"training_config": TINY.to_dict()}, keys) == TINY
+    broken = {**TINY.to_dict(), "gamma": 7.0}
+    assert cmp.config_from_state({"training_config": broken}, keys) is None
+
+
+def test_page_starts_from_the_training_page_settings() -> None:
+    app = _open_page()
+    app.session_state["training_config"] = TINY.replace(total_timesteps=1_234).to_dict()
+    app.run()
+    app.radio(key="cmp_source").set_value("My settings from the training page")
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.number_input(key="cmp_training_total_timesteps").value == 1_234
+
+
+def test_evaluations_during_training_are_drawn_and_read() -> None:
+    config = TINY.replace(eval_freq=10, eval_episodes=2, reward_threshold=0.3)
+    solved = dataclasses.replace(
+        _summary("reference", 0, [-1.0, 0.4], [10, 8], [0.4]),
+        eval_steps=[10],
+        eval_means=[0.4],
+        stop_reason="solved: greedy mean 0.4 >= 0.3 at env step 10",
+        total_steps=10,
+    )
+    unsolved = dataclasses.replace(_summary("sb3", 0, [-1.0, -2.0], [10, 20], [-5.0]), eval_steps=[10, 20])
+    unsolved = dataclasses.replace(unsolved, eval_means=[-1.0, -2.0])
+    result = cmp.ComparisonResult(config, (0,), 1, (solved, unsolved))
+    figure = cmp.evaluation_figure(result)
+    assert figure is not None
+    assert len(figure.axes[0].lines) == 3  # two runs and the threshold
+    reading = " ".join(cmp.plain_reading(result))
+    assert "the reference in 1 of 1 runs, after 10 env steps" in reading
+    assert "SB3 in 0 of 1 runs" in reading
+    assert cmp.evaluation_figure(cmp.ComparisonResult(TINY, (0,), 1, (unsolved,))) is not None
+    no_evals = cmp.ComparisonResult(TINY, (0,), 1, (_summary("sb3", 0, [1.0], [5], [1.0]),))
+    assert cmp.evaluation_figure(no_evals) is None

@@ -147,6 +147,23 @@ def test_a_failing_run_in_the_helper_is_reported(monkeypatch: pytest.MonkeyPatch
         run_jobs(_fails_on_odd, [0, 1, 2, 3], workers=2)
 
 
+def test_a_helper_that_dies_is_replaced_by_this_process() -> None:
+    from playground.experiment import run_jobs
+
+    assert run_jobs(_dies_in_the_helper, [0, 1, 2, 3], workers=2) == [0, 1, 2, 3]
+
+
+def _dies_in_the_helper(job: int, report: Callable[[Any], bool]) -> int:
+    import os
+
+    from playground.worker import WORKER_FD_ENV
+
+    if WORKER_FD_ENV in os.environ:
+        os._exit(3)  # as if killed for lack of memory
+    time.sleep(0.2)
+    return job
+
+
 def _fails_on_odd(job: int, report: Callable[[Any], bool]) -> int:
     if job % 2:
         raise ValueError(f"job {job} is odd")

@@ -62,7 +62,7 @@ def test_kwargs_use_only_real_sb3_arguments() -> None:
     assert set(SB3_FIXED_ARGUMENTS) <= SB3_ARGUMENTS
     assert "loss" not in kwargs
     assert "eval_freq" not in kwargs
-    assert kwargs["policy_kwargs"] == {"net_arch": [128, 128], "activation_fn": nn.ReLU}
+    assert kwargs["policy_kwargs"] == {"net_arch": list(PRESETS["fast"].hidden_dims), "activation_fn": nn.ReLU}
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))

@@ -14,10 +14,10 @@ from streamlit.testing.v1 import AppTest
 
 from playground import training_settings as ts
 from playground.config import PRESETS, DQNConfig
-from playground.runner import run_task
+from playground.runner import run_task, start_task
 from playground.snapshot import TrainedNetwork
 from playground.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
-from playground.training_task import TrainingReport, episode_csv, run_label
+from playground.training_task import TrainingReport, TrainingUpdate, episode_csv, run_label
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_REFERENCE = {"loop": "solutions", "network": "solutions", "buffer": "solutions"}
@@ -143,3 +143,21 @@ def test_page_reads_settings_from_the_url() -> None:
     assert app.number_input(key="tr_seed").value == 11
     assert app.number_input(key="tr_gamma").value == PRESETS["fast"].gamma
     assert any("gamma" in warning.value for warning in app.warning)
+
+
+def test_stopping_a_run_keeps_what_was_learned() -> None:
+    config = PRESETS["lineworld"].replace(total_timesteps=200_000, seed=2)
+    handle = start_task("playground.training_task:training_task", timeout=180, config=config.to_dict(), **ALL_REFERENCE)
+    for message in handle.progress():
+        if isinstance(message, TrainingUpdate) and message.episodes_done > 0:
+            handle.stop()
+    outcome = handle.wait()
+    assert outcome.ok, outcome.error
+    assert outcome.stopped
+    report = outcome.value
+    assert isinstance(report, TrainingReport)
+    assert report.stopped
+    assert report.stop_reason.startswith("stopped by the callback")
+    assert report.total_steps < config.total_timesteps
+    assert len(report.greedy_returns) == 20
+    assert report.snapshot is not None

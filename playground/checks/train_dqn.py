@@ -348,7 +348,7 @@ def learns_lineworld(mod: ModuleType) -> str:
     optimal = LineWorld().optimal_return()
     returns: list[float] = []
     for seed in (0, 1):
-        config = PRESETS["lineworld"].replace(seed=seed)
+        config = PRESETS["lineworld"].replace(seed=seed, total_timesteps=2_500)
         result = train(mod, config)
         value = greedy_return(result.q_network)
         returns.append(value)
