@@ -140,9 +140,10 @@ def show_result(data: ExperimentData) -> None:
     summary = summarize_experiment(df, data.window)
     st.dataframe(display_summary(summary), hide_index=True, width="stretch")
     st.caption(
-        "Final greedy mean: 10 episodes with epsilon = 0 after training, averaged over seeds. Solved: runs whose "
-        "greedy evaluation during training reached the threshold. Area under curve: the height of a run's smoothed "
-        "curve averaged over the step axis (higher: learned earlier and stayed good)."
+        "Per size, over its seeds. Solved: runs whose greedy evaluation during training reached the threshold; "
+        "steps and seconds to solve are their medians. Final greedy: mean ± std of each run's return over 10 "
+        "episodes with epsilon = 0 after training. Area under curve: the height of a run's smoothed curve averaged "
+        "over the step axis, mean ± std (higher: learned earlier and stayed good)."
     )
     st.markdown(read_summary(summary))
     st.download_button(

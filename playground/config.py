@@ -215,23 +215,24 @@ def _presets() -> dict[str, DQNConfig]:
         loss="huber",
     )
     fast = DQNConfig(
-        # Plain DQN on the rl-zoo CartPole-v1 schedule: collect 256 steps, then 128 updates
-        # against a target copied once per phase; stop at the first greedy 20-episode mean
-        # >= 475 (checked every 2,500 steps). 20 episodes, not 10: a 10-episode mean can reach
-        # 475 by luck, and the policy kept then scores less on fresh episodes. A learning rate
-        # of 1e-3 rather than rl-zoo's 2.3e-3: as fast to solve here, and the policy kept holds
-        # up better (seeds 0-9 all solved within 40k steps, 9 of 10 then >= 475 on 20 fresh
-        # episodes; with 2.3e-3, 3 of 5).
+        # Plain DQN on the rl-zoo CartPole-v1 schedule (collect 256 steps, then train, with the
+        # target copied once per phase), with the same 32 replayed samples per env step spent
+        # as 64 updates on batches of 128 instead of 128 updates on 64: half the optimizer steps
+        # (each costs about the same on a CPU), so about 1.5x the env steps per second, with a
+        # learning rate of 2e-3. Stop at the first greedy 20-episode mean >= 475, checked every
+        # 2,500 steps (20 episodes, not 10: a 10-episode mean reaches 475 by luck more often).
+        # Measured on seeds 0-9: all solved, at 2.5k-40k steps (median 31k), and the policy
+        # kept scored >= 475 on 20 fresh episodes for 9 of 10.
         env_id="CartPole-v1",
         total_timesteps=50_000,
-        learning_rate=1e-3,
+        learning_rate=2e-3,
         buffer_size=100_000,
         learning_starts=1_000,
-        batch_size=64,
+        batch_size=128,
         tau=1.0,
         gamma=0.99,
         train_freq=256,
-        gradient_steps=128,
+        gradient_steps=64,
         target_update_interval=256,
         exploration_fraction=0.16,
         exploration_initial_eps=1.0,

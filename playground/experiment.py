@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import os
 import pickle
 import select
@@ -28,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import gymnasium as gym
 import pandas as pd
@@ -458,8 +459,9 @@ def intercept_train_dqn(module: ModuleType, replacement: Callable[..., Any] | No
 # Reading a summary in plain words
 
 
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
+def _finite(value: Any) -> TypeGuard[float]:
+    """A finite real number (NumPy scalars included)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
 
 
 def read_summary(summary: pd.DataFrame) -> str:
@@ -619,24 +621,30 @@ def estimate_text(config: DQNConfig, runs: int) -> str:
     return f"{runs} runs, {cores}: up to about {seconds / 60:.0f} min{stop}."
 
 
-SUMMARY_LABELS: dict[str, str] = {
-    "size": "size",
-    "parameters": "parameters",
-    "runs": "seeds",
-    "greedy_mean": "final greedy mean",
-    "greedy_std": "± std",
-    "solved": "solved",
-    "steps_to_solve": "steps to solve (median)",
-    "seconds_to_solve": "seconds to solve (median)",
-    "auc_mean": "area under curve",
-    "auc_std": "area ± std",
-}
+def _plus_minus(mean: Any, spread: Any, digits: int) -> str:
+    if not _finite(mean):
+        return "-"
+    return f"{float(mean):.{digits}f} ± {float(spread):.{digits}f}" if _finite(spread) else f"{float(mean):.{digits}f}"
+
+
+def _number(value: Any, pattern: str) -> str:
+    return pattern.format(float(value)) if _finite(value) else "-"
 
 
 def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary with readable headers, rounded, for a table on the page."""
-    shown = summary[[name for name in SUMMARY_LABELS if name in summary.columns]].copy()
-    for name in shown.columns:
-        if name != "size":
-            shown[name] = pd.to_numeric(shown[name], errors="coerce").round(3 if name.startswith("auc") else 2)
-    return shown.rename(columns=SUMMARY_LABELS)
+    """The summary as short strings for a table on the page (mean ± std in one cell, "-" for unknown)."""
+    rows = []
+    for _, row in summary.iterrows():
+        solved = row.get("solved")
+        rows.append(
+            {
+                "size": str(row["size"]),
+                "parameters": _number(row.get("parameters"), "{:,.0f}"),
+                "solved": f"{int(solved)} of {int(row['runs'])}" if _finite(solved) else "-",
+                "steps to solve": _number(row.get("steps_to_solve"), "{:,.0f}"),
+                "s to solve": _number(row.get("seconds_to_solve"), "{:.1f}"),
+                "final greedy": _plus_minus(row.get("greedy_mean"), row.get("greedy_std"), 1),
+                "area under curve": _plus_minus(row.get("auc_mean"), row.get("auc_std"), 3),
+            }
+        )
+    return pd.DataFrame(rows)
