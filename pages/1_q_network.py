@@ -16,7 +16,10 @@ from playground.network_view import (
     report_problems,
 )
 from playground.runner import TaskOutcome
-from playground.ui import check_panel, exercise_header, impl_picker, run_task_live, show_source
+from playground.ui import check_panel, ensure_router, exercise_header, impl_picker, run_task_live, show_source
+
+ensure_router()
+
 
 EXERCISE = "q_network"
 REPORTS_KEY = "q_network_reports"  # impl -> NetworkReport | error text

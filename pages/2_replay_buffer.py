@@ -10,7 +10,10 @@ import streamlit as st
 from playground.buffer_view import BufferTrace, recent_transitions, reference_trace, slot_counts_figure, slots_figure
 from playground.envs import LINEWORLD_ID
 from playground.runner import TaskOutcome
-from playground.ui import check_panel, exercise_header, impl_picker, run_task_live, show_source
+from playground.ui import check_panel, ensure_router, exercise_header, impl_picker, run_task_live, show_source
+
+ensure_router()
+
 
 EXERCISE = "replay_buffer"
 TRACES_KEY = "replay_buffer_traces"  # impl -> BufferTrace | error text

@@ -17,11 +17,14 @@ from playground.training_task import SOLVED_RETURNS, TrainingReport, TrainingUpd
 from playground.ui import (
     IMPL_LABELS,
     check_panel,
+    ensure_router,
     exercise_header,
     remember_network,
     run_task_live,
     show_source,
 )
+
+ensure_router()
 
 REPORTS_KEY = "training_reports"  # label -> TrainingReport, newest run of each label
 ERRORS_KEY = "training_errors"  # label -> error text of a run that failed

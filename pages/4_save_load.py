@@ -18,6 +18,7 @@ from playground.snapshot import NetworkSnapshot, TrainedNetwork
 from playground.training_task import TrainingReport, TrainingUpdate
 from playground.ui import (
     check_panel,
+    ensure_router,
     exercise_header,
     impl_picker,
     remember_network,
@@ -26,6 +27,8 @@ from playground.ui import (
     trained_networks,
 )
 from solutions.train_dqn import evaluate
+
+ensure_router()
 
 SAVED_KEY = "save_load_saved"  # the last file saved on this page
 LOADED_KEY = "save_load_loaded"  # the last file loaded on this page, and what was done with it

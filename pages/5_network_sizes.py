@@ -15,8 +15,10 @@ from playground.experiment import (
     read_summary,
 )
 from playground.runner import TaskOutcome
-from playground.ui import check_panel, exercise_header, impl_picker, run_task_live, show_source
+from playground.ui import check_panel, ensure_router, exercise_header, impl_picker, run_task_live, show_source
 from solutions.network_sizes import NETWORK_SIZES, plot_learning_curves, summarize_experiment
+
+ensure_router()
 
 RESULTS_KEY = "ns_results"  # impl -> ExperimentData, the newest experiment of each implementation
 ERRORS_KEY = "ns_errors"  # impl -> error text of an experiment that failed

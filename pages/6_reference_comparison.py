@@ -12,7 +12,10 @@ from playground.config import FIELD_HELP, PRESETS, DQNConfig
 from playground.hyperparams import MEANING_COLUMNS, hyperparameter_markdown, hyperparameter_rows, value_columns
 from playground.runner import TaskOutcome
 from playground.sb3_adapter import IMPLEMENTATION_DIFFERENCES, SB3_FIXED_ARGUMENTS, mapping_rows
-from playground.ui import run_task_live
+from playground.ui import ensure_router, run_task_live
+
+ensure_router()
+
 
 RESULT_KEY = "comparison_result"
 ERROR_KEY = "comparison_error"

@@ -24,6 +24,22 @@ IMPL_LABELS: dict[str, Impl] = {"mine (exercises/)": "exercises", "reference (so
 CHECKS_KEY = "check_results"
 
 
+def ensure_router() -> None:
+    """Make sure this page runs under ``streamlit_app.py``'s ``st.navigation``.
+
+    Streamlit keeps a compatibility mode for apps with a ``pages/`` folder: when
+    a fresh server's very first request is a deep link (``/training``), it runs
+    that page file on its own, with an automatic sidebar and without our page
+    config. Every page calls this first: it switches that mode off for the
+    server and reruns, so the router in ``streamlit_app.py`` takes over.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def escape_markdown(text: str) -> str:
     """``text`` shown literally by ``st.markdown``, except `code spans`, which stay code.
 

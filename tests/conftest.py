@@ -19,9 +19,19 @@ TESTS_DIR = Path(__file__).resolve().parent
 # Before anything imports pygame or matplotlib: no window, no display needed.
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# One intra-op thread, as the app and the sandbox use: tiny networks on 2 shared cores run
+# many times slower when PyTorch's threads fight each other.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 for path in (str(ROOT), str(TESTS_DIR)):
     if path not in sys.path:
         sys.path.insert(0, path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 from browser_support import assert_no_errors, nav_links, open_page, screenshot, wait_for_app
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
@@ -43,3 +43,35 @@ def test_every_page_in_the_navigation_opens_without_errors(page: Page, app_url: 
         assert urlparse(page.url).path.rstrip("/") == urlparse(href).path.rstrip("/"), (title, page.url, href)
         assert_no_errors(page, title)
         screenshot(page, title)
+
+
+def test_a_deep_link_as_a_fresh_servers_first_request_uses_the_router(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Streamlit's pages/-folder compatibility mode must not take over a deep link.
+
+    On a new server whose first request is ``/training``, Streamlit would run the
+    page file alone (automatic sidebar names like "training", no page config);
+    ``playground.ui.ensure_router`` hands the run back to ``streamlit_app.py``.
+    """
+    from browser_support import free_port, start_server, stop_server, wait_healthy
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("deeplink") / "server.log"
+    process = start_server(port, log_path)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        wait_healthy(url, process, log_path)
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        tab.goto(f"{url}/training")
+        wait_for_app(tab)
+        titles = [title for title, _ in nav_links(tab)]
+        assert titles[0].startswith("Lesson"), f"the router's titles are missing from the sidebar: {titles}"
+        assert "3. Training" in titles, titles
+        assert urlparse(tab.url).path.rstrip("/").endswith("/training"), tab.url
+        assert_no_errors(tab, "deep link to /training")
+    finally:
+        context.close()
+        stop_server(process)
