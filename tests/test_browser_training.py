@@ -8,7 +8,7 @@ import pytest
 from browser_support import assert_no_errors, open_page, screenshot, wait_for_app
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
@@ -29,3 +29,26 @@ def test_training_page_trains_lineworld(page: Page, app_url: str) -> None:
     # The reward curve, TD loss, epsilon, probe Q-values, Q heatmap and the GIF are all images.
     assert page.locator('[data-testid="stImage"] img, [data-testid="stImageContainer"] img').count() >= 5
     screenshot(page, "training_after_run")
+
+
+def test_two_sessions_training_at_once_both_finish(browser: Browser, app_url: str) -> None:
+    """Each session trains in its own sandbox process: neither blocks nor breaks the other."""
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(2)]
+    try:
+        tabs = []
+        for context in contexts:
+            tab = context.new_page()
+            tab.set_default_timeout(60_000)
+            tab.goto(f"{app_url}/training?preset=lineworld")
+            wait_for_app(tab)
+            tabs.append(tab)
+        for tab in tabs:  # start both before waiting for either
+            tab.get_by_role("button", name="Train", exact=True).click()
+        for number, tab in enumerate(tabs, start=1):
+            tab.get_by_text("Greedy return, 20 episodes", exact=False).first.wait_for(timeout=240_000)
+            wait_for_app(tab, timeout=240)
+            assert_no_errors(tab, f"session {number} after training at the same time as the other")
+            assert "0.4 ± 0.0" in tab.locator("body").inner_text(), f"session {number} did not learn LineWorld"
+    finally:
+        for context in contexts:
+            context.close()
