@@ -40,4 +40,7 @@ def main() -> None:
     st.navigation(pages).run()
 
 
-main()
+# Streamlit runs this file as ``__main__``; ``playground.ui.ensure_router`` imports it
+# under its own name to call ``main`` itself.
+if __name__ == "__main__":
+    main()

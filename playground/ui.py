@@ -7,6 +7,7 @@ touches learner code does so through :mod:`playground.runner` (a child process).
 
 from __future__ import annotations
 
+import importlib
 import re
 import time
 from collections.abc import Callable
@@ -30,14 +31,18 @@ def ensure_router() -> None:
     Streamlit keeps a compatibility mode for apps with a ``pages/`` folder: when
     a fresh server's very first request is a deep link (``/training``), it runs
     that page file on its own, with an automatic sidebar and without our page
-    config. Every page calls this first: it switches that mode off for the
-    server and reruns, so the router in ``streamlit_app.py`` takes over.
+    config (AppTest does the same on every run of a page). Every page calls this
+    first: in that mode it runs the router of ``streamlit_app.py`` in its place,
+    in the same run (so a button press is not lost), which renders this very
+    page, and then ends the outer run. ``st.navigation`` also switches the mode
+    off for the rest of the server's life.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+        app = importlib.import_module("streamlit_app")
+        app.main()
+        st.stop()
 
 
 def escape_markdown(text: str) -> str:
