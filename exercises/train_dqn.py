@@ -112,7 +112,7 @@ def update_target(target_network: nn.Module, q_network: nn.Module, tau: float) -
     raise NotImplementedError("copy (tau = 1) or blend (Polyak) the online weights into the target network")
 
 
-def evaluate(q_network: nn.Module, env_id: str, episodes: int, seed: int) -> list[float]:
+def evaluate(q_network: nn.Module, env_id: str, episodes: int = 20, seed: int = 0) -> list[float]:
     """Undiscounted returns of ``episodes`` greedy episodes ($\\epsilon = 0$).
 
     Make a *fresh* environment with :func:`playground.envs.make_env` (never the
@@ -189,7 +189,7 @@ def train_dqn(
 
 
 def plot_rewards(
-    episode_rewards: Sequence[float],
+    episode_rewards: Sequence[float] | TrainingResult,
     window: int = 20,
     *,
     title: str = "Reward per episode",
@@ -200,5 +200,7 @@ def plot_rewards(
     Build a ``matplotlib.figure.Figure`` (not pyplot), plot the returns against
     the episode number, overlay $\\bar r_i = \\frac{1}{k}\\sum_{j=i-k+1}^{i} r_j$
     with $k = \\min(w, i + 1)$, and draw a dashed line at ``threshold`` if given.
+    ``episode_rewards`` may also be a whole :class:`TrainingResult` (use its
+    ``episode_rewards``).
     """
     raise NotImplementedError("make a Figure with the returns and their moving average")

@@ -122,7 +122,7 @@ def update_target(target_network: nn.Module, q_network: nn.Module, tau: float) -
             target_param.lerp_(param, tau)
 
 
-def evaluate(q_network: nn.Module, env_id: str, episodes: int, seed: int) -> list[float]:
+def evaluate(q_network: nn.Module, env_id: str, episodes: int = 20, seed: int = 0) -> list[float]:
     """Undiscounted returns of ``episodes`` greedy episodes ($\\epsilon = 0$).
 
     A fresh environment is made and reset with ``seed`` for the first episode
@@ -328,13 +328,18 @@ def train_dqn(
 
 
 def plot_rewards(
-    episode_rewards: Sequence[float],
+    episode_rewards: Sequence[float] | TrainingResult,
     window: int = 20,
     *,
     title: str = "Reward per episode",
     threshold: float | None = None,
 ) -> Figure:
-    """Episode returns (faint) and their ``window``-episode moving average; optional solved line."""
+    """Episode returns (faint) and their ``window``-episode moving average; optional solved line.
+
+    ``episode_rewards`` may also be a whole :class:`TrainingResult`.
+    """
+    if isinstance(episode_rewards, TrainingResult):
+        episode_rewards = episode_rewards.episode_rewards
     figure = Figure(figsize=(7, 3.5), layout="constrained")
     ax = figure.add_subplot()
     episodes = np.arange(1, len(episode_rewards) + 1)
