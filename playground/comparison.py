@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from playground.config import DQNConfig
-from playground.results import TrainingProgress
+from playground.results import RunTiming, TrainingProgress
 from playground.sb3_adapter import EvaluateFn, reference_evaluate, train_sb3, warm_up_torch
 
 Implementation = Literal["reference", "sb3"]
@@ -66,7 +66,7 @@ class ComparisonProgress:
 
 
 @dataclass(frozen=True)
-class RunSummary:
+class RunSummary(RunTiming):
     """One finished training run of one implementation, as plain data."""
 
     implementation: str
@@ -82,15 +82,6 @@ class RunSummary:
     wall_time: float
     eval_time: float
     stop_reason: str
-
-    @property
-    def train_time(self) -> float:
-        return max(self.wall_time - self.eval_time, 0.0)
-
-    @property
-    def steps_per_second(self) -> float:
-        """Env steps per second of training, in-training evaluations left out."""
-        return self.total_steps / self.train_time if self.train_time > 0 else math.nan
 
     @property
     def greedy_mean(self) -> float:

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from torch import nn
 
 from playground.config import DQNConfig
+
+
+class RunTiming:
+    """Speed of a run whose class has ``total_steps``, ``wall_time`` and ``eval_time``."""
+
+    total_steps: int
+    wall_time: float
+    eval_time: float
+
+    @property
+    def train_time(self) -> float:
+        """Seconds spent outside greedy evaluations."""
+        return max(self.wall_time - self.eval_time, 0.0)
+
+    @property
+    def steps_per_second(self) -> float:
+        """Env steps per second of training, in-training evaluations left out."""
+        return self.total_steps / self.train_time if self.train_time > 0 else math.nan
 
 
 @dataclass(frozen=True)

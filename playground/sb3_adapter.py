@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from torch import Tensor, nn
 
 from playground.config import DQNConfig
 from playground.envs import make_env
-from playground.results import TrainingProgress
+from playground.results import RunTiming, TrainingProgress
 
 EvaluateFn = Callable[[nn.Module, str, int, int], list[float]]
 ProgressCallback = Callable[[TrainingProgress], bool | None]
@@ -292,7 +291,7 @@ class Sb3QNetwork(nn.Module):
 
 
 @dataclass
-class Sb3Run:
+class Sb3Run(RunTiming):
     """What one SB3 training run leaves behind (names as in ``TrainingResult``).
 
     ``wall_time`` counts building the model and ``learn()``, evaluations
@@ -315,16 +314,6 @@ class Sb3Run:
     stop_reason: str = ""
     stopped: bool = False
     config: DQNConfig | None = None
-
-    @property
-    def train_time(self) -> float:
-        """Seconds spent outside greedy evaluations."""
-        return max(self.wall_time - self.eval_time, 0.0)
-
-    @property
-    def steps_per_second(self) -> float:
-        """Env steps per second of training (evaluations left out)."""
-        return self.total_steps / self.train_time if self.train_time > 0 else math.nan
 
 
 def reference_evaluate() -> EvaluateFn:
