@@ -85,6 +85,31 @@ def greedy_action(q_network: nn.Module, state: NDArray[np.float32]) -> int:
     return int(q_values.argmax())
 
 
+def _greedy_policy(q_network: nn.Module) -> Callable[[NDArray[np.float32]], int]:
+    """A function ``state -> argmax_a Q(state, a)`` for acting, one state per env step.
+
+    For one state the arithmetic of a small MLP takes a few microseconds, and
+    PyTorch's per-call overhead is several times that. So for the reference
+    :class:`CustomQNetwork` (a plain stack of Linear and ReLU layers) the same
+    forward pass $q = W_{k+1} \\mathrm{ReLU}(\\cdots \\mathrm{ReLU}(W_1 s + b_1) \\cdots) + b_{k+1}$
+    runs in NumPy on arrays that *share memory* with the parameters, so every
+    optimizer step is seen at once. Any other network goes through
+    :func:`greedy_action`.
+    """
+    if type(q_network) is not CustomQNetwork:
+        return lambda state: greedy_action(q_network, state)
+    layers = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in q_network.net if isinstance(m, nn.Linear)]
+    *hidden, (w_out, b_out) = layers
+
+    def act(state: NDArray[np.float32]) -> int:
+        z = state
+        for weight, bias in hidden:
+            z = np.maximum(weight @ z + bias, 0.0)
+        return int(np.argmax(w_out @ z + b_out))
+
+    return act
+
+
 def td_loss(
     q_network: nn.Module,
     target_network: nn.Module,
@@ -135,12 +160,13 @@ def evaluate(q_network: nn.Module, env_id: str, episodes: int = 20, seed: int = 
     was_training = q_network.training
     q_network.eval()
     returns: list[float] = []
+    act = _greedy_policy(q_network)
     try:
         for episode in range(episodes):
             state, _ = env.reset(seed=seed if episode == 0 else None)
             total, done = 0.0, False
             while not done:
-                action = greedy_action(q_network, np.asarray(state, dtype=np.float32))
+                action = act(np.asarray(state, dtype=np.float32))
                 state, reward, terminated, truncated, _ = env.step(action)
                 total += float(reward)
                 done = terminated or truncated
@@ -225,6 +251,7 @@ def train_dqn(
     target_network.requires_grad_(False)
     buffer = buffer_cls(config.buffer_size)
     optimizer = make_optimizer(q_network.parameters(), config.learning_rate)
+    act = _greedy_policy(q_network)
 
     total = config.total_timesteps
     updates_per_phase = config.train_freq if config.gradient_steps == -1 else config.gradient_steps
@@ -260,7 +287,7 @@ def train_dqn(
             result.epsilon_steps.append(t)
             result.epsilons.append(epsilon)
         explore = explore_rng.random() < epsilon
-        action = int(env.action_space.sample()) if explore else greedy_action(q_network, state)
+        action = int(env.action_space.sample()) if explore else act(state)
         next_state, reward, terminated, truncated, _ = env.step(action)
         next_state = np.asarray(next_state, dtype=np.float32)
         # Only a real terminal state ends the bootstrap; a time limit does not.
