@@ -2,7 +2,7 @@
 
 "The default experiment" is what the page's CartPole setting runs: the four
 sizes of the lesson (1x64, 1x256, 2x64, 2x256) x seeds 0, 1, 2 on the
-``fast`` preset, whose runs stop at the first greedy evaluation mean >= 475
+``steady`` preset, whose runs stop at the first greedy evaluation mean >= 475
 (checked every ``eval_freq`` env steps) or at the end of the budget. It is run once
 serially (``PLAYGROUND_WORKERS=1``) and once on two processes
 (``PLAYGROUND_WORKERS=2``: this one and a helper), with one torch thread per
@@ -62,7 +62,7 @@ def run(mode: str, sizes: dict[str, list[int]], seeds: list[int]) -> tuple[float
                 flush=True,
             )
 
-    df = run_network_size_experiment(PRESETS["fast"], sizes, seeds, callback=show)
+    df = run_network_size_experiment(PRESETS["steady"], sizes, seeds, callback=show)
     return time.perf_counter() - started, cpu_seconds() - cpu_started, df
 
 
@@ -82,7 +82,7 @@ def main() -> int:
     torch.set_num_threads(1)
     sizes = {name: NETWORK_SIZES[name] for name in args.sizes}
     print(
-        f"{len(sizes)} sizes x {len(args.seeds)} seeds on CartPole-v1 (fast preset); {available_cores()} cores; "
+        f"{len(sizes)} sizes x {len(args.seeds)} seeds on CartPole-v1 (steady preset); {available_cores()} cores; "
         f"load average before: {load_average()}",
         flush=True,
     )
@@ -98,7 +98,7 @@ def main() -> int:
         if not same:
             return 1
 
-    fast = PRESETS["fast"]
+    base = PRESETS["steady"]
     df = next(iter(frames.values()))
     summary = summarize_experiment(df, window=20)
     run_seconds = df.groupby(["size", "seed"])["seconds"].max()
@@ -106,8 +106,8 @@ def main() -> int:
     print("<!-- BENCH_SIZES -->")
     print(
         f"Default network-size experiment: {len(sizes)} sizes x {len(args.seeds)} seeds on CartPole-v1 "
-        f"(`fast` preset: {fast.total_timesteps:,} env steps at most, a run stops at the first greedy "
-        f"{fast.eval_episodes}-episode mean >= {fast.reward_threshold:g}), {platform.processor() or 'CPU'}, "
+        f"(`steady` preset: {base.total_timesteps:,} env steps at most, a run stops at the first greedy "
+        f"{base.eval_episodes}-episode mean >= {base.reward_threshold:g}), {platform.processor() or 'CPU'}, "
         f"{available_cores()} cores, torch {torch.__version__} with one thread per process; "
         f"load average at the end {load_average()}."
     )

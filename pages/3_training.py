@@ -132,7 +132,8 @@ def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
         list(PRESETS),
         key=PREFIX + "preset",
         on_change=_on_preset,
-        help="lineworld: seconds; fast: CartPole-v1 solved in about 10-30 s; lesson: the lesson's settings (slow)",
+        help="lineworld: seconds; fast: CartPole-v1 solved in about 3-10 s; steady: slower, but stable for small "
+        "networks; lesson: the lesson's settings (slow)",
     )
     values: dict[str, Any] = {}
     values["env_id"] = top[1].selectbox(
@@ -348,4 +349,4 @@ reports: dict[str, TrainingReport] = st.session_state[REPORTS_KEY]
 if reports:
     show_results(reports)
 else:
-    st.info("Press Train: the lineworld preset takes a few seconds, the fast CartPole-v1 preset tens of seconds.")
+    st.info("Press Train: the lineworld preset takes a few seconds, the fast CartPole-v1 preset about 3-10 s.")
