@@ -26,6 +26,9 @@ class CheckRequest:
     exercise: str
     impl: str
     checks: tuple[str, ...]
+    # Exercise module name -> source text submitted from the browser editor; in the child,
+    # ``exercises.<name>`` is then this text instead of the file on disk.
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,29 @@ class TaskRequest:
 
     target: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandbox job (applied in the child before learner code runs)."""
+
+    memory_bytes: int = 1024 * 1024 * 1024  # address space on top of what the warm process already maps
+    cpu_seconds: int = 600
+    file_bytes: int = 32 * 1024 * 1024  # largest file (and the learner's printed output)
+    open_files: int = 256
+    files_written: int = 64  # files the job may create or open for writing
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the parent hands a sandbox child on its stdin: the request and where and how to run it."""
+
+    request: CheckRequest | TaskRequest
+    scratch: str  # a fresh, empty working directory; the only place the job may write
+    limits: Limits = field(default_factory=Limits)
+    python_path: tuple[str, ...] = ()  # extra import paths (the test suite's helper modules)
+    test_modules: tuple[str, ...] = ()  # see playground.sandbox.TEST_MODULES_ENV
 
 
 _HEADER = struct.Struct(">I")

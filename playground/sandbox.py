@@ -15,6 +15,8 @@ reads length-prefixed messages from the pipe whose descriptor is in
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import importlib
 import os
 import pickle
@@ -27,12 +29,15 @@ from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import Any, BinaryIO
 
-from playground.protocol import RESULT_FD_ENV, CheckRequest, TaskRequest, write_message
+from playground.hardening import SandboxViolation, describe_limit, harden, install_sources, set_parent_death_signal
+from playground.protocol import RESULT_FD_ENV, CheckRequest, Job, Limits, TaskRequest, write_message
 
 # For the test suite only: a comma-separated list of extra modules that the
 # sandbox imports before it runs checks (so they can register checks of their
 # own) and whose functions it accepts as task targets. Unset in normal use.
 TEST_MODULES_ENV = "PLAYGROUND_TEST_MODULES"
+# The parent sends this when a job overruns its time limit: the child dumps its stack, then dies.
+HANG_SIGNAL = signal.SIGUSR2
 
 
 def _test_modules() -> list[str]:
@@ -50,11 +55,17 @@ class TaskContext:
         return self.stop_event.is_set()
 
 
+_LIMITS = Limits()
+
+
 def describe_exception(err: BaseException, impl: str = "exercises") -> str:
     """One readable sentence for a learner: what was raised, and where in their file."""
     if isinstance(err, NotImplementedError):
         hint = str(err).strip() or "the function body still raises NotImplementedError"
         return f"not implemented yet: {hint}"
+    limit = describe_limit(err, _LIMITS)
+    if limit is None and isinstance(err, SandboxViolation):
+        limit = str(err)
     frames = traceback.extract_tb(err.__traceback__)
     where = ""
     for frame in reversed(frames):
@@ -62,6 +73,8 @@ def describe_exception(err: BaseException, impl: str = "exercises") -> str:
         if f"/{impl}/" in normalized:
             where = f" (at {impl}/{os.path.basename(frame.filename)} line {frame.lineno}: {(frame.line or '').strip()})"
             break
+    if limit is not None:
+        return limit + where
     text = str(err).strip()
     return f"raised {type(err).__name__}{': ' + text if text else ''}{where}"
 
@@ -72,24 +85,26 @@ def _import_impl(exercise: str, impl: str) -> ModuleType:
     return importlib.import_module(f"{impl}.{exercise}")
 
 
-def _run_checks(request: CheckRequest, out: BinaryIO) -> None:
+def _prepare_checks(request: CheckRequest) -> Callable[[BinaryIO], None]:
+    """Import what the checks need (not the learner's module); return the function that runs them."""
     from playground.checks import CheckResult, checks_for
 
-    for extra in _test_modules():
-        importlib.import_module(extra)
     specs = {spec.name: spec for spec in checks_for(request.exercise)}
-    try:
-        module = _import_impl(request.exercise, request.impl)
-    except BaseException as err:  # noqa: BLE001 - any failure to import is the learner's to see
-        message = f"could not import {request.impl}/{request.exercise}.py: {describe_exception(err, request.impl)}"
+
+    def run(out: BinaryIO) -> None:
+        try:
+            module = _import_impl(request.exercise, request.impl)
+        except BaseException as err:  # noqa: BLE001 - any failure to import is the learner's to see
+            message = f"could not import {request.impl}/{request.exercise}.py: {describe_exception(err, request.impl)}"
+            for name in request.checks:
+                write_message(out, ("result", CheckResult(request.exercise, name, False, message)))
+            return
         for name in request.checks:
-            write_message(out, ("result", CheckResult(request.exercise, name, False, message)))
-        return
-    for name in request.checks:
-        write_message(out, ("start", name))
-        spec = specs[name]
-        result = _run_one(spec.func, module, request)
-        write_message(out, ("result", CheckResult(request.exercise, name, result[0], result[1])))
+            write_message(out, ("start", name))
+            result = _run_one(specs[name].func, module, request)
+            write_message(out, ("result", CheckResult(request.exercise, name, result[0], result[1])))
+
+    return run
 
 
 def _run_one(func: Callable[[ModuleType], str], module: ModuleType, request: CheckRequest) -> tuple[bool, str]:
@@ -104,43 +119,88 @@ def _run_one(func: Callable[[ModuleType], str], module: ModuleType, request: Che
     return True, str(message)
 
 
-def _run_task(request: TaskRequest, out: BinaryIO) -> None:
+def _prepare_task(request: TaskRequest) -> Callable[[BinaryIO], None]:
     module_name, _, func_name = request.target.partition(":")
     if not module_name.startswith("playground.") and module_name not in _test_modules():
         raise ValueError(f"tasks must live in playground, got {request.target!r}")
     func = getattr(importlib.import_module(module_name), func_name)
-    stop_event = threading.Event()
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop_event.set()
+    def run(out: BinaryIO) -> None:
+        stop_event = threading.Event()
 
-    signal.signal(signal.SIGUSR1, on_signal)
-    ctx = TaskContext(emit=lambda message: write_message(out, ("progress", message)), stop_event=stop_event)
-    value = func(ctx, **request.kwargs)
-    write_message(out, ("done", value))
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            stop_event.set()
+
+        signal.signal(signal.SIGUSR1, on_signal)
+        ctx = TaskContext(emit=lambda message: write_message(out, ("progress", message)), stop_event=stop_event)
+        value = func(ctx, **request.kwargs)
+        write_message(out, ("done", value))
+
+    return run
 
 
-def main() -> int:
-    fd = int(os.environ[RESULT_FD_ENV])
-    out = os.fdopen(fd, "wb", buffering=0)
+def _reseed() -> None:
+    """A forked child starts with its parent's random state: give every job its own."""
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed()
+    np.random.seed()
+    torch.seed()
+
+
+def run_job(job: Job, out: BinaryIO) -> int:
+    """Run one job in this (fresh or freshly forked) process; the exit code of the process."""
+    global _LIMITS
+    _LIMITS = job.limits
+    request = job.request
     try:
+        extra_env = {RESULT_FD_ENV: str(out.fileno())}
+        if job.test_modules:
+            extra_env[TEST_MODULES_ENV] = ",".join(job.test_modules)
+        os.environ.update(extra_env)
+        for path in reversed(job.python_path):
+            if path not in sys.path:
+                sys.path.insert(0, path)
         import torch
 
         torch.set_num_threads(1)
-        request = pickle.load(sys.stdin.buffer)
+        _reseed()
+        faulthandler.register(HANG_SIGNAL, file=sys.stderr, all_threads=False, chain=False)
+        for extra in _test_modules():
+            importlib.import_module(extra)
+        install_sources(request.sources, job.scratch)
         if isinstance(request, CheckRequest):
-            _run_checks(request, out)
+            run = _prepare_checks(request)
         elif isinstance(request, TaskRequest):
-            _run_task(request, out)
+            run = _prepare_task(request)
         else:
             raise TypeError(f"unknown request {type(request).__name__}")
+        harden(job.scratch, job.limits, extra_env)
+        run(out)
     except BaseException as err:  # noqa: BLE001 - report, never die silently
-        write_message(out, ("error", describe_exception(err), traceback.format_exc(limit=20)))
+        with contextlib.suppress(BaseException):
+            write_message(out, ("error", describe_exception(err), traceback.format_exc(limit=20)))
         return 1
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+        with contextlib.suppress(BaseException):
+            sys.stderr.flush()
     return 0
+
+
+def main() -> int:
+    """``python -m playground.sandbox``: one job read from stdin, without the warm fork server."""
+    set_parent_death_signal()
+    fd = int(os.environ[RESULT_FD_ENV])
+    out = os.fdopen(fd, "wb", buffering=0)
+    job = pickle.load(sys.stdin.buffer)
+    if not isinstance(job, Job):
+        raise TypeError(f"unknown job {type(job).__name__}")
+    return run_job(job, out)
 
 
 if __name__ == "__main__":
