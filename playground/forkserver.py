@@ -265,6 +265,7 @@ def zygote_environment() -> dict[str, str]:
             "SDL_AUDIODRIVER": "dummy",
             "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
             "PLAYGROUND_WORKERS": "1",
         }
     )

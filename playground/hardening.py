@@ -95,6 +95,7 @@ def scrubbed_environment(scratch: str, extra: Mapping[str, str] | None = None) -
         "SDL_AUDIODRIVER": "dummy",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         # One process per job: the admission queue already spreads jobs over the cores.
         "PLAYGROUND_WORKERS": "1",
