@@ -288,7 +288,8 @@ def test_hostile_submission_is_a_clean_failed_check(learner: Path, case: str) ->
     # The hostile check did not take the others down: a fresh child runs them.
     assert [r.passed for r in results[1:]] == [True, True], [r.message for r in results[1:]]
     assert os.getpid() == parent_pid
-    assert other and other[0].ok, other[0].error if other else "the other session's job never ended"
+    assert other, "the other session's job never ended"
+    assert other[0].ok, other[0].error
     assert other[0].value == ["other 0", "other 1", "other 2"]
 
 
@@ -314,7 +315,8 @@ def test_learner_code_sees_a_scrubbed_environment_and_a_fresh_scratch_dir(learne
     results: list[CheckResult] = run_checks(sandbox_selftest.EXERCISE, "solutions", names=NAMES)
     assert all(r.passed for r in results), [r.message for r in results]
     env_text, proc_env, where = (r.message for r in results)
-    assert SECRET not in env_text and SECRET_VALUE not in env_text, env_text
+    assert SECRET not in env_text, env_text
+    assert SECRET_VALUE not in env_text, env_text
     assert SECRET_VALUE not in proc_env, "the fork server must not hand the server's environment down"
     cwd = where.split()[0].removeprefix("cwd=")
     assert "playground-job-" in cwd
