@@ -324,14 +324,12 @@ def _admitted(on_queue: Callable[[int], None] | None) -> Iterator[Ticket]:
     """Wait for a slot (telling ``on_queue`` the place in the queue while waiting); release it after."""
     ticket = admission().request(current_owner())
     try:
-        shown: int | None = None
         while not ticket.wait(QUEUE_POLL_SECONDS):
             position = ticket.position()
             if position is None:
                 break
-            if on_queue is not None and position != shown:
-                on_queue(position)
-                shown = position
+            if on_queue is not None:
+                on_queue(position)  # every poll: a page's callback is where a Cancel click interrupts
         yield ticket
     finally:
         ticket.release()
@@ -353,7 +351,8 @@ def run_checks(
 
     ``sources`` maps exercise module names to submitted source text (the
     browser editor): ``exercises.<name>`` is then that text. ``on_queue`` is
-    told the job's place in the queue while it waits for a slot.
+    told the job's 1-based place in the queue, every quarter second while it
+    waits for a slot.
 
     Each check has its own time limit. When a check crashes, it fails with the
     reason and a fresh child runs the rest; when one hangs, it fails naming

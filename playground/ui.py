@@ -17,12 +17,16 @@ from typing import Any, Literal
 import streamlit as st
 
 from playground.checks import EXERCISE_TITLES, CheckResult, checks_for
-from playground.runner import PROJECT_ROOT, TaskOutcome, run_checks, start_task
+from playground.runner import PROJECT_ROOT, TaskOutcome, run_checks, start_task, warm_up
 from playground.snapshot import TrainedNetwork
 
 Impl = Literal["exercises", "solutions"]
 IMPL_LABELS: dict[str, Impl] = {"mine (exercises/)": "exercises", "reference (solutions/)": "solutions"}
 CHECKS_KEY = "check_results"
+
+# The first page that shows a Check or Run button starts the warm fork server (in the background),
+# so the first learner to press one does not wait for torch to import.
+warm_up()
 
 
 def ensure_router() -> None:
@@ -88,15 +92,20 @@ def stored_checks(exercise: str, impl: Impl = "exercises") -> list[CheckResult] 
 def run_and_store_checks(exercise: str, impl: Impl = "exercises") -> list[CheckResult]:
     """Run the checks in the sandbox with live status; keep the results in session state."""
     total = len(checks_for(exercise))
-    with st.status(f"Checking {impl}/{exercise}.py ...", expanded=True) as status:
+    label = f"Checking {impl}/{exercise}.py ..."
+    with st.status(label, expanded=True) as status:
+        queue_box = st.empty()
         progress = st.progress(0.0)
         done: list[CheckResult] = []
+        queued = QueueNotice(queue_box, status, label, key=f"cancel_check_{exercise}_{impl}")
 
         def on_result(result: CheckResult) -> None:
+            queued.clear()
             done.append(result)
             progress.progress(len(done) / max(total, 1), text=f"{len(done)} of {total}: {result.check}")
 
-        results = run_checks(exercise, impl, on_result=on_result)
+        results = run_checks(exercise, impl, on_result=on_result, on_queue=queued.show)
+        queued.clear()
         passed = sum(r.passed for r in results)
         status.update(
             label=f"{passed} of {len(results)} checks passed",
@@ -105,6 +114,42 @@ def run_and_store_checks(exercise: str, impl: Impl = "exercises") -> list[CheckR
         )
     st.session_state.setdefault(CHECKS_KEY, {})[(exercise, impl)] = results
     return results
+
+
+def queue_message(position: int) -> str:
+    """What a learner reads while their job waits for a free slot."""
+    return (
+        f"You are number {position} in the queue: the server runs a few learners' code at a time, "
+        "and yours starts as soon as a place is free."
+    )
+
+
+class QueueNotice:
+    """While a job waits for a slot: its place in the queue and a Cancel button, in a placeholder."""
+
+    def __init__(self, box: Any, status: Any, label: str, key: str) -> None:
+        self.box = box
+        self.status = status
+        self.label = label
+        self.key = key
+        self.shown: int | None = None
+
+    def show(self, position: int) -> None:
+        if position == self.shown:
+            # Sending an update is what lets a click on Cancel (a rerun) interrupt this run.
+            self.status.update(label=f"{self.label} (number {position} in the queue)")
+            return
+        self.shown = position
+        with self.box.container():
+            st.info(queue_message(position), icon=":material/hourglass_top:")
+            st.button("Cancel", key=f"{self.key}_{time.monotonic_ns()}", help="Leave the queue")
+        self.status.update(label=f"{self.label} (number {position} in the queue)")
+
+    def clear(self) -> None:
+        if self.shown is not None:
+            self.shown = None
+            self.box.empty()
+            self.status.update(label=self.label)
 
 
 def show_check_results(results: list[CheckResult]) -> None:
@@ -170,6 +215,8 @@ def run_task_live(
     handle = start_task(target, timeout=timeout, **kwargs)
     outcome: TaskOutcome | None = None
     with st.status(label, expanded=True) as status:
+        queue_box = st.empty()
+        queued = QueueNotice(queue_box, status, label, key=f"cancel_{target}")
         st.button(
             "Stop", key=f"stop_{target}_{time.monotonic_ns()}", help="Stop early and keep what was learned so far"
         )
@@ -178,6 +225,11 @@ def run_task_live(
         messages = handle.progress()
         try:
             for message in messages:
+                position = handle.queue_position()
+                if position is not None:
+                    queued.show(position)
+                    continue
+                queued.clear()
                 if message is not None and on_progress is not None:
                     on_progress(message)
         except BaseException:
