@@ -1,0 +1,168 @@
+"""A classroom on one machine: 10 learners at once, each checking all five exercises and training once.
+
+    python benchmarks/bench_classroom.py [--learners 10] [--slots K] [--impl solutions]
+
+Each simulated learner is a thread of this process with its own owner (as a
+browser session is): it runs ``run_checks`` for every exercise in order and
+then trains the ``fast`` CartPole preset with ``start_task`` (the training
+page's task), through the same admission queue, fork server and sandbox as
+the pages. This process stands in for the Streamlit server (it imports the
+checks registry, and torch with it, as the server does).
+
+It prints the peak memory of the whole process tree (PSS, sampled every
+0.5 s), the largest memory unique to one sandbox child (USS), the time until
+every learner has all results, the longest queue wait, the median and worst
+time to a learner's first check result, and failures (an exception, a task
+error, or a failed check of the reference). Targets (issue 13): 0 failures,
+peak at most 1.5 GB, every first check result within 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil  # type: ignore[import-untyped]
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playground import forkserver  # noqa: E402
+from playground.admission import admission  # noqa: E402
+from playground.checks import EXERCISES  # noqa: E402
+from playground.config import PRESETS  # noqa: E402
+from playground.runner import job_owner, run_checks, start_task  # noqa: E402
+
+MB = 1024 * 1024
+
+
+@dataclass
+class Learner:
+    number: int
+    started: float = 0.0
+    first_result: float | None = None
+    finished: float | None = None
+    failures: list[str] = field(default_factory=list)
+    checks: int = 0
+
+
+def learn(learner: Learner, impl: str, t0: float) -> None:
+    learner.started = time.monotonic()
+    with job_owner(f"learner {learner.number}"):
+        for exercise in EXERCISES:
+            try:
+
+                def on_result(result: object) -> None:
+                    if learner.first_result is None:
+                        learner.first_result = time.monotonic() - t0
+
+                results = run_checks(exercise, impl, on_result=on_result)
+                learner.checks += len(results)
+                learner.failures += [f"{r.exercise}/{r.check}: {r.message[:120]}" for r in results if not r.passed]
+            except Exception as err:  # noqa: BLE001 - a benchmark counts, never stops
+                learner.failures.append(f"{exercise}: {type(err).__name__}: {err}")
+        try:
+            handle = start_task(
+                "playground.training_task:training_task",
+                timeout=600.0,
+                config=PRESETS["fast"].to_dict(),
+                loop=impl,
+                network=impl,
+                buffer=impl,
+            )
+            outcome = handle.wait()
+            if not outcome.ok:
+                learner.failures.append(f"training: {outcome.error[:300]}")
+        except Exception as err:  # noqa: BLE001
+            learner.failures.append(f"training: {type(err).__name__}: {err}")
+    learner.finished = time.monotonic() - t0
+
+
+class Sampler(threading.Thread):
+    """Peak PSS of this process and all its descendants; peak USS of one sandbox child."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.root = psutil.Process()
+        self.peak_pss = 0
+        self.peak_child_uss = 0
+        self.peak_server_pss = 0
+        self.peak_zygote_pss = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            total = 0
+            zygote = forkserver._server.zygote_pid if forkserver._server is not None else 0
+            for proc in [self.root, *self.root.children(recursive=True)]:
+                try:
+                    info = proc.memory_full_info()
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                total += info.pss
+                if proc.pid == self.root.pid:
+                    self.peak_server_pss = max(self.peak_server_pss, info.pss)
+                elif proc.pid == zygote:
+                    self.peak_zygote_pss = max(self.peak_zygote_pss, info.pss)
+                elif zygote and proc.ppid() == zygote:
+                    self.peak_child_uss = max(self.peak_child_uss, info.uss)
+            self.peak_pss = max(self.peak_pss, total)
+            self.stop.wait(0.5)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=10)
+    parser.add_argument("--slots", type=int, default=0, help="K (default: the server's own choice)")
+    parser.add_argument("--impl", default="solutions", choices=("solutions", "exercises"))
+    args = parser.parse_args()
+    queue = admission()
+    if args.slots:
+        queue.set_slots(args.slots)
+    sampler = Sampler()
+    sampler.start()
+    forkserver.fork_server()  # as the first page does when the server starts
+    t0 = time.monotonic()
+    learners = [Learner(i + 1) for i in range(args.learners)]
+    threads = [threading.Thread(target=learn, args=(learner, args.impl, t0)) for learner in learners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    everyone = time.monotonic() - t0
+    sampler.stop.set()
+    sampler.join()
+    firsts = [learner.first_result for learner in learners if learner.first_result is not None]
+    failures = [f"learner {learner.number}: {text}" for learner in learners for text in learner.failures]
+    rows = [
+        ("learners", f"{args.learners}"),
+        ("K (jobs at once)", f"{queue.slots}"),
+        ("jobs", f"{len(queue.waits)}"),
+        ("checks run", f"{sum(learner.checks for learner in learners)}"),
+        ("failures", f"{len(failures)}"),
+        ("time until every learner has all results", f"{everyone:.1f} s"),
+        ("longest queue wait", f"{max(queue.waits, default=0.0):.1f} s"),
+        ("first check result, median", f"{statistics.median(firsts):.1f} s" if firsts else "none"),
+        ("first check result, worst", f"{max(firsts):.1f} s" if firsts else "none"),
+        ("peak memory, whole process tree (PSS)", f"{sampler.peak_pss / MB:.0f} MB"),
+        ("peak memory, server process (PSS)", f"{sampler.peak_server_pss / MB:.0f} MB"),
+        ("peak memory, fork server (PSS)", f"{sampler.peak_zygote_pss / MB:.0f} MB"),
+        ("peak memory unique to one job (USS)", f"{sampler.peak_child_uss / MB:.0f} MB"),
+    ]
+    print()
+    print("| measure | value |")
+    print("|---|---:|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+    for text in failures[:20]:
+        print("FAILURE", text)
+    return 0 if not failures else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
