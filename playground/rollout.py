@@ -39,14 +39,14 @@ class Rollout:
 
 
 def greedy_rollout(q_network: nn.Module, env_id: str, seed: int = 0, max_steps: int = 500) -> Rollout:
-    """Play one episode with $a_t = \\arg\\max_a Q(s_t, a)$, keeping every rendered frame."""
+    """Play one episode with $a_t = \\arg\\max_a Q(s_t, a)$, keeping every rendered frame (at GIF size)."""
     env = make_env(env_id, render_mode="rgb_array")
     frames: list[NDArray[np.uint8]] = []
     actions: list[int] = []
     total, terminated = 0.0, False
     try:
         state, _ = env.reset(seed=seed)
-        frames.append(np.asarray(env.render(), dtype=np.uint8))
+        frames.append(_frame(env.render()))
         for _ in range(max_steps):
             with torch.no_grad():
                 q = q_network(torch.as_tensor(np.asarray(state, dtype=np.float32)).unsqueeze(0))
@@ -54,7 +54,7 @@ def greedy_rollout(q_network: nn.Module, env_id: str, seed: int = 0, max_steps: 
             state, reward, terminated, truncated, _ = env.step(action)
             actions.append(action)
             total += float(reward)
-            frames.append(np.asarray(env.render(), dtype=np.uint8))
+            frames.append(_frame(env.render()))
             if terminated or truncated:
                 break
     finally:
@@ -70,11 +70,21 @@ def gif_bytes(frames: list[NDArray[np.uint8]], fps: float = 20.0, max_frames: in
     chosen = frames[::step]
     if chosen[-1] is not frames[-1]:
         chosen.append(frames[-1])
-    images = [_shrink(Image.fromarray(frame)) for frame in chosen]
+    # A generator: Pillow converts one frame at a time instead of holding them all twice.
+    images = (_shrink(Image.fromarray(frame)) for frame in chosen)
     buffer = io.BytesIO()
     duration = max(20, int(1000 * step / fps))
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=duration, loop=0)
+    first = next(images)
+    first.save(buffer, format="GIF", save_all=True, append_images=images, duration=duration, loop=0)
     return buffer.getvalue()
+
+
+def _frame(rendered: object) -> NDArray[np.uint8]:
+    """A rendered frame, shrunk to the GIF's width at once: 500 full CartPole frames would take 360 MB."""
+    frame = np.asarray(rendered, dtype=np.uint8)
+    if frame.ndim != 3 or frame.shape[1] <= MAX_GIF_WIDTH:
+        return frame
+    return np.asarray(_shrink(Image.fromarray(frame)), dtype=np.uint8)
 
 
 def _shrink(image: Image.Image) -> Image.Image:
