@@ -137,13 +137,13 @@ class QueueNotice:
     def show(self, position: int) -> None:
         if position == self.shown:
             # Sending an update is what lets a click on Cancel (a rerun) interrupt this run.
-            self.status.update(label=f"{self.label} (number {position} in the queue)")
+            self.status.update(label=f"{self.label} (number {position} in the queue)", expanded=True)
             return
         self.shown = position
         with self.box.container():
             st.info(queue_message(position), icon=":material/hourglass_top:")
             st.button("Cancel", key=f"{self.key}_{time.monotonic_ns()}", help="Leave the queue")
-        self.status.update(label=f"{self.label} (number {position} in the queue)")
+        self.status.update(label=f"{self.label} (number {position} in the queue)", expanded=True)
 
     def clear(self) -> None:
         if self.shown is not None:
