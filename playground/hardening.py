@@ -8,6 +8,8 @@ and before the learner's module is imported. It
   with a minimal one (no variable of the server reaches learner code);
 * sets resource limits: address space, CPU time, largest file, open files,
   no core files;
+* installs a Landlock ruleset (Linux): files may be created, written or
+  removed only beneath the scratch directory (and ``/dev/null``), even from C;
 * installs a seccomp filter (Linux x86-64): no new programs (``execve``), no
   new processes (``fork``/``clone`` without ``CLONE_THREAD``), no sockets, no
   signals to other processes, no ``ptrace``, no leaving the process group,
@@ -268,6 +270,56 @@ def install_seccomp() -> bool:
     return bool(libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0) == 0)
 
 
+# --- Landlock: no writes outside the scratch directory, for C code too -------------------------
+
+_SYS_LANDLOCK_CREATE_RULESET = 444
+_SYS_LANDLOCK_ADD_RULE = 445
+_SYS_LANDLOCK_RESTRICT_SELF = 446
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+_LANDLOCK_RULE_PATH_BENEATH = 1
+_FS_WRITE_FILE = 1 << 1
+_FS_DIR_WRITES = sum(1 << bit for bit in range(4, 13))  # remove dir/file, make char/dir/reg/sock/fifo/block/sym
+_FS_REFER = 1 << 13  # ABI 2
+_FS_TRUNCATE = 1 << 14  # ABI 3
+
+
+def install_landlock(scratch: str) -> bool:
+    """Linux Landlock: this process may create, change or remove files only beneath ``scratch``.
+
+    Unlike the audit hook this also holds for C code (``ctypes``). ``False`` when
+    the kernel has no Landlock (then only the audit hook guards writes).
+    """
+    if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    abi = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), _LANDLOCK_CREATE_RULESET_VERSION)
+    if abi < 1:
+        return False
+    file_rights = _FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0)
+    handled = file_rights | _FS_DIR_WRITES | (_FS_REFER if abi >= 2 else 0)
+    attr = ctypes.c_uint64(handled)
+    ruleset = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(8), 0)
+    if ruleset < 0:
+        return False
+    try:
+        for path, rights in ((scratch, handled), (os.devnull, file_rights)):
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                rule = struct.pack("<Qi", rights, fd)  # struct landlock_path_beneath_attr (packed)
+                buffer = ctypes.create_string_buffer(rule, len(rule))
+                if libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, _LANDLOCK_RULE_PATH_BENEATH, buffer, 0) != 0:
+                    return False
+            finally:
+                os.close(fd)
+        libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            return False
+        return bool(libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0) == 0)
+    finally:
+        os.close(ruleset)
+
+
 def set_parent_death_signal(signum: int = signal.SIGKILL) -> None:
     """Linux: die with ``signum`` when the parent (the thread that forked us) dies."""
     if not sys.platform.startswith("linux"):
@@ -413,5 +465,6 @@ def harden(scratch: str, limits: Limits, extra_env: Mapping[str, str] | None = N
     """Everything above, in order; call it once, in the child, right before learner code."""
     enter_scratch(scratch, extra_env)
     apply_limits(limits)
+    install_landlock(scratch)
     install_seccomp()
     install_audit_hook(scratch, limits)
