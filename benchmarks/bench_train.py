@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from playground.config import PRESETS, DQNConfig
+from playground.core.config import PRESETS, DQNConfig
 from solutions.train_dqn import evaluate, train_dqn
 
 SOLVED = 475.0
@@ -119,7 +119,7 @@ def run_reference(seed: int) -> Run:
 
 
 def run_sb3(seed: int) -> Run:
-    from playground.sb3_adapter import train_sb3
+    from playground.sb3.adapter import train_sb3
 
     run = train_sb3(SB3_CONFIG.replace(seed=seed))
     network: nn.Module = run.q_network

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.envs import LINEWORLD_ID
-from playground.network_view import (
+from playground.core.envs import LINEWORLD_ID
+from playground.sandbox.runner import TaskOutcome
+from playground.tasks.network_view import (
     NetworkReport,
     architecture_text,
     layer_table,
@@ -15,8 +16,8 @@ from playground.network_view import (
     reference_report,
     report_problems,
 )
-from playground.runner import TaskOutcome
-from playground.ui import check_panel, ensure_router, exercise_header, impl_picker, run_task_live, show_source
+from playground.ui.router import ensure_router
+from playground.ui.widgets import check_panel, exercise_header, impl_picker, run_task_live, show_source
 
 ensure_router()
 
@@ -89,7 +90,7 @@ def _run(impl: str, env_id: str, hidden: tuple[int, ...], seed: int, obs_steps: 
             _store("exercises", outcome.error or "no result")
 
     run_task_live(
-        "playground.network_view:describe_network",
+        "playground.tasks.network_view:describe_network",
         label="Building your network in a separate process",
         timeout=30.0,
         on_finish=on_finish,

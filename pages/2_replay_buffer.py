@@ -7,10 +7,17 @@ from typing import TypedDict
 import matplotlib.pyplot as plt
 import streamlit as st
 
-from playground.buffer_view import BufferTrace, recent_transitions, reference_trace, slot_counts_figure, slots_figure
-from playground.envs import LINEWORLD_ID
-from playground.runner import TaskOutcome
-from playground.ui import check_panel, ensure_router, exercise_header, impl_picker, run_task_live, show_source
+from playground.core.envs import LINEWORLD_ID
+from playground.sandbox.runner import TaskOutcome
+from playground.tasks.buffer_view import (
+    BufferTrace,
+    recent_transitions,
+    reference_trace,
+    slot_counts_figure,
+    slots_figure,
+)
+from playground.ui.router import ensure_router
+from playground.ui.widgets import check_panel, exercise_header, impl_picker, run_task_live, show_source
 
 ensure_router()
 
@@ -89,7 +96,7 @@ def _run(impl: str, settings: Settings) -> None:
             _store("exercises", outcome.error or "no result")
 
     run_task_live(
-        "playground.buffer_view:buffer_trace",
+        "playground.tasks.buffer_view:buffer_trace",
         label="Running your buffer in a separate process",
         timeout=60.0,
         on_finish=on_finish,

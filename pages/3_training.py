@@ -7,22 +7,22 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from playground import training_settings as ts
-from playground.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
-from playground.envs import ACTION_NAMES
-from playground.runner import TaskOutcome
-from playground.snapshot import TrainedNetwork
-from playground.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
-from playground.training_task import SOLVED_RETURNS, TrainingReport, TrainingUpdate, episode_csv, run_label
-from playground.ui import (
+from playground.core.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
+from playground.core.envs import ACTION_NAMES
+from playground.sandbox.runner import TaskOutcome
+from playground.tasks.snapshot import TrainedNetwork
+from playground.tasks.training_task import SOLVED_RETURNS, TrainingReport, TrainingUpdate, episode_csv, run_label
+from playground.ui import training_settings as ts
+from playground.ui.router import ensure_router
+from playground.ui.widgets import (
     IMPL_LABELS,
     check_panel,
-    ensure_router,
     exercise_header,
     remember_network,
     run_task_live,
     show_source,
 )
+from playground.views.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
 
 ensure_router()
 
@@ -236,7 +236,7 @@ def train(config: DQNConfig, impls: dict[str, str]) -> None:
                 errors[label] += f"\n--- last output ---\n{outcome.output}"
 
     run_task_live(
-        "playground.training_task:training_task",
+        "playground.tasks.training_task:training_task",
         label=f"Training {label} on {config.env_id}",
         timeout=3600.0,
         on_progress=on_progress,

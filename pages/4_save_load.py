@@ -8,17 +8,17 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from playground import model_files
-from playground.config import PRESETS
-from playground.envs import ACTION_NAMES
-from playground.rollout import gif_bytes, greedy_rollout
-from playground.runner import TaskOutcome
-from playground.save_load_tasks import LoadReport
-from playground.snapshot import NetworkSnapshot, TrainedNetwork
-from playground.training_task import TrainingReport, TrainingUpdate
-from playground.ui import (
+from playground.core.config import PRESETS
+from playground.core.envs import ACTION_NAMES
+from playground.sandbox.runner import TaskOutcome
+from playground.tasks import model_files
+from playground.tasks.rollout import gif_bytes, greedy_rollout
+from playground.tasks.save_load_tasks import LoadReport
+from playground.tasks.snapshot import NetworkSnapshot, TrainedNetwork
+from playground.tasks.training_task import TrainingReport, TrainingUpdate
+from playground.ui.router import ensure_router
+from playground.ui.widgets import (
     check_panel,
-    ensure_router,
     exercise_header,
     impl_picker,
     remember_network,
@@ -98,7 +98,7 @@ def _train_here() -> None:
             remember_network(TrainedNetwork(SMALL_RUN_NAME, report.snapshot, report.env_id, report.config))
 
     run_task_live(
-        "playground.training_task:training_task",
+        "playground.tasks.training_task:training_task",
         label="Training a small LineWorld network (reference code)",
         timeout=300.0,
         on_progress=on_progress,

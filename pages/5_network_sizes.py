@@ -6,16 +6,17 @@ from typing import Any
 
 import streamlit as st
 
-from playground.experiment import (
+from playground.core.results import ExperimentProgress
+from playground.sandbox.runner import TaskOutcome
+from playground.tasks.experiment import (
     EXPERIMENT_SETTINGS,
     ExperimentData,
-    ExperimentProgress,
     display_summary,
     estimate_text,
     read_summary,
 )
-from playground.runner import TaskOutcome
-from playground.ui import check_panel, ensure_router, exercise_header, impl_picker, run_task_live, show_source
+from playground.ui.router import ensure_router
+from playground.ui.widgets import check_panel, exercise_header, impl_picker, run_task_live, show_source
 from solutions.network_sizes import NETWORK_SIZES, plot_learning_curves, summarize_experiment
 
 ensure_router()
@@ -98,7 +99,7 @@ def run_experiment() -> None:
             errors[impl] = outcome.error or "the experiment returned no result"
 
     run_task_live(
-        "playground.experiment_task:run_experiment_task",
+        "playground.tasks.experiment_task:run_experiment_task",
         label=f"{IMPL_TITLES[impl]}: {len(sizes)} sizes x {seed_count} seeds on {config.env_id}",
         timeout=3600.0,
         on_progress=on_progress,

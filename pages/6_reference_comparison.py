@@ -7,12 +7,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from playground import comparison as cmp
-from playground.config import FIELD_HELP, PRESETS, DQNConfig
-from playground.hyperparams import MEANING_COLUMNS, hyperparameter_markdown, hyperparameter_rows, value_columns
-from playground.runner import TaskOutcome
-from playground.sb3_adapter import IMPLEMENTATION_DIFFERENCES, SB3_FIXED_ARGUMENTS, mapping_rows
-from playground.ui import ensure_router, run_task_live
+from playground.core.config import FIELD_HELP, PRESETS, DQNConfig
+from playground.sandbox.runner import TaskOutcome
+from playground.sb3 import comparison as cmp
+from playground.sb3.adapter import IMPLEMENTATION_DIFFERENCES, SB3_FIXED_ARGUMENTS, mapping_rows
+from playground.sb3.hyperparams import MEANING_COLUMNS, hyperparameter_markdown, hyperparameter_rows, value_columns
+from playground.ui.router import ensure_router
+from playground.ui.widgets import run_task_live
 
 ensure_router()
 
@@ -128,7 +129,7 @@ def _train(config: DQNConfig, seeds: list[int], episodes: int) -> None:
         st.session_state[ERROR_KEY] = outcome.error or "the comparison did not return a result"
 
     run_task_live(
-        "playground.comparison:comparison_task",
+        "playground.sb3.comparison:comparison_task",
         label=f"Training the reference and SB3 on {config.env_id} ({len(seeds)} seed{'s' * (len(seeds) > 1)})",
         timeout=3600.0,
         on_progress=on_progress,

@@ -17,10 +17,9 @@ apart in experience).
 
 from __future__ import annotations
 
-import itertools
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,16 +27,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from playground.config import DQNConfig
-from playground.experiment import (
-    ExperimentCallback,
-    ExperimentProgress,
-    Report,
-    choose_workers,
-    run_jobs,
-    time_to_solve,
-)
-from playground.results import TrainingProgress
+from playground.core.config import DQNConfig
+from playground.core.facts import EXPERIMENT_EVAL_SEED_OFFSET
+from playground.core.results import ExperimentCallback, ExperimentProgress, TrainingProgress, time_to_solve
 from solutions.q_network import count_parameters
 from solutions.train_dqn import evaluate, train_dqn
 
@@ -52,7 +44,6 @@ __all__ = [
 NETWORK_SIZES: dict[str, list[int]] = {"1x64": [64], "1x256": [256], "2x64": [64, 64], "2x256": [256, 256]}
 
 _FINAL_EVAL_EPISODES = 10
-_FINAL_EVAL_SEED = 20_000  # plus the run's seed: far from the seeds training uses
 _CURVE_POINTS = 200
 
 
@@ -108,16 +99,11 @@ def _plan_runs(base_config: DQNConfig, sizes: Mapping[str, Sequence[int]], seeds
     ]
 
 
-def _weights(hidden_dims: Sequence[int]) -> int:
-    """Hidden-to-hidden weights plus hidden units: a rough cost of one update of this network."""
-    return sum(a * b for a, b in itertools.pairwise(hidden_dims)) + sum(hidden_dims)
-
-
-def _train_run(run: _Run, report: Report) -> _RunRecord:
-    """Train one run, report every episode, then evaluate the final network greedily.
+def _train_run(run: _Run, report: Callable[[TrainingProgress], bool]) -> _RunRecord:
+    """Train one run, ``report`` every episode (``False`` stops it), then evaluate the final network greedily.
 
     "Solved" is the first greedy evaluation during training whose mean reaches
-    the threshold (:func:`playground.experiment.time_to_solve`); runs without
+    the threshold (:func:`playground.core.results.time_to_solve`); runs without
     evaluations (``eval_freq = 0``) have no solve step (NaN).
     """
     started = time.perf_counter()
@@ -131,7 +117,9 @@ def _train_run(run: _Run, report: Report) -> _RunRecord:
     solved_step, solved_seconds = time_to_solve(run.config, result, seconds)
     final = float("nan")
     if result.episode_rewards:
-        returns = evaluate(result.q_network, run.config.env_id, _FINAL_EVAL_EPISODES, seed=_FINAL_EVAL_SEED + run.seed)
+        returns = evaluate(
+            result.q_network, run.config.env_id, _FINAL_EVAL_EPISODES, seed=EXPERIMENT_EVAL_SEED_OFFSET + run.seed
+        )
         final = float(np.mean(returns))
     return _RunRecord(
         rewards=list(result.episode_rewards),
@@ -185,33 +173,35 @@ def run_network_size_experiment(
 
     ``callback`` receives an :class:`ExperimentProgress` at every episode end
     and when a run finishes; returning ``False`` stops the experiment: the
-    runs in progress stop at once and no new one starts, and the episodes
-    done so far are returned. With two cores and enough work, two runs train
-    at once (this process and a helper process).
+    run in progress stops at once, no new one starts, and the episodes done
+    so far are returned.
     """
     runs = _plan_runs(base_config, sizes, seeds)
-    records: dict[int, _RunRecord] = {}
+    frames: list[pd.DataFrame] = []
+    stop = False
+    for index, run in enumerate(runs):
 
-    def progress(index: int, training: TrainingProgress | None, finished: bool) -> bool | None:
-        if callback is None:
-            return None
-        run = runs[index]
-        message = ExperimentProgress(run.size, run.seed, index, len(runs), len(records), training, finished)
-        return callback(message)
+        def report(
+            training: TrainingProgress | None, finished: bool = False, index: int = index, run: _Run = run
+        ) -> bool:
+            """Tell ``callback`` about this run; ``False`` once it asked to stop."""
+            nonlocal stop
+            if callback is not None:
+                run = runs[index]
+                message = ExperimentProgress(run.size, run.seed, index, len(runs), len(frames), training, finished)
+                stop = stop or callback(message) is False
+            return not stop
 
-    def on_message(index: int, training: TrainingProgress) -> bool | None:
-        return progress(index, training, finished=False)
+        record = _train_run(run, report)
+        frames.append(_run_frame(run, record))
+        report(None, finished=True)
+        if stop:
+            break
+    return _long_form(frames)
 
-    def on_result(index: int, record: _RunRecord | None) -> bool | None:
-        if record is None:
-            return None
-        records[index] = record
-        return progress(index, None, finished=True)
 
-    workers = choose_workers(base_config, len(runs))
-    costs = [_weights(run.config.hidden_dims) for run in runs]  # two processes start with the biggest nets
-    run_jobs(_train_run, runs, workers=workers, on_message=on_message, on_result=on_result, costs=costs)
-    frames = [_run_frame(runs[index], records[index]) for index in sorted(records)]
+def _long_form(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The runs' frames one under the other (an empty table with every column when there are none)."""
     if not frames:
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in _EMPTY_COLUMNS.items()})
     return pd.concat(frames, ignore_index=True)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from stable_baselines3.common.utils import LinearSchedule
 
-from playground.config import FIELD_HELP, PRESETS, DQNConfig, linear_epsilon
+from playground.core.config import FIELD_HELP, PRESETS, DQNConfig, linear_epsilon
 
 # One invalid value per field; each must raise a ValueError that names the field.
 INVALID: dict[str, Any] = {

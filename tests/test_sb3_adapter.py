@@ -11,9 +11,9 @@ import torch
 from stable_baselines3 import DQN
 from torch import nn
 
-from playground.config import PRESETS, DQNConfig
-from playground.results import TrainingProgress
-from playground.sb3_adapter import (
+from playground.core.config import PRESETS, DQNConfig
+from playground.core.results import TrainingProgress
+from playground.sb3.adapter import (
     EVAL_SEED_OFFSET,
     SB3_FIXED_ARGUMENTS,
     SB3_MAPPING,
@@ -25,7 +25,7 @@ from playground.sb3_adapter import (
     sb3_dqn_kwargs,
     train_sb3,
 )
-from playground.snapshot import snapshot_network
+from playground.tasks.snapshot import snapshot_network
 from solutions.train_dqn import evaluate
 
 TINY = PRESETS["lineworld"].replace(total_timesteps=400, learning_starts=100)

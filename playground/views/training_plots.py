@@ -1,6 +1,6 @@
 """Figures of a DQN run (matplotlib, no pyplot state, so they are safe in a Streamlit server).
 
-Each function takes plain data (lists, arrays, :class:`~playground.training_task.TrainingReport`
+Each function takes plain data (lists, arrays, :class:`~playground.tasks.training_task.TrainingReport`
 fields) and returns a :class:`matplotlib.figure.Figure`; pages only lay them out.
 """
 
@@ -11,25 +11,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
+
+from playground.core.curves import moving_average as moving_average
 
 COLORS: tuple[str, ...] = ("tab:blue", "tab:orange", "tab:green", "tab:red")
-
-
-def moving_average(values: ArrayLike, window: int) -> NDArray[np.float64]:
-    """Trailing mean $\\bar r_i = \\frac{1}{k} \\sum_{j=i-k+1}^{i} r_j$ with $k = \\min(w, i + 1)$.
-
-    Same length as ``values``: the first points average what exists so far.
-    """
-    data = np.asarray(values, dtype=np.float64).reshape(-1)
-    if data.size == 0:
-        return data
-    window = max(1, int(window))
-    sums = np.concatenate(([0.0], np.cumsum(data)))
-    ends = np.arange(1, data.size + 1)
-    starts = np.maximum(0, ends - window)
-    averaged: NDArray[np.float64] = (sums[ends] - sums[starts]) / (ends - starts)
-    return averaged
 
 
 def _figure(height: float = 3.2) -> Figure:

@@ -24,11 +24,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from playground import runner
 from playground.checks import EXERCISE_TITLES, EXERCISES, CheckResult, checks_for
-from playground.ui import CHECKS_KEY
+from playground.core.facts import LESSONS_DIR
+from playground.sandbox import runner
+from playground.ui.widgets import CHECKS_KEY
 
-LESSON_PATH = Path(__file__).resolve().parent.parent / "lessons" / "dqn.md"
+LESSON_PATH = LESSONS_DIR / "dqn.md"
 FRONT_MATTER_FENCE = "+++"
 PROGRESS_MARKER = "<!-- PROGRESS -->"
 NOT_STARTED_PREFIX = "not implemented yet"

@@ -1,6 +1,6 @@
-"""The child process in which learner code runs: ``python -m playground.sandbox``.
+"""The child process in which learner code runs: ``python -m playground.sandbox.child``.
 
-The parent (:mod:`playground.runner`) writes one pickled request on stdin and
+The parent (:mod:`playground.sandbox.runner`) writes one pickled request on stdin and
 reads length-prefixed messages from the pipe whose descriptor is in
 ``PLAYGROUND_RESULT_FD``. Two kinds of request:
 
@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import Any, BinaryIO
 
-from playground.protocol import RESULT_FD_ENV, CheckRequest, TaskRequest, write_message
+from playground.checks import describe_exception
+from playground.sandbox.protocol import RESULT_FD_ENV, CheckRequest, TaskRequest, write_message
 
 # For the test suite only: a comma-separated list of extra modules that the
 # sandbox imports before it runs checks (so they can register checks of their
@@ -48,22 +49,6 @@ class TaskContext:
 
     def should_stop(self) -> bool:
         return self.stop_event.is_set()
-
-
-def describe_exception(err: BaseException, impl: str = "exercises") -> str:
-    """One readable sentence for a learner: what was raised, and where in their file."""
-    if isinstance(err, NotImplementedError):
-        hint = str(err).strip() or "the function body still raises NotImplementedError"
-        return f"not implemented yet: {hint}"
-    frames = traceback.extract_tb(err.__traceback__)
-    where = ""
-    for frame in reversed(frames):
-        normalized = frame.filename.replace(os.sep, "/")
-        if f"/{impl}/" in normalized:
-            where = f" (at {impl}/{os.path.basename(frame.filename)} line {frame.lineno}: {(frame.line or '').strip()})"
-            break
-    text = str(err).strip()
-    return f"raised {type(err).__name__}{': ' + text if text else ''}{where}"
 
 
 def _import_impl(exercise: str, impl: str) -> ModuleType:

@@ -1,7 +1,14 @@
-"""The byte protocol between the app (parent) and the sandbox (child).
+"""The one message format between the playground's processes.
 
-Messages are length-prefixed pickles written by the child on a dedicated pipe
-(never on stdout, which belongs to the learner's ``print`` calls). The parent
+Every message, in every direction, is a pickle prefixed with its length (four
+bytes, big-endian): :func:`write_message` writes one, :class:`MessageReader`
+splits a byte stream back into messages, and :func:`read_message` reads one
+from a blocking descriptor. The sandbox child writes its messages on a
+dedicated pipe (never on stdout, which belongs to the learner's ``print``
+calls); the helper of the process pool (:mod:`playground.sandbox.pool`) reads
+its jobs and writes its results the same way.
+
+Messages from the sandbox child are untrusted. The parent
 reads them with :class:`SafeUnpickler`, which only rebuilds plain data: Python
 builtins, NumPy arrays and the dataclasses of :mod:`playground`. A message that
 names anything else (a class from ``exercises``, ``os.system``...) is refused,
@@ -11,10 +18,11 @@ so learner code can never be imported into, or run inside, the app's process.
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import struct
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 RESULT_FD_ENV = "PLAYGROUND_RESULT_FD"
 
@@ -100,18 +108,43 @@ def safe_loads(data: bytes) -> Any:
     return SafeUnpickler(io.BytesIO(data)).load()
 
 
-def write_message(stream: BinaryIO, message: Any) -> None:
+def write_message(stream: BinaryIO | IO[bytes], message: Any) -> None:
     payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(_HEADER.pack(len(payload)))
     stream.write(payload)
     stream.flush()
 
 
-class MessageReader:
-    """Incrementally splits bytes from the pipe into decoded messages."""
+def _read_exact(fd: int, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
-    def __init__(self) -> None:
+
+def read_message(fd: int) -> Any:
+    """One message from the blocking descriptor ``fd`` of a *trusted* peer; ``None`` at end of file."""
+    header = _read_exact(fd, _HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(header)
+    return pickle.loads(_read_exact(fd, size))
+
+
+class MessageReader:
+    """Incrementally splits bytes from a pipe into decoded messages.
+
+    By default a message may only rebuild plain data (:class:`SafeUnpickler`);
+    ``trusted=True`` rebuilds anything, for the pool's helper, which runs the
+    same code as its parent inside the sandbox.
+    """
+
+    def __init__(self, trusted: bool = False) -> None:
         self._buffer = bytearray()
+        self._loads = pickle.loads if trusted else safe_loads
 
     def feed(self, data: bytes) -> list[Any]:
         self._buffer.extend(data)
@@ -126,7 +159,7 @@ class MessageReader:
             payload = bytes(self._buffer[_HEADER.size : end])
             del self._buffer[:end]
             try:
-                messages.append(safe_loads(payload))
+                messages.append(self._loads(payload))
             except (pickle.UnpicklingError, EOFError):
                 raise
             except Exception as err:  # garbage can fail in any way: report it as unreadable

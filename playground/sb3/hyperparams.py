@@ -1,9 +1,9 @@
-"""Every hyperparameter of :class:`~playground.config.DQNConfig`, explained.
+"""Every hyperparameter of :class:`~playground.core.config.DQNConfig`, explained.
 
 :data:`HYPERPARAMETER_NOTES` holds, per field, its symbol in the lesson's
 math, what it controls, and what goes wrong when it is too small or too large.
 :func:`hyperparameter_rows` adds each preset's value and Stable-Baselines3's
-default (read from the installed SB3, see :func:`playground.sb3_adapter.sb3_default_text`),
+default (read from the installed SB3, see :func:`playground.sb3.adapter.sb3_default_text`),
 ready for a table; :func:`hyperparameter_markdown` renders that table with LaTeX symbols.
 """
 
@@ -13,8 +13,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from playground.config import PRESETS, DQNConfig
-from playground.sb3_adapter import format_value, sb3_default_text
+from playground.core.config import PRESETS, DQNConfig
+from playground.sb3.adapter import format_value, sb3_default_text
 
 
 @dataclass(frozen=True)

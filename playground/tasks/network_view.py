@@ -1,6 +1,6 @@
 """Exercise 1 made visible: a network's layers, parameter counts and Q-values on a real observation.
 
-:func:`describe_network` is a sandbox task (``playground.network_view:describe_network``):
+:func:`describe_network` is a sandbox task (``playground.tasks.network_view:describe_network``):
 it builds the learner's (or the reference) ``CustomQNetwork`` in the child
 process, records every layer that runs during one forward pass, and returns a
 plain :class:`NetworkReport`. :func:`reference_report` builds the same report
@@ -23,7 +23,7 @@ import torch
 from numpy.typing import NDArray
 from torch import nn
 
-from playground.envs import ACTION_NAMES, env_dims, make_env
+from playground.core.envs import ACTION_NAMES, env_dims, make_env
 
 MAX_HIDDEN_LAYERS = 6
 MAX_WIDTH = 1024
@@ -159,7 +159,7 @@ def build_report(
     network_cls: Any, impl: str, env_id: str, hidden_dims: Sequence[int], seed: int, obs_steps: int
 ) -> NetworkReport:
     """Build ``network_cls`` for ``env_id``, run it on one real observation, and describe what ran."""
-    from playground.sandbox import describe_exception
+    from playground.checks import describe_exception
 
     state_dim, action_dim = env_dims(env_id)
     observation = observation_for(env_id, seed, obs_steps)

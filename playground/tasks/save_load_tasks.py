@@ -1,9 +1,9 @@
-"""Sandbox tasks of the save/load page: they run in ``python -m playground.sandbox``.
+"""Sandbox tasks of the save/load page: they run in ``python -m playground.sandbox.child``.
 
 The learner's ``save_model`` / ``load_model`` may do anything, so the app calls
-them only through these tasks (:func:`playground.runner.start_task`). What
+them only through these tasks (:func:`playground.sandbox.runner.start_task`). What
 comes back is plain data: the bytes of a file, or a :class:`LoadReport` whose
-network is a :class:`~playground.snapshot.NetworkSnapshot` (never a module of
+network is a :class:`~playground.tasks.snapshot.NetworkSnapshot` (never a module of
 a learner's class).
 """
 
@@ -20,8 +20,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from playground.sandbox import TaskContext, describe_exception
-from playground.snapshot import NetworkSnapshot, snapshot_network
+from playground.checks import describe_exception
+from playground.sandbox.child import TaskContext
+from playground.tasks.snapshot import NetworkSnapshot, snapshot_network
 
 IMPLS = ("exercises", "solutions")
 

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from PIL import Image
 from torch import nn
 
-from playground.envs import make_env
+from playground.core.envs import make_env
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 

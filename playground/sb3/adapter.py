@@ -1,4 +1,4 @@
-"""Stable-Baselines3's DQN, driven by a :class:`~playground.config.DQNConfig`.
+"""Stable-Baselines3's DQN, driven by a :class:`~playground.core.config.DQNConfig`.
 
 :data:`SB3_MAPPING` says, for every field of ``DQNConfig``, where its value
 goes in SB3 (``DQN(...)``, ``learn(...)``, ``policy_kwargs``) or why SB3 has no
@@ -12,8 +12,8 @@ episode's undiscounted return, recorded when it ends, read from SB3's
 
 Usable from a script::
 
-    from playground.config import PRESETS
-    from playground.sb3_adapter import train_sb3
+    from playground.core.config import PRESETS
+    from playground.sb3.adapter import train_sb3
     run = train_sb3(PRESETS["fast"])
     print(run.stop_reason, run.wall_time, run.steps_per_second)
 """
@@ -37,9 +37,9 @@ from stable_baselines3.common.torch_layers import FlattenExtractor
 from stable_baselines3.dqn.policies import QNetwork
 from torch import Tensor, nn
 
-from playground.config import DQNConfig
-from playground.envs import make_env
-from playground.results import RunTiming, TrainingProgress
+from playground.core.config import DQNConfig
+from playground.core.envs import make_env
+from playground.core.results import RunTiming, TrainingProgress
 
 EvaluateFn = Callable[[nn.Module, str, int, int], list[float]]
 ProgressCallback = Callable[[TrainingProgress], bool | None]
@@ -383,7 +383,7 @@ class _RunCallback(BaseCallback):
 
 
 def make_sb3_model(config: DQNConfig) -> DQN:
-    """SB3's ``DQN`` for ``config``, on a ``Monitor``-wrapped env made by :func:`playground.envs.make_env`."""
+    """SB3's ``DQN`` for ``config``, on a ``Monitor``-wrapped env made by :func:`playground.core.envs.make_env`."""
     env = Monitor(make_env(config.env_id))
     return DQN(env=env, **sb3_dqn_kwargs(config))
 
@@ -396,7 +396,7 @@ def train_sb3(
 ) -> Sb3Run:
     """Train SB3's DQN with ``config`` and record it like the reference ``train_dqn``.
 
-    ``callback`` sees a :class:`~playground.results.TrainingProgress` at every
+    ``callback`` sees a :class:`~playground.core.results.TrainingProgress` at every
     episode end and stops the run by returning ``False``. With ``eval_freq`` > 0,
     every ``eval_freq`` env steps the online network is evaluated greedily by
     ``evaluate`` (default: the reference's) on ``eval_episodes`` episodes seeded

@@ -118,7 +118,7 @@ def register_envs() -> None:
     if LINEWORLD_ID not in gym.registry:
         gym.register(
             id=LINEWORLD_ID,
-            entry_point="playground.envs:LineWorld",
+            entry_point="playground.core.envs:LineWorld",
             max_episode_steps=LINEWORLD_MAX_STEPS,
         )
 

@@ -1,7 +1,7 @@
 """The training page's form, as data: each setting's widget range, and settings <-> URL query.
 
 Kept apart from the page so it can be tested without Streamlit. A shared URL
-holds every field of :class:`~playground.config.DQNConfig` plus the chosen
+holds every field of :class:`~playground.core.config.DQNConfig` plus the chosen
 implementation of each component; :func:`settings_from_query` reads one back,
 skipping (and reporting) anything it cannot use instead of failing.
 """
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from playground.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
+from playground.core.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
 
 COMPONENT_KEYS: tuple[str, ...] = ("loop", "network", "buffer")
 IMPL_VALUES: tuple[str, ...] = ("exercises", "solutions")

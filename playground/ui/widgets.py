@@ -2,12 +2,11 @@
 
 Pages stay thin: they lay out widgets and call these helpers, the exercise
 modules' reference solutions, and :mod:`playground`. Everything here that
-touches learner code does so through :mod:`playground.runner` (a child process).
+touches learner code does so through :mod:`playground.sandbox.runner` (a child process).
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 import time
 from collections.abc import Callable
@@ -17,32 +16,13 @@ from typing import Any, Literal
 import streamlit as st
 
 from playground.checks import EXERCISE_TITLES, CheckResult, checks_for
-from playground.runner import PROJECT_ROOT, TaskOutcome, run_checks, start_task
-from playground.snapshot import TrainedNetwork
+from playground.core.facts import PROJECT_ROOT
+from playground.sandbox.runner import TaskOutcome, run_checks, start_task
+from playground.tasks.snapshot import TrainedNetwork
 
 Impl = Literal["exercises", "solutions"]
 IMPL_LABELS: dict[str, Impl] = {"mine (exercises/)": "exercises", "reference (solutions/)": "solutions"}
 CHECKS_KEY = "check_results"
-
-
-def ensure_router() -> None:
-    """Make sure this page runs under ``streamlit_app.py``'s ``st.navigation``.
-
-    Streamlit keeps a compatibility mode for apps with a ``pages/`` folder: when
-    a fresh server's very first request is a deep link (``/training``), it runs
-    that page file on its own, with an automatic sidebar and without our page
-    config (AppTest does the same on every run of a page). Every page calls this
-    first: in that mode it runs the router of ``streamlit_app.py`` in its place,
-    in the same run (so a button press is not lost), which renders this very
-    page, and then ends the outer run. ``st.navigation`` also switches the mode
-    off for the rest of the server's life.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        app = importlib.import_module("streamlit_app")
-        app.main()
-        st.stop()
 
 
 def escape_markdown(text: str) -> str:

@@ -3,7 +3,7 @@
 The reference ``save_model`` / ``load_model`` run here, in the app's process:
 they are ours and safe by design (``torch.load(..., weights_only=True)``
 rebuilds tensors and plain data only, so a hostile upload cannot run code).
-The learner's versions run in the sandbox (:mod:`playground.save_load_tasks`).
+The learner's versions run in the sandbox (:mod:`playground.tasks.save_load_tasks`).
 Nothing here imports Streamlit, so the page's logic can be tested directly.
 """
 
@@ -19,11 +19,11 @@ import pandas as pd
 import torch
 from numpy.typing import NDArray
 
-from playground.config import ENV_IDS
-from playground.envs import env_dims, make_env
-from playground.runner import run_task
-from playground.save_load_tasks import LoadReport, report_loaded
-from playground.snapshot import NetworkSnapshot
+from playground.core.config import ENV_IDS
+from playground.core.envs import env_dims, make_env
+from playground.sandbox.runner import run_task
+from playground.tasks.save_load_tasks import LoadReport, report_loaded
+from playground.tasks.snapshot import NetworkSnapshot
 from solutions import save_load as reference
 
 MAX_UPLOAD_MB = 5
@@ -47,7 +47,7 @@ def save_bytes(impl: str, snapshot: NetworkSnapshot, config: dict[str, Any] | No
         reference.save_model(snapshot.to_module(), buffer, config=config)
         return buffer.getvalue()
     outcome = run_task(
-        "playground.save_load_tasks:save_task", timeout=TASK_TIMEOUT, impl=impl, snapshot=snapshot, config=config
+        "playground.tasks.save_load_tasks:save_task", timeout=TASK_TIMEOUT, impl=impl, snapshot=snapshot, config=config
     )
     if not outcome.ok:
         raise ValueError(f"your save_model failed: {outcome.error}")
@@ -70,7 +70,11 @@ def load_bytes(impl: str, data: bytes, file_name: str) -> LoadReport:
         report = report_loaded(loaded, file_name, len(data), impl)
     else:
         outcome = run_task(
-            "playground.save_load_tasks:load_task", timeout=TASK_TIMEOUT, impl=impl, data=data, file_name=file_name
+            "playground.tasks.save_load_tasks:load_task",
+            timeout=TASK_TIMEOUT,
+            impl=impl,
+            data=data,
+            file_name=file_name,
         )
         if not outcome.ok or not isinstance(outcome.value, LoadReport):
             error = outcome.error or "the load task returned nothing readable"

@@ -3,7 +3,7 @@
 :func:`run_checks` runs an exercise's checks; :func:`start_task` runs a
 :mod:`playground` task (training, an experiment) that may call learner code,
 streaming its progress. Either way the code runs in ``python -m
-playground.sandbox``, in its own process group, and anything that goes wrong
+playground.sandbox.child``, in its own process group, and anything that goes wrong
 there (an exception, a hang, ``os._exit``, a segfault, unreadable output)
 becomes a failed check or a failed task with a clear message; the parent never
 imports learner code and never dies with the child.
@@ -22,13 +22,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 from playground.checks import CheckResult, CheckSpec, checks_for
-from playground.protocol import RESULT_FD_ENV, CheckRequest, MessageReader, TaskRequest, UnsafeMessage
+from playground.core.facts import PROJECT_ROOT
+from playground.sandbox.protocol import RESULT_FD_ENV, CheckRequest, MessageReader, TaskRequest, UnsafeMessage
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 30.0  # importing torch in a cold child can take a while
 OUTPUT_TAIL_CHARS = 1500
 
@@ -53,7 +52,7 @@ class _Child:
         env.setdefault("SDL_VIDEODRIVER", "dummy")
         env.setdefault("MPLBACKEND", "Agg")
         process = subprocess.Popen(
-            [sys.executable, "-m", "playground.sandbox"],
+            [sys.executable, "-m", "playground.sandbox.child"],
             stdin=subprocess.PIPE,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -21,9 +21,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from playground.config import DQNConfig
-from playground.results import RunTiming, TrainingProgress
-from playground.sb3_adapter import EvaluateFn, reference_evaluate, train_sb3, warm_up_torch
+from playground.core.config import DQNConfig
+from playground.core.results import RunTiming, TrainingProgress
+from playground.sb3.adapter import EvaluateFn, reference_evaluate, train_sb3, warm_up_torch
 
 Implementation = Literal["reference", "sb3"]
 IMPLEMENTATIONS: tuple[Implementation, ...] = ("reference", "sb3")

@@ -1,6 +1,6 @@
 """Exercise 2 made visible: fill a replay buffer from a random policy, sample it, count the slots drawn.
 
-:func:`buffer_trace` is a sandbox task (``playground.buffer_view:buffer_trace``):
+:func:`buffer_trace` is a sandbox task (``playground.tasks.buffer_view:buffer_trace``):
 it pushes ``steps`` transitions of a random policy into the learner's (or the
 reference) ``ReplayBufferWithIndices``, records ``len`` after every push, draws
 one batch to highlight, then ``n_batches`` more to count how often each slot
@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from numpy.typing import NDArray
 
-from playground.envs import make_env
+from playground.core.envs import make_env
 
 MAX_CAPACITY = 200
 MAX_STEPS = 1000
@@ -137,7 +137,7 @@ def trace_buffer(
     ctx: Any = None,
 ) -> BufferTrace:
     """Fill a ``buffer_cls(capacity)`` from a random policy, then sample it; see the module docstring."""
-    from playground.sandbox import describe_exception
+    from playground.checks import describe_exception
 
     if not 1 <= capacity <= MAX_CAPACITY or not 1 <= steps <= MAX_STEPS or not 0 <= n_batches <= MAX_BATCHES:
         raise ValueError(

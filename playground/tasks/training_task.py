@@ -1,6 +1,6 @@
 """The training page's task: one DQN run in the sandbox, reported as plain data.
 
-:func:`training_task` runs in the child process (:mod:`playground.sandbox`),
+:func:`training_task` runs in the child process (:mod:`playground.sandbox.child`),
 because the loop, the network or the buffer may be the learner's code. It
 streams :class:`TrainingUpdate` messages (at most a few per second) while the
 agent trains and honours the Stop button, then measures the trained network
@@ -23,11 +23,11 @@ import torch
 from numpy.typing import NDArray
 from torch import nn
 
-from playground.config import DQNConfig
-from playground.envs import LINEWORLD_ID, env_dims
-from playground.results import TrainingProgress, TrainingResult
-from playground.sandbox import TaskContext
-from playground.snapshot import NetworkSnapshot, snapshot_network
+from playground.core.config import DQNConfig
+from playground.core.envs import LINEWORLD_ID, env_dims
+from playground.core.results import TrainingProgress, TrainingResult
+from playground.sandbox.child import TaskContext
+from playground.tasks.snapshot import NetworkSnapshot, snapshot_network
 
 Impl = Literal["exercises", "solutions"]
 COMPONENTS: tuple[str, ...] = ("loop", "network", "buffer")
@@ -144,7 +144,7 @@ def _measure(
     result: TrainingResult, config: DQNConfig, ctx: TaskContext, total: int
 ) -> tuple[list[float], NDArray[np.float64] | None, bytes, float, NetworkSnapshot | None, list[str]]:
     """Greedy evaluation, Q-table, GIF and snapshot of the trained network (each optional on failure)."""
-    from playground.rollout import gif_bytes, greedy_rollout
+    from playground.tasks.rollout import gif_bytes, greedy_rollout
     from solutions.train_dqn import evaluate
 
     notes: list[str] = []

@@ -4,7 +4,7 @@
 ``solutions``) of ``network_sizes`` inside the child process, runs its
 experiment with a callback that forwards progress and honours the Stop
 button, draws the implementation's own chart as PNG bytes, and returns an
-:class:`~playground.experiment.ExperimentData`. When a learner's experiment
+:class:`~playground.tasks.experiment.ExperimentData`. When a learner's experiment
 does not record the per-run extras (parameters, final greedy return, time
 to solve), they are filled in from the ``train_dqn`` calls it made.
 """
@@ -20,18 +20,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from playground.config import DQNConfig
-from playground.experiment import (
+from playground.checks.spy import TrainCall, intercept_train_dqn
+from playground.core.config import DQNConfig
+from playground.core.results import (
     CONTRACT_COLUMNS,
-    ExperimentData,
     ExperimentProgress,
-    TrainCall,
-    intercept_train_dqn,
-    plain_columns,
+    TrainingProgress,
+    TrainingResult,
     time_to_solve,
 )
-from playground.results import TrainingProgress, TrainingResult
-from playground.sandbox import TaskContext
+from playground.sandbox.child import TaskContext
+from playground.tasks.experiment import ExperimentData, plain_columns, run_reference_experiment
 
 PROGRESS_INTERVAL = 0.25  # seconds between a run's progress messages to the app (run ends always go)
 FINAL_EVAL_EPISODES = 10
@@ -114,7 +113,7 @@ def _figure_png(module: Any, df: pd.DataFrame, window: int) -> tuple[bytes | Non
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=100)
     except Exception as err:  # noqa: BLE001 - a learner's plot may fail in any way; the data survives
-        from playground.sandbox import describe_exception
+        from playground.checks import describe_exception
 
         return None, f"plot_learning_curves failed: {describe_exception(err)}"
     finally:
@@ -150,7 +149,10 @@ def run_experiment_task(
 
     started = time.perf_counter()
     with intercept_train_dqn(module) as calls:
-        df = module.run_network_size_experiment(base, sizes=sizes, seeds=tuple(seeds), callback=callback)
+        if impl == "solutions":  # the same table as the reference's plain loop, on every core there is
+            df = run_reference_experiment(base, sizes, tuple(seeds), callback=callback)
+        else:
+            df = module.run_network_size_experiment(base, sizes=sizes, seeds=tuple(seeds), callback=callback)
     wall_time = time.perf_counter() - started
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"run_network_size_experiment returned {type(df).__name__}; expected a pandas DataFrame")

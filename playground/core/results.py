@@ -1,13 +1,20 @@
-"""What a training run produces: :class:`TrainingResult` and :class:`TrainingProgress`."""
+"""What a training run produces and reports: :class:`TrainingResult`, :class:`TrainingProgress`,
+and the progress of the network-size experiment, :class:`ExperimentProgress`."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from torch import nn
 
-from playground.config import DQNConfig
+from playground.core.config import DQNConfig
+from playground.core.facts import solve_threshold
+
+# The columns of the network-size experiment's long-form table (the contract of exercise 5).
+CONTRACT_COLUMNS: tuple[str, ...] = ("size", "seed", "episode", "timestep", "reward")
 
 
 class RunTiming:
@@ -81,3 +88,53 @@ class TrainingResult:
     eval_time: float = 0.0
     stop_reason: str = ""
     config: DQNConfig | None = None
+
+
+@dataclass(frozen=True)
+class ExperimentProgress:
+    """What the callback of ``run_network_size_experiment`` receives.
+
+    One message at the end of every training episode of every run
+    (``training`` holds that episode's :class:`TrainingProgress`) and one when
+    a run ends (``finished=True``, ``training=None``). ``run_index`` counts the
+    runs of the experiment from 0 in the order (size, seed); runs may overlap
+    when two run at once. The callback returns ``False`` to stop the experiment.
+    """
+
+    size: str
+    seed: int
+    run_index: int
+    runs_total: int
+    runs_done: int
+    training: TrainingProgress | None = None
+    finished: bool = False
+
+    @property
+    def run_fraction(self) -> float:
+        """How far this run is, from 0 to 1 (1 once finished)."""
+        if self.finished:
+            return 1.0
+        if self.training is None or self.training.total_timesteps <= 0:
+            return 0.0
+        return min(1.0, self.training.timestep / self.training.total_timesteps)
+
+
+ExperimentCallback = Callable[[ExperimentProgress], bool | None]
+"""The experiment's callback: return ``False`` to stop (``None`` or ``True`` go on)."""
+
+
+def time_to_solve(config: DQNConfig, result: Any, episode_seconds: Sequence[float]) -> tuple[float, float]:
+    """(env step, seconds) of a run's first greedy evaluation that reached the threshold; NaNs if none.
+
+    ``result`` is the run's ``TrainingResult``; ``episode_seconds`` the time
+    since the start of the run at each episode end. The seconds are read at
+    the first episode that ended at or after that step (the whole run when
+    it stopped right there, as it does with ``reward_threshold``).
+    """
+    threshold = solve_threshold(config)
+    evaluations = zip(result.eval_steps, result.eval_means, strict=True)
+    step = next((s for s, mean in evaluations if threshold is not None and mean >= threshold), None)
+    if step is None:
+        return math.nan, math.nan
+    later = [t for t, end in zip(episode_seconds, result.episode_end_steps, strict=False) if end >= step]
+    return float(step), float(later[0] if later else result.wall_time)
