@@ -17,6 +17,7 @@ from playground.tasks.save_load_tasks import LoadReport
 from playground.tasks.snapshot import NetworkSnapshot, TrainedNetwork
 from playground.tasks.training_task import TrainingReport, TrainingUpdate
 from playground.ui.router import ensure_router
+from playground.ui.session import LOADED_KEY, SAVED_KEY, SOURCE_KEY, UPLOAD_SEEN_KEY
 from playground.ui.widgets import (
     check_panel,
     exercise_header,
@@ -30,10 +31,6 @@ from solutions.train_dqn import evaluate
 
 ensure_router()
 
-SAVED_KEY = "save_load_saved"  # the last file saved on this page
-LOADED_KEY = "save_load_loaded"  # the last file loaded on this page, and what was done with it
-SOURCE_KEY = "save_load_source"  # (id, file name, bytes) of the file to load
-UPLOAD_SEEN_KEY = "save_load_upload_seen"  # file_id of the last upload taken in
 SMALL_RUN_NAME = "LineWorld (trained on the save/load page)"
 
 TASK = """

@@ -200,6 +200,10 @@ def test_buffer_trace_task_round_trips_through_the_safe_unpickler() -> None:
 
 def test_figures_draw() -> None:
     trace = reference_trace("LineWorld-v0", capacity=25, steps=30, batch_size=4, n_batches=100, seed=0)
-    for fig in (slots_figure(trace, 30, trace.batch_indices), slots_figure(trace, 3), slot_counts_figure(trace)):
-        assert fig.axes
+    # One cell per slot (plus the outline of the write position), one bar per slot.
+    for fig in (slots_figure(trace, 30, trace.batch_indices), slots_figure(trace, 3)):
+        assert len(fig.axes[0].patches) == trace.capacity + 1
         plt.close(fig)
+    counts = slot_counts_figure(trace)
+    assert len(counts.axes[0].containers[0]) == trace.capacity
+    plt.close(counts)

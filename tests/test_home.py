@@ -21,7 +21,7 @@ from playground.ui.lesson import (
     parse_lesson,
     progress_table,
 )
-from playground.ui.widgets import CHECKS_KEY
+from playground.ui.session import CHECKS_KEY
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 GOOD = '+++\ntitle = "A title"\nauthor = "Someone"\ndate = 2026-01-31\n+++\n\nBody with $x$.\n'

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground.tasks.buffer_view import BufferTrace
 from playground.tasks.network_view import NetworkReport
-from playground.ui.widgets import CHECKS_KEY
+from playground.ui.session import CHECKS_KEY
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 MINE, REFERENCE = "mine (exercises/)", "reference (solutions/)"

@@ -26,7 +26,6 @@ EXERCISE_TITLES: dict[str, str] = {
     "save_load": "4. Save and load",
     "network_sizes": "5. Network sizes",
 }
-IMPLS: tuple[str, ...] = ("exercises", "solutions")
 
 CheckFunc = Callable[[ModuleType], str]
 

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from playground.core.facts import SOLVED_RETURNS
+
 LossName = Literal["huber", "mse"]
 ENV_IDS: tuple[str, ...] = ("CartPole-v1", "LineWorld-v0")
 LOSSES: tuple[LossName, ...] = ("huber", "mse")
@@ -79,11 +81,6 @@ class DQNConfig:
         if unknown:
             raise ValueError(f"unknown DQNConfig field(s): {', '.join(unknown)}")
         return cls(**dict(data))
-
-    @property
-    def exploration_steps(self) -> int:
-        """Number of env steps over which epsilon decays."""
-        return int(self.exploration_fraction * self.total_timesteps)
 
 
 def linear_epsilon(config: DQNConfig, timestep: int) -> float:
@@ -193,7 +190,7 @@ def _presets() -> dict[str, DQNConfig]:
         loss="mse",
         eval_freq=5_000,
         eval_episodes=20,
-        reward_threshold=475.0,
+        reward_threshold=SOLVED_RETURNS["CartPole-v1"],
     )
     lineworld = DQNConfig(
         env_id="LineWorld-v0",
@@ -247,7 +244,7 @@ def _presets() -> dict[str, DQNConfig]:
         loss="huber",
         eval_freq=2_500,
         eval_episodes=20,
-        reward_threshold=475.0,
+        reward_threshold=SOLVED_RETURNS["CartPole-v1"],
     )
     steady = fast.replace(
         # rl-zoo's CartPole-v1 rhythm (collect 256 steps, then train, the target copied once per

@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Literal, TypeGuard
 
 from playground.core.envs import LINEWORLD_ID, LineWorld
@@ -37,6 +39,14 @@ def require_impl(value: object) -> Impl:
     if not is_impl(value):
         raise ValueError(f"implementation must be one of {', '.join(map(repr, IMPLS))}, got {value!r}")
     return value
+
+
+def impl_module(impl: object, module: str) -> ModuleType:
+    """The module ``<impl>.<module>`` (``exercises.q_network``, say), imported by name.
+
+    Only the sandbox child calls this for ``exercises``: learner code never runs in the app's process.
+    """
+    return importlib.import_module(f"{require_impl(impl)}.{module}")
 
 
 # Greedy mean return at which an environment counts as solved. CartPole-v1: Gymnasium's

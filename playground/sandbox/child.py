@@ -28,6 +28,7 @@ from types import FrameType, ModuleType
 from typing import Any, BinaryIO
 
 from playground.checks import describe_exception
+from playground.core.facts import impl_module
 from playground.sandbox.protocol import RESULT_FD_ENV, CheckRequest, TaskRequest, write_message
 
 # For the test suite only: a comma-separated list of extra modules that the
@@ -52,9 +53,7 @@ class TaskContext:
 
 
 def _import_impl(exercise: str, impl: str) -> ModuleType:
-    if impl not in ("exercises", "solutions"):
-        raise ValueError(f"impl must be 'exercises' or 'solutions', got {impl!r}")
-    return importlib.import_module(f"{impl}.{exercise}")
+    return impl_module(impl, exercise)
 
 
 def _run_checks(request: CheckRequest, out: BinaryIO) -> None:

@@ -12,7 +12,8 @@ import json
 import sys
 from collections.abc import Sequence
 
-from playground.checks import EXERCISES, IMPLS, CheckResult
+from playground.checks import EXERCISES, CheckResult
+from playground.core.facts import IMPLS
 from playground.sandbox.runner import run_checks
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from playground.checks import CheckResult, CheckSpec, checks_for
-from playground.core.facts import PROJECT_ROOT
+from playground.core.facts import PROJECT_ROOT, require_impl
 from playground.sandbox.protocol import RESULT_FD_ENV, CheckRequest, MessageReader, TaskRequest, UnsafeMessage
 
 STARTUP_SECONDS = 30.0  # importing torch in a cold child can take a while
@@ -137,8 +137,7 @@ def run_checks(
     Each check has its own time limit. When a check hangs or the child dies,
     that check fails with the reason, and a fresh child runs the rest.
     """
-    if impl not in ("exercises", "solutions"):
-        raise ValueError(f"impl must be 'exercises' or 'solutions', got {impl!r}")
+    require_impl(impl)
     specs = checks_for(exercise)
     if names is not None:
         unknown = sorted(set(names) - {spec.name for spec in specs})
@@ -266,9 +265,6 @@ class TaskHandle:
         self._stop_requested = True
         self._child.signal(signal.SIGUSR1)
         self._deadline = min(self._deadline, time.monotonic() + grace)
-
-    def kill(self) -> None:
-        self._child.signal(signal.SIGKILL)
 
     def wait(self) -> TaskOutcome:
         for _ in self.progress():

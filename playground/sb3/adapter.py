@@ -39,6 +39,7 @@ from torch import Tensor, nn
 
 from playground.core.config import DQNConfig
 from playground.core.envs import make_env
+from playground.core.facts import EVAL_SEED_OFFSET
 from playground.core.results import RunTiming, TrainingProgress
 
 EvaluateFn = Callable[[nn.Module, str, int, int], list[float]]
@@ -46,7 +47,6 @@ ProgressCallback = Callable[[TrainingProgress], bool | None]
 MappingKind = Literal["same", "converted", "not in SB3"]
 
 # Seed of the greedy evaluation at env step n during training, as in the reference train_dqn.
-EVAL_SEED_OFFSET = 10_000
 
 
 @dataclass(frozen=True)
@@ -400,7 +400,7 @@ def train_sb3(
     episode end and stops the run by returning ``False``. With ``eval_freq`` > 0,
     every ``eval_freq`` env steps the online network is evaluated greedily by
     ``evaluate`` (default: the reference's) on ``eval_episodes`` episodes seeded
-    ``seed + 10_000 + step``, and the run stops at the first mean that reaches
+    ``seed + EVAL_SEED_OFFSET + step``, and the run stops at the first mean that reaches
     ``reward_threshold``, exactly the reference's protocol.
     """
     evaluate_fn = evaluate if evaluate is not None else reference_evaluate()

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from playground.core.config import DQNConfig
+from playground.core.facts import COMPARISON_EVAL_SEED_OFFSET, solved_return
 from playground.core.results import RunTiming, TrainingProgress
 from playground.sb3.adapter import EvaluateFn, reference_evaluate, train_sb3, warm_up_torch
 
@@ -30,9 +31,7 @@ IMPLEMENTATIONS: tuple[Implementation, ...] = ("reference", "sb3")
 IMPL_TITLES: dict[str, str] = {"reference": "Reference (train_dqn)", "sb3": "Stable-Baselines3 DQN"}
 IMPL_COLORS: dict[str, str] = {"reference": "tab:blue", "sb3": "tab:orange"}
 # The final greedy evaluation of a run uses this seed offset (apart from the in-training ones).
-FINAL_EVAL_SEED_OFFSET = 100_000
 # Greedy mean that counts as "solved" (CartPole-v1's convention; LineWorld's optimal return is 0.4).
-SOLVED_RETURN: dict[str, float] = {"CartPole-v1": 475.0, "LineWorld-v0": 0.4 - 1e-6}
 PROGRESS_INTERVAL = 0.25  # seconds between progress messages within a run
 
 
@@ -192,7 +191,7 @@ def train_one(
         }
     else:
         raise ValueError(f"implementation must be 'reference' or 'sb3', got {implementation!r}")
-    greedy = evaluate_fn(network, config.env_id, final_eval_episodes, config.seed + FINAL_EVAL_SEED_OFFSET)
+    greedy = evaluate_fn(network, config.env_id, final_eval_episodes, config.seed + COMPARISON_EVAL_SEED_OFFSET)
     summary = RunSummary(
         implementation=implementation,
         seed=config.seed,
@@ -330,7 +329,7 @@ def learning_curve_figure(result: ComparisonResult, window: int = 20) -> Figure:
         seeds = len(curves)
         label = f"{IMPL_TITLES[impl]} ({'mean of ' + str(seeds) + ' seeds' if seeds > 1 else '1 seed'})"
         ax.plot(grid, means[impl], color=color, linewidth=2, label=label)
-    solved = SOLVED_RETURN.get(result.config.env_id)
+    solved = solved_return(result.config.env_id)
     if solved is not None:
         ax.axhline(solved, color="tab:green", linestyle="--", linewidth=1, label=f"solved ({solved:.3g})")
     ax.set_xlabel("environment steps")
@@ -462,7 +461,7 @@ def plain_reading(result: ComparisonResult) -> list[str]:
             f"Early stop at a greedy mean of {threshold:g}: reached by {'; '.join(parts)}. Fewer steps to the "
             "threshold means more learning from each step of experience."
         )
-    solved = SOLVED_RETURN.get(result.config.env_id)
+    solved = solved_return(result.config.env_id)
     if solved is not None:
         ref_ok = sum(r.greedy_mean >= solved for r in ref)
         sb3_ok = sum(r.greedy_mean >= solved for r in sb3)

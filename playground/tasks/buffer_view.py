@@ -12,7 +12,6 @@ position, wrap-around and the sampled batch) and the slot histogram.
 
 from __future__ import annotations
 
-import importlib
 import math
 import random
 from collections.abc import Iterator, Sequence
@@ -29,6 +28,7 @@ from matplotlib.patches import Rectangle
 from numpy.typing import NDArray
 
 from playground.core.envs import make_env
+from playground.core.facts import impl_module
 
 MAX_CAPACITY = 200
 MAX_STEPS = 1000
@@ -233,9 +233,7 @@ def buffer_trace(
     seed: int = 0,
 ) -> BufferTrace:
     """Sandbox task: trace ``<impl>.replay_buffer.ReplayBufferWithIndices`` (learner code runs only here)."""
-    if impl not in ("exercises", "solutions"):
-        raise ValueError(f"impl must be 'exercises' or 'solutions', got {impl!r}")
-    module = importlib.import_module(f"{impl}.replay_buffer")
+    module = impl_module(impl, "replay_buffer")
     return trace_buffer(module.ReplayBufferWithIndices, impl, env_id, capacity, steps, batch_size, n_batches, seed, ctx)
 
 

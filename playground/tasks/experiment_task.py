@@ -11,7 +11,6 @@ to solve), they are filled in from the ``train_dqn`` calls it made.
 
 from __future__ import annotations
 
-import importlib
 import io
 import time
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ import pandas as pd
 
 from playground.checks.spy import TrainCall, intercept_train_dqn
 from playground.core.config import DQNConfig
+from playground.core.facts import EXPERIMENT_EVAL_SEED_OFFSET, impl_module
 from playground.core.results import (
     CONTRACT_COLUMNS,
     ExperimentProgress,
@@ -88,7 +88,12 @@ def _fill_from_calls(df: pd.DataFrame, calls: list[TrainCall], sizes: Mapping[st
         solved, solved_seconds = time_to_solve(call.config, result, seconds)
         final = np.nan
         if result.episode_rewards:
-            returns = evaluate(result.q_network, call.config.env_id, FINAL_EVAL_EPISODES, 20_000 + call.config.seed)
+            returns = evaluate(
+                result.q_network,
+                call.config.env_id,
+                FINAL_EVAL_EPISODES,
+                EXPERIMENT_EVAL_SEED_OFFSET + call.config.seed,
+            )
             final = float(np.mean(returns))
         for name in names_by_dims.get(tuple(call.config.hidden_dims), []):
             rows = positions.get((name, int(call.config.seed)))
@@ -133,9 +138,7 @@ def run_experiment_task(
     window: int,
 ) -> ExperimentData:
     """Run ``<impl>.network_sizes.run_network_size_experiment`` and return plain data."""
-    if impl not in ("exercises", "solutions"):
-        raise ValueError(f"impl must be 'exercises' or 'solutions', got {impl!r}")
-    module = importlib.import_module(f"{impl}.network_sizes")
+    module = impl_module(impl, "network_sizes")
     base = DQNConfig.from_dict(config)
     last_sent: dict[int, float] = {}  # per run: two runs may report at once
 

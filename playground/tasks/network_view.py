@@ -10,7 +10,6 @@ chart helpers below turn reports into pandas frames for the page.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from playground.core.envs import ACTION_NAMES, env_dims, make_env
+from playground.core.facts import impl_module
 
 MAX_HIDDEN_LAYERS = 6
 MAX_WIDTH = 1024
@@ -198,9 +198,7 @@ def describe_network(
     ctx: Any, impl: str, env_id: str, hidden_dims: Sequence[int], seed: int = 0, obs_steps: int = 0
 ) -> NetworkReport:
     """Sandbox task: describe ``<impl>.q_network.CustomQNetwork`` (the learner's code runs only here)."""
-    if impl not in ("exercises", "solutions"):
-        raise ValueError(f"impl must be 'exercises' or 'solutions', got {impl!r}")
-    module = importlib.import_module(f"{impl}.q_network")
+    module = impl_module(impl, "q_network")
     return build_report(module.CustomQNetwork, impl, env_id, hidden_dims, seed, obs_steps)
 
 

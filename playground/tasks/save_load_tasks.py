@@ -9,7 +9,6 @@ a learner's class).
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import tempfile
 from dataclasses import dataclass, field
@@ -21,10 +20,9 @@ import torch
 from torch import nn
 
 from playground.checks import describe_exception
+from playground.core.facts import impl_module
 from playground.sandbox.child import TaskContext
 from playground.tasks.snapshot import NetworkSnapshot, snapshot_network
-
-IMPLS = ("exercises", "solutions")
 
 
 @dataclass(frozen=True)
@@ -45,9 +43,7 @@ class LoadReport:
 
 
 def _module(impl: str) -> ModuleType:
-    if impl not in IMPLS:
-        raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
-    return importlib.import_module(f"{impl}.save_load")
+    return impl_module(impl, "save_load")
 
 
 def build_network(mod: ModuleType, snapshot: NetworkSnapshot) -> nn.Module:

@@ -12,11 +12,10 @@ and playground dataclasses only, never a torch module or a learner's object.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -25,16 +24,14 @@ from torch import nn
 
 from playground.core.config import DQNConfig
 from playground.core.envs import LINEWORLD_ID, env_dims
+from playground.core.facts import FINAL_EVAL_SEED_OFFSET, IMPL_SHORT, impl_module, require_impl, solved_return
 from playground.core.results import TrainingProgress, TrainingResult
 from playground.sandbox.child import TaskContext
 from playground.tasks.snapshot import NetworkSnapshot, snapshot_network
 
-Impl = Literal["exercises", "solutions"]
 COMPONENTS: tuple[str, ...] = ("loop", "network", "buffer")
 EVAL_EPISODES = 20
-EVAL_SEED_OFFSET = 1_000_000  # the final evaluation uses states the in-training evaluations never saw
 EMIT_INTERVAL = 0.2  # seconds between progress messages: at most 5 per second
-SOLVED_RETURNS: dict[str, float] = {"CartPole-v1": 475.0}
 
 
 @dataclass(frozen=True)
@@ -97,7 +94,7 @@ class TrainingReport:
 
     @property
     def solved_threshold(self) -> float | None:
-        return SOLVED_RETURNS.get(self.env_id)
+        return solved_return(self.env_id)
 
     @property
     def solved(self) -> bool:
@@ -112,14 +109,12 @@ def run_label(impls: dict[str, str]) -> str:
         return "reference"
     if values == {"exercises"}:
         return "mine"
-    parts = [f"{name}: {'mine' if impl == 'exercises' else 'ref'}" for name, impl in impls.items()]
+    parts = [f"{name}: {IMPL_SHORT[require_impl(impl)]}" for name, impl in impls.items()]
     return "mixed (" + ", ".join(parts) + ")"
 
 
 def _component(impl: str, module: str, name: str) -> Any:
-    if impl not in ("exercises", "solutions"):
-        raise ValueError(f"implementation must be 'exercises' or 'solutions', got {impl!r}")
-    return getattr(importlib.import_module(f"{impl}.{module}"), name)
+    return getattr(impl_module(impl, module), name)
 
 
 def episode_csv(report: TrainingReport) -> str:
@@ -151,7 +146,7 @@ def _measure(
     network = result.q_network
     network.eval()
     ctx.emit(TrainingUpdate(result.total_steps, total, len(result.episode_rewards), [], 0.0, None, "evaluating"))
-    returns = evaluate(network, config.env_id, EVAL_EPISODES, seed=config.seed + EVAL_SEED_OFFSET)
+    returns = evaluate(network, config.env_id, EVAL_EPISODES, seed=config.seed + FINAL_EVAL_SEED_OFFSET)
     q_table = None
     if config.env_id == LINEWORLD_ID:
         q_table = lineworld_q_table(network, env_dims(config.env_id)[0])
@@ -161,7 +156,7 @@ def _measure(
         notes.append("no animation: the run was stopped (train to the end to see the agent play)")
         return returns, q_table, gif, gif_return, _snapshot(network, notes), notes
     try:
-        rollout = greedy_rollout(network, config.env_id, seed=config.seed + EVAL_SEED_OFFSET)
+        rollout = greedy_rollout(network, config.env_id, seed=config.seed + FINAL_EVAL_SEED_OFFSET)
         gif, gif_return = gif_bytes(rollout.frames), rollout.total_reward
     except Exception as err:  # noqa: BLE001 - a missing renderer must not lose the run
         notes.append(f"no animation: {type(err).__name__}: {err}")

@@ -27,7 +27,7 @@ import streamlit as st
 from playground.checks import EXERCISE_TITLES, EXERCISES, CheckResult, checks_for
 from playground.core.facts import LESSONS_DIR
 from playground.sandbox import runner
-from playground.ui.widgets import CHECKS_KEY
+from playground.ui.session import CHECKS_KEY
 
 LESSON_PATH = LESSONS_DIR / "dqn.md"
 FRONT_MATTER_FENCE = "+++"

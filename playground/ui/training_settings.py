@@ -13,9 +13,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from playground.core.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
+from playground.core.facts import IMPLS, is_impl
 
 COMPONENT_KEYS: tuple[str, ...] = ("loop", "network", "buffer")
-IMPL_VALUES: tuple[str, ...] = ("exercises", "solutions")
 DEFAULT_PRESET = "lineworld"
 
 
@@ -171,8 +171,8 @@ def settings_from_query(query: Mapping[str, str]) -> QuerySettings:
         value = query.get(key)
         if value is None:
             continue
-        if value in IMPL_VALUES:
+        if is_impl(value):
             impls[key] = str(value)
         else:
-            problems.append(f"{key}={value!r} ignored: use 'exercises' or 'solutions'")
+            problems.append(f"{key}={value!r} ignored: use one of {', '.join(IMPLS)}")
     return QuerySettings(config, impls, preset, problems)

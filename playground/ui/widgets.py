@@ -11,18 +11,15 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import streamlit as st
 
 from playground.checks import EXERCISE_TITLES, CheckResult, checks_for
-from playground.core.facts import PROJECT_ROOT
+from playground.core.facts import IMPL_LABELS, IMPLS, PROJECT_ROOT, Impl, require_impl
 from playground.sandbox.runner import TaskOutcome, run_checks, start_task
 from playground.tasks.snapshot import TrainedNetwork
-
-Impl = Literal["exercises", "solutions"]
-IMPL_LABELS: dict[str, Impl] = {"mine (exercises/)": "exercises", "reference (solutions/)": "solutions"}
-CHECKS_KEY = "check_results"
+from playground.ui.session import CHECKS_KEY, TRAINED_KEY
 
 
 def escape_markdown(text: str) -> str:
@@ -54,10 +51,10 @@ def show_source(exercise: str, impl: Impl = "solutions", label: str | None = Non
 
 def impl_picker(label: str, key: str, default: Impl = "solutions", horizontal: bool = True) -> Impl:
     """A radio choosing between the learner's code and the reference."""
-    options = list(IMPL_LABELS)
-    index = list(IMPL_LABELS.values()).index(default)
-    choice = st.radio(label, options, index=index, key=key, horizontal=horizontal)
-    return IMPL_LABELS[str(choice)]
+    choice = st.radio(
+        label, IMPLS, index=IMPLS.index(default), key=key, horizontal=horizontal, format_func=IMPL_LABELS.__getitem__
+    )
+    return require_impl(choice)
 
 
 def stored_checks(exercise: str, impl: Impl = "exercises") -> list[CheckResult] | None:
@@ -115,7 +112,7 @@ def check_panel(exercise: str) -> None:
         run_and_store_checks(exercise, "exercises")
     if right.button("Check the reference", key=f"check_ref_{exercise}"):
         run_and_store_checks(exercise, "solutions")
-    for impl in ("exercises", "solutions"):
+    for impl in IMPLS:
         results = stored_checks(exercise, impl)
         if results is not None:
             st.markdown(f"**{'Your code' if impl == 'exercises' else 'Reference'}** (`{impl}/{exercise}.py`)")
@@ -181,9 +178,6 @@ def run_task_live(
     if on_finish is not None:
         on_finish(outcome)
     return outcome
-
-
-TRAINED_KEY = "trained_networks"
 
 
 def remember_network(network: TrainedNetwork) -> None:
