@@ -17,6 +17,7 @@ apart in experience).
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +30,7 @@ from numpy.typing import NDArray
 
 from playground.core.config import DQNConfig
 from playground.core.facts import EXPERIMENT_EVAL_SEED_OFFSET
-from playground.core.results import ExperimentCallback, ExperimentProgress, TrainingProgress, time_to_solve
+from playground.core.results import ExperimentCallback, ExperimentProgress, RunRecord, TrainingProgress, TrainingResult
 from solutions.q_network import count_parameters
 from solutions.train_dqn import evaluate, train_dqn
 
@@ -54,19 +55,6 @@ class _Run:
     size: str
     seed: int
     config: DQNConfig
-
-
-@dataclass
-class _RunRecord:
-    """What one run leaves behind (plain data, so it can come back from a helper process)."""
-
-    rewards: list[float]
-    end_steps: list[int]
-    seconds: list[float]
-    parameters: int
-    solved_step: float
-    solved_seconds: float
-    final_greedy_mean: float
 
 
 _EMPTY_COLUMNS: dict[str, str] = {
@@ -99,13 +87,8 @@ def _plan_runs(base_config: DQNConfig, sizes: Mapping[str, Sequence[int]], seeds
     ]
 
 
-def _train_run(run: _Run, report: Callable[[TrainingProgress], bool]) -> _RunRecord:
-    """Train one run, ``report`` every episode (``False`` stops it), then evaluate the final network greedily.
-
-    "Solved" is the first greedy evaluation during training whose mean reaches
-    the threshold (:func:`playground.core.results.time_to_solve`); runs without
-    evaluations (``eval_freq = 0``) have no solve step (NaN).
-    """
+def _train_run(run: _Run, report: Callable[[TrainingProgress], bool]) -> RunRecord:
+    """Train one run, timing and ``report``-ing every episode (``False`` stops it), and record it."""
     started = time.perf_counter()
     seconds: list[float] = []
 
@@ -114,39 +97,43 @@ def _train_run(run: _Run, report: Callable[[TrainingProgress], bool]) -> _RunRec
         return report(progress)
 
     result = train_dqn(run.config, callback=on_episode)
-    solved_step, solved_seconds = time_to_solve(run.config, result, seconds)
-    final = float("nan")
+    return _record(run.size, run.config, result, seconds)
+
+
+def _record(size: str, config: DQNConfig, result: TrainingResult, seconds: Sequence[float]) -> RunRecord:
+    """The run's record, with a final greedy evaluation of its network and its parameter count.
+
+    "Solved" (:attr:`RunRecord.solved_step`) is the first greedy evaluation
+    during training whose mean reaches the threshold; runs without
+    evaluations (``eval_freq = 0``) have none.
+    """
+    returns: list[float] = []
     if result.episode_rewards:
-        returns = evaluate(
-            result.q_network, run.config.env_id, _FINAL_EVAL_EPISODES, seed=EXPERIMENT_EVAL_SEED_OFFSET + run.seed
-        )
-        final = float(np.mean(returns))
-    return _RunRecord(
-        rewards=list(result.episode_rewards),
-        end_steps=list(result.episode_end_steps),
-        seconds=seconds,
-        parameters=count_parameters(result.q_network),
-        solved_step=solved_step,
-        solved_seconds=solved_seconds,
-        final_greedy_mean=final,
+        seed = EXPERIMENT_EVAL_SEED_OFFSET + config.seed
+        returns = evaluate(result.q_network, config.env_id, _FINAL_EVAL_EPISODES, seed=seed)
+    parameters = count_parameters(result.q_network)
+    return RunRecord.of(
+        result, config, label=size, greedy_returns=returns, episode_seconds=seconds, parameters=parameters
     )
 
 
-def _run_frame(run: _Run, record: _RunRecord) -> pd.DataFrame:
+def _run_frame(record: RunRecord) -> pd.DataFrame:
     """One run in long form: a row per episode; run-level numbers repeat on every row."""
-    episodes = len(record.rewards)
+    episodes = len(record.episode_rewards)
+    seconds = record.episode_seconds[:episodes] + [math.nan] * (episodes - len(record.episode_seconds))
+    solved_step = math.nan if record.solved_step is None else float(record.solved_step)
     return pd.DataFrame(
         {
-            "size": [run.size] * episodes,
-            "seed": [run.seed] * episodes,
+            "size": [record.label] * episodes,
+            "seed": [record.seed] * episodes,
             "episode": np.arange(1, episodes + 1),
-            "timestep": record.end_steps,
-            "reward": record.rewards,
-            "seconds": record.seconds[:episodes],
+            "timestep": record.episode_end_steps,
+            "reward": record.episode_rewards,
+            "seconds": seconds,
             "parameters": [record.parameters] * episodes,
-            "solved_step": [record.solved_step] * episodes,
+            "solved_step": [solved_step] * episodes,
             "solved_seconds": [record.solved_seconds] * episodes,
-            "final_greedy_mean": [record.final_greedy_mean] * episodes,
+            "final_greedy_mean": [record.greedy_mean] * episodes,
         }
     )
 
@@ -193,7 +180,7 @@ def run_network_size_experiment(
             return not stop
 
         record = _train_run(run, report)
-        frames.append(_run_frame(run, record))
+        frames.append(_run_frame(record))
         report(None, finished=True)
         if stop:
             break

@@ -115,7 +115,7 @@ def run_reference_experiment(
         on_result=on_result,
         costs=[_weights(run.config.hidden_dims) for run in runs],  # two processes start with the biggest nets
     )
-    return reference._long_form([reference._run_frame(runs[index], records[index]) for index in sorted(records)])
+    return reference._long_form([reference._run_frame(records[index]) for index in sorted(records)])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,19 +21,17 @@ import pandas as pd
 
 from playground.checks.spy import TrainCall, intercept_train_dqn
 from playground.core.config import DQNConfig
-from playground.core.facts import EXPERIMENT_EVAL_SEED_OFFSET, impl_module
+from playground.core.facts import impl_module
 from playground.core.results import (
     CONTRACT_COLUMNS,
     ExperimentProgress,
     TrainingProgress,
     TrainingResult,
-    time_to_solve,
 )
 from playground.sandbox.child import TaskContext
 from playground.tasks.experiment import ExperimentData, plain_columns, run_reference_experiment
 
 PROGRESS_INTERVAL = 0.25  # seconds between a run's progress messages to the app (run ends always go)
-FINAL_EVAL_EPISODES = 10
 
 
 def _clean_progress(progress: Any) -> ExperimentProgress | None:
@@ -66,12 +64,16 @@ def _clean_progress(progress: Any) -> ExperimentProgress | None:
 
 
 def _fill_from_calls(df: pd.DataFrame, calls: list[TrainCall], sizes: Mapping[str, Sequence[int]]) -> pd.DataFrame:
-    """Add the per-run extras the reference records, from the runs we watched, where ``df`` lacks them."""
+    """Add the per-run extras the reference records, from the runs we watched, where ``df`` lacks them.
+
+    Each watched run is recorded the way the reference records its own
+    (``solutions.network_sizes._record``); its numbers go to the rows of the
+    size (or sizes) with its architecture and its seed.
+    """
     wanted = ("seconds", "parameters", "solved_step", "solved_seconds", "final_greedy_mean")
     if not calls or all(name in df.columns for name in wanted) or not len(df):
         return df
-    from solutions.q_network import count_parameters
-    from solutions.train_dqn import evaluate
+    from solutions.network_sizes import _record
 
     names_by_dims: dict[tuple[int, ...], list[str]] = {}
     for name, dims in sizes.items():
@@ -81,30 +83,24 @@ def _fill_from_calls(df: pd.DataFrame, calls: list[TrainCall], sizes: Mapping[st
         key: rows for key, rows in df.groupby([df["size"].astype(str), df["seed"].astype(int)]).indices.items()
     }
     for call in calls:
-        result = call.result
-        if not isinstance(result, TrainingResult):
+        if not isinstance(call.result, TrainingResult):
             continue
-        seconds = call.episode_seconds
-        solved, solved_seconds = time_to_solve(call.config, result, seconds)
-        final = np.nan
-        if result.episode_rewards:
-            returns = evaluate(
-                result.q_network,
-                call.config.env_id,
-                FINAL_EVAL_EPISODES,
-                EXPERIMENT_EVAL_SEED_OFFSET + call.config.seed,
-            )
-            final = float(np.mean(returns))
+        record = _record("", call.config, call.result, call.episode_seconds)
+        run_level = {
+            "parameters": float(record.parameters),
+            "solved_step": np.nan if record.solved_step is None else float(record.solved_step),
+            "solved_seconds": record.solved_seconds,
+            "final_greedy_mean": record.greedy_mean,
+        }
         for name in names_by_dims.get(tuple(call.config.hidden_dims), []):
             rows = positions.get((name, int(call.config.seed)))
             if rows is None:
                 continue
             for order, row in enumerate(sorted(rows, key=lambda r: df.index[r])):
+                seconds = record.episode_seconds
                 extras["seconds"][row] = seconds[order] if order < len(seconds) else np.nan
-                extras["parameters"][row] = count_parameters(result.q_network)
-                extras["solved_step"][row] = solved
-                extras["solved_seconds"][row] = solved_seconds
-                extras["final_greedy_mean"][row] = final
+                for column, value in run_level.items():
+                    extras[column][row] = value
     missing = {name: values for name, values in extras.items() if name not in df.columns}
     return df.assign(**missing)
 
