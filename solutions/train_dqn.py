@@ -15,7 +15,7 @@ when an episode is *truncated* by a time limit the state still has a future,
 so the target keeps bootstrapping from $s'_j$.
 
 Time is counted in environment steps, with Stable-Baselines3's meaning of
-every setting (see :mod:`playground.config`).
+every setting (see :mod:`playground.core.config`).
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from numpy.typing import NDArray
 from torch import Tensor, nn
 from torch.nn import functional as F  # noqa: N812 - the usual PyTorch alias
 
-from playground.config import DQNConfig, linear_epsilon
-from playground.envs import make_env
-from playground.results import TrainingProgress, TrainingResult
-from playground.training_plots import moving_average
+from playground.core.config import DQNConfig, linear_epsilon
+from playground.core.curves import moving_average
+from playground.core.envs import make_env
+from playground.core.results import TrainingProgress, TrainingResult
 from solutions.q_network import CustomQNetwork
 from solutions.replay_buffer import ReplayBufferWithIndices
 
@@ -216,7 +216,7 @@ def train_dqn(
 
     Per env step $t = 0, 1, \\dots, T - 1$, with $n = t + 1$ steps done after it:
 
-    1. $\\epsilon_t$ from :func:`playground.config.linear_epsilon`; act
+    1. $\\epsilon_t$ from :func:`playground.core.config.linear_epsilon`; act
        $\\epsilon$-greedily; step; push $(s, a, r, s', d = \\text{terminated})$;
        reset when the episode is terminated *or* truncated.
     2. If $n \\bmod$ ``train_freq`` $= 0$ and $n >$ ``learning_starts``:
@@ -230,7 +230,7 @@ def train_dqn(
        reached it.
 
     The run also stops early when ``callback`` (called with a
-    :class:`~playground.results.TrainingProgress` at every episode end)
+    :class:`~playground.core.results.TrainingProgress` at every episode end)
     returns ``False``, and when a TD loss or a Q-value of the probe state
     becomes NaN or infinite: then ``stop_reason`` starts with ``"diverged"``.
     That is reported, not raised, so the curves up to that point survive.

@@ -19,9 +19,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
-from playground.config import DQNConfig, linear_epsilon
-from playground.envs import make_env
-from playground.results import TrainingProgress, TrainingResult
+from playground.core.config import DQNConfig, linear_epsilon
+from playground.core.envs import make_env
+from playground.core.results import TrainingProgress, TrainingResult
 from solutions.q_network import CustomQNetwork
 from solutions.replay_buffer import ReplayBufferWithIndices
 

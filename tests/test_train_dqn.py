@@ -11,9 +11,9 @@ import torch
 
 import solutions.train_dqn as ref
 from playground.checks.train_dqn import TRUNCATING_ENV_ID, RecordingBuffer
-from playground.config import PRESETS, linear_epsilon
-from playground.envs import LINEWORLD_ID
-from playground.results import TrainingProgress
+from playground.core.config import PRESETS, linear_epsilon
+from playground.core.envs import LINEWORLD_ID
+from playground.core.results import TrainingProgress
 from solutions.q_network import CustomQNetwork
 
 LINEWORLD = PRESETS["lineworld"]

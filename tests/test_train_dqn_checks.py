@@ -8,7 +8,7 @@ from dqn_variants import make_loop
 
 import solutions.train_dqn as ref
 from playground.checks import CheckFailed, CheckSpec, checks_for
-from playground.runner import run_checks
+from playground.sandbox.runner import run_checks
 
 SPECS: dict[str, CheckSpec] = {spec.name: spec for spec in checks_for("train_dqn")}
 

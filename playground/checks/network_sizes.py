@@ -2,7 +2,7 @@
 
 The experiment checks run a learner's ``run_network_size_experiment`` on
 LineWorld with tiny budgets and tiny networks, while
-:func:`playground.experiment.intercept_train_dqn` stands in for ``train_dqn``
+:func:`playground.checks.spy.intercept_train_dqn` stands in for ``train_dqn``
 (the reference loop, so a bug in exercise 3 cannot fail exercise 5) and
 records which config and network every run really trained. The plot checks
 feed ``plot_learning_curves`` a made-up DataFrame whose right answer is known:
@@ -26,9 +26,9 @@ from matplotlib.lines import Line2D
 from numpy.typing import NDArray
 
 from playground.checks import CheckFailed, check, require
-from playground.config import PRESETS, DQNConfig
-from playground.experiment import CONTRACT_COLUMNS, ExperimentProgress, TrainCall, intercept_train_dqn
-from playground.results import TrainingProgress, TrainingResult
+from playground.checks.spy import TrainCall, intercept_train_dqn
+from playground.core.config import PRESETS, DQNConfig
+from playground.core.results import CONTRACT_COLUMNS, ExperimentProgress, TrainingProgress, TrainingResult
 from solutions.q_network import CustomQNetwork, count_parameters
 from solutions.train_dqn import train_dqn as reference_train_dqn
 
@@ -289,7 +289,7 @@ def callback_reports(mod: ModuleType) -> str:
     wrong = [type(p).__name__ for p in seen if not isinstance(p, ExperimentProgress)]
     require(
         not wrong,
-        f"the callback received {wrong[0] if wrong else ''}; expected playground.experiment.ExperimentProgress "
+        f"the callback received {wrong[0] if wrong else ''}; expected playground.core.results.ExperimentProgress "
         "(size, seed, run_index, runs_total, runs_done, training)",
     )
     for progress in seen:

@@ -28,9 +28,9 @@ from numpy.typing import NDArray
 from torch import nn
 
 from playground.checks import CheckFailed, check, require
-from playground.config import PRESETS, DQNConfig, linear_epsilon
-from playground.envs import LINEWORLD_ID, LineWorld, make_env
-from playground.results import TrainingProgress, TrainingResult
+from playground.core.config import PRESETS, DQNConfig, linear_epsilon
+from playground.core.envs import LINEWORLD_ID, LineWorld, make_env
+from playground.core.results import TrainingProgress, TrainingResult
 from solutions.q_network import CustomQNetwork
 from solutions.replay_buffer import ReplayBufferWithIndices
 
@@ -135,7 +135,7 @@ def train(mod: ModuleType, config: DQNConfig, **kwargs: Any) -> TrainingResult:
     result = mod.train_dqn(config, **kwargs)
     if not isinstance(result, TrainingResult):
         raise CheckFailed(
-            f"train_dqn returned {type(result).__name__}; expected a playground.results.TrainingResult "
+            f"train_dqn returned {type(result).__name__}; expected a playground.core.results.TrainingResult "
             "(build one with TrainingResult(q_network=..., config=config) and fill its lists)"
         )
     if not isinstance(result.q_network, nn.Module):
@@ -266,7 +266,7 @@ def _check_epsilons(result: TrainingResult, config: DQNConfig) -> None:
         require(
             low <= float(eps) <= high,
             f"at env step {step} epsilon was {float(eps):.4f}, expected {linear_epsilon(config, int(step)):.4f}: "
-            "use playground.config.linear_epsilon(config, t) (linear from exploration_initial_eps to "
+            "use playground.core.config.linear_epsilon(config, t) (linear from exploration_initial_eps to "
             "exploration_final_eps over exploration_fraction * total_timesteps steps)",
         )
     late = [
@@ -502,7 +502,7 @@ def callback_stops(mod: ModuleType) -> str:
     require(bool(seen), "the callback was never called: call it with a TrainingProgress at every episode end")
     require(
         all(isinstance(p, TrainingProgress) for p in seen),
-        "the callback should receive playground.results.TrainingProgress objects",
+        "the callback should receive playground.core.results.TrainingProgress objects",
     )
     require(
         len(seen) == 3,
