@@ -1,0 +1,242 @@
+"""Mutation testing of the checks: do they notice when a reference solution breaks?
+
+For each solution module, Cosmic Ray (8.7) makes mutants (one small change each:
+``<`` to ``<=``, ``+`` to ``-``, ``True`` to ``False``, a number plus one, ...)
+and runs ``python -m playground.check <exercise> --impl solutions`` on each. A
+mutant the checks fail is *killed*; one they pass *survived*: either a gap in
+the checks, or an *equivalent* mutant (one that changes no behaviour the
+contract promises, listed in :data:`EQUIVALENT` with the reason, and in
+docs/MUTATION.md).
+
+Mutations are applied only in a scratch copy of the repository (``--workdir``),
+never in the checkout this script lives in. Usage::
+
+    python tools/mutation.py                        # every module, then the table
+    python tools/mutation.py train_dqn --functions td_loss update_target
+    python tools/mutation.py --report-only          # the table of the last run
+    python tools/mutation.py q_network --sample 5   # a quick smoke run
+
+The table counts, per module: mutants run, killed (the checks failed),
+timeouts (the checks ran past the per-mutant limit: counted as killed),
+survived, equivalent (survivors listed in :data:`EQUIVALENT`), and the score
+``(killed + timeouts) / (mutants - equivalent)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MODULES: tuple[str, ...] = ("train_dqn", "network_sizes", "q_network", "replay_buffer", "save_load")
+DEFAULT_WORKDIR = Path(os.environ.get("TMPDIR", "/tmp")) / "dqn-playground-mutation"
+# Operators that make mostly nonsense on this code (bit shifts and bitwise ops on floats, raising to
+# a power): left out to keep a run short. Everything else Cosmic Ray has is used.
+EXCLUDED_OPERATORS: tuple[str, ...] = (
+    r"core/ReplaceBinaryOperator_.*_(RShift|LShift|BitOr|BitAnd|BitXor|Pow)$",
+    r"core/ReplaceBinaryOperator_(RShift|LShift|BitOr|BitAnd|BitXor|Pow)_.*",
+    r"core/ReplaceBinaryOperator_.*_(FloorDiv|Mod)$",
+)
+IGNORED_COPY = shutil.ignore_patterns(
+    ".git", ".venv", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", "*.sqlite", "node_modules"
+)
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """A surviving mutant that changes no behaviour of the contract, and why."""
+
+    module: str
+    function: str
+    operator: str  # a prefix of the Cosmic Ray operator name
+    line: str  # the stripped source line that is mutated (exact)
+    reason: str
+
+
+EQUIVALENT: tuple[Equivalent, ...] = ()
+
+
+@dataclass
+class Outcome:
+    module: str
+    function: str
+    operator: str
+    line_no: int
+    line: str
+    status: str  # killed, timeout, survived, equivalent, error
+    diff: str
+
+
+def scratch_copy(workdir: Path) -> Path:
+    """A fresh copy of the repository under ``workdir`` (mutations are applied there only)."""
+    target = workdir / "repo"
+    if target.resolve() == REPO or REPO in target.resolve().parents:
+        raise SystemExit("the scratch copy must live outside the repository")
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(REPO, target, ignore=IGNORED_COPY)
+    return target
+
+
+def write_config(workdir: Path, module: str, timeout: float) -> Path:
+    config = workdir / f"{module}.toml"
+    command = f"{sys.executable} -m playground.check {module} --impl solutions"
+    config.write_text(
+        "[cosmic-ray]\n"
+        f'module-path = "solutions/{module}.py"\n'
+        f"timeout = {timeout}\n"
+        "excluded-modules = []\n"
+        f'test-command = "{command}"\n\n'
+        '[cosmic-ray.distributor]\nname = "local"\n'
+    )
+    return config
+
+
+def cosmic_ray(*args: str, cwd: Path) -> None:
+    tool = Path(sys.executable).with_name("cosmic-ray")
+    subprocess.run([str(tool), *args], cwd=cwd, check=True)
+
+
+def select(session: Path, functions: Sequence[str], sample: int | None, seed: int) -> int:
+    """Mark as skipped every mutant outside ``functions`` or the operator set (or the sample)."""
+    import re
+
+    from cosmic_ray.work_db import WorkDB, use_db  # type: ignore[import-untyped]
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult  # type: ignore[import-untyped]
+
+    excluded = re.compile("|".join(f"(?:{e})" for e in EXCLUDED_OPERATORS))
+    skipped = WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output="not selected")
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        items = list(db.work_items)
+        keep = []
+        for item in items:
+            mutation = item.mutations[0]
+            wanted = not excluded.match(mutation.operator_name) and (
+                not functions or (mutation.definition_name or "") in functions
+            )
+            if wanted:
+                keep.append(item.job_id)
+        if sample is not None and len(keep) > sample:
+            keep = sorted(random.Random(seed).sample(keep, sample))
+        chosen = set(keep)
+        drop = [item.job_id for item in items if item.job_id not in chosen]
+        if drop:
+            db.set_multiple_results(drop, skipped)
+        return len(chosen)
+
+
+def outcomes(workdir: Path, module: str) -> list[Outcome]:
+    """What happened to every mutant that ran in the last session of ``module``."""
+    from cosmic_ray.work_db import WorkDB, use_db  # type: ignore[import-untyped]
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome  # type: ignore[import-untyped]
+
+    session = workdir / f"{module}.sqlite"
+    if not session.exists():
+        return []
+    source = (workdir / "repo" / "solutions" / f"{module}.py").read_text().splitlines()
+    results: list[Outcome] = []
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        by_job = dict(db.results)
+        for item in db.work_items:
+            result = by_job.get(item.job_id)
+            if result is None or result.worker_outcome == WorkerOutcome.SKIPPED:
+                continue
+            mutation = item.mutations[0]
+            line_no = mutation.start_pos[0]
+            line = source[line_no - 1].strip() if 0 < line_no <= len(source) else ""
+            function = mutation.definition_name or "<module>"
+            if result.worker_outcome != WorkerOutcome.NORMAL:
+                status = "error"
+            elif result.test_outcome == TestOutcome.SURVIVED:
+                status = "equivalent" if _equivalent(module, function, mutation.operator_name, line) else "survived"
+            elif (result.output or "").strip() == "timeout":
+                status = "timeout"
+            else:
+                status = "killed"
+            results.append(Outcome(module, function, mutation.operator_name, line_no, line, status, result.diff or ""))
+    return results
+
+
+def _equivalent(module: str, function: str, operator: str, line: str) -> bool:
+    return any(
+        e.module == module and e.function == function and operator.startswith(e.operator) and e.line == line
+        for e in EQUIVALENT
+    )
+
+
+def table(rows: Iterable[tuple[str, list[Outcome]]]) -> str:
+    header = (
+        f"{'module':<14} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} {'equiv':>5} {'error':>5}  score"
+    )
+    lines = [header, "-" * len(header)]
+    totals = [0, 0, 0, 0, 0, 0]
+    for name, found in rows:
+        counts = [len(found)] + [sum(o.status == s for o in found) for s in ("killed", "timeout", "survived")]
+        counts += [sum(o.status == "equivalent" for o in found), sum(o.status == "error" for o in found)]
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        lines.append(_row(name, counts))
+    lines.append("-" * len(header))
+    lines.append(_row("all", totals))
+    return "\n".join(lines)
+
+
+def _row(name: str, counts: Sequence[int]) -> str:
+    total, killed, timeout, survived, equivalent, error = counts
+    judged = total - equivalent - error
+    score = f"{100 * (killed + timeout) / judged:5.1f}%" if judged else "    -"
+    return f"{name:<14} {total:>7} {killed:>6} {timeout:>7} {survived:>8} {equivalent:>5} {error:>5}  {score}"
+
+
+def survivors(found: Iterable[Outcome]) -> str:
+    lines = []
+    for o in found:
+        if o.status == "survived":
+            lines.append(f"  {o.module}.{o.function}:{o.line_no} {o.operator}\n      {o.line}")
+            diff = [d for d in o.diff.splitlines() if d.startswith(("+", "-")) and not d.startswith(("+++", "---"))]
+            lines.extend(f"      {d}" for d in diff)
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", metavar="MODULE", help=f"any of {', '.join(MODULES)} (default: all)")
+    parser.add_argument("--functions", nargs="*", default=[], help="only mutants inside these functions")
+    parser.add_argument("--sample", type=int, default=None, help="run a random sample of this many mutants")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sample")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per mutant (Cosmic Ray's timeout)")
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="scratch directory")
+    parser.add_argument("--report-only", action="store_true", help="print the table of the last run")
+    args = parser.parse_args(argv)
+    modules = args.modules or list(MODULES)
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        parser.error(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join(MODULES)}")
+    workdir: Path = args.workdir.resolve()
+    if not args.report_only:
+        workdir.mkdir(parents=True, exist_ok=True)
+        repo = scratch_copy(workdir)
+        for module in modules:
+            config = write_config(workdir, module, args.timeout)
+            session = workdir / f"{module}.sqlite"
+            session.unlink(missing_ok=True)
+            cosmic_ray("init", str(config), str(session), cwd=repo)
+            chosen = select(session, args.functions, args.sample, args.seed)
+            print(f"{module}: {chosen} mutants to run", flush=True)
+            cosmic_ray("exec", str(config), str(session), cwd=repo)
+    found = [(module, outcomes(workdir, module)) for module in modules]
+    print(table(found))
+    text = survivors(o for _, outs in found for o in outs)
+    if text:
+        print("\nsurvivors:\n" + text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
