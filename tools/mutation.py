@@ -134,8 +134,8 @@ def select(session: Path, functions: Sequence[str], sample: int | None, seed: in
 
 def outcomes(workdir: Path, module: str) -> list[Outcome]:
     """What happened to every mutant that ran in the last session of ``module``."""
-    from cosmic_ray.work_db import WorkDB, use_db  # type: ignore[import-untyped]
-    from cosmic_ray.work_item import TestOutcome, WorkerOutcome  # type: ignore[import-untyped]
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
     session = workdir / f"{module}.sqlite"
     if not session.exists():
