@@ -15,6 +15,7 @@ the classic bugs visible:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -73,10 +74,12 @@ class RecordingNetwork(CustomQNetwork):
 
     instances = 0
     forward_calls = 0
+    built_with: list[list[int]] = []  # noqa: RUF012 - a class-level log, reset by each check
 
     def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
         super().__init__(state_dim, action_dim, hidden_dims)
         type(self).instances += 1
+        type(self).built_with.append([int(w) for w in hidden_dims])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         type(self).forward_calls += 1
@@ -830,41 +833,78 @@ def _check_epsilons(result: TrainingResult, config: DQNConfig) -> None:
 @check("train_dqn", "follows the update schedule", timeout=60)
 def update_schedule(mod: ModuleType) -> str:
     seen: list[str] = []
-    for train_freq, gradient_steps in ((4, 2), (3, -1)):
-        config = small_lineworld(train_freq=train_freq, gradient_steps=gradient_steps, learning_starts=99, seed=1)
-        RecordingBuffer.reset_log()
-        result = train(mod, config, buffer_cls=RecordingBuffer)
+    for train_freq, gradient_steps, learning_starts in ((4, 2, 99), (3, -1, 99)):
+        config = small_lineworld(
+            total_timesteps=400,
+            train_freq=train_freq,
+            gradient_steps=gradient_steps,
+            learning_starts=learning_starts,
+            seed=1,
+        )
+        TraceBuffer.reset_log()
+        result = train(mod, config, buffer_cls=TraceBuffer)
         per_phase = train_freq if gradient_steps == -1 else gradient_steps
-        expected = per_phase * (config.total_timesteps // train_freq - config.learning_starts // train_freq)
-        sampled = len(RecordingBuffer.batch_sizes)
+        total = config.total_timesteps
+        setting = f"train_freq={train_freq}, gradient_steps={gradient_steps}, learning_starts={learning_starts}"
         require(
-            sampled > 0,
+            len(TraceBuffer.batches) > 0,
             "the buffer was never sampled: does train_dqn use buffer_cls and call sample_indices(batch_size)?",
         )
+        sizes = sorted({len(batch[0]) for batch in TraceBuffer.batches})
         require(
-            abs(sampled - expected) <= per_phase,
-            f"with train_freq={train_freq}, gradient_steps={gradient_steps}, learning_starts=99 and "
-            f"{config.total_timesteps} steps, a DQN makes {expected} updates ({per_phase} every {train_freq} "
-            f"steps once past learning_starts; -1 means as many as train_freq); yours sampled {sampled} batches",
+            sizes == [config.batch_size],
+            f"batches were sampled with sizes {sizes}; config.batch_size is {config.batch_size}",
+        )
+        # The env steps done (transitions pushed) when each batch was drawn, grouped into phases.
+        phases: dict[int, int] = {}
+        for pushes in TraceBuffer.batch_pushes:
+            phases[pushes] = phases.get(pushes, 0) + 1
+        steps = sorted(phases)
+        require(
+            steps[0] > learning_starts,
+            f"with {setting} the first update came after {steps[0]} env steps; learning starts only once more "
+            f"than learning_starts = {learning_starts} transitions are in (n > learning_starts)",
+        )
+        offsets = {step % train_freq for step in steps}
+        first_due = min(n for n in range(learning_starts + 1, total + 1) if n % train_freq == 0)
+        require(
+            len(offsets) == 1 and all(b - a == train_freq for a, b in itertools.pairwise(steps)),
+            f"with {setting} updates should come every {train_freq} env steps; they came after "
+            f"{steps[:8]}... env steps: train when the step count is a multiple of train_freq",
         )
         require(
-            set(RecordingBuffer.batch_sizes) == {config.batch_size},
-            f"batches were sampled with sizes {sorted(set(RecordingBuffer.batch_sizes))}; "
-            f"config.batch_size is {config.batch_size}",
+            steps[0] <= first_due + 1 and steps[-1] >= total - train_freq + 1,
+            f"with {setting} and {total} steps the updates should run from env step {first_due} to the end; "
+            f"they ran from {steps[0]} to {steps[-1]}",
         )
+        wrong = {step: count for step, count in phases.items() if count != per_phase}
+        require(
+            not wrong,
+            f"with {setting} each training phase should make {per_phase} updates "
+            f"({'-1 means as many as train_freq' if gradient_steps == -1 else 'gradient_steps'}); "
+            f"some made {sorted(set(wrong.values()))}",
+        )
+        sampled = len(TraceBuffer.batches)
         require(
             result.gradient_updates == sampled,
             f"result.gradient_updates is {result.gradient_updates} but {sampled} batches were drawn: "
             "count one update per sampled batch",
         )
-        seen.append(f"{sampled} updates for train_freq={train_freq}, gradient_steps={gradient_steps}")
+        require(
+            list(result.loss_steps) == [p for p in steps for _ in range(phases[p])]
+            or list(result.loss_steps) == [p - 1 for p in steps for _ in range(phases[p])],
+            f"loss_steps should hold the env step of each update ({steps[:3]}..., {per_phase} times each); "
+            f"got {list(result.loss_steps)[:6]}...",
+        )
+        seen.append(f"{sampled} updates for {setting}")
     return "; ".join(seen)
 
 
 @check("train_dqn", "uses the given network and buffer classes", timeout=60)
 def uses_injected_classes(mod: ModuleType) -> str:
-    config = small_lineworld(total_timesteps=400, buffer_size=777, seed=2)
+    config = small_lineworld(total_timesteps=400, buffer_size=777, hidden_dims=(12, 6), seed=2)
     RecordingNetwork.instances = 0
+    RecordingNetwork.built_with = []
     RecordingNetwork.forward_calls = 0
     RecordingBuffer.reset_log()
     result = train(mod, config, q_network_cls=RecordingNetwork, buffer_cls=RecordingBuffer)
@@ -876,6 +916,12 @@ def uses_injected_classes(mod: ModuleType) -> str:
     require(
         isinstance(result.q_network, RecordingNetwork),
         f"result.q_network is a {type(result.q_network).__name__}, not the q_network_cls that was passed in",
+    )
+    wrong = [dims for dims in RecordingNetwork.built_with if dims != list(config.hidden_dims)]
+    require(
+        not wrong,
+        f"a network was built with hidden layers {wrong[0] if wrong else ''} but config.hidden_dims is "
+        f"{list(config.hidden_dims)}: build with q_network_cls(state_dim, action_dim, list(config.hidden_dims))",
     )
     require(
         RecordingBuffer.capacities == [config.buffer_size],
@@ -1009,31 +1055,6 @@ def honours_target_network(mod: ModuleType) -> str:
         f"frozen target: Q(6, right) = {frozen[6, 1]:.2f}, Q(5, right) = {frozen[5, 1]:.2f}; "
         f"synced every 50 steps: Q(5, right) = {synced[5, 1]:.2f}"
     )
-
-
-@check("train_dqn", "same seed, same run", timeout=60)
-def same_seed_same_run(mod: ModuleType) -> str:
-    config = small_lineworld(total_timesteps=800, seed=5)
-    first = train(mod, config)
-    second = train(mod, config)
-    require(
-        list(first.episode_rewards) == list(second.episode_rewards),
-        "two runs with the same seed gave different episode returns: seed everything at the start of train_dqn "
-        "(random.seed, np.random.seed, torch.manual_seed), reset the env with seed=config.seed and call "
-        "env.action_space.seed(config.seed)",
-    )
-    require(
-        np.allclose(first.losses, second.losses, rtol=0, atol=1e-9),
-        "the same seed gave the same episodes but different losses: the minibatches or the network weights are "
-        "not seeded. Call np.random.seed(config.seed) and torch.manual_seed(config.seed) before building the "
-        "network and the buffer",
-    )
-    other = train(mod, config.replace(seed=6))
-    require(
-        list(other.episode_rewards) != list(first.episode_rewards) or list(other.losses) != list(first.losses),
-        "seeds 5 and 6 gave identical runs: train_dqn ignores config.seed",
-    )
-    return f"seed 5 twice: identical ({len(first.episode_rewards)} episodes); seed 6 differs"
 
 
 @check("train_dqn", "callback sees episodes and can stop", timeout=60)
@@ -1334,3 +1355,145 @@ def loop_reads_config(mod: ModuleType) -> str:
         f"{updates} updates: Adam with lr {config.learning_rate}, Huber loss with gamma {config.gamma}, "
         f"gradients clipped to {config.max_grad_norm}, Polyak tau {config.tau}"
     )
+
+
+class RightNetwork(CustomQNetwork):
+    """The reference network with zero weights and output bias favouring the last action (right on LineWorld)."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__(state_dim, action_dim, hidden_dims)
+        with torch.no_grad():
+            for param in self.parameters():
+                param.zero_()
+            output = self.net[-1]
+            assert isinstance(output, nn.Linear)
+            output.bias[action_dim - 1] = 1.0
+
+
+@check("train_dqn", "explores on the epsilon schedule", timeout=40)
+def explores_on_schedule(mod: ModuleType) -> str:
+    # No update ever (learning_starts = total_timesteps): the greedy action is always 'right', so every
+    # 'left' pushed is exploration, drawn with probability epsilon_t / 2.
+    config = small_lineworld(
+        total_timesteps=1_600,
+        learning_starts=1_600,
+        exploration_fraction=0.5,
+        exploration_initial_eps=0.6,
+        exploration_final_eps=0.2,
+        seed=12,
+    )
+    TraceBuffer.reset_log()
+    train(mod, config, q_network_cls=RightNetwork, buffer_cls=TraceBuffer)
+    actions = TraceBuffer.pushed_actions
+    require(
+        len(actions) == config.total_timesteps,
+        f"{len(actions)} transitions were pushed in {config.total_timesteps} env steps: push every one",
+    )
+    windows = ((0, 400), (400, 800), (800, 1_600))
+    for low, high in windows:
+        p = np.array([linear_epsilon(config, t) / 2 for t in range(low, high)])
+        expected = float(p.sum())
+        spread = 4.5 * math.sqrt(float((p * (1 - p)).sum())) + 2
+        seen = sum(1 for a in actions[low:high] if a == 0)
+        if abs(seen - expected) > spread:
+            eps_seen = 2 * seen / (high - low)
+            eps_want = 2 * expected / (high - low)
+            raise CheckFailed(
+                f"over env steps {low}-{high} the agent explored with epsilon about {eps_seen:.2f}; the schedule "
+                f"(exploration_initial_eps={config.exploration_initial_eps}, exploration_final_eps="
+                f"{config.exploration_final_eps}, exploration_fraction={config.exploration_fraction}) gives "
+                f"{eps_want:.2f} on average there (a random action is the greedy one half of the time, so "
+                f"{seen} non-greedy actions where about {expected:.0f} were expected): act with probability "
+                "linear_epsilon(config, t) at random, else greedily"
+            )
+    return "non-greedy actions follow epsilon from 0.6 to 0.2 over the first 800 steps, then 0.2"
+
+
+@check("train_dqn", "evaluates every eval_freq steps and stops at reward_threshold", timeout=40)
+def evaluates_during_training(mod: ModuleType) -> str:
+    # The Arms env pays +1 per greedy step for ARMS_STEPS steps; the network never trains.
+    base = small_lineworld(
+        env_id=ARMS_ENV_ID, total_timesteps=200, learning_starts=200, batch_size=8, hidden_dims=(4,), seed=13
+    )
+    config = base.replace(eval_freq=50, eval_episodes=3)
+    Arms.reset_log()
+    result = train(mod, config, q_network_cls=ArmsNetwork)
+    require(
+        list(result.eval_steps) == [50, 100, 150, 200],
+        f"with eval_freq=50 and 200 env steps, evaluations should be at steps [50, 100, 150, 200]; "
+        f"eval_steps is {list(result.eval_steps)}",
+    )
+    require(
+        len(result.eval_means) == 4 and np.allclose(result.eval_means, float(ARMS_STEPS)),
+        f"the greedy policy scores {ARMS_STEPS} per episode here; eval_means is {fmt(result.eval_means)}: "
+        "record the mean of evaluate's greedy returns",
+    )
+    by_env: dict[int, int] = {}
+    for number, _seed in Arms.resets:
+        by_env[number] = by_env.get(number, 0) + 1
+    counts = sorted(by_env.values())
+    evaluation_envs = [n for n in counts if n == config.eval_episodes]
+    require(
+        len(evaluation_envs) >= 4,
+        f"with eval_episodes=3 every evaluation should play 3 episodes on a fresh environment; the environments "
+        f"saw {counts} resets: pass config.eval_episodes to evaluate",
+    )
+    stopped = train(
+        mod,
+        base.replace(eval_freq=50, eval_episodes=1, reward_threshold=float(ARMS_STEPS) - 1),
+        q_network_cls=ArmsNetwork,
+    )
+    require(
+        stopped.total_steps == 50 and len(stopped.eval_means) == 1,
+        f"the first evaluation (step 50) reached reward_threshold={ARMS_STEPS - 1}, so the run should stop there; "
+        f"it went on to step {stopped.total_steps} with {len(stopped.eval_means)} evaluations",
+    )
+    never = train(
+        mod,
+        base.replace(eval_freq=50, eval_episodes=1, reward_threshold=float(ARMS_STEPS) + 1),
+        q_network_cls=ArmsNetwork,
+    )
+    require(
+        never.total_steps == base.total_timesteps,
+        f"no evaluation can reach reward_threshold={ARMS_STEPS + 1} (the most is {ARMS_STEPS}), yet the run "
+        f"stopped at step {never.total_steps}: stop only when the mean reaches the threshold",
+    )
+    return "evaluations at 50, 100, 150, 200 with 3 episodes each; stops at the threshold, not before"
+
+
+@check("train_dqn", "same seed, same CartPole run", timeout=40)
+def same_seed_same_cartpole(mod: ModuleType) -> str:
+    # CartPole's reset is random unless seeded, so here an unseeded reset or action space shows.
+    config = small_lineworld(
+        env_id="CartPole-v1",
+        total_timesteps=300,
+        learning_starts=100,
+        train_freq=4,
+        batch_size=32,
+        target_update_interval=50,
+        exploration_fraction=0.5,
+        seed=21,
+    )
+    first, second = train(mod, config), train(mod, config)
+    require(
+        list(first.probe_state) == list(second.probe_state),
+        f"two CartPole runs with seed {config.seed} started from different states ({fmt(first.probe_state)} and "
+        f"{fmt(second.probe_state)}): reset the env with env.reset(seed=config.seed) at the start",
+    )
+    require(
+        list(first.episode_rewards) == list(second.episode_rewards),
+        "two CartPole runs with the same seed gave different episode returns: seed random, numpy and torch, "
+        "reset the env with seed=config.seed and call env.action_space.seed(config.seed) (random actions come "
+        "from the action space)",
+    )
+    require(
+        np.allclose(first.losses, second.losses, rtol=0, atol=1e-9),
+        "two CartPole runs with the same seed played the same episodes but had different losses: build the "
+        "network and the buffer after seeding",
+    )
+    other = train(mod, config.replace(seed=22))
+    require(
+        list(other.probe_state) != list(first.probe_state),
+        "seeds 21 and 22 started CartPole from the same state: reset with seed=config.seed",
+    )
+    return f"seed 21 twice: identical ({len(first.episode_rewards)} episodes); seed 22 starts elsewhere"
