@@ -940,8 +940,15 @@ def uses_injected_classes(mod: ModuleType) -> str:
 def learns_lineworld(mod: ModuleType) -> str:
     optimal = LineWorld().optimal_return()
     returns: list[float] = []
-    for seed in (0, 1):
-        config = PRESETS["lineworld"].replace(seed=seed, total_timesteps=2_500)
+    for seed in (0,):
+        config = PRESETS["lineworld"].replace(
+            seed=seed,
+            total_timesteps=1_000,
+            learning_starts=100,
+            learning_rate=3e-3,
+            target_update_interval=50,
+            exploration_fraction=0.4,
+        )
         result = train(mod, config)
         value = greedy_return(result.q_network)
         returns.append(value)
@@ -953,14 +960,14 @@ def learns_lineworld(mod: ModuleType) -> str:
                 f"Q(s, left) = {fmt(table[:, 0])}. Look for: a target network that is never updated, "
                 "a sign error in the TD target, a missing optimizer step, or no exploration"
             )
-    return f"greedy return {optimal:.1f} (optimal) on seeds 0 and 1"
+    return f"greedy return {optimal:.1f} (optimal) after {config.total_timesteps:,} steps"
 
 
 @check("train_dqn", "bootstraps through truncation", timeout=60)
 def bootstraps_through_truncation(mod: ModuleType) -> str:
     config = DQNConfig(
         env_id=TRUNCATING_ENV_ID,
-        total_timesteps=2_000,
+        total_timesteps=600,
         learning_rate=1e-2,
         buffer_size=2_000,
         learning_starts=100,
@@ -968,7 +975,7 @@ def bootstraps_through_truncation(mod: ModuleType) -> str:
         gamma=TRUNCATING_GAMMA,
         train_freq=1,
         gradient_steps=1,
-        target_update_interval=25,
+        target_update_interval=20,
         exploration_fraction=0.1,
         hidden_dims=(8,),
         loss="mse",
@@ -1014,7 +1021,7 @@ def bootstraps_through_truncation(mod: ModuleType) -> str:
 def _frozen_target_run(mod: ModuleType, interval: int) -> NDArray[np.float64]:
     """Q-table after uniform-random LineWorld play with a network that starts at $Q \\equiv 0$."""
     config = PRESETS["lineworld"].replace(
-        total_timesteps=2_000,
+        total_timesteps=800,
         learning_starts=100,
         learning_rate=3e-3,
         exploration_initial_eps=1.0,
