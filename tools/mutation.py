@@ -74,9 +74,9 @@ class Outcome:
     diff: str
 
 
-def scratch_copy(workdir: Path) -> Path:
-    """A fresh copy of the repository under ``workdir`` (mutations are applied there only)."""
-    target = workdir / "repo"
+def scratch_copy(workdir: Path, name: str) -> Path:
+    """A fresh copy of the repository in ``workdir/name`` (mutations are applied there only)."""
+    target = workdir / name / "repo"
     if target.resolve() == REPO or REPO in target.resolve().parents:
         raise SystemExit("the scratch copy must live outside the repository")
     if target.exists():
@@ -85,8 +85,13 @@ def scratch_copy(workdir: Path) -> Path:
     return target
 
 
-def write_config(workdir: Path, module: str, timeout: float) -> Path:
-    config = workdir / f"{module}.toml"
+def sessions(workdir: Path, module: str) -> list[Path]:
+    """Every session of ``module`` in ``workdir``: ``<module>.sqlite`` and tagged ``<module>-<tag>.sqlite``."""
+    return sorted([*workdir.glob(f"{module}.sqlite"), *workdir.glob(f"{module}-*.sqlite")])
+
+
+def write_config(workdir: Path, name: str, module: str, timeout: float) -> Path:
+    config = workdir / f"{name}.toml"
     command = f"{sys.executable} -m playground.check {module} --impl solutions"
     config.write_text(
         "[cosmic-ray]\n"
@@ -133,15 +138,22 @@ def select(session: Path, functions: Sequence[str], sample: int | None, seed: in
 
 
 def outcomes(workdir: Path, module: str) -> list[Outcome]:
-    """What happened to every mutant that ran in the last session of ``module``."""
+    """What happened to every mutant that ran in the sessions of ``module`` (a mutant counts once)."""
+    found: dict[tuple[str, int, int, int], Outcome] = {}
+    for session in sessions(workdir, module):
+        for key, outcome in _session_outcomes(workdir, module, session):
+            found[key] = outcome  # a later session (a rerun) replaces an earlier result
+    return list(found.values())
+
+
+def _session_outcomes(workdir: Path, module: str, session: Path) -> list[tuple[tuple[str, int, int, int], Outcome]]:
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
-    session = workdir / f"{module}.sqlite"
-    if not session.exists():
-        return []
-    source = (workdir / "repo" / "solutions" / f"{module}.py").read_text().splitlines()
-    results: list[Outcome] = []
+    copies = [workdir / session.stem / "repo", workdir / module / "repo", workdir / "repo"]
+    copy = next(path for path in [*copies, REPO] if (path / "solutions" / f"{module}.py").exists())
+    source = (copy / "solutions" / f"{module}.py").read_text().splitlines()
+    results: list[tuple[tuple[str, int, int, int], Outcome]] = []
     with use_db(str(session), WorkDB.Mode.open) as db:
         by_job = dict(db.results)
         for item in db.work_items:
@@ -160,7 +172,9 @@ def outcomes(workdir: Path, module: str) -> list[Outcome]:
                 status = "timeout"
             else:
                 status = "killed"
-            results.append(Outcome(module, function, mutation.operator_name, line_no, line, status, result.diff or ""))
+            key = (mutation.operator_name, mutation.occurrence, line_no, mutation.start_pos[1])
+            outcome = Outcome(module, function, mutation.operator_name, line_no, line, status, result.diff or "")
+            results.append((key, outcome))
     return results
 
 
@@ -213,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per mutant (Cosmic Ray's timeout)")
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="scratch directory")
     parser.add_argument("--report-only", action="store_true", help="print the table of the last run")
+    parser.add_argument("--tag", default="", help="name this session <module>-<tag> (keeps earlier sessions)")
     args = parser.parse_args(argv)
     modules = args.modules or list(MODULES)
     unknown = [m for m in modules if m not in MODULES]
@@ -221,10 +236,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir: Path = args.workdir.resolve()
     if not args.report_only:
         workdir.mkdir(parents=True, exist_ok=True)
-        repo = scratch_copy(workdir)
         for module in modules:
-            config = write_config(workdir, module, args.timeout)
-            session = workdir / f"{module}.sqlite"
+            name = f"{module}-{args.tag}" if args.tag else module
+            repo = scratch_copy(workdir, name)
+            config = write_config(workdir, name, module, args.timeout)
+            session = workdir / f"{name}.sqlite"
             session.unlink(missing_ok=True)
             cosmic_ray("init", str(config), str(session), cwd=repo)
             chosen = select(session, args.functions, args.sample, args.seed)
