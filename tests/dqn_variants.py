@@ -59,9 +59,7 @@ HUBERS: tuple[str, ...] = ("torch", "hand")
 POLYAKS: tuple[str, ...] = ("copy", "lerp", "mul_add", "state_dict")
 
 
-def make_loop(
-    bug: str | None = None, *, shape: str = "flat", huber: str = "torch", polyak: str = "copy"
-) -> ModuleType:
+def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torch", polyak: str = "copy") -> ModuleType:
     """A module with every public function of exercise 3, correct or with one planted ``bug``."""
     if bug is not None and bug not in BUGS:
         raise ValueError(f"unknown bug {bug!r}")
@@ -161,7 +159,9 @@ def make_loop(
     ) -> list[float]:
         out: list[float] = []
         while len(out) < updates:
-            out.append(learn_once(q_network, target_network, optimizer, buffer.sample_indices(config.batch_size), config))
+            out.append(
+                learn_once(q_network, target_network, optimizer, buffer.sample_indices(config.batch_size), config)
+            )
             if not np.isfinite(out[-1]):
                 break
         return out
@@ -238,7 +238,9 @@ def make_loop(
         memory, out = parts["memory"], parts["out"]
         due = step >= config.learning_starts if bug == "starts_at_learning_starts" else step > config.learning_starts
         if due and step % config.train_freq == 0 and len(memory) >= config.batch_size:
-            values = gradient_phase(parts["online"], parts["target"], parts["optim"], memory, config, parts["per_phase"])
+            values = gradient_phase(
+                parts["online"], parts["target"], parts["optim"], memory, config, parts["per_phase"]
+            )
             out.losses.extend(values)
             out.loss_steps.extend([step] * len(values))
             out.gradient_updates += len(values)
@@ -277,7 +279,9 @@ def make_loop(
         parts["env"].close()
         return out
 
-    def push(parts: dict[str, Any], obs: Any, action: int, reward: Any, nxt: Any, terminated: bool, truncated: bool) -> None:
+    def push(
+        parts: dict[str, Any], obs: Any, action: int, reward: Any, nxt: Any, terminated: bool, truncated: bool
+    ) -> None:
         done = (terminated or truncated) if bug == "truncation" else terminated
         parts["memory"].push(obs, action, float(reward), nxt, done)
 
