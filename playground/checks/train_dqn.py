@@ -591,6 +591,20 @@ def _filled_buffer(poison_at: int | None = None) -> _PhaseBuffer:
     return buffer
 
 
+def _clip(vector: NDArray[np.float64], max_norm: float) -> NDArray[np.float64]:
+    return vector * min(1.0, max_norm / (float(np.linalg.norm(vector)) + 1e-6))
+
+
+def _piled_up(
+    seen: NDArray[np.float64], before: NDArray[np.float64], raw: NDArray[np.float64], max_norm: float
+) -> bool:
+    """Whether ``seen`` is this update's gradient added to the last one (no ``zero_grad``), clipped or not."""
+    return any(
+        np.allclose(seen, candidate, rtol=1e-3, atol=1e-6)
+        for candidate in (before + raw, _clip(before + raw, max_norm))
+    )
+
+
 @check("train_dqn", "gradient_phase: sample, loss, clip, step", timeout=30)
 def gradient_phase_steps(mod: ModuleType) -> str:
     updates = 3
@@ -623,10 +637,26 @@ def gradient_phase_steps(mod: ModuleType) -> str:
             want, raw = _oracle(probe_online, probe_target, buffer.batches[k], gamma, loss)
             got = float(values[k])
             if not math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
+                batch = buffer.batches[k]
+                causes = {
+                    "it uses the other loss: pass config.loss to td_loss": _oracle(
+                        probe_online, probe_target, batch, gamma, "mse" if loss == "huber" else "huber"
+                    )[0],
+                    "it matches gamma = 0.99: pass config.gamma to td_loss": _oracle(
+                        probe_online, probe_target, batch, 0.99, loss
+                    )[0],
+                    "it bootstraps from the online network: pass target_network to td_loss": _oracle(
+                        probe_online, probe_online, batch, gamma, loss
+                    )[0],
+                }
+                cause = next(
+                    (text for text, value in causes.items() if math.isclose(got, value, rel_tol=1e-4, abs_tol=1e-6)),
+                    "return loss.item() of td_loss(q_network, target_network, batch, config.gamma, config.loss) "
+                    "for each batch",
+                )
                 raise CheckFailed(
                     f"update {k + 1} (loss={loss!r}, gamma={gamma}) returned the loss {got:.4f}; the TD loss of the "
-                    f"batch it drew is {want:.4f}: return loss.item() of td_loss(q_network, target_network, batch, "
-                    "config.gamma, config.loss) for each batch"
+                    f"batch it drew is {want:.4f}: {cause}"
                 )
             norm = float(np.linalg.norm(raw))
             clipped = raw * min(1.0, config.max_grad_norm / (norm + 1e-6))
@@ -637,7 +667,7 @@ def gradient_phase_steps(mod: ModuleType) -> str:
                         f"it was not clipped: its norm is {norm:.3f}, above max_grad_norm = {config.max_grad_norm}; "
                         "call nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm) before the step"
                     )
-                elif k > 0 and np.linalg.norm(seen) > np.linalg.norm(clipped) * 1.5 + 1e-6:
+                elif k > 0 and _piled_up(seen, log.grads[k - 1], raw, config.max_grad_norm):
                     cause = "gradients pile up from update to update: call optimizer.zero_grad() before backward()"
                 else:
                     cause = (
