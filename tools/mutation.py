@@ -33,6 +33,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES: tuple[str, ...] = ("train_dqn", "network_sizes", "q_network", "replay_buffer", "save_load")
@@ -60,7 +61,16 @@ class Equivalent:
     reason: str
 
 
-EQUIVALENT: tuple[Equivalent, ...] = ()
+EQUIVALENT: tuple[Equivalent, ...] = (
+    Equivalent(
+        "train_dqn",
+        "update_target",
+        "core/NumberReplacer",
+        "if tau >= 1.0:",
+        "tau never exceeds 1 (DQNConfig rejects it), and for tau = 1 the other branch, lerp_(param, 1.0), "
+        "gives the online weights too: both copy",
+    ),
+)
 
 
 @dataclass
@@ -72,6 +82,7 @@ class Outcome:
     line: str
     status: str  # killed, timeout, survived, equivalent, error
     diff: str
+    key: tuple[str, int, int, int]
 
 
 def scratch_copy(workdir: Path, name: str) -> Path:
@@ -87,7 +98,8 @@ def scratch_copy(workdir: Path, name: str) -> Path:
 
 def sessions(workdir: Path, module: str) -> list[Path]:
     """Every session of ``module`` in ``workdir``: ``<module>.sqlite`` and tagged ``<module>-<tag>.sqlite``."""
-    return sorted([*workdir.glob(f"{module}.sqlite"), *workdir.glob(f"{module}-*.sqlite")])
+    found = [*workdir.glob(f"{module}.sqlite"), *workdir.glob(f"{module}-*.sqlite")]
+    return sorted(found, key=lambda path: path.stat().st_mtime)  # the newest result of a mutant wins
 
 
 def write_config(workdir: Path, name: str, module: str, timeout: float) -> Path:
@@ -109,8 +121,14 @@ def cosmic_ray(*args: str, cwd: Path) -> None:
     subprocess.run([str(tool), *args], cwd=cwd, check=True)
 
 
-def select(session: Path, functions: Sequence[str], sample: int | None, seed: int) -> int:
-    """Mark as skipped every mutant outside ``functions`` or the operator set (or the sample)."""
+def select(
+    session: Path,
+    functions: Sequence[str],
+    sample: int | None,
+    seed: int,
+    only: set[tuple[str, int, int, int]] | None = None,
+) -> int:
+    """Mark as skipped every mutant outside ``functions`` or the operator set (or the sample, or ``only``)."""
     import re
 
     from cosmic_ray.work_db import WorkDB, use_db  # type: ignore[import-untyped]
@@ -126,6 +144,8 @@ def select(session: Path, functions: Sequence[str], sample: int | None, seed: in
             wanted = not excluded.match(mutation.operator_name) and (
                 not functions or (mutation.definition_name or "") in functions
             )
+            if only is not None:
+                wanted = _key(mutation) in only
             if wanted:
                 keep.append(item.job_id)
         if sample is not None and len(keep) > sample:
@@ -162,7 +182,10 @@ def _session_outcomes(workdir: Path, module: str, session: Path) -> list[tuple[t
                 continue
             mutation = item.mutations[0]
             line_no = mutation.start_pos[0]
-            line = source[line_no - 1].strip() if 0 < line_no <= len(source) else ""
+            removed = [
+                d[1:].strip() for d in (result.diff or "").splitlines() if d.startswith("-") and not d.startswith("---")
+            ]
+            line = removed[0] if removed else (source[line_no - 1].strip() if 0 < line_no <= len(source) else "")
             function = mutation.definition_name or "<module>"
             if result.worker_outcome != WorkerOutcome.NORMAL:
                 status = "error"
@@ -172,10 +195,15 @@ def _session_outcomes(workdir: Path, module: str, session: Path) -> list[tuple[t
                 status = "timeout"
             else:
                 status = "killed"
-            key = (mutation.operator_name, mutation.occurrence, line_no, mutation.start_pos[1])
-            outcome = Outcome(module, function, mutation.operator_name, line_no, line, status, result.diff or "")
+            key = _key(mutation)
+            diff = result.diff or ""
+            outcome = Outcome(module, function, mutation.operator_name, line_no, line, status, diff, key)
             results.append((key, outcome))
     return results
+
+
+def _key(mutation: Any) -> tuple[str, int, int, int]:
+    return (mutation.operator_name, mutation.occurrence, mutation.start_pos[0], mutation.start_pos[1])
 
 
 def _equivalent(module: str, function: str, operator: str, line: str) -> bool:
@@ -228,6 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="scratch directory")
     parser.add_argument("--report-only", action="store_true", help="print the table of the last run")
     parser.add_argument("--tag", default="", help="name this session <module>-<tag> (keeps earlier sessions)")
+    parser.add_argument("--survivors", action="store_true", help="rerun only the survivors of earlier sessions")
     args = parser.parse_args(argv)
     modules = args.modules or list(MODULES)
     unknown = [m for m in modules if m not in MODULES]
@@ -237,13 +266,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.report_only:
         workdir.mkdir(parents=True, exist_ok=True)
         for module in modules:
+            only = {o.key for o in outcomes(workdir, module) if o.status == "survived"} if args.survivors else None
             name = f"{module}-{args.tag}" if args.tag else module
             repo = scratch_copy(workdir, name)
             config = write_config(workdir, name, module, args.timeout)
             session = workdir / f"{name}.sqlite"
             session.unlink(missing_ok=True)
             cosmic_ray("init", str(config), str(session), cwd=repo)
-            chosen = select(session, args.functions, args.sample, args.seed)
+            chosen = select(session, args.functions, args.sample, args.seed, only)
             print(f"{module}: {chosen} mutants to run", flush=True)
             cosmic_ray("exec", str(config), str(session), cwd=repo)
     found = [(module, outcomes(workdir, module)) for module in modules]

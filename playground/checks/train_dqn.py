@@ -481,6 +481,14 @@ def evaluate_seeded_greedy(mod: ModuleType) -> str:
         f"the evaluation environment was reset with seeds {seeds[:6]}: seed only the first reset (with the same "
         "seed every episode would start the same way); reset the later ones without a seed",
     )
+    Arms.reset_log()
+    defaults = mod.evaluate(ArmsNetwork(1, 4, [4]), ARMS_ENV_ID)
+    require(
+        isinstance(defaults, list) and len(defaults) == 20 and [s for _, s in Arms.resets][:1] == [0],
+        f"evaluate(network, env_id) with the defaults should play episodes=20 episodes from seed=0; it returned "
+        f"{len(defaults) if isinstance(defaults, list) else defaults!r} returns and first reset with seed "
+        f"{[s for _, s in Arms.resets][:1]}: keep the signature's defaults (episodes: int = 20, seed: int = 0)",
+    )
     one = mod.evaluate(ArmsNetwork(1, 4, [4]), ARMS_EVAL_ENV_ID, 1, 0)
     require(isinstance(one, list) and len(one) == 1, f"evaluate(..., episodes=1) should return 1 return, got {one!r}")
     try:
