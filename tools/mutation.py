@@ -58,6 +58,7 @@ class Equivalent:
     function: str
     operator: str  # a prefix of the Cosmic Ray operator name
     line: str  # the stripped source line that is mutated (exact)
+    mutated: str  # the stripped line after the mutation (exact)
     reason: str
 
 
@@ -67,6 +68,7 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         "update_target",
         "core/NumberReplacer",
         "if tau >= 1.0:",
+        "if tau >= 2.0:",
         "tau never exceeds 1 (DQNConfig rejects it), and for tau = 1 the other branch, lerp_(param, 1.0), "
         "gives the online weights too: both copy",
     ),
@@ -190,7 +192,11 @@ def _session_outcomes(workdir: Path, module: str, session: Path) -> list[tuple[t
             if result.worker_outcome != WorkerOutcome.NORMAL:
                 status = "error"
             elif result.test_outcome == TestOutcome.SURVIVED:
-                status = "equivalent" if _equivalent(module, function, mutation.operator_name, line) else "survived"
+                added = [
+                    d[1:].strip() for d in (result.diff or "").splitlines() if d.startswith("+") and d[:3] != "+++"
+                ]
+                same = _equivalent(module, function, mutation.operator_name, line, added[0] if added else "")
+                status = "equivalent" if same else "survived"
             elif (result.output or "").strip() == "timeout":
                 status = "timeout"
             else:
@@ -206,9 +212,10 @@ def _key(mutation: Any) -> tuple[str, int, int, int]:
     return (mutation.operator_name, mutation.occurrence, mutation.start_pos[0], mutation.start_pos[1])
 
 
-def _equivalent(module: str, function: str, operator: str, line: str) -> bool:
+def _equivalent(module: str, function: str, operator: str, line: str, mutated: str) -> bool:
     return any(
-        e.module == module and e.function == function and operator.startswith(e.operator) and e.line == line
+        (e.module, e.function, e.line, e.mutated) == (module, function, line, mutated)
+        and operator.startswith(e.operator)
         for e in EQUIVALENT
     )
 
