@@ -53,6 +53,7 @@ BUGS: tuple[str, ...] = (
     "hidden_dims_ignored",  # builds the networks with [64]
     "argmin",  # greedy_action takes the argmin
     "loss_sum",  # td_loss sums over the batch instead of averaging
+    "plot_cumulative_mean",  # plot_rewards averages over all episodes so far, not the window
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -175,7 +176,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         )
         sums = np.concatenate([[0.0], np.cumsum(rewards)])
         ends = np.arange(1, len(rewards) + 1)
-        starts = np.maximum(0, ends - window)
+        starts = np.zeros_like(ends) if bug == "plot_cumulative_mean" else np.maximum(0, ends - window)
         figure = Figure()
         ax = figure.add_subplot()
         ax.plot(ends, rewards, alpha=0.4)
