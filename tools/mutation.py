@@ -62,7 +62,48 @@ class Equivalent:
     reason: str
 
 
+_COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values, same loss and gradient"
 EQUIVALENT: tuple[Equivalent, ...] = (
+    Equivalent(
+        "train_dqn",
+        "td_loss",
+        "core/ReplaceFalseWithTrue",
+        "s = torch.from_numpy(states.astype(np.float32, copy=False))",
+        "s = torch.from_numpy(states.astype(np.float32, copy=True))",
+        _COPY_REASON,
+    ),
+    Equivalent(
+        "train_dqn",
+        "td_loss",
+        "core/ReplaceFalseWithTrue",
+        "a = torch.from_numpy(actions.astype(np.int64, copy=False)).reshape(-1, 1)",
+        "a = torch.from_numpy(actions.astype(np.int64, copy=True)).reshape(-1, 1)",
+        _COPY_REASON,
+    ),
+    Equivalent(
+        "train_dqn",
+        "td_loss",
+        "core/ReplaceFalseWithTrue",
+        "r = torch.from_numpy(rewards.astype(np.float32, copy=False)).reshape(-1)",
+        "r = torch.from_numpy(rewards.astype(np.float32, copy=True)).reshape(-1)",
+        _COPY_REASON,
+    ),
+    Equivalent(
+        "train_dqn",
+        "td_loss",
+        "core/ReplaceFalseWithTrue",
+        "s_next = torch.from_numpy(next_states.astype(np.float32, copy=False))",
+        "s_next = torch.from_numpy(next_states.astype(np.float32, copy=True))",
+        _COPY_REASON,
+    ),
+    Equivalent(
+        "train_dqn",
+        "td_loss",
+        "core/ReplaceFalseWithTrue",
+        "d = torch.from_numpy(dones.astype(np.float32, copy=False)).reshape(-1)",
+        "d = torch.from_numpy(dones.astype(np.float32, copy=True)).reshape(-1)",
+        _COPY_REASON,
+    ),
     Equivalent(
         "train_dqn",
         "update_target",
