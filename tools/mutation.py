@@ -62,8 +62,20 @@ class Equivalent:
     reason: str
 
 
+_LOSS_REASON = (
+    "DQNConfig admits only loss 'huber' or 'mse', and as strings 'mse' > 'huber', so the test is True for "
+    "'huber' only, as with =="
+)
 _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values, same loss and gradient"
 EQUIVALENT: tuple[Equivalent, ...] = (
+    Equivalent(
+        "train_dqn",
+        "td_loss",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        'if loss == "huber":',
+        'if loss <= "huber":',
+        _LOSS_REASON,
+    ),
     Equivalent(
         "train_dqn",
         "td_loss",
