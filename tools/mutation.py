@@ -70,6 +70,14 @@ _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values,
 EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
         "train_dqn",
+        "evaluate",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        "state, _ = env.reset(seed=seed if episode == 0 else None)",
+        "state, _ = env.reset(seed=seed if episode <= 0 else None)",
+        "episode counts from 0, so <= 0 and == 0 pick the same (first) episode",
+    ),
+    Equivalent(
+        "train_dqn",
         "td_loss",
         "core/ReplaceComparisonOperator_Eq_LtE",
         'if loss == "huber":',

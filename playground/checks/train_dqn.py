@@ -831,6 +831,24 @@ def result_well_formed(mod: ModuleType) -> str:
         "each probe_q_values entry should hold one Q-value per action (2 on LineWorld)",
     )
     require(len(result.probe_state) == 8, f"probe_state should be an 8-cell LineWorld state, got {result.probe_state}")
+    probe_steps = [int(step) for step in result.probe_steps]
+    gaps = np.diff(probe_steps) if len(probe_steps) > 1 else np.array([config.total_timesteps])
+    require(
+        probe_steps[0] in (0, 1) and probe_steps[-1] == result.total_steps and bool(np.all(gaps > 0)),
+        f"probe_steps should grow from the start (0) to the last env step ({result.total_steps}); got "
+        f"{probe_steps[:4]}...{probe_steps[-2:]}",
+    )
+    require(
+        int(gaps.max()) <= config.total_timesteps // 10,
+        f"the probe Q-values were recorded at {len(probe_steps)} steps, with a gap of {int(gaps.max())} env steps: "
+        f"record them now and then all through training (say every T // LOG_POINTS steps)",
+    )
+    final = q_values(result.q_network, result.probe_state)
+    require(
+        bool(np.allclose(result.probe_q_values[-1], final, atol=1e-5)),
+        f"the last probe_q_values entry {fmt(result.probe_q_values[-1])} is not the trained network's "
+        f"Q(probe_state) = {fmt(final)}: record the Q-values of the first state with the current network",
+    )
     require(result.gradient_updates > 0, "gradient_updates is 0: count the updates you make")
     require(result.wall_time > 0, "wall_time is not set: record the seconds the run took")
     require(bool(result.stop_reason), "stop_reason is empty: say why the run ended (e.g. 'finished')")
@@ -1493,6 +1511,12 @@ def evaluates_during_training(mod: ModuleType) -> str:
         mod,
         base.replace(eval_freq=50, eval_episodes=1, reward_threshold=float(ARMS_STEPS) + 1),
         q_network_cls=ArmsNetwork,
+    )
+    every = train(mod, base.replace(total_timesteps=30, eval_freq=1, eval_episodes=1), q_network_cls=ArmsNetwork)
+    require(
+        list(every.eval_steps) == list(range(1, 31)),
+        f"with eval_freq=1 the loop should evaluate after every env step (1, 2, ..., 30); eval_steps is "
+        f"{list(every.eval_steps)[:8]}: evaluate whenever eval_freq > 0 and the step count is a multiple of it",
     )
     require(
         never.total_steps == base.total_timesteps,
