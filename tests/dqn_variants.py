@@ -54,6 +54,7 @@ BUGS: tuple[str, ...] = (
     "argmin",  # greedy_action takes the argmin
     "loss_sum",  # td_loss sums over the batch instead of averaging
     "plot_cumulative_mean",  # plot_rewards averages over all episodes so far, not the window
+    "probe_sparse",  # records the probe Q-values only every 500 steps
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -247,7 +248,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             out.gradient_updates += len(values)
         if bug != "no_sync" and step % config.target_update_interval == 0:
             update_target(parts["target"], parts["online"], config.tau)
-        if step % 25 == 0 or step == 1:
+        if step % (500 if bug == "probe_sparse" else 25) == 0 or step == 1:
             with torch.no_grad():
                 values = parts["online"](torch.as_tensor(out.probe_state, dtype=torch.float32)[None])[0]
             out.probe_steps.append(step)
