@@ -833,19 +833,20 @@ def result_well_formed(mod: ModuleType) -> str:
     require(len(result.probe_state) == 8, f"probe_state should be an 8-cell LineWorld state, got {result.probe_state}")
     probe_steps = [int(step) for step in result.probe_steps]
     gaps = np.diff(probe_steps) if len(probe_steps) > 1 else np.array([config.total_timesteps])
+    spacing = config.total_timesteps // 10
     require(
-        probe_steps[0] in (0, 1) and probe_steps[-1] == result.total_steps and bool(np.all(gaps > 0)),
-        f"probe_steps should grow from the start (0) to the last env step ({result.total_steps}); got "
+        probe_steps[0] in (0, 1) and bool(np.all(gaps > 0)),
+        f"probe_steps should grow from the start (0) towards the last env step ({result.total_steps}); got "
         f"{probe_steps[:4]}...{probe_steps[-2:]}",
     )
     require(
-        int(gaps.max()) <= config.total_timesteps // 10,
+        int(gaps.max()) <= spacing and probe_steps[-1] >= result.total_steps - spacing,
         f"the probe Q-values were recorded at {len(probe_steps)} steps, with a gap of {int(gaps.max())} env steps: "
         f"record them now and then all through training (say every T // LOG_POINTS steps)",
     )
     final = q_values(result.q_network, result.probe_state)
     require(
-        bool(np.allclose(result.probe_q_values[-1], final, atol=1e-5)),
+        probe_steps[-1] != result.total_steps or bool(np.allclose(result.probe_q_values[-1], final, atol=1e-5)),
         f"the last probe_q_values entry {fmt(result.probe_q_values[-1])} is not the trained network's "
         f"Q(probe_state) = {fmt(final)}: record the Q-values of the first state with the current network",
     )
