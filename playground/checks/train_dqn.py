@@ -128,7 +128,7 @@ class RecordingBuffer(ReplayBufferWithIndices):
 def small_lineworld(**changes: Any) -> DQNConfig:
     """A LineWorld run of a few hundred steps with a tiny network."""
     base = PRESETS["lineworld"].replace(
-        total_timesteps=600, learning_starts=100, hidden_dims=(16,), eval_freq=0, reward_threshold=None
+        total_timesteps=600, learning_starts=100, train_freq=2, hidden_dims=(16,), eval_freq=0, reward_threshold=None
     )
     return base.replace(**changes)
 
@@ -1073,7 +1073,8 @@ def bootstraps_through_truncation(mod: ModuleType) -> str:
 def _frozen_target_run(mod: ModuleType, interval: int) -> NDArray[np.float64]:
     """Q-table after uniform-random LineWorld play with a network that starts at $Q \\equiv 0$."""
     config = PRESETS["lineworld"].replace(
-        total_timesteps=800,
+        total_timesteps=600,
+        train_freq=2,
         learning_starts=100,
         learning_rate=3e-3,
         exploration_initial_eps=1.0,
