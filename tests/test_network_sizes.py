@@ -258,14 +258,51 @@ def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure]
             result = module.train_dqn(config, callback=forward)
             steps = result.episode_lengths if bug == "episode_lengths" else result.episode_end_steps
             for episode, (step, reward) in enumerate(zip(steps, result.episode_rewards, strict=True)):
-                rows.append(
-                    {"seed": seed, "size": names[index], "episode": episode, "timestep": step, "reward": reward}
-                )
+                row = {"seed": seed, "size": names[index], "episode": episode, "timestep": step, "reward": reward}
+                if bug == "wrong_parameters":
+                    row["parameters"] = 64 * 8
+                rows.append(row)
         return pd.DataFrame(rows)
 
     module.run_network_size_experiment = run  # type: ignore[attr-defined]
     module.plot_learning_curves = plot or reference.plot_learning_curves  # type: ignore[attr-defined]
+    module.summarize_experiment = summarize_by_hand(bug)  # type: ignore[attr-defined]
     return module
+
+
+def summarize_by_hand(bug: str = "") -> Callable[[pd.DataFrame, int], pd.DataFrame]:
+    """A learner's summary written differently (loops and dicts, ddof=1, interpolated AUC), with bugs."""
+
+    def summarize(df: pd.DataFrame, window: int = 20) -> pd.DataFrame:
+        if bug == "summary_not_written":
+            raise NotImplementedError("optional")
+        rows = []
+        for size in dict.fromkeys(df["size"].astype(str)):
+            group = df[df["size"].astype(str) == size]
+            per_seed = {seed: run.sort_values("timestep") for seed, run in group.groupby("seed")}
+            areas = []
+            for run in per_seed.values():
+                smooth = run["reward"].rolling(window, min_periods=1).mean().to_numpy(dtype=float)
+                areas.append(float(np.mean(smooth)))
+            row: dict[str, Any] = {"size": size, "runs": len(per_seed), "auc_mean": float(np.mean(areas))}
+            if "solved_step" in group:
+                solved = [run["solved_step"].iloc[0] for run in per_seed.values()]
+                if bug == "solved_episodes":
+                    row["solved"] = int(group["solved_step"].notna().sum())
+                else:
+                    row["solved"] = sum(1 for step in solved if not pd.isna(step))
+                done = [step for step in solved if not pd.isna(step)]
+                row["steps_to_solve"] = float(np.median(done)) if done else float("nan")
+            if "final_greedy_mean" in group:
+                finals = [run["final_greedy_mean"].iloc[0] for run in per_seed.values()]
+                row["greedy_mean"] = float(np.mean(finals))
+                row["greedy_std"] = float(np.std(finals, ddof=1))
+            if bug == "runs_as_episodes":
+                row["runs"] = len(group)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    return summarize
 
 
 def test_a_differently_written_correct_module_passes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -288,10 +325,21 @@ def test_a_differently_written_correct_module_passes(monkeypatch: pytest.MonkeyP
         ("no_callback", "callback reports progress", ("never called",)),
         ("stop_between_runs", "callback can stop the experiment", ("went on",)),
         ("ignores_stop", "callback can stop the experiment", ("no new run",)),
+        ("wrong_parameters", "extra columns, when present, are right", ("parameters column",)),
+        ("solved_episodes", "summary: one row per size, the right numbers", ("'solved'", "not how many episodes")),
+        ("runs_as_episodes", "summary: one row per size, the right numbers", ("'runs'", "not how many episodes")),
     ],
 )
 def test_each_experiment_bug_fails_a_check_by_name(bug: str, check: str, words: tuple[str, ...]) -> None:
     fails(check, experiment_module(bug), *words)
+
+
+def test_the_summary_check_passes_a_summary_written_differently_or_not_yet() -> None:
+    assert "greedy_std" in run_check("summary: one row per size, the right numbers", experiment_module())
+    assert "optional" in run_check(
+        "summary: one row per size, the right numbers", experiment_module("summary_not_written")
+    )
+    assert "solved" in run_check("summary: one row per size, the right numbers", reference)
 
 
 def test_random_seeds_also_break_the_architecture_check() -> None:
