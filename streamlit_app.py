@@ -1,46 +1,8 @@
-"""DQN Playground: the entry point, router and home (lesson) page.
+"""DQN Playground: the entry point. Run with ``streamlit run streamlit_app.py``.
 
-Run with ``streamlit run streamlit_app.py``.
+The router and the home (lesson) page live in :mod:`playground.ui.router`.
 """
 
-from __future__ import annotations
+from playground.ui.router import main
 
-from pathlib import Path
-
-import streamlit as st
-import torch
-
-from playground.lesson import render_home
-
-ROOT = Path(__file__).resolve().parent
-
-# (file, title, icon) of every page after the home page, in the lesson's order.
-PAGES: tuple[tuple[str, str, str], ...] = (
-    ("pages/1_q_network.py", "1. Q-network", ":material/hub:"),
-    ("pages/2_replay_buffer.py", "2. Replay buffer", ":material/storage:"),
-    ("pages/3_training.py", "3. Training", ":material/trending_up:"),
-    ("pages/4_save_load.py", "4. Save and load", ":material/save:"),
-    ("pages/5_network_sizes.py", "5. Network sizes", ":material/stacked_line_chart:"),
-    ("pages/6_reference_comparison.py", "Reference vs SB3", ":material/compare_arrows:"),
-)
-
-
-@st.cache_resource
-def _configure_torch() -> int:
-    """Once per server: one intra-op thread, so sessions training at once share 2 cores fairly."""
-    torch.set_num_threads(1)
-    return torch.get_num_threads()
-
-
-def main() -> None:
-    st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
-    _configure_torch()
-    pages = [st.Page(render_home, title="Lesson: Deep Q-Networks", icon=":material/school:", default=True)]
-    pages += [st.Page(path, title=title, icon=icon) for path, title, icon in PAGES if (ROOT / path).exists()]
-    st.navigation(pages).run()
-
-
-# Streamlit runs this file as ``__main__``; ``playground.ui.ensure_router`` imports it
-# under its own name to call ``main`` itself.
-if __name__ == "__main__":
-    main()
+main()

@@ -32,11 +32,11 @@ import psutil  # type: ignore[import-untyped]
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playground import forkserver  # noqa: E402
-from playground.admission import admission  # noqa: E402
 from playground.checks import EXERCISES  # noqa: E402
-from playground.config import PRESETS  # noqa: E402
-from playground.runner import job_owner, run_checks, start_task  # noqa: E402
+from playground.core.config import PRESETS  # noqa: E402
+from playground.sandbox import forkserver  # noqa: E402
+from playground.sandbox.admission import admission  # noqa: E402
+from playground.sandbox.runner import job_owner, run_checks, start_task  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -68,7 +68,7 @@ def learn(learner: Learner, impl: str, t0: float) -> None:
                 learner.failures.append(f"{exercise}: {type(err).__name__}: {err}")
         try:
             handle = start_task(
-                "playground.training_task:training_task",
+                "playground.tasks.training_task:training_task",
                 timeout=600.0,
                 config=PRESETS["fast"].to_dict(),
                 loop=impl,

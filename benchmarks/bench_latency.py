@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playground import forkserver  # noqa: E402
 from playground.checks import EXERCISES  # noqa: E402
-from playground.runner import run_checks  # noqa: E402
+from playground.sandbox import forkserver  # noqa: E402
+from playground.sandbox.runner import run_checks  # noqa: E402
 
 TARGETS = {"q_network": 0.5, "replay_buffer": 0.5, "save_load": 0.5, "train_dqn": 4.0, "network_sizes": 2.5}
 

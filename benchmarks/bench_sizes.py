@@ -36,8 +36,9 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import pandas as pd
 import torch
 
-from playground.config import PRESETS
-from playground.experiment import WORKERS_ENV, ExperimentProgress, available_cores
+from playground.core.config import PRESETS
+from playground.core.results import ExperimentProgress
+from playground.tasks.experiment import available_cores, run_reference_experiment
 from solutions.network_sizes import NETWORK_SIZES, run_network_size_experiment, summarize_experiment
 
 CONTRACT = ["size", "seed", "episode", "timestep", "reward"]
@@ -51,7 +52,6 @@ def cpu_seconds() -> float:
 
 
 def run(mode: str, sizes: dict[str, list[int]], seeds: list[int]) -> tuple[float, float, pd.DataFrame]:
-    os.environ[WORKERS_ENV] = "1" if mode == "serial" else "2"
     started, cpu_started = time.perf_counter(), cpu_seconds()
 
     def show(progress: ExperimentProgress) -> None:
@@ -62,7 +62,10 @@ def run(mode: str, sizes: dict[str, list[int]], seeds: list[int]) -> tuple[float
                 flush=True,
             )
 
-    df = run_network_size_experiment(PRESETS["steady"], sizes, seeds, callback=show)
+    if mode == "serial":  # the reference solution itself: a plain loop
+        df = run_network_size_experiment(PRESETS["steady"], sizes, seeds, callback=show)
+    else:  # the app's path: the same runs over two processes
+        df = run_reference_experiment(PRESETS["steady"], sizes, seeds, callback=show, workers=2)
     return time.perf_counter() - started, cpu_seconds() - cpu_started, df
 
 

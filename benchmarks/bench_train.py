@@ -27,22 +27,20 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
-import numpy as np
 import torch
-from torch import nn
 
-from playground.config import PRESETS, DQNConfig
+from playground.core.config import PRESETS, DQNConfig
+from playground.core.facts import FINAL_EVAL_SEED_OFFSET, SOLVED_RETURNS
+from playground.core.results import RunRecord
 from solutions.train_dqn import evaluate, train_dqn
 
-SOLVED = 475.0
+SOLVED = SOLVED_RETURNS["CartPole-v1"]
 FINAL_EPISODES = 20
-FINAL_SEED_OFFSET = 1_000_000
 REFERENCE_CONFIG = PRESETS["fast"]
 # rl-zoo's hyperparameters for DQN on CartPole-v1 (SB3's defaults for the rest: Huber, max_grad_norm 10,
 # tau 1), with the evaluation protocol shared by both implementations.
@@ -70,76 +68,33 @@ SB3_CONFIG = DQNConfig(
 )
 
 
-@dataclass(frozen=True)
-class Run:
-    """One training run, measured the same way for both implementations."""
-
-    name: str
-    seed: int
-    wall_time: float
-    eval_time: float
-    total_steps: int
-    solved_step: int | None
-    final_mean: float
-
-    @property
-    def train_time(self) -> float:
-        return self.wall_time - self.eval_time
-
-    @property
-    def steps_per_second(self) -> float:
-        return self.total_steps / self.train_time if self.train_time > 0 else math.nan
-
-    @property
-    def solved(self) -> bool:
-        return self.solved_step is not None and self.final_mean >= SOLVED
-
-    @property
-    def time_to_solve(self) -> float:
-        """Training seconds (evaluations left out) until the stop; infinite when never solved."""
-        return self.train_time if self.solved_step is not None else math.inf
+def time_to_solve(run: RunRecord) -> float:
+    """Training seconds (evaluations left out) until the stop; infinite when never solved."""
+    return run.train_time if run.solved_step is not None else math.inf
 
 
-def _solved_step(eval_steps: Sequence[int], eval_means: Sequence[float]) -> int | None:
-    return next((step for step, mean in zip(eval_steps, eval_means, strict=True) if mean >= SOLVED), None)
+def run_reference(seed: int) -> RunRecord:
+    """The reference ``train_dqn``: the function the app's Train button runs (in its sandbox child)."""
+    config = REFERENCE_CONFIG.replace(seed=seed)
+    result = train_dqn(config)
+    final = evaluate(result.q_network, config.env_id, FINAL_EPISODES, seed + FINAL_EVAL_SEED_OFFSET)
+    return RunRecord.of(result, config, label="reference", greedy_returns=final)
 
 
-def run_reference(seed: int) -> Run:
-    result = train_dqn(REFERENCE_CONFIG.replace(seed=seed))
-    final = evaluate(result.q_network, "CartPole-v1", FINAL_EPISODES, seed + FINAL_SEED_OFFSET)
-    return Run(
-        "reference",
-        seed,
-        result.wall_time,
-        result.eval_time,
-        result.total_steps,
-        _solved_step(result.eval_steps, result.eval_means),
-        float(np.mean(final)),
-    )
+def run_sb3(seed: int) -> RunRecord:
+    from playground.sb3.adapter import train_sb3
 
-
-def run_sb3(seed: int) -> Run:
-    from playground.sb3_adapter import train_sb3
-
-    run = train_sb3(SB3_CONFIG.replace(seed=seed))
-    network: nn.Module = run.q_network
-    final = evaluate(network, "CartPole-v1", FINAL_EPISODES, seed + FINAL_SEED_OFFSET)
-    return Run(
-        "SB3",
-        seed,
-        run.wall_time,
-        run.eval_time,
-        run.total_steps,
-        _solved_step(run.eval_steps, run.eval_means),
-        float(np.mean(final)),
-    )
+    config = SB3_CONFIG.replace(seed=seed)
+    run = train_sb3(config)
+    final = evaluate(run.q_network, config.env_id, FINAL_EPISODES, seed + FINAL_EVAL_SEED_OFFSET)
+    return RunRecord.of(run, config, label="SB3", greedy_returns=final)
 
 
 def warm_up() -> None:
     """Pay one-time import and first-call costs before anything is timed."""
     torch.set_num_threads(1)
     weight = torch.zeros(1, requires_grad=True)
-    torch.optim.Adam([weight], lr=1e-3, fused=True).step()
+    torch.optim.Adam([weight], lr=1e-3).step()
     train_dqn(PRESETS["lineworld"].replace(total_timesteps=300, learning_starts=100))
     import stable_baselines3  # noqa: F401
 
@@ -154,7 +109,7 @@ def _fmt(value: float, digits: int = 1) -> str:
     return "—" if math.isnan(value) else f"{value:,.{digits}f}"
 
 
-def summary_table(runs: Sequence[Run]) -> str:
+def summary_table(runs: Sequence[RunRecord]) -> str:
     """The Markdown table for the README: one row per implementation, then the per-seed detail."""
     lines = [
         "| implementation | solved (final 20-ep mean >= 475) | median steps to solve | median time to solve (s) "
@@ -163,16 +118,16 @@ def summary_table(runs: Sequence[Run]) -> str:
     ]
     medians: dict[str, float] = {}
     for name in ("reference", "SB3"):
-        mine = [r for r in runs if r.name == name]
+        mine = [r for r in runs if r.label == name]
         if not mine:
             continue
         solved = [r for r in mine if r.solved_step is not None]
-        medians[name] = _median([r.time_to_solve for r in mine])
+        medians[name] = _median([time_to_solve(r) for r in mine])
         lines.append(
             f"| {name} | {sum(r.solved for r in mine)} / {len(mine)} "
             f"| {_fmt(_median([float(r.solved_step or 0) for r in solved]), 0) if solved else 'not solved'} "
             f"| {_fmt(medians[name])} | {_fmt(_median([r.steps_per_second for r in mine]), 0)} "
-            f"| {_fmt(_median([r.final_mean for r in mine]))} | {_fmt(sum(r.eval_time for r in mine))} |"
+            f"| {_fmt(_median([r.greedy_mean for r in mine]))} | {_fmt(sum(r.eval_time for r in mine))} |"
         )
     ratio = medians.get("reference", math.nan) / medians.get("SB3", math.nan) if medians.get("SB3") else math.nan
     lines.append("")
@@ -182,11 +137,11 @@ def summary_table(runs: Sequence[Run]) -> str:
         "| seed | implementation | wall s | eval s | env steps | steps/s | solved at step | final 20-ep mean |"
     )
     lines.append("|---|---|---|---|---|---|---|---|")
-    for r in sorted(runs, key=lambda r: (r.seed, r.name)):
+    for r in sorted(runs, key=lambda r: (r.seed, r.label)):
         lines.append(
-            f"| {r.seed} | {r.name} | {r.wall_time:.1f} | {r.eval_time:.1f} | {r.total_steps:,} "
+            f"| {r.seed} | {r.label} | {r.wall_time:.1f} | {r.eval_time:.1f} | {r.total_steps:,} "
             f"| {r.steps_per_second:,.0f} | {r.solved_step if r.solved_step is not None else '—'} "
-            f"| {r.final_mean:.1f} |"
+            f"| {r.greedy_mean:.1f} |"
         )
     return "\n".join(lines)
 
@@ -202,9 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{torch.get_num_threads()} thread; started {time.strftime('%Y-%m-%d %H:%M:%S')}",
         flush=True,
     )
-    runners: dict[str, Callable[[int], Run]] = {"reference": run_reference, "SB3": run_sb3}
+    runners: dict[str, Callable[[int], RunRecord]] = {"reference": run_reference, "SB3": run_sb3}
     names = [args.only] if args.only else list(runners)
-    runs: list[Run] = []
+    runs: list[RunRecord] = []
     for index, seed in enumerate(args.seeds):
         order = names if index % 2 == 0 else names[::-1]  # alternate who goes first
         for name in order:
@@ -213,14 +168,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"{name:9s} seed {seed}: {run.wall_time:6.1f} s wall ({run.eval_time:4.1f} s eval), "
                 f"{run.total_steps:6,} steps, {run.steps_per_second:6,.0f} steps/s, solved at "
-                f"{run.solved_step if run.solved_step is not None else '-'}, final 20-ep mean {run.final_mean:.1f}",
+                f"{run.solved_step if run.solved_step is not None else '-'}, final 20-ep mean {run.greedy_mean:.1f}",
                 flush=True,
             )
     print()
     print("<!-- BENCH_TRAIN -->")
     print(summary_table(runs))
     print("<!-- /BENCH_TRAIN -->")
-    reference = [r for r in runs if r.name == "reference"]
+    reference = [r for r in runs if r.label == "reference"]
     return 0 if all(r.solved for r in reference) or not reference else 1
 
 

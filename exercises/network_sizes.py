@@ -23,9 +23,12 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 
-from playground.config import DQNConfig
-from playground.experiment import ExperimentCallback, ExperimentProgress
-from playground.results import TrainingProgress  # noqa: F401 - what train_dqn's callback receives
+from playground.core.config import DQNConfig
+from playground.core.results import (
+    ExperimentCallback,
+    ExperimentProgress,
+    TrainingProgress,  # noqa: F401 - what train_dqn's callback receives
+)
 
 # The reference training loop, so this exercise does not depend on exercise 3.
 # Once your own loop passes its checks you may switch to:

@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
-from playground.config import DQNConfig
+from playground.core.config import DQNConfig
 
 # The reference network, so this exercise does not depend on exercise 1.
 # Once your own network passes its checks you may switch to:

@@ -15,7 +15,7 @@ only. When a time limit *truncates* an episode the last state still has a
 future, so its target must keep the $\\gamma \\max_{a'} Q_{\\bar\\theta}$ term.
 
 Every setting keeps Stable-Baselines3's meaning, counted in environment
-steps (read :mod:`playground.config`). Work top-down: the small helpers first,
+steps (read :mod:`playground.core.config`). Work top-down: the small helpers first,
 then :func:`train_dqn` uses them. Press Check on the Training page (or run
 ``python -m playground.check train_dqn``) to test your loop.
 
@@ -35,8 +35,8 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 from torch import Tensor, nn
 
-from playground.config import DQNConfig
-from playground.results import TrainingProgress, TrainingResult
+from playground.core.config import DQNConfig
+from playground.core.results import TrainingProgress, TrainingResult
 from solutions.q_network import CustomQNetwork
 from solutions.replay_buffer import ReplayBufferWithIndices
 
@@ -115,7 +115,7 @@ def update_target(target_network: nn.Module, q_network: nn.Module, tau: float) -
 def evaluate(q_network: nn.Module, env_id: str, episodes: int = 20, seed: int = 0) -> list[float]:
     """Undiscounted returns of ``episodes`` greedy episodes ($\\epsilon = 0$).
 
-    Make a *fresh* environment with :func:`playground.envs.make_env` (never the
+    Make a *fresh* environment with :func:`playground.core.envs.make_env` (never the
     training one), reset it with ``seed`` for the first episode and without a
     seed after that, play :func:`greedy_action` until ``terminated or
     truncated``, and sum the rewards of each episode. Raise ``ValueError`` when
@@ -162,7 +162,7 @@ def train_dqn(
 
     Then per env step $t = 0, 1, \\dots, T - 1$, with $n = t + 1$ steps done after it:
 
-    1. $\\epsilon_t$ = :func:`playground.config.linear_epsilon` ``(config, t)``;
+    1. $\\epsilon_t$ = :func:`playground.core.config.linear_epsilon` ``(config, t)``;
        act $\\epsilon$-greedily; step; push $(s, a, r, s', d)$ with
        $d$ = ``terminated`` (not ``truncated``!); reset when the episode is
        terminated *or* truncated, record its return, length and end step, and

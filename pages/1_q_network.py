@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.envs import LINEWORLD_ID
-from playground.network_view import (
+from playground.core.envs import LINEWORLD_ID
+from playground.core.facts import IMPLS
+from playground.sandbox.runner import TaskOutcome
+from playground.tasks.network_view import (
     NetworkReport,
     architecture_text,
     layer_table,
@@ -15,14 +17,14 @@ from playground.network_view import (
     reference_report,
     report_problems,
 )
-from playground.runner import TaskOutcome
-from playground.ui import check_panel, ensure_router, exercise_header, impl_picker, run_task_live, show_source
+from playground.ui.router import ensure_router
+from playground.ui.session import Q_NETWORK_REPORTS_KEY
+from playground.ui.widgets import check_panel, exercise_header, impl_picker, run_task_live, show_source
 
 ensure_router()
 
 
 EXERCISE = "q_network"
-REPORTS_KEY = "q_network_reports"  # impl -> NetworkReport | error text
 LABELS = {"exercises": "Your network (exercises/)", "solutions": "Reference (solutions/)"}
 
 TASK = """
@@ -70,7 +72,7 @@ def _settings() -> tuple[str, tuple[int, ...], int, int] | None:
 
 
 def _store(impl: str, value: NetworkReport | str) -> None:
-    st.session_state.setdefault(REPORTS_KEY, {})[impl] = value
+    st.session_state.setdefault(Q_NETWORK_REPORTS_KEY, {})[impl] = value
 
 
 def _run(impl: str, env_id: str, hidden: tuple[int, ...], seed: int, obs_steps: int) -> None:
@@ -79,7 +81,7 @@ def _run(impl: str, env_id: str, hidden: tuple[int, ...], seed: int, obs_steps: 
     except Exception as err:  # noqa: BLE001 - show any failure instead of breaking the page
         _store("solutions", f"the reference failed: {err}")
     if impl == "solutions":
-        st.session_state.get(REPORTS_KEY, {}).pop("exercises", None)
+        st.session_state.get(Q_NETWORK_REPORTS_KEY, {}).pop("exercises", None)
         return
 
     def on_finish(outcome: TaskOutcome) -> None:
@@ -89,7 +91,7 @@ def _run(impl: str, env_id: str, hidden: tuple[int, ...], seed: int, obs_steps: 
             _store("exercises", outcome.error or "no result")
 
     run_task_live(
-        "playground.network_view:describe_network",
+        "playground.tasks.network_view:describe_network",
         label="Building your network in a separate process",
         timeout=30.0,
         on_finish=on_finish,
@@ -121,7 +123,7 @@ def _show_report(label: str, value: NetworkReport | str) -> None:
 
 
 def _show_results() -> None:
-    reports: dict[str, NetworkReport | str] = st.session_state.get(REPORTS_KEY, {})
+    reports: dict[str, NetworkReport | str] = st.session_state.get(Q_NETWORK_REPORTS_KEY, {})
     if not reports:
         st.info("Press **Build and run** to see the layers and the Q-values.")
         return
@@ -132,7 +134,7 @@ def _show_results() -> None:
             f" on `{reference.env_id}`. Parameters:"
         )
         st.latex(parameter_formula(reference.state_dim, reference.action_dim, reference.hidden_dims))
-    shown = [impl for impl in ("exercises", "solutions") if impl in reports]
+    shown = [impl for impl in IMPLS if impl in reports]
     for column, impl in zip(st.columns(len(shown)), shown, strict=True):
         with column:
             _show_report(LABELS[impl], reports[impl])

@@ -7,16 +7,24 @@ from typing import TypedDict
 import matplotlib.pyplot as plt
 import streamlit as st
 
-from playground.buffer_view import BufferTrace, recent_transitions, reference_trace, slot_counts_figure, slots_figure
-from playground.envs import LINEWORLD_ID
-from playground.runner import TaskOutcome
-from playground.ui import check_panel, ensure_router, exercise_header, impl_picker, run_task_live, show_source
+from playground.core.envs import LINEWORLD_ID
+from playground.core.facts import IMPLS
+from playground.sandbox.runner import TaskOutcome
+from playground.tasks.buffer_view import (
+    BufferTrace,
+    recent_transitions,
+    reference_trace,
+    slot_counts_figure,
+    slots_figure,
+)
+from playground.ui.router import ensure_router
+from playground.ui.session import BUFFER_TRACES_KEY
+from playground.ui.widgets import check_panel, exercise_header, impl_picker, run_task_live, show_source
 
 ensure_router()
 
 
 EXERCISE = "replay_buffer"
-TRACES_KEY = "replay_buffer_traces"  # impl -> BufferTrace | error text
 LABELS = {"exercises": "Your buffer (exercises/)", "solutions": "Reference (solutions/)"}
 
 TASK = """
@@ -70,7 +78,7 @@ def _settings() -> Settings:
 
 
 def _store(impl: str, value: BufferTrace | str) -> None:
-    st.session_state.setdefault(TRACES_KEY, {})[impl] = value
+    st.session_state.setdefault(BUFFER_TRACES_KEY, {})[impl] = value
 
 
 def _run(impl: str, settings: Settings) -> None:
@@ -79,7 +87,7 @@ def _run(impl: str, settings: Settings) -> None:
     except Exception as err:  # noqa: BLE001 - show any failure instead of breaking the page
         _store("solutions", f"the reference failed: {err}")
     if impl == "solutions":
-        st.session_state.get(TRACES_KEY, {}).pop("exercises", None)
+        st.session_state.get(BUFFER_TRACES_KEY, {}).pop("exercises", None)
         return
 
     def on_finish(outcome: TaskOutcome) -> None:
@@ -89,7 +97,7 @@ def _run(impl: str, settings: Settings) -> None:
             _store("exercises", outcome.error or "no result")
 
     run_task_live(
-        "playground.buffer_view:buffer_trace",
+        "playground.tasks.buffer_view:buffer_trace",
         label="Running your buffer in a separate process",
         timeout=60.0,
         on_finish=on_finish,
@@ -157,8 +165,8 @@ def main() -> None:
     impl = impl_picker("Run", key="rb_impl", default="exercises")
     if st.button("Fill and sample", key="rb_run", type="primary"):
         _run(impl, settings)
-    traces: dict[str, BufferTrace | str] = st.session_state.get(TRACES_KEY, {})
-    shown: list[str] = [impl for impl in ("exercises", "solutions") if impl in traces]
+    traces: dict[str, BufferTrace | str] = st.session_state.get(BUFFER_TRACES_KEY, {})
+    shown: list[str] = [impl for impl in IMPLS if impl in traces]
     if shown:
         _show_slots(traces, shown)
         _show_histograms(traces, shown)

@@ -7,30 +7,32 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from playground import training_settings as ts
-from playground.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
-from playground.envs import ACTION_NAMES
-from playground.runner import TaskOutcome
-from playground.snapshot import TrainedNetwork
-from playground.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
-from playground.training_task import SOLVED_RETURNS, TrainingReport, TrainingUpdate, episode_csv, run_label
-from playground.ui import (
-    IMPL_LABELS,
+from playground.core.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
+from playground.core.envs import ACTION_NAMES
+from playground.core.facts import IMPL_LABELS, IMPLS, require_impl, solved_return
+from playground.sandbox.runner import TaskOutcome
+from playground.tasks.snapshot import TrainedNetwork
+from playground.tasks.training_task import TrainingReport, TrainingUpdate, episode_csv, run_label
+from playground.ui import training_settings as ts
+from playground.ui.router import ensure_router
+from playground.ui.session import (
+    TRAINING_CONFIG_KEY,
+    TRAINING_ERRORS_KEY,
+    TRAINING_PREFIX,
+    TRAINING_READY_KEY,
+    TRAINING_REPORTS_KEY,
+)
+from playground.ui.widgets import (
     check_panel,
-    ensure_router,
     exercise_header,
     remember_network,
     run_task_live,
     show_source,
 )
+from playground.views.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
 
 ensure_router()
 
-REPORTS_KEY = "training_reports"  # label -> TrainingReport, newest run of each label
-ERRORS_KEY = "training_errors"  # label -> error text of a run that failed
-CONFIG_KEY = "training_config"  # the current settings, read by the reference-comparison page
-READY_KEY = "tr_ready"
-PREFIX = "tr_"
 ALL_REFERENCE = {key: "solutions" for key in ts.COMPONENT_KEYS}
 WINDOW = 20
 
@@ -54,8 +56,8 @@ The stub's docstrings walk through the loop step by step. By default it uses the
 so you can start here before finishing exercises 1 and 2.
 """
 
-st.session_state.setdefault(REPORTS_KEY, {})
-st.session_state.setdefault(ERRORS_KEY, {})
+st.session_state.setdefault(TRAINING_REPORTS_KEY, {})
+st.session_state.setdefault(TRAINING_ERRORS_KEY, {})
 exercise_header("train_dqn", TASK)
 check_panel("train_dqn")
 show_source("train_dqn")
@@ -68,33 +70,32 @@ def _apply(config: DQNConfig) -> None:
     """Put a config's values into the form's widgets."""
     for name, value in config.to_dict().items():
         if name == "hidden_dims":
-            st.session_state[PREFIX + name] = ",".join(str(v) for v in value)
+            st.session_state[TRAINING_PREFIX + name] = ",".join(str(v) for v in value)
         elif name == "reward_threshold":
-            st.session_state[PREFIX + name] = "" if value is None else f"{value:g}"
+            st.session_state[TRAINING_PREFIX + name] = "" if value is None else f"{value:g}"
         else:
-            st.session_state[PREFIX + name] = value
+            st.session_state[TRAINING_PREFIX + name] = value
 
 
 def _impl_key(component: str) -> str:
-    return f"{PREFIX}impl_{component}"
+    return f"{TRAINING_PREFIX}impl_{component}"
 
 
 def _init_from_url() -> None:
     """First visit in this session: settings from the URL (a shared link), else the default preset."""
-    if st.session_state.get(READY_KEY):
+    if st.session_state.get(TRAINING_READY_KEY):
         return
     settings = ts.settings_from_query(st.query_params.to_dict())
     _apply(settings.config)
-    st.session_state[PREFIX + "preset"] = settings.preset
-    labels: dict[str, str] = {impl: label for label, impl in IMPL_LABELS.items()}
+    st.session_state[TRAINING_PREFIX + "preset"] = settings.preset
     for component in ts.COMPONENT_KEYS:
-        st.session_state[_impl_key(component)] = labels[settings.impls[component]]
-    st.session_state[PREFIX + "url_problems"] = settings.problems
-    st.session_state[READY_KEY] = True
+        st.session_state[_impl_key(component)] = settings.impls[component]
+    st.session_state[TRAINING_PREFIX + "url_problems"] = settings.problems
+    st.session_state[TRAINING_READY_KEY] = True
 
 
 def _on_preset() -> None:
-    _apply(PRESETS[st.session_state[PREFIX + "preset"]])
+    _apply(PRESETS[st.session_state[TRAINING_PREFIX + "preset"]])
 
 
 def _numeric(column: Any, name: str) -> Any:
@@ -106,7 +107,7 @@ def _numeric(column: Any, name: str) -> Any:
             min_value=int(spec.low),
             max_value=int(spec.high),
             step=int(spec.step),
-            key=PREFIX + name,
+            key=TRAINING_PREFIX + name,
             help=help_text,
         )
     return column.number_input(
@@ -115,7 +116,7 @@ def _numeric(column: Any, name: str) -> Any:
         max_value=float(spec.high),
         step=float(spec.step),
         format="%.6g",
-        key=PREFIX + name,
+        key=TRAINING_PREFIX + name,
         help=help_text,
     )
 
@@ -123,21 +124,21 @@ def _numeric(column: Any, name: str) -> Any:
 def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
     """The preset picker, every setting and the implementation of each component."""
     _init_from_url()
-    for problem in st.session_state.get(PREFIX + "url_problems", []):
+    for problem in st.session_state.get(TRAINING_PREFIX + "url_problems", []):
         st.warning(f"From the link: {problem}")
     st.subheader("Settings")
     top = st.columns([1, 1, 2])
     preset = top[0].selectbox(
         "Preset",
         list(PRESETS),
-        key=PREFIX + "preset",
+        key=TRAINING_PREFIX + "preset",
         on_change=_on_preset,
         help="lineworld: seconds; fast: CartPole-v1 solved in about 3-10 s; steady: slower, but stable for small "
         "networks; lesson: the lesson's settings (slow)",
     )
     values: dict[str, Any] = {}
     values["env_id"] = top[1].selectbox(
-        "env_id", ENV_IDS, key=PREFIX + "env_id", help=f"{FIELD_HELP['env_id']} {ts.range_text('env_id')}."
+        "env_id", ENV_IDS, key=TRAINING_PREFIX + "env_id", help=f"{FIELD_HELP['env_id']} {ts.range_text('env_id')}."
     )
     top[2].caption(
         "A preset fills every field; change any of them below. Hover a field's (?) for its meaning and range, "
@@ -157,12 +158,14 @@ def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
             values[name] = _numeric(column, name)
     last = st.columns(4)
     hidden_text = last[0].text_input(
-        "hidden_dims", key=PREFIX + "hidden_dims", help=f"{FIELD_HELP['hidden_dims']} {ts.range_text('hidden_dims')}."
+        "hidden_dims",
+        key=TRAINING_PREFIX + "hidden_dims",
+        help=f"{FIELD_HELP['hidden_dims']} {ts.range_text('hidden_dims')}.",
     )
-    values["loss"] = last[1].selectbox("loss", LOSSES, key=PREFIX + "loss", help=FIELD_HELP["loss"])
+    values["loss"] = last[1].selectbox("loss", LOSSES, key=TRAINING_PREFIX + "loss", help=FIELD_HELP["loss"])
     threshold_text = last[2].text_input(
         "reward_threshold",
-        key=PREFIX + "reward_threshold",
+        key=TRAINING_PREFIX + "reward_threshold",
         help=f"{FIELD_HELP['reward_threshold']} {ts.range_text('reward_threshold')}.",
     )
     st.markdown("**Implementation of each component**")
@@ -170,8 +173,8 @@ def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
     impls: dict[str, str] = {}
     for column, component in zip(picks, ts.COMPONENT_KEYS, strict=True):
         with column:
-            choice = st.radio(component, list(IMPL_LABELS), key=_impl_key(component))
-            impls[component] = IMPL_LABELS[str(choice)]
+            choice = st.radio(component, IMPLS, key=_impl_key(component), format_func=IMPL_LABELS.__getitem__)
+            impls[component] = require_impl(choice)
     config: DQNConfig | None = None
     try:
         values["hidden_dims"] = ts.parse_hidden_dims(hidden_text)
@@ -180,7 +183,7 @@ def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
     except ValueError as err:
         st.error(f"These settings cannot run: {err}. Nothing is lost; fix the field and train.")
     if config is not None:
-        st.session_state[CONFIG_KEY] = config.to_dict()
+        st.session_state[TRAINING_CONFIG_KEY] = config.to_dict()
         st.query_params.from_dict(ts.settings_to_query(config, impls, str(preset)))
         with st.expander("Every setting: value, range and meaning"):
             st.dataframe(pd.DataFrame(ts.settings_table(config)), hide_index=True, width="stretch")
@@ -215,11 +218,11 @@ def train(config: DQNConfig, impls: dict[str, str]) -> None:
             chart.line_chart(frame, x_label="episode", y_label="return", height=220)
 
     def on_finish(outcome: TaskOutcome) -> None:
-        errors: dict[str, str] = st.session_state[ERRORS_KEY]
+        errors: dict[str, str] = st.session_state[TRAINING_ERRORS_KEY]
         errors.pop(label, None)
         report = outcome.value
         if isinstance(report, TrainingReport):
-            st.session_state[REPORTS_KEY][label] = report
+            st.session_state[TRAINING_REPORTS_KEY][label] = report
             if report.snapshot is not None:
                 seed = report.config.get("seed", 0)
                 remember_network(
@@ -236,7 +239,7 @@ def train(config: DQNConfig, impls: dict[str, str]) -> None:
                 errors[label] += f"\n--- last output ---\n{outcome.output}"
 
     run_task_live(
-        "playground.training_task:training_task",
+        "playground.tasks.training_task:training_task",
         label=f"Training {label} on {config.env_id}",
         timeout=3600.0,
         on_progress=on_progress,
@@ -304,7 +307,7 @@ def show_results(reports: dict[str, TrainingReport]) -> None:
     st.subheader("Results")
     st.dataframe(pd.DataFrame([_summary_row(r) for r in reports.values()]), hide_index=True, width="stretch")
     envs = {r.env_id for r in reports.values()}
-    threshold = SOLVED_RETURNS.get(next(iter(envs))) if len(envs) == 1 else None
+    threshold = solved_return(next(iter(envs))) if len(envs) == 1 else None
     st.pyplot(
         reward_figure({label: r.episode_rewards for label, r in reports.items()}, WINDOW, threshold=threshold),
         clear_figure=False,
@@ -332,20 +335,23 @@ compare = st.checkbox(
     "Also train the reference on the same settings and seed, to compare side by side",
     value=True,
     disabled=impls == ALL_REFERENCE,
-    key=PREFIX + "compare",
+    key=TRAINING_PREFIX + "compare",
 )
 buttons = st.columns([1, 1, 4])
-if buttons[0].button("Train", type="primary", disabled=config is None, key=PREFIX + "train") and config is not None:
+if (
+    buttons[0].button("Train", type="primary", disabled=config is None, key=TRAINING_PREFIX + "train")
+    and config is not None
+):
     runs = [impls] + ([ALL_REFERENCE] if compare and impls != ALL_REFERENCE else [])
     for run_impls in runs:
         train(config, run_impls)
-if buttons[1].button("Clear results", key=PREFIX + "clear"):
-    st.session_state[REPORTS_KEY] = {}
-    st.session_state[ERRORS_KEY] = {}
+if buttons[1].button("Clear results", key=TRAINING_PREFIX + "clear"):
+    st.session_state[TRAINING_REPORTS_KEY] = {}
+    st.session_state[TRAINING_ERRORS_KEY] = {}
 
-for label, error in st.session_state[ERRORS_KEY].items():
+for label, error in st.session_state[TRAINING_ERRORS_KEY].items():
     st.error(f"The {label} run failed: {error}")
-reports: dict[str, TrainingReport] = st.session_state[REPORTS_KEY]
+reports: dict[str, TrainingReport] = st.session_state[TRAINING_REPORTS_KEY]
 if reports:
     show_results(reports)
 else:

@@ -8,17 +8,18 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from playground import model_files
-from playground.config import PRESETS
-from playground.envs import ACTION_NAMES
-from playground.rollout import gif_bytes, greedy_rollout
-from playground.runner import TaskOutcome
-from playground.save_load_tasks import LoadReport
-from playground.snapshot import NetworkSnapshot, TrainedNetwork
-from playground.training_task import TrainingReport, TrainingUpdate
-from playground.ui import (
+from playground.core.config import PRESETS
+from playground.core.envs import ACTION_NAMES
+from playground.sandbox.runner import TaskOutcome
+from playground.tasks import model_files
+from playground.tasks.rollout import gif_bytes, greedy_rollout
+from playground.tasks.save_load_tasks import LoadReport
+from playground.tasks.snapshot import NetworkSnapshot, TrainedNetwork
+from playground.tasks.training_task import TrainingReport, TrainingUpdate
+from playground.ui.router import ensure_router
+from playground.ui.session import LOADED_KEY, SAVED_KEY, SOURCE_KEY, UPLOAD_SEEN_KEY
+from playground.ui.widgets import (
     check_panel,
-    ensure_router,
     exercise_header,
     impl_picker,
     remember_network,
@@ -30,10 +31,6 @@ from solutions.train_dqn import evaluate
 
 ensure_router()
 
-SAVED_KEY = "save_load_saved"  # the last file saved on this page
-LOADED_KEY = "save_load_loaded"  # the last file loaded on this page, and what was done with it
-SOURCE_KEY = "save_load_source"  # (id, file name, bytes) of the file to load
-UPLOAD_SEEN_KEY = "save_load_upload_seen"  # file_id of the last upload taken in
 SMALL_RUN_NAME = "LineWorld (trained on the save/load page)"
 
 TASK = """
@@ -98,7 +95,7 @@ def _train_here() -> None:
             remember_network(TrainedNetwork(SMALL_RUN_NAME, report.snapshot, report.env_id, report.config))
 
     run_task_live(
-        "playground.training_task:training_task",
+        "playground.tasks.training_task:training_task",
         label="Training a small LineWorld network (reference code)",
         timeout=300.0,
         on_progress=on_progress,

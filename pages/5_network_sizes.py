@@ -6,22 +6,23 @@ from typing import Any
 
 import streamlit as st
 
-from playground.experiment import (
+from playground.core.facts import IMPLS
+from playground.core.results import ExperimentProgress
+from playground.sandbox.runner import TaskOutcome
+from playground.tasks.experiment import (
     EXPERIMENT_SETTINGS,
     ExperimentData,
-    ExperimentProgress,
     display_summary,
     estimate_text,
     read_summary,
 )
-from playground.runner import TaskOutcome
-from playground.ui import check_panel, ensure_router, exercise_header, impl_picker, run_task_live, show_source
+from playground.ui.router import ensure_router
+from playground.ui.session import SIZES_ERRORS_KEY, SIZES_RESULTS_KEY
+from playground.ui.widgets import check_panel, exercise_header, impl_picker, run_task_live, show_source
 from solutions.network_sizes import NETWORK_SIZES, plot_learning_curves, summarize_experiment
 
 ensure_router()
 
-RESULTS_KEY = "ns_results"  # impl -> ExperimentData, the newest experiment of each implementation
-ERRORS_KEY = "ns_errors"  # impl -> error text of an experiment that failed
 IMPL_TITLES = {"exercises": "Mine (exercises/)", "solutions": "Reference (solutions/)"}
 
 TASK = """
@@ -38,8 +39,8 @@ when it is wider than the bands. In `exercises/network_sizes.py` write
 as one row per episode: `size, seed, episode, timestep, reward`) and `plot_learning_curves(df, window)`.
 """
 
-st.session_state.setdefault(RESULTS_KEY, {})
-st.session_state.setdefault(ERRORS_KEY, {})
+st.session_state.setdefault(SIZES_RESULTS_KEY, {})
+st.session_state.setdefault(SIZES_ERRORS_KEY, {})
 exercise_header("network_sizes", TASK)
 check_panel("network_sizes")
 show_source("network_sizes")
@@ -90,15 +91,15 @@ def run_experiment() -> None:
         bar.progress(min(overall, 1.0), text=f"{message.runs_done} of {message.runs_total} runs done · {where}")
 
     def on_finish(outcome: TaskOutcome) -> None:
-        errors: dict[str, str] = st.session_state[ERRORS_KEY]
+        errors: dict[str, str] = st.session_state[SIZES_ERRORS_KEY]
         errors.pop(impl, None)
         if isinstance(outcome.value, ExperimentData):
-            st.session_state[RESULTS_KEY][impl] = outcome.value
+            st.session_state[SIZES_RESULTS_KEY][impl] = outcome.value
         else:
             errors[impl] = outcome.error or "the experiment returned no result"
 
     run_task_live(
-        "playground.experiment_task:run_experiment_task",
+        "playground.tasks.experiment_task:run_experiment_task",
         label=f"{IMPL_TITLES[impl]}: {len(sizes)} sizes x {seed_count} seeds on {config.env_id}",
         timeout=3600.0,
         on_progress=on_progress,
@@ -115,8 +116,8 @@ buttons = st.columns([1, 1, 4])
 if buttons[0].button("Run", type="primary", disabled=not sizes, key="ns_run") and sizes:
     run_experiment()
 if buttons[1].button("Clear results", key="ns_clear"):
-    st.session_state[RESULTS_KEY] = {}
-    st.session_state[ERRORS_KEY] = {}
+    st.session_state[SIZES_RESULTS_KEY] = {}
+    st.session_state[SIZES_ERRORS_KEY] = {}
 
 
 # --- Results -------------------------------------------------------------------------------
@@ -157,12 +158,12 @@ def show_result(data: ExperimentData) -> None:
     )
 
 
-for failed_impl, error in st.session_state[ERRORS_KEY].items():
+for failed_impl, error in st.session_state[SIZES_ERRORS_KEY].items():
     st.error(f"{IMPL_TITLES.get(failed_impl, failed_impl)}: the experiment failed: {error}")
-results: dict[str, ExperimentData] = st.session_state[RESULTS_KEY]
+results: dict[str, ExperimentData] = st.session_state[SIZES_RESULTS_KEY]
 if results:
     st.subheader("Results")
-    shown = [name for name in ("exercises", "solutions") if name in results]
+    shown = [name for name in IMPLS if name in results]
     for column, name in zip(st.columns(len(shown)), shown, strict=True):
         with column:
             show_result(results[name])

@@ -7,20 +7,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from playground import comparison as cmp
-from playground.config import FIELD_HELP, PRESETS, DQNConfig
-from playground.hyperparams import MEANING_COLUMNS, hyperparameter_markdown, hyperparameter_rows, value_columns
-from playground.runner import TaskOutcome
-from playground.sb3_adapter import IMPLEMENTATION_DIFFERENCES, SB3_FIXED_ARGUMENTS, mapping_rows
-from playground.ui import ensure_router, run_task_live
+from playground.core.config import FIELD_HELP, PRESETS, DQNConfig
+from playground.sandbox.runner import TaskOutcome
+from playground.sb3 import comparison as cmp
+from playground.sb3.adapter import IMPLEMENTATION_DIFFERENCES, SB3_FIXED_ARGUMENTS, mapping_rows
+from playground.sb3.hyperparams import MEANING_COLUMNS, hyperparameter_markdown, hyperparameter_rows, value_columns
+from playground.ui.router import ensure_router
+from playground.ui.session import COMPARISON_ERROR_KEY, COMPARISON_RESULT_KEY, TRAINING_CONFIG_KEY
+from playground.ui.widgets import run_task_live
 
 ensure_router()
 
 
-RESULT_KEY = "comparison_result"
-ERROR_KEY = "comparison_error"
 # Where the training page (pages/3_training.py) leaves its current settings, as DQNConfig.to_dict().
-TRAINING_CONFIG_KEYS = ("training_config",)
 # Fields a learner can change here; the rest come from the preset or the training page.
 EDITABLE: dict[str, tuple[Any, Any, Any]] = {
     "total_timesteps": (1, 10_000_000, 500),
@@ -42,7 +41,7 @@ st.markdown(
 
 def _choose_config() -> tuple[DQNConfig | None, str]:
     """The base config (preset or training page) with the editable fields applied; None when invalid."""
-    from_training = cmp.config_from_state(st.session_state, TRAINING_CONFIG_KEYS)
+    from_training = cmp.config_from_state(st.session_state, (TRAINING_CONFIG_KEY,))
     sources = ["A preset", "My settings from the training page"] if from_training is not None else ["A preset"]
     source = st.radio("Start from", sources, horizontal=True, key="cmp_source")
     if source == "A preset" or from_training is None:
@@ -119,16 +118,18 @@ def _train(config: DQNConfig, seeds: list[int], episodes: int) -> None:
             finished.append(message)
 
     def on_finish(outcome: TaskOutcome) -> None:
-        st.session_state.pop(ERROR_KEY, None)
+        st.session_state.pop(COMPARISON_ERROR_KEY, None)
         if isinstance(outcome.value, cmp.ComparisonResult):
-            st.session_state[RESULT_KEY] = outcome.value
+            st.session_state[COMPARISON_RESULT_KEY] = outcome.value
             return
         if finished:  # the task failed late: keep the runs that finished
-            st.session_state[RESULT_KEY] = cmp.ComparisonResult(config, tuple(seeds), episodes, tuple(finished), True)
-        st.session_state[ERROR_KEY] = outcome.error or "the comparison did not return a result"
+            st.session_state[COMPARISON_RESULT_KEY] = cmp.ComparisonResult(
+                config, tuple(seeds), episodes, tuple(finished), True
+            )
+        st.session_state[COMPARISON_ERROR_KEY] = outcome.error or "the comparison did not return a result"
 
     run_task_live(
-        "playground.comparison:comparison_task",
+        "playground.sb3.comparison:comparison_task",
         label=f"Training the reference and SB3 on {config.env_id} ({len(seeds)} seed{'s' * (len(seeds) > 1)})",
         timeout=3600.0,
         on_progress=on_progress,
@@ -144,10 +145,10 @@ if st.button("Train both", type="primary", disabled=config is None, key="cmp_tra
     assert config is not None
     _train(config, list(range(seed_count)), eval_episodes)
 
-if ERROR_KEY in st.session_state:
-    st.error(f"The comparison failed: {st.session_state[ERROR_KEY]}")
+if COMPARISON_ERROR_KEY in st.session_state:
+    st.error(f"The comparison failed: {st.session_state[COMPARISON_ERROR_KEY]}")
 
-result: cmp.ComparisonResult | None = st.session_state.get(RESULT_KEY)
+result: cmp.ComparisonResult | None = st.session_state.get(COMPARISON_RESULT_KEY)
 if result is not None:
     st.subheader("Results")
     st.caption(

@@ -17,10 +17,10 @@ apart in experience).
 
 from __future__ import annotations
 
-import itertools
+import math
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,16 +28,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from playground.config import DQNConfig
-from playground.experiment import (
-    ExperimentCallback,
-    ExperimentProgress,
-    Report,
-    choose_workers,
-    run_jobs,
-    time_to_solve,
-)
-from playground.results import TrainingProgress
+from playground.core.config import DQNConfig
+from playground.core.facts import EXPERIMENT_EVAL_SEED_OFFSET
+from playground.core.results import ExperimentCallback, ExperimentProgress, RunRecord, TrainingProgress, TrainingResult
 from solutions.q_network import count_parameters
 from solutions.train_dqn import evaluate, train_dqn
 
@@ -52,7 +45,6 @@ __all__ = [
 NETWORK_SIZES: dict[str, list[int]] = {"1x64": [64], "1x256": [256], "2x64": [64, 64], "2x256": [256, 256]}
 
 _FINAL_EVAL_EPISODES = 10
-_FINAL_EVAL_SEED = 20_000  # plus the run's seed: far from the seeds training uses
 _CURVE_POINTS = 200
 
 
@@ -63,19 +55,6 @@ class _Run:
     size: str
     seed: int
     config: DQNConfig
-
-
-@dataclass
-class _RunRecord:
-    """What one run leaves behind (plain data, so it can come back from a helper process)."""
-
-    rewards: list[float]
-    end_steps: list[int]
-    seconds: list[float]
-    parameters: int
-    solved_step: float
-    solved_seconds: float
-    final_greedy_mean: float
 
 
 _EMPTY_COLUMNS: dict[str, str] = {
@@ -108,18 +87,8 @@ def _plan_runs(base_config: DQNConfig, sizes: Mapping[str, Sequence[int]], seeds
     ]
 
 
-def _weights(hidden_dims: Sequence[int]) -> int:
-    """Hidden-to-hidden weights plus hidden units: a rough cost of one update of this network."""
-    return sum(a * b for a, b in itertools.pairwise(hidden_dims)) + sum(hidden_dims)
-
-
-def _train_run(run: _Run, report: Report) -> _RunRecord:
-    """Train one run, report every episode, then evaluate the final network greedily.
-
-    "Solved" is the first greedy evaluation during training whose mean reaches
-    the threshold (:func:`playground.experiment.time_to_solve`); runs without
-    evaluations (``eval_freq = 0``) have no solve step (NaN).
-    """
+def _train_run(run: _Run, report: Callable[[TrainingProgress], bool]) -> RunRecord:
+    """Train one run, timing and ``report``-ing every episode (``False`` stops it), and record it."""
     started = time.perf_counter()
     seconds: list[float] = []
 
@@ -128,37 +97,43 @@ def _train_run(run: _Run, report: Report) -> _RunRecord:
         return report(progress)
 
     result = train_dqn(run.config, callback=on_episode)
-    solved_step, solved_seconds = time_to_solve(run.config, result, seconds)
-    final = float("nan")
+    return _record(run.size, run.config, result, seconds)
+
+
+def _record(size: str, config: DQNConfig, result: TrainingResult, seconds: Sequence[float]) -> RunRecord:
+    """The run's record, with a final greedy evaluation of its network and its parameter count.
+
+    "Solved" (:attr:`RunRecord.solved_step`) is the first greedy evaluation
+    during training whose mean reaches the threshold; runs without
+    evaluations (``eval_freq = 0``) have none.
+    """
+    returns: list[float] = []
     if result.episode_rewards:
-        returns = evaluate(result.q_network, run.config.env_id, _FINAL_EVAL_EPISODES, seed=_FINAL_EVAL_SEED + run.seed)
-        final = float(np.mean(returns))
-    return _RunRecord(
-        rewards=list(result.episode_rewards),
-        end_steps=list(result.episode_end_steps),
-        seconds=seconds,
-        parameters=count_parameters(result.q_network),
-        solved_step=solved_step,
-        solved_seconds=solved_seconds,
-        final_greedy_mean=final,
+        seed = EXPERIMENT_EVAL_SEED_OFFSET + config.seed
+        returns = evaluate(result.q_network, config.env_id, _FINAL_EVAL_EPISODES, seed=seed)
+    parameters = count_parameters(result.q_network)
+    return RunRecord.of(
+        result, config, label=size, greedy_returns=returns, episode_seconds=seconds, parameters=parameters
     )
 
 
-def _run_frame(run: _Run, record: _RunRecord) -> pd.DataFrame:
+def _run_frame(record: RunRecord) -> pd.DataFrame:
     """One run in long form: a row per episode; run-level numbers repeat on every row."""
-    episodes = len(record.rewards)
+    episodes = len(record.episode_rewards)
+    seconds = record.episode_seconds[:episodes] + [math.nan] * (episodes - len(record.episode_seconds))
+    solved_step = math.nan if record.solved_step is None else float(record.solved_step)
     return pd.DataFrame(
         {
-            "size": [run.size] * episodes,
-            "seed": [run.seed] * episodes,
+            "size": [record.label] * episodes,
+            "seed": [record.seed] * episodes,
             "episode": np.arange(1, episodes + 1),
-            "timestep": record.end_steps,
-            "reward": record.rewards,
-            "seconds": record.seconds[:episodes],
+            "timestep": record.episode_end_steps,
+            "reward": record.episode_rewards,
+            "seconds": seconds,
             "parameters": [record.parameters] * episodes,
-            "solved_step": [record.solved_step] * episodes,
+            "solved_step": [solved_step] * episodes,
             "solved_seconds": [record.solved_seconds] * episodes,
-            "final_greedy_mean": [record.final_greedy_mean] * episodes,
+            "final_greedy_mean": [record.greedy_mean] * episodes,
         }
     )
 
@@ -185,33 +160,35 @@ def run_network_size_experiment(
 
     ``callback`` receives an :class:`ExperimentProgress` at every episode end
     and when a run finishes; returning ``False`` stops the experiment: the
-    runs in progress stop at once and no new one starts, and the episodes
-    done so far are returned. With two cores and enough work, two runs train
-    at once (this process and a helper process).
+    run in progress stops at once, no new one starts, and the episodes done
+    so far are returned.
     """
     runs = _plan_runs(base_config, sizes, seeds)
-    records: dict[int, _RunRecord] = {}
+    frames: list[pd.DataFrame] = []
+    stop = False
+    for index, run in enumerate(runs):
 
-    def progress(index: int, training: TrainingProgress | None, finished: bool) -> bool | None:
-        if callback is None:
-            return None
-        run = runs[index]
-        message = ExperimentProgress(run.size, run.seed, index, len(runs), len(records), training, finished)
-        return callback(message)
+        def report(
+            training: TrainingProgress | None, finished: bool = False, index: int = index, run: _Run = run
+        ) -> bool:
+            """Tell ``callback`` about this run; ``False`` once it asked to stop."""
+            nonlocal stop
+            if callback is not None:
+                run = runs[index]
+                message = ExperimentProgress(run.size, run.seed, index, len(runs), len(frames), training, finished)
+                stop = stop or callback(message) is False
+            return not stop
 
-    def on_message(index: int, training: TrainingProgress) -> bool | None:
-        return progress(index, training, finished=False)
+        record = _train_run(run, report)
+        frames.append(_run_frame(record))
+        report(None, finished=True)
+        if stop:
+            break
+    return _long_form(frames)
 
-    def on_result(index: int, record: _RunRecord | None) -> bool | None:
-        if record is None:
-            return None
-        records[index] = record
-        return progress(index, None, finished=True)
 
-    workers = choose_workers(base_config, len(runs))
-    costs = [_weights(run.config.hidden_dims) for run in runs]  # two processes start with the biggest nets
-    run_jobs(_train_run, runs, workers=workers, on_message=on_message, on_result=on_result, costs=costs)
-    frames = [_run_frame(runs[index], records[index]) for index in sorted(records)]
+def _long_form(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The runs' frames one under the other (an empty table with every column when there are none)."""
     if not frames:
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in _EMPTY_COLUMNS.items()})
     return pd.concat(frames, ignore_index=True)

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 import torch
 from torch import Tensor, nn
 
-from playground.config import DQNConfig
+from playground.core.config import DQNConfig
 from solutions.q_network import CustomQNetwork
 
 FORMAT = "dqn-playground-checkpoint"

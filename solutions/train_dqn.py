@@ -15,7 +15,7 @@ when an episode is *truncated* by a time limit the state still has a future,
 so the target keeps bootstrapping from $s'_j$.
 
 Time is counted in environment steps, with Stable-Baselines3's meaning of
-every setting (see :mod:`playground.config`).
+every setting (see :mod:`playground.core.config`).
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ from numpy.typing import NDArray
 from torch import Tensor, nn
 from torch.nn import functional as F  # noqa: N812 - the usual PyTorch alias
 
-from playground.config import DQNConfig, linear_epsilon
-from playground.envs import make_env
-from playground.results import TrainingProgress, TrainingResult
-from playground.training_plots import moving_average
+from playground.core.config import DQNConfig, linear_epsilon
+from playground.core.curves import moving_average
+from playground.core.envs import make_env
+from playground.core.facts import EVAL_SEED_OFFSET
+from playground.core.results import TrainingProgress, TrainingResult
 from solutions.q_network import CustomQNetwork
 from solutions.replay_buffer import ReplayBufferWithIndices
 
@@ -71,11 +72,8 @@ def seed_everything(seed: int) -> None:
 
 
 def make_optimizer(params: Any, learning_rate: float) -> torch.optim.Optimizer:
-    """Adam; the fused CPU kernel when this PyTorch has one (same math, fewer passes over memory)."""
-    try:
-        return torch.optim.Adam(params, lr=learning_rate, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(params, lr=learning_rate)
+    """Adam with step size ``learning_rate`` over ``params`` (the online network's parameters)."""
+    return torch.optim.Adam(params, lr=learning_rate)
 
 
 def greedy_action(q_network: nn.Module, state: NDArray[np.float32]) -> int:
@@ -83,31 +81,6 @@ def greedy_action(q_network: nn.Module, state: NDArray[np.float32]) -> int:
     with torch.no_grad():
         q_values = q_network(torch.from_numpy(state).unsqueeze(0))
     return int(q_values.argmax())
-
-
-def _greedy_policy(q_network: nn.Module) -> Callable[[NDArray[np.float32]], int]:
-    """A function ``state -> argmax_a Q(state, a)`` for acting, one state per env step.
-
-    For one state the arithmetic of a small MLP takes a few microseconds, and
-    PyTorch's per-call overhead is several times that. So for the reference
-    :class:`CustomQNetwork` (a plain stack of Linear and ReLU layers) the same
-    forward pass $q = W_{k+1} \\mathrm{ReLU}(\\cdots \\mathrm{ReLU}(W_1 s + b_1) \\cdots) + b_{k+1}$
-    runs in NumPy on arrays that *share memory* with the parameters, so every
-    optimizer step is seen at once. Any other network goes through
-    :func:`greedy_action`.
-    """
-    if type(q_network) is not CustomQNetwork:
-        return lambda state: greedy_action(q_network, state)
-    layers = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in q_network.net if isinstance(m, nn.Linear)]
-    *hidden, (w_out, b_out) = layers
-
-    def act(state: NDArray[np.float32]) -> int:
-        z = state
-        for weight, bias in hidden:
-            z = np.maximum(weight @ z + bias, 0.0)
-        return int(np.argmax(w_out @ z + b_out))
-
-    return act
 
 
 def td_loss(
@@ -160,13 +133,12 @@ def evaluate(q_network: nn.Module, env_id: str, episodes: int = 20, seed: int = 
     was_training = q_network.training
     q_network.eval()
     returns: list[float] = []
-    act = _greedy_policy(q_network)
     try:
         for episode in range(episodes):
             state, _ = env.reset(seed=seed if episode == 0 else None)
             total, done = 0.0, False
             while not done:
-                action = act(np.asarray(state, dtype=np.float32))
+                action = greedy_action(q_network, np.asarray(state, dtype=np.float32))
                 state, reward, terminated, truncated, _ = env.step(action)
                 total += float(reward)
                 done = terminated or truncated
@@ -216,7 +188,7 @@ def train_dqn(
 
     Per env step $t = 0, 1, \\dots, T - 1$, with $n = t + 1$ steps done after it:
 
-    1. $\\epsilon_t$ from :func:`playground.config.linear_epsilon`; act
+    1. $\\epsilon_t$ from :func:`playground.core.config.linear_epsilon`; act
        $\\epsilon$-greedily; step; push $(s, a, r, s', d = \\text{terminated})$;
        reset when the episode is terminated *or* truncated.
     2. If $n \\bmod$ ``train_freq`` $= 0$ and $n >$ ``learning_starts``:
@@ -230,7 +202,7 @@ def train_dqn(
        reached it.
 
     The run also stops early when ``callback`` (called with a
-    :class:`~playground.results.TrainingProgress` at every episode end)
+    :class:`~playground.core.results.TrainingProgress` at every episode end)
     returns ``False``, and when a TD loss or a Q-value of the probe state
     becomes NaN or infinite: then ``stop_reason`` starts with ``"diverged"``.
     That is reported, not raised, so the curves up to that point survive.
@@ -251,17 +223,10 @@ def train_dqn(
     target_network.requires_grad_(False)
     buffer = buffer_cls(config.buffer_size)
     optimizer = make_optimizer(q_network.parameters(), config.learning_rate)
-    act = _greedy_policy(q_network)
 
     total = config.total_timesteps
     updates_per_phase = config.train_freq if config.gradient_steps == -1 else config.gradient_steps
     log_every = max(1, total // LOG_POINTS)
-    # Every TD loss goes into a preallocated array: one slot per update the schedule can ask
-    # for (training phases are the multiples of train_freq above learning_starts, up to T).
-    phases = max(0, total // config.train_freq - config.learning_starts // config.train_freq)
-    losses = np.empty(phases * updates_per_phase, dtype=np.float64)
-    loss_steps = np.empty(phases * updates_per_phase, dtype=np.int64)
-    updates = 0
 
     result = TrainingResult(q_network=q_network, config=config)
     state, _ = env.reset(seed=config.seed)
@@ -287,7 +252,7 @@ def train_dqn(
             result.epsilon_steps.append(t)
             result.epsilons.append(epsilon)
         explore = explore_rng.random() < epsilon
-        action = int(env.action_space.sample()) if explore else act(state)
+        action = int(env.action_space.sample()) if explore else greedy_action(q_network, state)
         next_state, reward, terminated, truncated, _ = env.step(action)
         next_state = np.asarray(next_state, dtype=np.float32)
         # Only a real terminal state ends the bootstrap; a time limit does not.
@@ -317,12 +282,11 @@ def train_dqn(
 
         if steps % config.train_freq == 0 and steps > config.learning_starts and len(buffer) >= config.batch_size:
             values = gradient_phase(q_network, target_network, optimizer, buffer, config, updates_per_phase)
-            losses[updates : updates + len(values)] = values
-            loss_steps[updates : updates + len(values)] = steps
-            updates += len(values)
+            result.losses.extend(values)
+            result.loss_steps.extend([steps] * len(values))
             if not math.isfinite(values[-1]):
                 stop_reason = (
-                    f"diverged: the TD loss became {values[-1]} at env step {steps} (update {updates}); "
+                    f"diverged: the TD loss became {values[-1]} at env step {steps} (update {len(result.losses)}); "
                     "try a smaller learning_rate or max_grad_norm"
                 )
         if steps % config.target_update_interval == 0:
@@ -331,7 +295,9 @@ def train_dqn(
             stop_reason = stop_reason or f"diverged: Q-values of the probe state are not finite at env step {steps}"
         if config.eval_freq > 0 and steps % config.eval_freq == 0 and not stop_reason:
             eval_started = time.perf_counter()
-            returns = evaluate(q_network, config.env_id, config.eval_episodes, seed=config.seed + 10_000 + steps)
+            returns = evaluate(
+                q_network, config.env_id, config.eval_episodes, seed=config.seed + EVAL_SEED_OFFSET + steps
+            )
             result.eval_time += time.perf_counter() - eval_started
             result.eval_steps.append(steps)
             result.eval_means.append(float(np.mean(returns)))
@@ -347,9 +313,7 @@ def train_dqn(
         record_probe(steps)
     result.total_steps = steps
     result.stop_reason = result.stop_reason or f"finished: all {total} env steps"
-    result.losses = losses[:updates].tolist()
-    result.loss_steps = loss_steps[:updates].tolist()
-    result.gradient_updates = updates
+    result.gradient_updates = len(result.losses)
     result.wall_time = time.perf_counter() - started
     return result
 

@@ -1,7 +1,7 @@
 """Test-only checks and tasks that misbehave on purpose, to test the sandbox runner.
 
 The sandbox child imports this module when its name is in
-``PLAYGROUND_TEST_MODULES`` (see :mod:`playground.sandbox`). Inside the child it
+``PLAYGROUND_TEST_MODULES`` (see :mod:`playground.sandbox.child`). Inside the child it
 registers three checks on the ``q_network`` exercise, named ``selftest: ...``;
 each calls the same-named function of a throwaway learner module,
 ``selftest_learner``, which a test writes into a temporary directory on
@@ -21,8 +21,8 @@ from types import ModuleType
 from typing import Any
 
 from playground.checks import check
-from playground.protocol import RESULT_FD_ENV
-from playground.sandbox import TaskContext
+from playground.sandbox.child import TaskContext
+from playground.sandbox.protocol import RESULT_FD_ENV
 
 EXERCISE = "q_network"
 LEARNER_MODULE = "selftest_learner"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from playground import admission as admission_module
-from playground.admission import Admission, configured_slots, default_slots
+from playground.sandbox import admission as admission_module
+from playground.sandbox.admission import Admission, configured_slots, default_slots
 
 
 def test_k_slots_then_a_fifo_queue_with_positions() -> None:
@@ -67,8 +67,8 @@ def test_slots_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_task_waits_for_a_slot_shows_its_place_and_can_be_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
     import sandbox_selftest
 
-    from playground.runner import job_owner, start_task
-    from playground.sandbox import TEST_MODULES_ENV
+    from playground.sandbox.child import TEST_MODULES_ENV
+    from playground.sandbox.runner import job_owner, start_task
 
     monkeypatch.setenv(TEST_MODULES_ENV, sandbox_selftest.__name__)
     monkeypatch.setenv("PYTHONPATH", str(Path(sandbox_selftest.__file__).parent))

@@ -15,9 +15,17 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from playground.buffer_view import BufferTrace, recent_transitions, reference_trace, slot_counts_figure, slots_figure
-from playground.buffer_view import trace_buffer as run_trace
-from playground.network_view import (
+from playground.sandbox.protocol import safe_loads
+from playground.sandbox.runner import run_task
+from playground.tasks.buffer_view import (
+    BufferTrace,
+    recent_transitions,
+    reference_trace,
+    slot_counts_figure,
+    slots_figure,
+)
+from playground.tasks.buffer_view import trace_buffer as run_trace
+from playground.tasks.network_view import (
     NetworkReport,
     architecture_text,
     build_report,
@@ -29,8 +37,6 @@ from playground.network_view import (
     reference_report,
     report_problems,
 )
-from playground.protocol import safe_loads
-from playground.runner import run_task
 from solutions.replay_buffer import ReplayBufferWithIndices
 
 
@@ -97,7 +103,7 @@ def test_report_shows_unused_layers_and_wrong_counts() -> None:
 
 def test_describe_network_task_runs_in_the_sandbox() -> None:
     outcome = run_task(
-        "playground.network_view:describe_network",
+        "playground.tasks.network_view:describe_network",
         timeout=60,
         impl="solutions",
         env_id="LineWorld-v0",
@@ -108,7 +114,11 @@ def test_describe_network_task_runs_in_the_sandbox() -> None:
     assert isinstance(outcome.value, NetworkReport)
     assert outcome.value.q_values.shape == (2,)
     stub = run_task(
-        "playground.network_view:describe_network", timeout=60, impl="exercises", env_id="LineWorld-v0", hidden_dims=[8]
+        "playground.tasks.network_view:describe_network",
+        timeout=60,
+        impl="exercises",
+        env_id="LineWorld-v0",
+        hidden_dims=[8],
     )
     assert stub.error.startswith("not implemented yet")
 
@@ -170,7 +180,7 @@ def test_trace_records_a_sampling_error() -> None:
 
 def test_buffer_trace_task_round_trips_through_the_safe_unpickler() -> None:
     outcome = run_task(
-        "playground.buffer_view:buffer_trace",
+        "playground.tasks.buffer_view:buffer_trace",
         timeout=60,
         impl="solutions",
         env_id="CartPole-v1",
@@ -190,6 +200,10 @@ def test_buffer_trace_task_round_trips_through_the_safe_unpickler() -> None:
 
 def test_figures_draw() -> None:
     trace = reference_trace("LineWorld-v0", capacity=25, steps=30, batch_size=4, n_batches=100, seed=0)
-    for fig in (slots_figure(trace, 30, trace.batch_indices), slots_figure(trace, 3), slot_counts_figure(trace)):
-        assert fig.axes
+    # One cell per slot (plus the outline of the write position), one bar per slot.
+    for fig in (slots_figure(trace, 30, trace.batch_indices), slots_figure(trace, 3)):
+        assert len(fig.axes[0].patches) == trace.capacity + 1
         plt.close(fig)
+    counts = slot_counts_figure(trace)
+    assert len(counts.axes[0].containers[0]) == trace.capacity
+    plt.close(counts)

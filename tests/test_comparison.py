@@ -16,17 +16,17 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from playground import comparison as cmp
-from playground.config import PRESETS, DQNConfig
-from playground.hyperparams import (
+from playground.core.config import PRESETS, DQNConfig
+from playground.sandbox.protocol import MessageReader, write_message
+from playground.sb3 import comparison as cmp
+from playground.sb3.adapter import format_value, sb3_default_text
+from playground.sb3.hyperparams import (
     HYPERPARAMETER_NOTES,
     MEANING_COLUMNS,
     hyperparameter_markdown,
     hyperparameter_rows,
     value_columns,
 )
-from playground.protocol import MessageReader, write_message
-from playground.sb3_adapter import format_value, sb3_default_text
 
 TINY = PRESETS["lineworld"].replace(total_timesteps=200, learning_starts=50)
 PAGE = "pages/6_reference_comparison.py"

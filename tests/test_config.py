@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from stable_baselines3.common.utils import LinearSchedule
 
-from playground.config import FIELD_HELP, PRESETS, DQNConfig, linear_epsilon
+from playground.core.config import FIELD_HELP, PRESETS, DQNConfig, linear_epsilon
 
 # One invalid value per field; each must raise a ValueError that names the field.
 INVALID: dict[str, Any] = {
@@ -56,7 +56,8 @@ def test_every_field_has_an_invalid_case_and_help() -> None:
 def test_presets_are_valid(name: str) -> None:
     preset = PRESETS[name]
     assert DQNConfig.from_dict(preset.to_dict()) == preset
-    assert preset.batch_size <= preset.buffer_size
+    # The schedule reaches at least one gradient phase before the run ends.
+    assert preset.learning_starts + preset.train_freq <= preset.total_timesteps
 
 
 def test_required_presets_exist() -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from playground.envs import (
+from playground.core.envs import (
     LEFT,
     LINEWORLD_ID,
     LINEWORLD_MAX_STEPS,

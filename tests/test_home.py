@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import runner
 from playground.checks import EXERCISES, CheckResult
-from playground.lesson import (
+from playground.sandbox import runner
+from playground.ui.lesson import (
     LESSON_PATH,
     PROGRESS_MARKER,
     LessonFormatError,
@@ -21,7 +21,7 @@ from playground.lesson import (
     parse_lesson,
     progress_table,
 )
-from playground.ui import CHECKS_KEY
+from playground.ui.session import CHECKS_KEY
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 GOOD = '+++\ntitle = "A title"\nauthor = "Someone"\ndate = 2026-01-31\n+++\n\nBody with $x$.\n'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,19 +23,18 @@ from streamlit.testing.v1 import AppTest
 import solutions.network_sizes as reference
 from playground.checks import CheckFailed, checks_for
 from playground.checks import network_sizes as ns_checks
-from playground.config import PRESETS, DQNConfig
-from playground.experiment import (
+from playground.checks.spy import TrainCall, intercept_train_dqn
+from playground.core.config import PRESETS, DQNConfig
+from playground.core.results import ExperimentProgress, TrainingProgress
+from playground.sandbox.pool import one_torch_thread
+from playground.sandbox.runner import run_task
+from playground.tasks.experiment import (
     WORKERS_ENV,
     ExperimentData,
-    ExperimentProgress,
-    TrainCall,
     choose_workers,
-    intercept_train_dqn,
-    one_torch_thread,
     read_summary,
+    run_reference_experiment,
 )
-from playground.results import TrainingProgress
-from playground.runner import run_task
 from solutions.train_dqn import train_dqn as reference_train_dqn
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -115,12 +115,10 @@ def test_workers_choice() -> None:
 
 
 def test_parallel_matches_serial_and_stops_promptly(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two processes give the very same curves as one; a stop reaches the helper's run too."""
+    """The app's two-process path gives the very same table as the reference's plain loop; a stop reaches both."""
     config = SMALL.replace(eval_freq=0)
-    monkeypatch.setenv(WORKERS_ENV, "1")
     serial = reference.run_network_size_experiment(config, TWO_SIZES, (0, 1))
-    monkeypatch.setenv(WORKERS_ENV, "2")
-    parallel = reference.run_network_size_experiment(config, TWO_SIZES, (0, 1))
+    parallel = run_reference_experiment(config, TWO_SIZES, (0, 1), workers=2)
     pd.testing.assert_frame_equal(serial[CONTRACT], parallel[CONTRACT])
     assert (serial["parameters"] == parallel["parameters"]).all()
 
@@ -133,14 +131,17 @@ def test_parallel_matches_serial_and_stops_promptly(monkeypatch: pytest.MonkeyPa
 
     started = time.monotonic()
     long = config.replace(total_timesteps=200_000, learning_starts=100_000)  # minutes if not stopped
-    stopped = reference.run_network_size_experiment(long, TWO_SIZES, (0, 1), callback=stop_soon)
-    assert time.monotonic() - started < 60
-    assert stopped.groupby(["size", "seed"]).ngroups <= 2
-    assert stopped["timestep"].max() < 5_000
+    for run in (reference.run_network_size_experiment, partial(run_reference_experiment, workers=2)):
+        calls = 0
+        started = time.monotonic()
+        stopped = run(long, TWO_SIZES, (0, 1), callback=stop_soon)
+        assert time.monotonic() - started < 60
+        assert stopped.groupby(["size", "seed"]).ngroups <= 2
+        assert stopped["timestep"].max() < 5_000
 
 
 def test_a_failing_run_in_the_helper_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    from playground.experiment import HelperFailed, run_jobs
+    from playground.sandbox.pool import HelperFailed, run_jobs
 
     monkeypatch.setenv(WORKERS_ENV, "2")
     with pytest.raises((HelperFailed, ValueError)):
@@ -148,7 +149,7 @@ def test_a_failing_run_in_the_helper_is_reported(monkeypatch: pytest.MonkeyPatch
 
 
 def test_a_helper_that_dies_is_replaced_by_this_process() -> None:
-    from playground.experiment import run_jobs
+    from playground.sandbox.pool import run_jobs
 
     assert run_jobs(_dies_in_the_helper, [0, 1, 2, 3], workers=2) == [0, 1, 2, 3]
 
@@ -156,7 +157,7 @@ def test_a_helper_that_dies_is_replaced_by_this_process() -> None:
 def _dies_in_the_helper(job: int, report: Callable[[Any], bool]) -> int:
     import os
 
-    from playground.worker import WORKER_FD_ENV
+    from playground.sandbox.worker import WORKER_FD_ENV
 
     if WORKER_FD_ENV in os.environ:
         os._exit(3)  # as if killed for lack of memory
@@ -257,14 +258,51 @@ def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure]
             result = module.train_dqn(config, callback=forward)
             steps = result.episode_lengths if bug == "episode_lengths" else result.episode_end_steps
             for episode, (step, reward) in enumerate(zip(steps, result.episode_rewards, strict=True)):
-                rows.append(
-                    {"seed": seed, "size": names[index], "episode": episode, "timestep": step, "reward": reward}
-                )
+                row = {"seed": seed, "size": names[index], "episode": episode, "timestep": step, "reward": reward}
+                if bug == "wrong_parameters":
+                    row["parameters"] = 64 * 8
+                rows.append(row)
         return pd.DataFrame(rows)
 
     module.run_network_size_experiment = run  # type: ignore[attr-defined]
     module.plot_learning_curves = plot or reference.plot_learning_curves  # type: ignore[attr-defined]
+    module.summarize_experiment = summarize_by_hand(bug)  # type: ignore[attr-defined]
     return module
+
+
+def summarize_by_hand(bug: str = "") -> Callable[[pd.DataFrame, int], pd.DataFrame]:
+    """A learner's summary written differently (loops and dicts, ddof=1, interpolated AUC), with bugs."""
+
+    def summarize(df: pd.DataFrame, window: int = 20) -> pd.DataFrame:
+        if bug == "summary_not_written":
+            raise NotImplementedError("optional")
+        rows = []
+        for size in dict.fromkeys(df["size"].astype(str)):
+            group = df[df["size"].astype(str) == size]
+            per_seed = {seed: run.sort_values("timestep") for seed, run in group.groupby("seed")}
+            areas = []
+            for run in per_seed.values():
+                smooth = run["reward"].rolling(window, min_periods=1).mean().to_numpy(dtype=float)
+                areas.append(float(np.mean(smooth)))
+            row: dict[str, Any] = {"size": size, "runs": len(per_seed), "auc_mean": float(np.mean(areas))}
+            if "solved_step" in group:
+                solved = [run["solved_step"].iloc[0] for run in per_seed.values()]
+                if bug == "solved_episodes":
+                    row["solved"] = int(group["solved_step"].notna().sum())
+                else:
+                    row["solved"] = sum(1 for step in solved if not pd.isna(step))
+                done = [step for step in solved if not pd.isna(step)]
+                row["steps_to_solve"] = float(np.median(done)) if done else float("nan")
+            if "final_greedy_mean" in group:
+                finals = [run["final_greedy_mean"].iloc[0] for run in per_seed.values()]
+                row["greedy_mean"] = float(np.mean(finals))
+                row["greedy_std"] = float(np.std(finals, ddof=1))
+            if bug == "runs_as_episodes":
+                row["runs"] = len(group)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    return summarize
 
 
 def test_a_differently_written_correct_module_passes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -287,10 +325,21 @@ def test_a_differently_written_correct_module_passes(monkeypatch: pytest.MonkeyP
         ("no_callback", "callback reports progress", ("never called",)),
         ("stop_between_runs", "callback can stop the experiment", ("went on",)),
         ("ignores_stop", "callback can stop the experiment", ("no new run",)),
+        ("wrong_parameters", "extra columns, when present, are right", ("parameters column",)),
+        ("solved_episodes", "summary: one row per size, the right numbers", ("'solved'", "not how many episodes")),
+        ("runs_as_episodes", "summary: one row per size, the right numbers", ("'runs'", "not how many episodes")),
     ],
 )
 def test_each_experiment_bug_fails_a_check_by_name(bug: str, check: str, words: tuple[str, ...]) -> None:
     fails(check, experiment_module(bug), *words)
+
+
+def test_the_summary_check_passes_a_summary_written_differently_or_not_yet() -> None:
+    assert "greedy_std" in run_check("summary: one row per size, the right numbers", experiment_module())
+    assert "optional" in run_check(
+        "summary: one row per size, the right numbers", experiment_module("summary_not_written")
+    )
+    assert "solved" in run_check("summary: one row per size, the right numbers", reference)
 
 
 def test_random_seeds_also_break_the_architecture_check() -> None:
@@ -395,7 +444,7 @@ def test_each_plot_bug_fails_a_check_by_name(
 
 def test_task_returns_plain_data_and_the_stub_fails_cleanly() -> None:
     kwargs: dict[str, Any] = {"config": SMALL.to_dict(), "sizes": TWO_SIZES, "seeds": [0], "window": 5}
-    outcome = run_task("playground.experiment_task:run_experiment_task", timeout=120, impl="solutions", **kwargs)
+    outcome = run_task("playground.tasks.experiment_task:run_experiment_task", timeout=120, impl="solutions", **kwargs)
     assert outcome.ok, outcome.error
     data = outcome.value
     assert isinstance(data, ExperimentData)
@@ -404,7 +453,7 @@ def test_task_returns_plain_data_and_the_stub_fails_cleanly() -> None:
     assert data.figure_png.startswith(b"\x89PNG")
     assert list(data.frame().columns[:5]) == CONTRACT
 
-    stub = run_task("playground.experiment_task:run_experiment_task", timeout=120, impl="exercises", **kwargs)
+    stub = run_task("playground.tasks.experiment_task:run_experiment_task", timeout=120, impl="exercises", **kwargs)
     assert not stub.ok
     assert "not implemented yet" in stub.error
 
@@ -430,7 +479,7 @@ def test_page_runs_a_short_experiment() -> None:
 
 
 def test_task_fills_in_what_a_learners_frame_lacks() -> None:
-    from playground.experiment_task import _fill_from_calls
+    from playground.tasks.experiment_task import _fill_from_calls
 
     module = experiment_module()
     with intercept_train_dqn(module) as calls:
@@ -449,10 +498,10 @@ def test_stopping_the_task_keeps_the_partial_run(monkeypatch: pytest.MonkeyPatch
     experiment runs its runs one after another there, whatever ``PLAYGROUND_WORKERS`` says."""
     monkeypatch.setenv(WORKERS_ENV, "2")
     long = SMALL.replace(total_timesteps=200_000, learning_starts=150_000, eval_freq=0)
-    from playground.runner import start_task
+    from playground.sandbox.runner import start_task
 
     handle = start_task(
-        "playground.experiment_task:run_experiment_task",
+        "playground.tasks.experiment_task:run_experiment_task",
         timeout=120,
         impl="solutions",
         config=long.to_dict(),

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from playground.buffer_view import BufferTrace
-from playground.network_view import NetworkReport
-from playground.ui import CHECKS_KEY
+from playground.tasks.buffer_view import BufferTrace
+from playground.tasks.network_view import NetworkReport
+from playground.ui.session import CHECKS_KEY
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 MINE, REFERENCE = "mine (exercises/)", "reference (solutions/)"

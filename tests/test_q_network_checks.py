@@ -1,7 +1,7 @@
 """The exercise-1 checks: the reference and other correct networks pass; each bug fails with a message naming it.
 
 Checks run in-process on small modules built here (fast); a couple of runs go
-through the real sandbox with ``playground.runner``.
+through the real sandbox with ``playground.sandbox.runner``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from torch import Tensor, nn
 
 import exercises.q_network
 import solutions.q_network
-from playground.checks import CheckFailed, checks_for
+from playground.checks import CheckFailed, checks_for, describe_exception
 from playground.checks import q_network as qc
-from playground.sandbox import describe_exception
 
 CHECKS = checks_for("q_network")
 CHECK_BY_NAME = {spec.name: spec for spec in CHECKS}
@@ -290,7 +289,7 @@ def test_hidden_containers_names_plain_lists() -> None:
 
 
 def test_checks_through_the_sandbox() -> None:
-    from playground.runner import run_checks
+    from playground.sandbox.runner import run_checks
 
     results = run_checks("q_network", "solutions")
     assert [r.check for r in results] == [spec.name for spec in CHECKS]

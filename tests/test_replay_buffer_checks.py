@@ -13,9 +13,8 @@ import torch
 
 import exercises.replay_buffer
 import solutions.replay_buffer
-from playground.checks import CheckFailed, checks_for
+from playground.checks import CheckFailed, checks_for, describe_exception
 from playground.checks import replay_buffer as rc
-from playground.sandbox import describe_exception
 
 CHECKS = checks_for("replay_buffer")
 CHECK_BY_NAME = {spec.name: spec for spec in CHECKS}
@@ -353,7 +352,7 @@ def test_every_check_is_shown_failing_by_some_bug() -> None:
 
 
 def test_checks_through_the_sandbox() -> None:
-    from playground.runner import run_checks
+    from playground.sandbox.runner import run_checks
 
     results = run_checks("replay_buffer", "solutions")
     assert [r.check for r in results] == [spec.name for spec in CHECKS]

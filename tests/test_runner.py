@@ -22,13 +22,13 @@ import numpy as np
 import pytest
 import sandbox_selftest
 
-from playground import check as check_cli
 from playground import checks as registry
-from playground import runner
 from playground.checks import CheckResult
-from playground.protocol import MessageReader, UnsafeMessage, safe_loads
-from playground.runner import run_checks, run_task, start_task
-from playground.sandbox import TEST_MODULES_ENV
+from playground.sandbox import cli as check_cli
+from playground.sandbox import runner
+from playground.sandbox.child import TEST_MODULES_ENV
+from playground.sandbox.protocol import MessageReader, UnsafeMessage, safe_loads
+from playground.sandbox.runner import run_checks, run_task, start_task
 
 TESTS_DIR = Path(__file__).resolve().parent
 ROOT = TESTS_DIR.parent

@@ -20,10 +20,10 @@ import pytest
 import sandbox_selftest
 
 from playground import checks as registry
-from playground import forkserver
 from playground.checks import CheckResult
-from playground.runner import TaskOutcome, job_owner, run_checks, run_task
-from playground.sandbox import TEST_MODULES_ENV
+from playground.sandbox import forkserver
+from playground.sandbox.child import TEST_MODULES_ENV
+from playground.sandbox.runner import TaskOutcome, job_owner, run_checks, run_task
 
 TESTS_DIR = Path(__file__).resolve().parent
 ROOT = TESTS_DIR.parent

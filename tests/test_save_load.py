@@ -18,12 +18,12 @@ import torch
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
-from playground import model_files
 from playground.checks import CheckFailed, checks_for
-from playground.config import PRESETS
-from playground.rollout import gif_bytes, greedy_rollout
-from playground.runner import run_checks
-from playground.snapshot import TrainedNetwork, snapshot_network
+from playground.core.config import PRESETS
+from playground.sandbox.runner import run_checks
+from playground.tasks import model_files
+from playground.tasks.rollout import gif_bytes, greedy_rollout
+from playground.tasks.snapshot import TrainedNetwork, snapshot_network
 from solutions import save_load
 from solutions.q_network import CustomQNetwork
 

@@ -11,9 +11,9 @@ import torch
 
 import solutions.train_dqn as ref
 from playground.checks.train_dqn import TRUNCATING_ENV_ID, RecordingBuffer
-from playground.config import PRESETS, linear_epsilon
-from playground.envs import LINEWORLD_ID
-from playground.results import TrainingProgress
+from playground.core.config import PRESETS, linear_epsilon
+from playground.core.envs import LINEWORLD_ID
+from playground.core.results import TrainingProgress
 from solutions.q_network import CustomQNetwork
 
 LINEWORLD = PRESETS["lineworld"]
@@ -202,29 +202,3 @@ def test_reference_solves_cartpole_with_the_fast_preset() -> None:
     assert result.stop_reason.startswith("solved"), result.stop_reason
     returns: list[Any] = ref.evaluate(result.q_network, "CartPole-v1", 20, 1_000_000)
     assert float(np.mean(returns)) >= 450
-
-
-def test_numpy_acting_follows_the_network_through_optimizer_steps() -> None:
-    """The NumPy fast path for acting shares the parameters' memory, so it must see every update."""
-    torch.manual_seed(0)
-    network = CustomQNetwork(4, 3, [16, 8])
-    act = ref._greedy_policy(network)
-    optimizer = ref.make_optimizer(network.parameters(), 0.05)
-    states = np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32)
-    before = [act(s) for s in states]
-    assert before == [ref.greedy_action(network, s) for s in states]
-    for _ in range(20):  # push every state towards action 2
-        optimizer.zero_grad()
-        loss = -network(torch.from_numpy(states))[:, 2].mean() + network(torch.from_numpy(states))[:, :2].mean()
-        loss.backward()
-        optimizer.step()
-    after = [act(s) for s in states]
-    assert after == [ref.greedy_action(network, s) for s in states]
-    assert after != before
-
-
-def test_other_networks_act_through_pytorch() -> None:
-    network = torch.nn.Sequential(torch.nn.Linear(4, 2))
-    act = ref._greedy_policy(network)
-    state = np.ones(4, dtype=np.float32)
-    assert act(state) == ref.greedy_action(network, state)

@@ -8,17 +8,62 @@ from dqn_variants import make_loop
 
 import solutions.train_dqn as ref
 from playground.checks import CheckFailed, CheckSpec, checks_for
-from playground.runner import run_checks
+from playground.sandbox.runner import run_checks
 
 SPECS: dict[str, CheckSpec] = {spec.name: spec for spec in checks_for("train_dqn")}
 
-# bug -> (the check that must fail, words its message must contain)
-EXPECTED_FAILURES: dict[str, tuple[str, str]] = {
-    "truncation": ("bootstraps through truncation", "treats truncated as terminal"),
-    "online_target": ("honours the target network", "targets come from the online network"),
-    "no_sync": ("honours the target network", "the target network is never updated"),
-    "ignore_classes": ("uses the given network and buffer classes", "q_network_cls"),
-    "unseeded": ("same seed, same run", "same seed gave different"),
+# bug -> [(a check that must fail, words its message must contain), ...]
+EXPECTED_FAILURES: dict[str, list[tuple[str, str]]] = {
+    "truncation": [("bootstraps through truncation", "treats truncated as terminal")],
+    "online_target": [
+        ("honours the target network", "targets come from the online network"),
+        ("td_loss matches the math", "comes from the online network"),
+        ("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "targets come from the online network"),
+    ],
+    "no_sync": [("honours the target network", "the target network is never updated")],
+    "ignore_classes": [
+        ("uses the given network and buffer classes", "q_network_cls"),
+        ("follows the update schedule", "buffer_cls"),
+    ],
+    "unseeded": [("same seed, same CartPole run", "env.reset(seed=config.seed)")],
+    "unseeded_reset": [("same seed, same CartPole run", "env.reset(seed=config.seed)")],
+    "huber_ignored": [
+        ("td_loss matches the math", "your loss ignores `loss`"),
+        ("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "ignores config.loss"),
+    ],
+    "tau_swapped": [
+        ("update_target blends by tau", "tau and 1 - tau are swapped"),
+        ("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "tau and 1 - tau are swapped"),
+    ],
+    "eval_explores": [("evaluate: greedy, seeded, fresh env", "must not explore")],
+    "eval_reseeds": [("evaluate: greedy, seeded, fresh env", "seed only the first reset")],
+    "lr_ignored": [
+        ("helpers: seed_everything and make_optimizer", "lr=learning_rate"),
+        ("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "lr=config.learning_rate"),
+    ],
+    "no_clip": [
+        ("gradient_phase: sample, loss, clip, step", "it was not clipped"),
+        ("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "clip_grad_norm_"),
+    ],
+    "no_zero_grad": [("gradient_phase: sample, loss, clip, step", "gradients pile up")],
+    "gamma_ignored": [("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "ignores config.gamma")],
+    "final_eps_ignored": [("explores on the epsilon schedule", "explored with epsilon")],
+    "eval_episodes_ignored": [
+        ("evaluates every eval_freq steps and stops at reward_threshold", "config.eval_episodes")
+    ],
+    "starts_at_learning_starts": [("follows the update schedule", "n > learning_starts")],
+    "hidden_dims_ignored": [("uses the given network and buffer classes", "config.hidden_dims")],
+    "argmin": [("greedy_action picks the argmax", "argmin")],
+    "loss_sum": [("td_loss matches the math", "summed over the batch")],
+    "probe_sparse": [("result is well formed", "now and then")],
+    "plot_cumulative_mean": [("plot_rewards draws returns and their average", "the moving average")],
+}
+# Correct learners' modules written differently from the reference (and from each other).
+CORRECT: dict[str, dict[str, str]] = {
+    "flat loop, torch Huber, blend copied in": {"shape": "flat", "huber": "torch", "polyak": "copy"},
+    "episode loop, Huber by hand, lerp_": {"shape": "episodes", "huber": "hand", "polyak": "lerp"},
+    "agent class, torch Huber, mul_/add_": {"shape": "agent", "huber": "torch", "polyak": "mul_add"},
+    "flat loop, Huber by hand, blended state dict": {"shape": "flat", "huber": "hand", "polyak": "state_dict"},
 }
 
 
@@ -35,24 +80,37 @@ def _failure(check_name: str, module: object) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("bug", sorted(EXPECTED_FAILURES))
-def test_each_bug_fails_the_check_that_names_it(bug: str) -> None:
-    check_name, words = EXPECTED_FAILURES[bug]
+@pytest.mark.parametrize(
+    ("bug", "check_name", "words"),
+    [(bug, name, words) for bug, expected in sorted(EXPECTED_FAILURES.items()) for name, words in expected],
+)
+def test_each_bug_fails_the_check_that_names_it(bug: str, check_name: str, words: str) -> None:
     message = _failure(check_name, make_loop(bug))
     assert message is not None, f"{check_name!r} passed a loop with the {bug!r} bug"
-    assert words in message
+    assert words in message, message
 
 
-def test_ignoring_the_buffer_class_fails_the_schedule_check_too() -> None:
-    message = _failure("follows the update schedule", make_loop("ignore_classes"))
-    assert message is not None
-    assert "buffer_cls" in message
+def test_every_check_is_shown_to_catch_some_bug() -> None:
+    caught = {name for expected in EXPECTED_FAILURES.values() for name, _ in expected}
+    untested = set(SPECS) - caught - {"result is well formed", "callback sees episodes and can stop"}
+    untested -= {"evaluate plays greedy episodes", "learns LineWorld"}
+    assert not untested
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(SPECS))
-def test_a_correct_loop_written_differently_passes(name: str) -> None:
-    assert _failure(name, make_loop(None)) is None
+@pytest.mark.parametrize("variant", sorted(CORRECT))
+def test_a_correct_loop_written_differently_passes_every_check(variant: str) -> None:
+    module = make_loop(None, **CORRECT[variant])
+    failed = {name: _failure(name, module) for name in SPECS}
+    assert not {name: message for name, message in failed.items() if message is not None}
+
+
+@pytest.mark.parametrize(
+    "name", [name for name, spec in SPECS.items() if spec.timeout <= 30 or "loop uses" in name or "explores" in name]
+)
+def test_the_quick_checks_pass_two_correct_variants_and_the_reference(name: str) -> None:
+    for module in (ref, make_loop(None, shape="agent", huber="hand", polyak="lerp"), make_loop(None)):
+        assert _failure(name, module) is None, module.__name__
 
 
 @pytest.mark.slow

@@ -7,17 +7,18 @@ import matplotlib
 matplotlib.use("Agg")
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import training_settings as ts
-from playground.config import PRESETS, DQNConfig
-from playground.runner import run_task, start_task
-from playground.snapshot import TrainedNetwork
-from playground.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
-from playground.training_task import TrainingReport, TrainingUpdate, episode_csv, run_label
+from playground.core.config import PRESETS, DQNConfig
+from playground.sandbox.runner import run_task, start_task
+from playground.tasks.snapshot import TrainedNetwork
+from playground.tasks.training_task import TrainingReport, TrainingUpdate, episode_csv, run_label
+from playground.ui import training_settings as ts
+from playground.views.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_REFERENCE = {"loop": "solutions", "network": "solutions", "buffer": "solutions"}
@@ -75,7 +76,12 @@ def test_figures_draw_from_plain_data() -> None:
 
 def test_training_task_returns_plain_data() -> None:
     config = PRESETS["lineworld"].replace(total_timesteps=1500, seed=1)
-    outcome = run_task("playground.training_task:training_task", timeout=180, config=config.to_dict(), **ALL_REFERENCE)
+    outcome = run_task(
+        "playground.tasks.training_task:training_task",
+        timeout=180,
+        config=config.to_dict(),
+        **dict[str, Any](ALL_REFERENCE),
+    )
     assert outcome.ok, outcome.error
     report = outcome.value
     assert isinstance(report, TrainingReport)
@@ -92,7 +98,7 @@ def test_training_task_returns_plain_data() -> None:
 
 def test_training_task_reports_the_stub_clearly() -> None:
     outcome = run_task(
-        "playground.training_task:training_task",
+        "playground.tasks.training_task:training_task",
         timeout=120,
         config=PRESETS["lineworld"].to_dict(),
         loop="exercises",
@@ -147,7 +153,12 @@ def test_page_reads_settings_from_the_url() -> None:
 
 def test_stopping_a_run_keeps_what_was_learned() -> None:
     config = PRESETS["lineworld"].replace(total_timesteps=200_000, seed=2)
-    handle = start_task("playground.training_task:training_task", timeout=180, config=config.to_dict(), **ALL_REFERENCE)
+    handle = start_task(
+        "playground.tasks.training_task:training_task",
+        timeout=180,
+        config=config.to_dict(),
+        **dict[str, Any](ALL_REFERENCE),
+    )
     for message in handle.progress():
         if isinstance(message, TrainingUpdate) and message.episodes_done > 0:
             handle.stop()

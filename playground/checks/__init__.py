@@ -4,13 +4,15 @@ A check is a function that receives the module under test (``exercises.X`` or
 ``solutions.X``), exercises its behaviour, and either returns a short message
 saying what it saw or raises :class:`CheckFailed` with a message that says what
 was expected, what was seen, and the likely cause. Checks only ever run inside
-the child process of :mod:`playground.sandbox`; the parent imports this
+the child process of :mod:`playground.sandbox.child`; the parent imports this
 package just to learn the names, order and time limits of the checks.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -24,7 +26,6 @@ EXERCISE_TITLES: dict[str, str] = {
     "save_load": "4. Save and load",
     "network_sizes": "5. Network sizes",
 }
-IMPLS: tuple[str, ...] = ("exercises", "solutions")
 
 CheckFunc = Callable[[ModuleType], str]
 
@@ -84,6 +85,22 @@ def checks_for(exercise: str) -> list[CheckSpec]:
         if err.name != f"playground.checks.{exercise}":
             raise
     return list(_REGISTRY.get(exercise, []))
+
+
+def describe_exception(err: BaseException, impl: str = "exercises") -> str:
+    """One readable sentence for a learner: what was raised, and where in their file."""
+    if isinstance(err, NotImplementedError):
+        hint = str(err).strip() or "the function body still raises NotImplementedError"
+        return f"not implemented yet: {hint}"
+    frames = traceback.extract_tb(err.__traceback__)
+    where = ""
+    for frame in reversed(frames):
+        normalized = frame.filename.replace(os.sep, "/")
+        if f"/{impl}/" in normalized:
+            where = f" (at {impl}/{os.path.basename(frame.filename)} line {frame.lineno}: {(frame.line or '').strip()})"
+            break
+    text = str(err).strip()
+    return f"raised {type(err).__name__}{': ' + text if text else ''}{where}"
 
 
 def require(condition: bool, message: str) -> None:

@@ -2,7 +2,7 @@
 
 The experiment checks run a learner's ``run_network_size_experiment`` on
 LineWorld with tiny budgets and tiny networks, while
-:func:`playground.experiment.intercept_train_dqn` stands in for ``train_dqn``
+:func:`playground.checks.spy.intercept_train_dqn` stands in for ``train_dqn``
 (the reference loop, so a bug in exercise 3 cannot fail exercise 5) and
 records which config and network every run really trained. The plot checks
 feed ``plot_learning_curves`` a made-up DataFrame whose right answer is known:
@@ -26,9 +26,9 @@ from matplotlib.lines import Line2D
 from numpy.typing import NDArray
 
 from playground.checks import CheckFailed, check, require
-from playground.config import PRESETS, DQNConfig
-from playground.experiment import CONTRACT_COLUMNS, ExperimentProgress, TrainCall, intercept_train_dqn
-from playground.results import TrainingProgress, TrainingResult
+from playground.checks.spy import TrainCall, intercept_train_dqn
+from playground.core.config import PRESETS, DQNConfig
+from playground.core.results import CONTRACT_COLUMNS, ExperimentProgress, TrainingProgress, TrainingResult
 from solutions.q_network import CustomQNetwork, count_parameters
 from solutions.train_dqn import train_dqn as reference_train_dqn
 
@@ -289,7 +289,7 @@ def callback_reports(mod: ModuleType) -> str:
     wrong = [type(p).__name__ for p in seen if not isinstance(p, ExperimentProgress)]
     require(
         not wrong,
-        f"the callback received {wrong[0] if wrong else ''}; expected playground.experiment.ExperimentProgress "
+        f"the callback received {wrong[0] if wrong else ''}; expected playground.core.results.ExperimentProgress "
         "(size, seed, run_index, runs_total, runs_done, training)",
     )
     for progress in seen:
@@ -483,3 +483,187 @@ def plot_window_smooths(mod: ModuleType) -> str:
         f"up and down (window=1: {rough:.0f}): smooth each run with a moving average over `window` episodes",
     )
     return f"total variation {rough:.0f} with window 1, {smooth:.0f} with window 10"
+
+
+# --- The extras and the summary ---------------------------------------------------------------
+
+
+@check("network_sizes", "extra columns, when present, are right", timeout=90)
+def extra_columns(mod: ModuleType) -> str:
+    df, calls = main_experiment(mod)
+    require_columns(df)
+    extras = [name for name in ("parameters", "seconds", "solved_step", "final_greedy_mean") if name in df.columns]
+    if not extras:
+        return "only the five contract columns (extras are optional)"
+    by_key = {call_key(call): call.result for call in calls if isinstance(call.result, TrainingResult)}
+    for (size, seed), run in runs_of(df).items():
+        dims = CHECK_SIZES[size]
+        if "parameters" in run:
+            counts = sorted({int(x) for x in run["parameters"]})
+            require(
+                counts == [expected_parameters(dims)],
+                f"{size} seed {seed}: the parameters column holds {counts}; hidden layers {dims} on LineWorld have "
+                f"{expected_parameters(dims)} trainable parameters",
+            )
+        if "seconds" in run:
+            seconds = run["seconds"].astype(float).to_numpy()
+            require(
+                bool(np.all(seconds >= 0) and np.all(np.diff(seconds) >= 0)),
+                f"{size} seed {seed}: seconds should be the time since the run started at each episode's end "
+                f"(never negative, never decreasing), got {fmt_list(seconds[:5])}...",
+            )
+        if "solved_step" in run:
+            # tiny_config has no evaluations (eval_freq = 0), so no run can be "solved".
+            require(
+                bool(run["solved_step"].isna().all()),
+                f"{size} seed {seed}: solved_step is {run['solved_step'].iloc[0]} though the runs had no greedy "
+                "evaluation (eval_freq = 0): it should be NaN",
+            )
+        trained = by_key.get((tuple(dims), seed))
+        if "final_greedy_mean" in run and trained is not None:
+            want = greedy_mean(trained.q_network)
+            got = sorted({float(x) for x in run["final_greedy_mean"]})
+            require(
+                len(got) == 1 and math.isclose(got[0], want, abs_tol=1e-6),
+                f"{size} seed {seed}: final_greedy_mean is {got}; the trained network's greedy return on LineWorld "
+                f"is {want:.2f} (greedy episodes of the final network, the same value on every row of the run)",
+            )
+    return f"{', '.join(extras)} match each run"
+
+
+def fmt_list(values: Any) -> str:
+    return "[" + ", ".join(f"{float(v):.2f}" for v in values) + "]"
+
+
+def greedy_mean(network: Any) -> float:
+    """The greedy return of one LineWorld episode (deterministic), played here."""
+    import torch
+
+    from playground.core.envs import LINEWORLD_ID, make_env
+
+    env = make_env(LINEWORLD_ID)
+    try:
+        state, _ = env.reset(seed=0)
+        total, done = 0.0, False
+        while not done:
+            with torch.no_grad():
+                q = network(torch.as_tensor(np.asarray(state, dtype=np.float32))[None])
+            state, reward, terminated, truncated, _ = env.step(int(q.argmax()))
+            total += float(reward)
+            done = bool(terminated or truncated)
+        return total
+    finally:
+        env.close()
+
+
+def summary_df() -> pd.DataFrame:
+    """Two sizes x three seeds, many episodes each, with known answers for every summary column.
+
+    Size "A": constant returns 1, 2 and 6 per seed; seeds 0 and 1 solved at env steps 1,000 and 3,000
+    (4 and 8 seconds); final greedy returns 10, 20, 60. Size "B": returns 0, never solved, greedy 5.
+    """
+    rows: list[dict[str, Any]] = []
+    plan = {
+        "A": [(1.0, 1_000.0, 4.0, 10.0), (2.0, 3_000.0, 8.0, 20.0), (6.0, math.nan, math.nan, 60.0)],
+        "B": [(0.0, math.nan, math.nan, 5.0)] * 3,
+    }
+    for size, per_seed in plan.items():
+        for seed, (level, step, seconds, greedy) in enumerate(per_seed):
+            for episode in range(1, 21):
+                rows.append(
+                    {
+                        "size": size,
+                        "seed": seed,
+                        "episode": episode,
+                        "timestep": 100 * episode,
+                        "reward": level,
+                        "seconds": 0.2 * episode,
+                        "parameters": 100 if size == "A" else 300,
+                        "solved_step": step,
+                        "solved_seconds": seconds,
+                        "final_greedy_mean": greedy,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+SUMMARY_EXPECTED: dict[str, dict[str, float]] = {
+    "parameters": {"A": 100, "B": 300},
+    "runs": {"A": 3, "B": 3},
+    "greedy_mean": {"A": 30.0, "B": 5.0},
+    "solved": {"A": 2, "B": 0},
+    "steps_to_solve": {"A": 2_000.0, "B": math.nan},
+    "seconds_to_solve": {"A": 6.0, "B": math.nan},
+    "auc_mean": {"A": 3.0, "B": 0.0},
+    "auc_min": {"A": 1.0, "B": 0.0},
+    "auc_max": {"A": 6.0, "B": 0.0},
+}
+SUMMARY_HINTS: dict[str, str] = {
+    "parameters": "the network's parameter count (the parameters column)",
+    "runs": "how many seeds (runs) the size has, not how many episodes",
+    "greedy_mean": "the mean over seeds of each run's final_greedy_mean",
+    "solved": "how many runs (seeds) reached the threshold (a solved_step that is not NaN), not how many episodes",
+    "steps_to_solve": "the median solved_step of the runs that solved (NaN when none did)",
+    "seconds_to_solve": "the median solved_seconds of the runs that solved (NaN when none did)",
+    "auc_mean": "the mean over seeds of each run's average smoothed return (the area under its curve per env step)",
+    "auc_min": "the smallest run's average smoothed return",
+    "auc_max": "the largest run's average smoothed return",
+}
+
+
+def _same(a: Any, b: float) -> bool:
+    try:
+        value = float(a)
+    except (TypeError, ValueError):
+        return False
+    if math.isnan(b):
+        return math.isnan(value)
+    return math.isclose(value, b, rel_tol=1e-6, abs_tol=1e-6)
+
+
+@check("network_sizes", "summary: one row per size, the right numbers", timeout=30)
+def summary_numbers(mod: ModuleType) -> str:
+    summarize = getattr(mod, "summarize_experiment", None)
+    require(callable(summarize), "summarize_experiment is missing: keep the stub's function (it is optional to fill)")
+    assert summarize is not None
+    try:
+        table = summarize(summary_df(), 5)
+    except NotImplementedError:
+        return "summarize_experiment is optional and not written yet (the app uses the reference's)"
+    require(
+        isinstance(table, pd.DataFrame),
+        f"summarize_experiment returned {type(table).__name__}; expected a DataFrame with one row per size",
+    )
+    require("size" in table.columns, f"the summary has no size column (it has {list(table.columns)})")
+    sizes = [str(s) for s in table["size"]]
+    require(sizes == ["A", "B"], f"the summary's sizes are {sizes}; expected one row per size, in order: ['A', 'B']")
+    checked: list[str] = []
+    for column, want in SUMMARY_EXPECTED.items():
+        if column not in table.columns:
+            continue
+        for row, size in zip(table[column], sizes, strict=True):
+            require(
+                _same(row, want[size]),
+                f"summary column {column!r} is {row!r} for size {size}; expected {want[size]:g}: "
+                f"{SUMMARY_HINTS[column]}",
+            )
+        checked.append(column)
+    if "greedy_std" in table.columns:
+        std = float(table["greedy_std"].iloc[0])
+        spread = np.array([10.0, 20.0, 60.0])
+        require(
+            any(math.isclose(std, float(np.std(spread, ddof=d)), rel_tol=1e-6) for d in (0, 1)),
+            f"greedy_std for size A is {std:.3f}; the final greedy returns 10, 20, 60 have a standard deviation of "
+            f"{np.std(spread):.3f} (or {np.std(spread, ddof=1):.3f} with ddof=1)",
+        )
+        checked.append("greedy_std")
+    require(bool(checked), f"the summary has none of the suggested columns: {', '.join(SUMMARY_EXPECTED)}")
+    plain = summary_df()[list(CONTRACT_COLUMNS)]
+    bare = summarize(plain, 5)
+    if "solved" in bare.columns:
+        require(
+            bool(pd.isna(bare["solved"]).all()),
+            f"for a DataFrame without solved_step (no evaluations recorded) the solved column says "
+            f"{bare['solved'].tolist()}; it should be NaN (unknown), not 0 runs solved",
+        )
+    return f"{', '.join(checked)} right for both sizes"

@@ -37,7 +37,7 @@ def _impl_name(mod: ModuleType) -> str:
 
 
 def _describe(err: BaseException, mod: ModuleType) -> str:
-    from playground.sandbox import describe_exception
+    from playground.checks import describe_exception
 
     return describe_exception(err, _impl_name(mod))
 
@@ -430,7 +430,7 @@ def _rounded(values: np.ndarray[Any, Any]) -> list[float]:
 
 
 def _cartpole_observations(count: int) -> np.ndarray[Any, np.dtype[np.float32]]:
-    from playground.envs import make_env
+    from playground.core.envs import make_env
 
     env = make_env("CartPole-v1")
     try:

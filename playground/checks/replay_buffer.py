@@ -74,7 +74,7 @@ def seed_everything(seed: int) -> None:
 
 
 def _describe(err: BaseException, mod: ModuleType) -> str:
-    from playground.sandbox import describe_exception
+    from playground.checks import describe_exception
 
     return describe_exception(err, mod.__name__.split(".")[0])
 

@@ -15,6 +15,7 @@ the classic bugs visible:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -28,9 +29,9 @@ from numpy.typing import NDArray
 from torch import nn
 
 from playground.checks import CheckFailed, check, require
-from playground.config import PRESETS, DQNConfig, linear_epsilon
-from playground.envs import LINEWORLD_ID, LineWorld, make_env
-from playground.results import TrainingProgress, TrainingResult
+from playground.core.config import PRESETS, DQNConfig, linear_epsilon
+from playground.core.envs import LINEWORLD_ID, LineWorld, make_env
+from playground.core.results import TrainingProgress, TrainingResult
 from solutions.q_network import CustomQNetwork
 from solutions.replay_buffer import ReplayBufferWithIndices
 
@@ -73,10 +74,12 @@ class RecordingNetwork(CustomQNetwork):
 
     instances = 0
     forward_calls = 0
+    built_with: list[list[int]] = []  # noqa: RUF012 - a class-level log, reset by each check
 
     def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
         super().__init__(state_dim, action_dim, hidden_dims)
         type(self).instances += 1
+        type(self).built_with.append([int(w) for w in hidden_dims])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         type(self).forward_calls += 1
@@ -125,7 +128,7 @@ class RecordingBuffer(ReplayBufferWithIndices):
 def small_lineworld(**changes: Any) -> DQNConfig:
     """A LineWorld run of a few hundred steps with a tiny network."""
     base = PRESETS["lineworld"].replace(
-        total_timesteps=600, learning_starts=100, hidden_dims=(16,), eval_freq=0, reward_threshold=None
+        total_timesteps=600, learning_starts=100, train_freq=2, hidden_dims=(16,), eval_freq=0, reward_threshold=None
     )
     return base.replace(**changes)
 
@@ -135,7 +138,7 @@ def train(mod: ModuleType, config: DQNConfig, **kwargs: Any) -> TrainingResult:
     result = mod.train_dqn(config, **kwargs)
     if not isinstance(result, TrainingResult):
         raise CheckFailed(
-            f"train_dqn returned {type(result).__name__}; expected a playground.results.TrainingResult "
+            f"train_dqn returned {type(result).__name__}; expected a playground.core.results.TrainingResult "
             "(build one with TrainingResult(q_network=..., config=config) and fill its lists)"
         )
     if not isinstance(result.q_network, nn.Module):
@@ -173,6 +176,586 @@ def greedy_return(network: nn.Module, env_id: str = LINEWORLD_ID, seed: int = 0)
 
 def fmt(values: Sequence[float] | NDArray[np.float64]) -> str:
     return "[" + ", ".join(f"{float(v):.2f}" for v in values) + "]"
+
+
+# --- Direct checks of the helpers -------------------------------------------------------------
+
+
+def _table_network(table: Sequence[Sequence[float]]) -> nn.Linear:
+    """A network whose Q-values are ``table[s]`` for the one-hot state ``s`` (a Linear layer, no bias)."""
+    values = torch.tensor(table, dtype=torch.float32)
+    net = nn.Linear(values.shape[0], values.shape[1], bias=False)
+    with torch.no_grad():
+        net.weight.copy_(values.T)
+    return net
+
+
+# Q-tables of the online and the target network for the td_loss check: 4 one-hot states, 2 actions.
+TD_ONLINE = [[0.0, 1.0], [2.0, -1.0], [0.5, 0.5], [3.0, 0.0]]
+TD_TARGET = [[1.0, 4.0], [0.0, 2.0], [-1.0, 1.0], [10.0, 0.0]]
+
+
+def _td_batch() -> tuple[Any, ...]:
+    """Five transitions, one terminal, whose TD errors range from 0.6 to 12.6 (as the reference buffer returns them)."""
+    eye = np.eye(4, dtype=np.float32)
+    states = eye[[0, 1, 2, 3, 0]]
+    actions = np.array([1, 0, 1, 0, 0], dtype=np.int64)
+    rewards = np.array([1.0, 0.5, -2.0, 12.0, 0.0], dtype=np.float32)
+    next_states = eye[[1, 2, 3, 0, 3]]
+    dones = np.array([0.0, 0.0, 1.0, 0.0, 0.0], dtype=np.float32)
+    return states, actions, rewards, next_states, dones, [0, 1, 2, 3, 4]
+
+
+def _huber(errors: NDArray[np.float64]) -> NDArray[np.float64]:
+    absolute = np.abs(errors)
+    return np.where(absolute <= 1.0, 0.5 * errors**2, absolute - 0.5)
+
+
+def _td_errors(
+    q_online: NDArray[np.float64],
+    q_target_next: NDArray[np.float64],
+    batch: Sequence[Any],
+    gamma: float,
+    use_dones: bool = True,
+) -> NDArray[np.float64]:
+    """$Q(s_j, a_j) - (r_j + \\gamma (1 - d_j) \\max_{a'} Q_{target}(s'_j, a'))$ from Q-value rows."""
+    actions = np.asarray(batch[1]).reshape(-1).astype(int)
+    rewards = np.asarray(batch[2], dtype=np.float64).reshape(-1)
+    dones = np.asarray(batch[4], dtype=np.float64).reshape(-1) if use_dones else 0.0
+    target = rewards + gamma * (1.0 - dones) * q_target_next.max(axis=1)
+    return np.asarray(q_online[np.arange(len(actions)), actions] - target, dtype=np.float64)
+
+
+def _reduce(errors: NDArray[np.float64], loss: str) -> float:
+    return float(np.mean(_huber(errors) if loss == "huber" else errors**2))
+
+
+def _rows(network: nn.Module, states: Any) -> NDArray[np.float64]:
+    with torch.no_grad():
+        out = network(torch.as_tensor(np.asarray(states, dtype=np.float32)))
+    return np.asarray(out.detach().numpy(), dtype=np.float64)
+
+
+def _call_td_loss(mod: ModuleType, online: nn.Module, target: nn.Module, gamma: float, loss: str) -> torch.Tensor:
+    value = mod.td_loss(online, target, _td_batch(), gamma, loss)
+    require(
+        isinstance(value, torch.Tensor) and value.numel() == 1,
+        f"td_loss should return a scalar tensor (the mean loss of the batch), got {value!r}",
+    )
+    assert isinstance(value, torch.Tensor)
+    return value
+
+
+@check("train_dqn", "td_loss matches the math", timeout=20)
+def td_loss_matches_math(mod: ModuleType) -> str:
+    batch = _td_batch()
+    online, target = _table_network(TD_ONLINE), _table_network(TD_TARGET)
+    q_s = _rows(online, batch[0])
+    seen: list[str] = []
+    for gamma in (0.9, 0.5):
+        q_next, q_next_online = _rows(target, batch[3]), _rows(online, batch[3])
+        errors = _td_errors(q_s, q_next, batch, gamma)
+        for loss in ("huber", "mse"):
+            got = float(_call_td_loss(mod, online, target, gamma, loss).item())
+            want = _reduce(errors, loss)
+            if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
+                continue
+            other = "mse" if loss == "huber" else "huber"
+            wrong_name = "squared error" if loss == "huber" else "Huber loss"
+            big = float(np.max(np.abs(errors)))
+            causes = {
+                f"your loss ignores `loss`: asked for {loss!r} it computed the {wrong_name}"
+                f" (for a TD error of {big:.1f} Huber gives {float(_huber(np.array(big))):.1f} and the squared error "
+                f"{big**2:.1f}); use F.smooth_l1_loss for 'huber' and F.mse_loss for 'mse'": _reduce(errors, other),
+                "the loss is summed over the batch instead of averaged (the mean over the B transitions)": float(
+                    np.sum(_huber(errors) if loss == "huber" else errors**2)
+                ),
+                "the next-state value comes from the online network: max_a' Q(s', a') must use target_network": (
+                    _reduce(_td_errors(q_s, q_next_online, batch, gamma), loss)
+                ),
+                "the terminal flag is ignored: multiply the bootstrap term by (1 - done)": _reduce(
+                    _td_errors(q_s, q_next, batch, gamma, use_dones=False), loss
+                ),
+                "gamma is not the one passed in (it looks like 0.99)": _reduce(
+                    _td_errors(q_s, q_next, batch, 0.99), loss
+                ),
+            }
+            cause = next(
+                (text for text, value in causes.items() if math.isclose(got, value, rel_tol=1e-4, abs_tol=1e-6)),
+                "check y = r + gamma * (1 - done) * max_a' Q_target(s', a') and the loss of Q(s, a) - y",
+            )
+            raise CheckFailed(
+                f"td_loss(loss={loss!r}, gamma={gamma}) on a batch with TD errors {fmt(errors)} returned {got:.4f}; "
+                f"expected {want:.4f}: {cause}"
+            )
+        seen.append(f"gamma={gamma}")
+    # The target is a fixed label: with the same network on both sides, the gradient is the semi-gradient.
+    net = _table_network(TD_ONLINE)
+    value = _call_td_loss(mod, net, net, 0.9, "mse")
+    require(value.requires_grad, "td_loss returned a tensor without gradient: compute Q(s, a) with grad enabled")
+    value.backward()  # type: ignore[no-untyped-call]
+    grad = net.weight.grad
+    require(grad is not None, "td_loss gave the online network no gradient")
+    assert grad is not None
+    errors = _td_errors(q_s, _rows(net, batch[3]), batch, 0.9)
+    expected = np.zeros((4, 2))
+    for j, (state, action) in enumerate(zip(np.argmax(batch[0], axis=1), batch[1], strict=True)):
+        expected[int(state), int(action)] += 2.0 * errors[j] / len(errors)
+    got_grad = grad.detach().numpy().T.astype(np.float64)
+    require(
+        bool(np.allclose(got_grad, expected, atol=1e-4)),
+        "with the same network as online and target, the gradient of td_loss flows through the TD target too: "
+        "compute y under torch.no_grad() (or .detach() it), the target is a fixed label",
+    )
+    return f"Huber and squared error match the math for {' and '.join(seen)}; the target carries no gradient"
+
+
+def _small_net(seed: int) -> CustomQNetwork:
+    torch.manual_seed(seed)
+    return CustomQNetwork(3, 2, [5])
+
+
+def _flat(network: nn.Module) -> NDArray[np.float64]:
+    return np.concatenate([p.detach().numpy().astype(np.float64).reshape(-1) for p in network.parameters()])
+
+
+@check("train_dqn", "update_target blends by tau", timeout=20)
+def update_target_blends(mod: ModuleType) -> str:
+    for tau in (0.3, 0.8):
+        online, target = _small_net(1), _small_net(2)
+        theta, theta_bar = _flat(online), _flat(target)
+        mod.update_target(target, online, tau)
+        got = _flat(target)
+        require(
+            bool(np.allclose(_flat(online), theta, atol=1e-7)),
+            "update_target changed the online network: only the target network may change",
+        )
+        want = tau * theta + (1 - tau) * theta_bar
+        if not np.allclose(got, want, atol=1e-6):
+            if np.allclose(got, (1 - tau) * theta + tau * theta_bar, atol=1e-6):
+                cause = (
+                    f"tau and 1 - tau are swapped: the target kept {tau} of itself and took {1 - tau:.1f} of the online"
+                )
+            elif np.allclose(got, theta, atol=1e-6):
+                cause = "it copied the online weights: a hard copy is right only for tau = 1"
+            elif np.allclose(got, theta_bar, atol=1e-6):
+                cause = "the target did not change: blend it in place (under torch.no_grad()) or load the blend"
+            else:
+                cause = "check the blend target <- tau * online + (1 - tau) * target, parameter by parameter"
+            raise CheckFailed(
+                f"after update_target(target, online, tau={tau}) the target's first weights are {fmt(got[:3])}; "
+                f"expected tau * online + (1 - tau) * target = {fmt(want[:3])}: {cause}"
+            )
+    online, target = _small_net(3), _small_net(4)
+    mod.update_target(target, online, 1.0)
+    require(
+        bool(np.allclose(_flat(target), _flat(online), atol=1e-7)),
+        "update_target with tau = 1 should copy the online weights into the target exactly",
+    )
+    return "tau = 0.3 and 0.8 blend, tau = 1 copies"
+
+
+class _GradModeNetwork(nn.Module):
+    """Q-values ``s @ W`` that remembers whether gradients were enabled in its forward passes."""
+
+    def __init__(self, table: Sequence[Sequence[float]]) -> None:
+        super().__init__()
+        self.inner = _table_network(table)
+        self.grad_modes: list[bool] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.grad_modes.append(torch.is_grad_enabled())
+        return self.inner(x)  # type: ignore[no-any-return]
+
+
+@check("train_dqn", "greedy_action picks the argmax", timeout=20)
+def greedy_action_argmax(mod: ModuleType) -> str:
+    table = [[0.1, 0.9, -1.0], [2.0, -3.0, 1.5], [-0.5, -0.2, -0.1], [0.0, 5.0, 4.9]]
+    net = _GradModeNetwork(table)
+    picks = []
+    for state in range(4):
+        action = mod.greedy_action(net, np.eye(4, dtype=np.float32)[state])
+        require(
+            isinstance(action, int) and not isinstance(action, bool),
+            f"greedy_action returned {action!r} ({type(action).__name__}); expected a Python int "
+            "(int(q_values.argmax()))",
+        )
+        picks.append(action)
+    want = [int(np.argmax(row)) for row in table]
+    require(
+        picks == want,
+        f"for Q-values {table} greedy_action chose {picks}; the argmax per state is {want}"
+        + (": it takes the argmin" if picks == [int(np.argmin(row)) for row in table] else ""),
+    )
+    require(
+        not any(net.grad_modes),
+        "greedy_action ran the network with gradients enabled: wrap the forward pass in torch.no_grad(), "
+        "acting needs no graph",
+    )
+    return f"argmax {want}, no graph built"
+
+
+# An environment for evaluate: 4 actions, +1 for action 2 and 0 otherwise, never terminates, and
+# each instance logs the seeds of its resets. With the time limit every greedy episode scores the
+# limit exactly; one random action in a thousand steps shows.
+ARMS_ENV_ID = "PlaygroundCheckArms-v0"
+ARMS_EVAL_ENV_ID = "PlaygroundCheckArmsLong-v0"
+ARMS_STEPS = 20
+ARMS_EVAL_STEPS = 250
+ARMS_BEST = 2
+
+
+class Arms(gym.Env[NDArray[np.float32], np.int64]):
+    """One state, four actions; action 2 pays +1, the others 0. Every instance logs its resets."""
+
+    resets: list[tuple[int, int | None]] = []  # noqa: RUF012 - (instance number, seed): a class-level log
+    instances = 0
+
+    def __init__(self, render_mode: str | None = None) -> None:
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+        self.action_space = spaces.Discrete(4)
+        self.render_mode = render_mode
+        type(self).instances += 1
+        self.number = type(self).instances
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[NDArray[np.float32], dict[str, Any]]:
+        super().reset(seed=seed)
+        type(self).resets.append((self.number, seed))
+        return np.ones(1, dtype=np.float32), {}
+
+    def step(self, action: np.int64 | int) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        return np.ones(1, dtype=np.float32), float(int(action) == ARMS_BEST), False, False, {}
+
+    @classmethod
+    def reset_log(cls) -> None:
+        cls.resets, cls.instances = [], 0
+
+
+for _id, _steps in ((ARMS_ENV_ID, ARMS_STEPS), (ARMS_EVAL_ENV_ID, ARMS_EVAL_STEPS)):
+    if _id not in gym.registry:
+        gym.register(id=_id, entry_point=f"{__name__}:Arms", max_episode_steps=_steps)
+
+
+class ArmsNetwork(CustomQNetwork):
+    """The reference network with zero weights and output bias (0, 0, 1, 0): greedy picks action 2."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__(state_dim, action_dim, hidden_dims)
+        with torch.no_grad():
+            for param in self.parameters():
+                param.zero_()
+            output = self.net[-1]
+            assert isinstance(output, nn.Linear)
+            output.bias[ARMS_BEST % action_dim] = 1.0
+
+
+@check("train_dqn", "evaluate: greedy, seeded, fresh env", timeout=30)
+def evaluate_seeded_greedy(mod: ModuleType) -> str:
+    Arms.reset_log()
+    episodes = 4
+    returns = mod.evaluate(ArmsNetwork(1, 4, [4]), ARMS_EVAL_ENV_ID, episodes, 17)
+    require(
+        isinstance(returns, list) and len(returns) == episodes,
+        f"evaluate(network, env_id, episodes={episodes}, seed=17) should return a list of {episodes} returns, "
+        f"got {returns!r}",
+    )
+    expected = float(ARMS_EVAL_STEPS)
+    off = [float(r) for r in returns if not math.isclose(float(r), expected)]
+    require(
+        not off,
+        f"a network whose greedy action always pays +1 should score {expected:.0f} in each {ARMS_EVAL_STEPS}-step "
+        f"episode, got {fmt(returns)}: {expected * episodes - sum(map(float, returns)):.0f} of "
+        f"{ARMS_EVAL_STEPS * episodes} actions were not greedy. evaluate must not explore (epsilon = 0): "
+        "always play argmax_a Q(s, a)",
+    )
+    seeds = [seed for _, seed in Arms.resets]
+    require(
+        bool(seeds) and seeds[0] == 17,
+        f"the evaluation environment was reset with seeds {seeds[:4]}: reset it with seed=seed (17 here) for the "
+        "first episode, so the same seed gives the same returns",
+    )
+    require(
+        all(seed != 17 for seed in seeds[1:]),
+        f"the evaluation environment was reset with seeds {seeds[:6]}: seed only the first reset (with the same "
+        "seed every episode would start the same way); reset the later ones without a seed",
+    )
+    Arms.reset_log()
+    defaults = mod.evaluate(ArmsNetwork(1, 4, [4]), ARMS_ENV_ID)
+    require(
+        isinstance(defaults, list) and len(defaults) == 20 and [s for _, s in Arms.resets][:1] == [0],
+        f"evaluate(network, env_id) with the defaults should play episodes=20 episodes from seed=0; it returned "
+        f"{len(defaults) if isinstance(defaults, list) else defaults!r} returns and first reset with seed "
+        f"{[s for _, s in Arms.resets][:1]}: keep the signature's defaults (episodes: int = 20, seed: int = 0)",
+    )
+    one = mod.evaluate(ArmsNetwork(1, 4, [4]), ARMS_EVAL_ENV_ID, 1, 0)
+    require(isinstance(one, list) and len(one) == 1, f"evaluate(..., episodes=1) should return 1 return, got {one!r}")
+    try:
+        mod.evaluate(ArmsNetwork(1, 4, [4]), ARMS_EVAL_ENV_ID, 0, 0)
+    except ValueError:
+        pass
+    else:
+        raise CheckFailed("evaluate(..., episodes=0) should raise ValueError (at least one episode is needed)")
+    return f"{episodes} x {ARMS_EVAL_STEPS} greedy steps, first reset seeded; episodes=0 raises ValueError"
+
+
+class _StepLog:
+    """Every optimizer step: the gradient seen (after clipping) and the parameters before and after."""
+
+    def __init__(self) -> None:
+        self.grads: list[NDArray[np.float64]] = []
+        self.before: list[NDArray[np.float64]] = []
+        self.after: list[NDArray[np.float64]] = []
+        self.lrs: list[list[float]] = []
+        self.pushes: list[int] = []
+        self.handles: list[Any] = []
+        self.params: list[torch.Tensor] = []
+        self.push_count: Callable[[], int] = lambda: 0
+
+    def watch(self, network: nn.Module) -> None:
+        self.params = list(network.parameters())
+
+    def _mine(self, optimizer: torch.optim.Optimizer) -> bool:
+        ids = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        return bool(self.params) and id(self.params[0]) in ids
+
+    def pre(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+        if not self._mine(optimizer):
+            return
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
+        self.grads.append(np.concatenate([g.detach().numpy().astype(np.float64).reshape(-1) for g in grads]))
+        self.before.append(np.concatenate([p.detach().numpy().astype(np.float64).reshape(-1) for p in self.params]))
+        self.lrs.append([float(group["lr"]) for group in optimizer.param_groups])
+        self.pushes.append(self.push_count())
+
+    def post(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+        if self._mine(optimizer):
+            self.after.append(np.concatenate([p.detach().numpy().astype(np.float64).reshape(-1) for p in self.params]))
+
+    def __enter__(self) -> _StepLog:
+        from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+
+        self.handles = [register_optimizer_step_pre_hook(self.pre), register_optimizer_step_post_hook(self.post)]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def _set_flat(network: nn.Module, flat: NDArray[np.float64]) -> None:
+    with torch.no_grad():
+        start = 0
+        for param in network.parameters():
+            size = param.numel()
+            param.copy_(torch.from_numpy(flat[start : start + size].reshape(param.shape)).to(param.dtype))
+            start += size
+
+
+def _oracle(
+    online: nn.Module, target: nn.Module, batch: Sequence[Any], gamma: float, loss: str
+) -> tuple[float, NDArray[np.float64]]:
+    """The TD loss of ``batch`` and its gradient w.r.t. the online parameters, computed here."""
+    s = torch.as_tensor(np.asarray(batch[0], dtype=np.float32))
+    a = torch.as_tensor(np.asarray(batch[1]).astype(np.int64)).reshape(-1, 1)
+    r = torch.as_tensor(np.asarray(batch[2], dtype=np.float32)).reshape(-1)
+    s2 = torch.as_tensor(np.asarray(batch[3], dtype=np.float32))
+    d = torch.as_tensor(np.asarray(batch[4], dtype=np.float32)).reshape(-1)
+    with torch.no_grad():
+        y = r + gamma * (1 - d) * target(s2).max(dim=1).values
+    with torch.enable_grad():
+        q = online(s).gather(1, a).squeeze(1)
+        value = torch.nn.functional.smooth_l1_loss(q, y) if loss == "huber" else torch.nn.functional.mse_loss(q, y)
+        grads = torch.autograd.grad(value, list(online.parameters()))
+    return float(value.item()), np.concatenate([g.numpy().astype(np.float64).reshape(-1) for g in grads])
+
+
+class _PhaseBuffer(ReplayBufferWithIndices):
+    """The reference buffer; logs every batch it hands out (and can poison one with an infinite reward)."""
+
+    def __init__(self, capacity: int, poison_at: int | None = None) -> None:
+        super().__init__(capacity)
+        self.batches: list[tuple[Any, ...]] = []
+        self.poison_at = poison_at
+
+    def sample_indices(self, batch_size: int) -> Any:
+        batch = tuple(super().sample_indices(batch_size))
+        if self.poison_at is not None and len(self.batches) == self.poison_at:
+            rewards = np.array(batch[2], dtype=np.float32)
+            rewards[0] = np.inf
+            batch = (batch[0], batch[1], rewards, *batch[3:])
+        self.batches.append(tuple(np.array(x, copy=True) for x in batch))
+        return batch
+
+
+def _filled_buffer(poison_at: int | None = None) -> _PhaseBuffer:
+    rng = np.random.default_rng(0)
+    np.random.seed(0)
+    buffer = _PhaseBuffer(200, poison_at)
+    for _ in range(100):
+        state = rng.normal(size=3).astype(np.float32)
+        buffer.push(state, int(rng.integers(2)), float(rng.normal() * 3), rng.normal(size=3), bool(rng.random() < 0.2))
+    return buffer
+
+
+def _clip(vector: NDArray[np.float64], max_norm: float) -> NDArray[np.float64]:
+    return vector * min(1.0, max_norm / (float(np.linalg.norm(vector)) + 1e-6))
+
+
+def _piled_up(
+    seen: NDArray[np.float64], before: NDArray[np.float64], raw: NDArray[np.float64], max_norm: float
+) -> bool:
+    """Whether ``seen`` is this update's gradient added to the last one (no ``zero_grad``), clipped or not."""
+    return any(
+        np.allclose(seen, candidate, rtol=1e-3, atol=1e-6)
+        for candidate in (before + raw, _clip(before + raw, max_norm))
+    )
+
+
+@check("train_dqn", "gradient_phase: sample, loss, clip, step", timeout=30)
+def gradient_phase_steps(mod: ModuleType) -> str:
+    updates = 3
+    for loss, gamma in (("huber", 0.8), ("mse", 0.6)):
+        config = small_lineworld(batch_size=16, gamma=gamma, loss=loss, max_grad_norm=0.05, learning_rate=0.01)
+        online, target = _small_net(5), _small_net(6)
+        buffer = _filled_buffer()
+        optimizer = torch.optim.Adam(online.parameters(), lr=config.learning_rate)
+        with _StepLog() as log:
+            log.watch(online)
+            values = mod.gradient_phase(online, target, optimizer, buffer, config, updates)
+        require(
+            isinstance(values, list) and len(values) == updates,
+            f"gradient_phase(..., updates={updates}) should return a list of {updates} loss values, got {values!r}",
+        )
+        require(
+            len(buffer.batches) == updates and all(len(b[0]) == config.batch_size for b in buffer.batches),
+            f"gradient_phase drew {len(buffer.batches)} batches of sizes {[len(b[0]) for b in buffer.batches]} for "
+            f"{updates} updates with batch_size {config.batch_size}: one fresh batch per update",
+        )
+        require(
+            len(log.grads) == updates,
+            f"the optimizer stepped {len(log.grads)} times for {updates} updates: "
+            "call optimizer.step() once per update",
+        )
+        probe_online, probe_target = _small_net(5), _small_net(6)
+        _set_flat(probe_target, _flat(target))
+        for k in range(updates):
+            _set_flat(probe_online, log.before[k])
+            want, raw = _oracle(probe_online, probe_target, buffer.batches[k], gamma, loss)
+            got = float(values[k])
+            if not math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
+                batch = buffer.batches[k]
+                causes = {
+                    "it uses the other loss: pass config.loss to td_loss": _oracle(
+                        probe_online, probe_target, batch, gamma, "mse" if loss == "huber" else "huber"
+                    )[0],
+                    "it matches gamma = 0.99: pass config.gamma to td_loss": _oracle(
+                        probe_online, probe_target, batch, 0.99, loss
+                    )[0],
+                    "it bootstraps from the online network: pass target_network to td_loss": _oracle(
+                        probe_online, probe_online, batch, gamma, loss
+                    )[0],
+                }
+                cause = next(
+                    (text for text, value in causes.items() if math.isclose(got, value, rel_tol=1e-4, abs_tol=1e-6)),
+                    "return loss.item() of td_loss(q_network, target_network, batch, config.gamma, config.loss) "
+                    "for each batch",
+                )
+                raise CheckFailed(
+                    f"update {k + 1} (loss={loss!r}, gamma={gamma}) returned the loss {got:.4f}; the TD loss of the "
+                    f"batch it drew is {want:.4f}: {cause}"
+                )
+            norm = float(np.linalg.norm(raw))
+            clipped = raw * min(1.0, config.max_grad_norm / (norm + 1e-6))
+            seen = log.grads[k]
+            if not np.allclose(seen, clipped, rtol=1e-3, atol=1e-6):
+                if np.allclose(seen, raw, rtol=1e-3, atol=1e-6):
+                    cause = (
+                        f"it was not clipped: its norm is {norm:.3f}, above max_grad_norm = {config.max_grad_norm}; "
+                        "call nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm) before the step"
+                    )
+                elif k > 0 and _piled_up(seen, log.grads[k - 1], raw, config.max_grad_norm):
+                    cause = "gradients pile up from update to update: call optimizer.zero_grad() before backward()"
+                else:
+                    cause = (
+                        f"expected the gradient of this batch's loss clipped to a norm of {config.max_grad_norm}, "
+                        f"saw a norm of {float(np.linalg.norm(seen)):.3f}"
+                    )
+                raise CheckFailed(f"at update {k + 1} the optimizer stepped with a wrong gradient: {cause}")
+    online, target = _small_net(7), _small_net(8)
+    buffer = _filled_buffer(poison_at=1)
+    optimizer = torch.optim.Adam(online.parameters(), lr=0.01)
+    values = mod.gradient_phase(online, target, optimizer, buffer, small_lineworld(batch_size=16), 4)
+    require(
+        isinstance(values, list) and len(values) == 2 and not math.isfinite(float(values[-1])),
+        f"the 2nd batch of 4 had an infinite reward, so its loss is not finite; gradient_phase should stop "
+        f"right after it and return 2 values (the last not finite), got {values!r}",
+    )
+    return f"{updates} updates: each loss and clipped gradient match the batch drawn; stops after a non-finite loss"
+
+
+@check("train_dqn", "helpers: seed_everything and make_optimizer", timeout=20)
+def seed_and_optimizer(mod: ModuleType) -> str:
+    import random
+
+    def draw(seed: int) -> tuple[float, float, float]:
+        mod.seed_everything(seed)
+        return random.random(), float(np.random.rand()), float(torch.rand(1).item())
+
+    first, again, other = draw(7), draw(7), draw(8)
+    names = ("random", "numpy", "torch")
+    unseeded = [name for name, a, b in zip(names, first, again, strict=True) if a != b]
+    require(
+        not unseeded,
+        f"after seed_everything(7) twice, {', '.join(unseeded)} gave different numbers: seed random, "
+        "np.random and torch (random.seed, np.random.seed, torch.manual_seed)",
+    )
+    constant = [name for name, a, b in zip(names, first, other, strict=True) if a == b]
+    require(not constant, f"seeds 7 and 8 gave the same {', '.join(constant)} numbers: seed with the given seed")
+    net = _small_net(0)
+    optimizer = mod.make_optimizer(net.parameters(), 0.0123)
+    require(
+        isinstance(optimizer, torch.optim.Adam),
+        f"make_optimizer returned {type(optimizer).__name__}; expected torch.optim.Adam",
+    )
+    lrs = [float(group["lr"]) for group in optimizer.param_groups]
+    covered = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    require(lrs == [0.0123], f"make_optimizer(params, 0.0123) made an Adam with lr {lrs}: use lr=learning_rate")
+    require(
+        covered == {id(p) for p in net.parameters()},
+        "make_optimizer's Adam does not hold exactly the parameters it was given",
+    )
+    return "seeded generators repeat, Adam with the given learning rate"
+
+
+@check("train_dqn", "plot_rewards draws returns and their average", timeout=20)
+def plot_rewards_draws(mod: ModuleType) -> str:
+    from matplotlib.figure import Figure
+
+    rewards = [1.0, 3.0, 2.0, 6.0, 4.0, 8.0]
+    window = 3
+    averages = [float(np.mean(rewards[max(0, i - window + 1) : i + 1])) for i in range(len(rewards))]
+    for source in (rewards, TrainingResult(q_network=_small_net(0), config=small_lineworld(), episode_rewards=rewards)):
+        figure = mod.plot_rewards(source, window, threshold=5.0)
+        require(isinstance(figure, Figure), f"plot_rewards returned {type(figure).__name__}; expected a Figure")
+        lines = [np.asarray(line.get_ydata(), dtype=float) for ax in figure.axes for line in ax.get_lines()]
+        shown = [y.tolist() for y in lines]
+        kind = "a TrainingResult" if isinstance(source, TrainingResult) else "a list"
+        require(
+            any(len(y) == len(rewards) and np.allclose(y, rewards) for y in lines),
+            f"given {kind} of returns {rewards} the figure has no line through them (lines: {shown})",
+        )
+        require(
+            any(len(y) == len(rewards) and np.allclose(y, averages) for y in lines),
+            f"with window={window} the moving average of {rewards} is {fmt(averages)} (over min(window, i + 1) "
+            f"episodes); the figure's lines are {shown}",
+        )
+        require(
+            any(len(y) >= 1 and np.allclose(y, 5.0) for y in lines),
+            "plot_rewards(..., threshold=5.0) should draw a horizontal line at 5.0 (ax.axhline)",
+        )
+    return "returns, their moving average and the threshold line"
 
 
 # --- The checks -------------------------------------------------------------------------------
@@ -248,6 +831,25 @@ def result_well_formed(mod: ModuleType) -> str:
         "each probe_q_values entry should hold one Q-value per action (2 on LineWorld)",
     )
     require(len(result.probe_state) == 8, f"probe_state should be an 8-cell LineWorld state, got {result.probe_state}")
+    probe_steps = [int(step) for step in result.probe_steps]
+    gaps = np.diff(probe_steps) if len(probe_steps) > 1 else np.array([config.total_timesteps])
+    spacing = config.total_timesteps // 10
+    require(
+        probe_steps[0] in (0, 1) and bool(np.all(gaps > 0)),
+        f"probe_steps should grow from the start (0) towards the last env step ({result.total_steps}); got "
+        f"{probe_steps[:4]}...{probe_steps[-2:]}",
+    )
+    require(
+        int(gaps.max()) <= spacing and probe_steps[-1] >= result.total_steps - spacing,
+        f"the probe Q-values were recorded at {len(probe_steps)} steps, with a gap of {int(gaps.max())} env steps: "
+        f"record them now and then all through training (say every T // LOG_POINTS steps)",
+    )
+    final = q_values(result.q_network, result.probe_state)
+    require(
+        probe_steps[-1] != result.total_steps or bool(np.allclose(result.probe_q_values[-1], final, atol=1e-5)),
+        f"the last probe_q_values entry {fmt(result.probe_q_values[-1])} is not the trained network's "
+        f"Q(probe_state) = {fmt(final)}: record the Q-values of the first state with the current network",
+    )
     require(result.gradient_updates > 0, "gradient_updates is 0: count the updates you make")
     require(result.wall_time > 0, "wall_time is not set: record the seconds the run took")
     require(bool(result.stop_reason), "stop_reason is empty: say why the run ended (e.g. 'finished')")
@@ -266,7 +868,7 @@ def _check_epsilons(result: TrainingResult, config: DQNConfig) -> None:
         require(
             low <= float(eps) <= high,
             f"at env step {step} epsilon was {float(eps):.4f}, expected {linear_epsilon(config, int(step)):.4f}: "
-            "use playground.config.linear_epsilon(config, t) (linear from exploration_initial_eps to "
+            "use playground.core.config.linear_epsilon(config, t) (linear from exploration_initial_eps to "
             "exploration_final_eps over exploration_fraction * total_timesteps steps)",
         )
     late = [
@@ -283,41 +885,78 @@ def _check_epsilons(result: TrainingResult, config: DQNConfig) -> None:
 @check("train_dqn", "follows the update schedule", timeout=60)
 def update_schedule(mod: ModuleType) -> str:
     seen: list[str] = []
-    for train_freq, gradient_steps in ((4, 2), (3, -1)):
-        config = small_lineworld(train_freq=train_freq, gradient_steps=gradient_steps, learning_starts=99, seed=1)
-        RecordingBuffer.reset_log()
-        result = train(mod, config, buffer_cls=RecordingBuffer)
+    for train_freq, gradient_steps, learning_starts in ((4, 2, 99), (3, -1, 99)):
+        config = small_lineworld(
+            total_timesteps=400,
+            train_freq=train_freq,
+            gradient_steps=gradient_steps,
+            learning_starts=learning_starts,
+            seed=1,
+        )
+        TraceBuffer.reset_log()
+        result = train(mod, config, buffer_cls=TraceBuffer)
         per_phase = train_freq if gradient_steps == -1 else gradient_steps
-        expected = per_phase * (config.total_timesteps // train_freq - config.learning_starts // train_freq)
-        sampled = len(RecordingBuffer.batch_sizes)
+        total = config.total_timesteps
+        setting = f"train_freq={train_freq}, gradient_steps={gradient_steps}, learning_starts={learning_starts}"
         require(
-            sampled > 0,
+            len(TraceBuffer.batches) > 0,
             "the buffer was never sampled: does train_dqn use buffer_cls and call sample_indices(batch_size)?",
         )
+        sizes = sorted({len(batch[0]) for batch in TraceBuffer.batches})
         require(
-            abs(sampled - expected) <= per_phase,
-            f"with train_freq={train_freq}, gradient_steps={gradient_steps}, learning_starts=99 and "
-            f"{config.total_timesteps} steps, a DQN makes {expected} updates ({per_phase} every {train_freq} "
-            f"steps once past learning_starts; -1 means as many as train_freq); yours sampled {sampled} batches",
+            sizes == [config.batch_size],
+            f"batches were sampled with sizes {sizes}; config.batch_size is {config.batch_size}",
+        )
+        # The env steps done (transitions pushed) when each batch was drawn, grouped into phases.
+        phases: dict[int, int] = {}
+        for pushes in TraceBuffer.batch_pushes:
+            phases[pushes] = phases.get(pushes, 0) + 1
+        steps = sorted(phases)
+        require(
+            steps[0] > learning_starts,
+            f"with {setting} the first update came after {steps[0]} env steps; learning starts only once more "
+            f"than learning_starts = {learning_starts} transitions are in (n > learning_starts)",
+        )
+        offsets = {step % train_freq for step in steps}
+        first_due = min(n for n in range(learning_starts + 1, total + 1) if n % train_freq == 0)
+        require(
+            len(offsets) == 1 and all(b - a == train_freq for a, b in itertools.pairwise(steps)),
+            f"with {setting} updates should come every {train_freq} env steps; they came after "
+            f"{steps[:8]}... env steps: train when the step count is a multiple of train_freq",
         )
         require(
-            set(RecordingBuffer.batch_sizes) == {config.batch_size},
-            f"batches were sampled with sizes {sorted(set(RecordingBuffer.batch_sizes))}; "
-            f"config.batch_size is {config.batch_size}",
+            steps[0] <= first_due + 1 and steps[-1] >= total - train_freq + 1,
+            f"with {setting} and {total} steps the updates should run from env step {first_due} to the end; "
+            f"they ran from {steps[0]} to {steps[-1]}",
         )
+        wrong = {step: count for step, count in phases.items() if count != per_phase}
+        require(
+            not wrong,
+            f"with {setting} each training phase should make {per_phase} updates "
+            f"({'-1 means as many as train_freq' if gradient_steps == -1 else 'gradient_steps'}); "
+            f"some made {sorted(set(wrong.values()))}",
+        )
+        sampled = len(TraceBuffer.batches)
         require(
             result.gradient_updates == sampled,
             f"result.gradient_updates is {result.gradient_updates} but {sampled} batches were drawn: "
             "count one update per sampled batch",
         )
-        seen.append(f"{sampled} updates for train_freq={train_freq}, gradient_steps={gradient_steps}")
+        require(
+            list(result.loss_steps) == [p for p in steps for _ in range(phases[p])]
+            or list(result.loss_steps) == [p - 1 for p in steps for _ in range(phases[p])],
+            f"loss_steps should hold the env step of each update ({steps[:3]}..., {per_phase} times each); "
+            f"got {list(result.loss_steps)[:6]}...",
+        )
+        seen.append(f"{sampled} updates for {setting}")
     return "; ".join(seen)
 
 
 @check("train_dqn", "uses the given network and buffer classes", timeout=60)
 def uses_injected_classes(mod: ModuleType) -> str:
-    config = small_lineworld(total_timesteps=400, buffer_size=777, seed=2)
+    config = small_lineworld(total_timesteps=400, buffer_size=777, hidden_dims=(12, 6), seed=2)
     RecordingNetwork.instances = 0
+    RecordingNetwork.built_with = []
     RecordingNetwork.forward_calls = 0
     RecordingBuffer.reset_log()
     result = train(mod, config, q_network_cls=RecordingNetwork, buffer_cls=RecordingBuffer)
@@ -329,6 +968,12 @@ def uses_injected_classes(mod: ModuleType) -> str:
     require(
         isinstance(result.q_network, RecordingNetwork),
         f"result.q_network is a {type(result.q_network).__name__}, not the q_network_cls that was passed in",
+    )
+    wrong = [dims for dims in RecordingNetwork.built_with if dims != list(config.hidden_dims)]
+    require(
+        not wrong,
+        f"a network was built with hidden layers {wrong[0] if wrong else ''} but config.hidden_dims is "
+        f"{list(config.hidden_dims)}: build with q_network_cls(state_dim, action_dim, list(config.hidden_dims))",
     )
     require(
         RecordingBuffer.capacities == [config.buffer_size],
@@ -347,8 +992,15 @@ def uses_injected_classes(mod: ModuleType) -> str:
 def learns_lineworld(mod: ModuleType) -> str:
     optimal = LineWorld().optimal_return()
     returns: list[float] = []
-    for seed in (0, 1):
-        config = PRESETS["lineworld"].replace(seed=seed, total_timesteps=2_500)
+    for seed in (0,):
+        config = PRESETS["lineworld"].replace(
+            seed=seed,
+            total_timesteps=1_000,
+            learning_starts=100,
+            learning_rate=3e-3,
+            target_update_interval=50,
+            exploration_fraction=0.4,
+        )
         result = train(mod, config)
         value = greedy_return(result.q_network)
         returns.append(value)
@@ -360,14 +1012,14 @@ def learns_lineworld(mod: ModuleType) -> str:
                 f"Q(s, left) = {fmt(table[:, 0])}. Look for: a target network that is never updated, "
                 "a sign error in the TD target, a missing optimizer step, or no exploration"
             )
-    return f"greedy return {optimal:.1f} (optimal) on seeds 0 and 1"
+    return f"greedy return {optimal:.1f} (optimal) after {config.total_timesteps:,} steps"
 
 
 @check("train_dqn", "bootstraps through truncation", timeout=60)
 def bootstraps_through_truncation(mod: ModuleType) -> str:
     config = DQNConfig(
         env_id=TRUNCATING_ENV_ID,
-        total_timesteps=2_000,
+        total_timesteps=600,
         learning_rate=1e-2,
         buffer_size=2_000,
         learning_starts=100,
@@ -375,7 +1027,7 @@ def bootstraps_through_truncation(mod: ModuleType) -> str:
         gamma=TRUNCATING_GAMMA,
         train_freq=1,
         gradient_steps=1,
-        target_update_interval=25,
+        target_update_interval=20,
         exploration_fraction=0.1,
         hidden_dims=(8,),
         loss="mse",
@@ -421,7 +1073,8 @@ def bootstraps_through_truncation(mod: ModuleType) -> str:
 def _frozen_target_run(mod: ModuleType, interval: int) -> NDArray[np.float64]:
     """Q-table after uniform-random LineWorld play with a network that starts at $Q \\equiv 0$."""
     config = PRESETS["lineworld"].replace(
-        total_timesteps=2_000,
+        total_timesteps=600,
+        train_freq=2,
         learning_starts=100,
         learning_rate=3e-3,
         exploration_initial_eps=1.0,
@@ -464,31 +1117,6 @@ def honours_target_network(mod: ModuleType) -> str:
     )
 
 
-@check("train_dqn", "same seed, same run", timeout=60)
-def same_seed_same_run(mod: ModuleType) -> str:
-    config = small_lineworld(total_timesteps=800, seed=5)
-    first = train(mod, config)
-    second = train(mod, config)
-    require(
-        list(first.episode_rewards) == list(second.episode_rewards),
-        "two runs with the same seed gave different episode returns: seed everything at the start of train_dqn "
-        "(random.seed, np.random.seed, torch.manual_seed), reset the env with seed=config.seed and call "
-        "env.action_space.seed(config.seed)",
-    )
-    require(
-        np.allclose(first.losses, second.losses, rtol=0, atol=1e-9),
-        "the same seed gave the same episodes but different losses: the minibatches or the network weights are "
-        "not seeded. Call np.random.seed(config.seed) and torch.manual_seed(config.seed) before building the "
-        "network and the buffer",
-    )
-    other = train(mod, config.replace(seed=6))
-    require(
-        list(other.episode_rewards) != list(first.episode_rewards) or list(other.losses) != list(first.losses),
-        "seeds 5 and 6 gave identical runs: train_dqn ignores config.seed",
-    )
-    return f"seed 5 twice: identical ({len(first.episode_rewards)} episodes); seed 6 differs"
-
-
 @check("train_dqn", "callback sees episodes and can stop", timeout=60)
 def callback_stops(mod: ModuleType) -> str:
     seen: list[TrainingProgress] = []
@@ -502,7 +1130,7 @@ def callback_stops(mod: ModuleType) -> str:
     require(bool(seen), "the callback was never called: call it with a TrainingProgress at every episode end")
     require(
         all(isinstance(p, TrainingProgress) for p in seen),
-        "the callback should receive playground.results.TrainingProgress objects",
+        "the callback should receive playground.core.results.TrainingProgress objects",
     )
     require(
         len(seen) == 3,
@@ -558,3 +1186,381 @@ def evaluate_greedy(mod: ModuleType) -> str:
         f"limit with return -5.0, got {fmt(left)}: stop an episode on truncated as well as terminated",
     )
     return "always-right scores 0.4 per episode, always-left -5.0"
+
+
+# --- The loop reads its config ----------------------------------------------------------------
+
+
+class TraceNetwork(CustomQNetwork):
+    """The reference network; remembers every instance (built or deep-copied) and their batch inputs."""
+
+    instances: list[TraceNetwork] = []  # noqa: RUF012 - a class-level log, reset by each check
+    built_with: list[list[int]] = []  # noqa: RUF012
+    batch_size = 0
+    # per forward pass on a whole batch: (instance number, optimizer steps done, flat weights)
+    target_views: list[tuple[int, int, NDArray[np.float64]]] = []  # noqa: RUF012
+    online: TraceNetwork | None = None
+    steps_done: Callable[[], int] = staticmethod(lambda: 0)
+
+    @classmethod
+    def reset_log(cls, batch_size: int = 0) -> None:
+        cls.instances, cls.built_with, cls.target_views, cls.online = [], [], [], None
+        cls.batch_size = batch_size
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__(state_dim, action_dim, hidden_dims)
+        type(self).built_with.append([int(w) for w in hidden_dims])
+        self._remember()
+
+    def _remember(self) -> int:
+        known = type(self).instances
+        for number, network in enumerate(known):
+            if network is self:
+                return number
+        known.append(self)
+        return len(known) - 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        number = self._remember()
+        cls = type(self)
+        if x.dim() == 2 and x.shape[0] == cls.batch_size > 1:
+            cls.target_views.append((number, cls.steps_done(), _flat(self)))
+        return super().forward(x)
+
+
+class TraceBuffer(ReplayBufferWithIndices):
+    """The reference buffer; logs pushes and, per batch drawn, a copy of it and the pushes done by then."""
+
+    pushes = 0
+    pushed_actions: list[int] = []  # noqa: RUF012
+    batches: list[tuple[Any, ...]] = []  # noqa: RUF012
+    batch_pushes: list[int] = []  # noqa: RUF012
+
+    @classmethod
+    def reset_log(cls) -> None:
+        cls.pushes, cls.pushed_actions, cls.batches, cls.batch_pushes = 0, [], [], []
+
+    def push(self, state: Any, action: int, reward: float, next_state: Any, done: bool) -> None:
+        type(self).pushes += 1
+        type(self).pushed_actions.append(int(action))
+        super().push(state, action, reward, next_state, done)
+
+    def sample_indices(self, batch_size: int) -> Any:
+        batch = super().sample_indices(batch_size)
+        type(self).batches.append(tuple(np.array(x, copy=True) for x in batch))
+        type(self).batch_pushes.append(type(self).pushes)
+        return batch
+
+
+def _polyak_targets(
+    start: NDArray[np.float64], log: _StepLog, tau: float, interval: int, total: int, sync_first: bool
+) -> list[NDArray[np.float64]]:
+    """The target weights each update should have seen: Polyak every ``interval`` env steps."""
+    target, online = start.copy(), start.copy()
+    seen: list[NDArray[np.float64]] = []
+    k = 0
+    for step in range(1, total + 1):
+        if sync_first and step % interval == 0:
+            target = tau * online + (1 - tau) * target
+        while k < len(log.pushes) and log.pushes[k] == step:
+            seen.append(target.copy())
+            online = log.after[k] if k < len(log.after) else online
+            k += 1
+        if not sync_first and step % interval == 0:
+            target = tau * online + (1 - tau) * target
+    return seen
+
+
+def _trace_config(tau: float) -> DQNConfig:
+    return small_lineworld(
+        total_timesteps=160,
+        learning_starts=40,
+        train_freq=4,
+        gradient_steps=1,
+        batch_size=16,
+        buffer_size=1_000,
+        target_update_interval=10,
+        tau=tau,
+        gamma=0.8,
+        learning_rate=0.0037,
+        max_grad_norm=0.05,
+        hidden_dims=(8,),
+        exploration_final_eps=1.0,
+        seed=11,
+    )
+
+
+@check("train_dqn", "the loop uses learning_rate, gamma, loss, max_grad_norm and tau", timeout=40)
+def loop_reads_config(mod: ModuleType) -> str:
+    config = _trace_config(tau=0.3)
+    TraceNetwork.reset_log(config.batch_size)
+    TraceBuffer.reset_log()
+    with _StepLog() as log:
+        log.push_count = lambda: TraceBuffer.pushes
+        TraceNetwork.steps_done = staticmethod(lambda: len(log.after))
+
+        def spot_online(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+            if log.params:
+                return
+            ids = {id(p) for group in optimizer.param_groups for p in group["params"]}
+            for network in TraceNetwork.instances:
+                if id(next(network.parameters())) in ids:
+                    TraceNetwork.online = network
+                    log.watch(network)
+                    log.pre(optimizer, args, kwargs)
+
+        from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+        handle = register_optimizer_step_pre_hook(spot_online)
+        try:
+            result = train(mod, config, q_network_cls=TraceNetwork, buffer_cls=TraceBuffer)
+        finally:
+            handle.remove()
+    online = TraceNetwork.online
+    require(
+        online is not None and len(log.grads) > 0,
+        "no optimizer stepped a network built with q_network_cls: build the online network with q_network_cls, "
+        "and make its torch.optim.Adam with make_optimizer (or torch.optim.Adam) on its parameters",
+    )
+    assert online is not None
+    require(
+        result.q_network is online,
+        "the network returned in result.q_network is not the one the optimizer trained",
+    )
+    updates = len(log.grads)
+    require(
+        len(TraceBuffer.batches) == updates,
+        f"{len(TraceBuffer.batches)} batches were drawn for {updates} optimizer steps: one batch per update",
+    )
+    # learning_rate: Adam's first step moves every parameter with a gradient by about lr.
+    first_move = np.abs(log.after[0] - log.before[0]) if log.after else np.zeros(1)
+    moved = first_move[np.abs(log.grads[0]) > 1e-6]
+    biggest = float(moved.max()) if moved.size else 0.0
+    require(
+        math.isclose(biggest, config.learning_rate, rel_tol=0.02),
+        f"Adam's first step moves each weight by about the learning rate, so with learning_rate = "
+        f"{config.learning_rate} the largest change should be {config.learning_rate}; it was {biggest:.5f}: "
+        "build the optimizer with lr=config.learning_rate",
+    )
+    # gamma, loss and the clip: each update's loss and gradient against this batch's true TD loss.
+    probe_online = CustomQNetwork(8, 2, list(config.hidden_dims))
+    probe_target = CustomQNetwork(8, 2, list(config.hidden_dims))
+    losses = [float(x) for x in result.losses]
+    require(len(losses) == updates, f"{len(losses)} losses were recorded for {updates} updates: record each one")
+    online_number = next(n for n, network in enumerate(TraceNetwork.instances) if network is online)
+    per_update: list[NDArray[np.float64]] = []
+    for k in range(updates):
+        views = [w for n, step, w in TraceNetwork.target_views if n != online_number and step == k]
+        require(
+            bool(views),
+            f"at update {k + 1} no network other than the online one evaluated the batch's next states: the "
+            "targets come from the online network. Compute max_a' Q(s', a') with a separate target network "
+            "(built with q_network_cls, or a deepcopy of the online one)",
+        )
+        per_update.append(views[-1])
+    for k in range(updates):
+        _set_flat(probe_online, log.before[k])
+        _set_flat(probe_target, per_update[k])
+        want, raw = _oracle(probe_online, probe_target, TraceBuffer.batches[k], config.gamma, config.loss)
+        if not math.isclose(losses[k], want, rel_tol=1e-3, abs_tol=1e-6):
+            mse, _ = _oracle(probe_online, probe_target, TraceBuffer.batches[k], config.gamma, "mse")
+            default_gamma, _ = _oracle(probe_online, probe_target, TraceBuffer.batches[k], 0.99, config.loss)
+            if math.isclose(losses[k], mse, rel_tol=1e-3):
+                cause = (
+                    "it is the squared error: the loop ignores config.loss ('huber' asks for F.smooth_l1_loss; "
+                    "for TD errors of 10 Huber gives 9.5 and the squared error 50)"
+                )
+            elif math.isclose(losses[k], default_gamma, rel_tol=1e-3):
+                cause = "it matches gamma = 0.99: the loop ignores config.gamma"
+            else:
+                cause = "check the TD target r + gamma * (1 - terminated) * max_a' Q_target(s', a') and the loss"
+            raise CheckFailed(
+                f"with loss='huber' and gamma={config.gamma}, update {k + 1} recorded the loss {losses[k]:.5f}; "
+                f"the Huber TD loss of the batch it drew is {want:.5f}: {cause}"
+            )
+        norm = float(np.linalg.norm(raw))
+        clipped = raw * min(1.0, config.max_grad_norm / (norm + 1e-6))
+        if not np.allclose(log.grads[k], clipped, rtol=1e-3, atol=1e-6):
+            seen = float(np.linalg.norm(log.grads[k]))
+            raise CheckFailed(
+                f"update {k + 1} stepped with a gradient of norm {seen:.4f}; the TD loss's gradient has norm "
+                f"{norm:.4f}, clipped to max_grad_norm = {config.max_grad_norm} it should be "
+                f"{min(norm, config.max_grad_norm):.4f}: clip with nn.utils.clip_grad_norm_(q_network.parameters(), "
+                "config.max_grad_norm) after backward() and before optimizer.step(), and zero the gradients first"
+            )
+    # tau: the targets the updates used follow Polyak averaging every target_update_interval steps.
+    start = log.before[0]
+    interval, total = config.target_update_interval, config.total_timesteps
+    got = per_update
+
+    def matches(tau: float) -> bool:
+        return any(
+            len(want) == len(got) and all(np.allclose(a, b, atol=1e-5) for a, b in zip(got, want, strict=True))
+            for want in (_polyak_targets(start, log, tau, interval, total, first) for first in (True, False))
+        )
+
+    if not matches(config.tau):
+        if matches(1 - config.tau):
+            cause = f"tau and 1 - tau are swapped (the target keeps {config.tau} of itself)"
+        elif matches(1.0):
+            cause = "the loop ignores tau: it copies the online weights (right only for tau = 1)"
+        else:
+            cause = "check update_target and that it runs every target_update_interval env steps"
+        raise CheckFailed(
+            f"with tau = {config.tau} and target_update_interval = {interval} the target network should become "
+            f"tau * online + (1 - tau) * target every {interval} env steps; the targets your updates used differ: "
+            + cause
+        )
+    return (
+        f"{updates} updates: Adam with lr {config.learning_rate}, Huber loss with gamma {config.gamma}, "
+        f"gradients clipped to {config.max_grad_norm}, Polyak tau {config.tau}"
+    )
+
+
+class RightNetwork(CustomQNetwork):
+    """The reference network with zero weights and output bias favouring the last action (right on LineWorld)."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__(state_dim, action_dim, hidden_dims)
+        with torch.no_grad():
+            for param in self.parameters():
+                param.zero_()
+            output = self.net[-1]
+            assert isinstance(output, nn.Linear)
+            output.bias[action_dim - 1] = 1.0
+
+
+@check("train_dqn", "explores on the epsilon schedule", timeout=40)
+def explores_on_schedule(mod: ModuleType) -> str:
+    # No update ever (learning_starts = total_timesteps): the greedy action is always 'right', so every
+    # 'left' pushed is exploration, drawn with probability epsilon_t / 2.
+    config = small_lineworld(
+        total_timesteps=1_600,
+        learning_starts=1_600,
+        exploration_fraction=0.5,
+        exploration_initial_eps=0.6,
+        exploration_final_eps=0.2,
+        seed=12,
+    )
+    TraceBuffer.reset_log()
+    train(mod, config, q_network_cls=RightNetwork, buffer_cls=TraceBuffer)
+    actions = TraceBuffer.pushed_actions
+    require(
+        len(actions) == config.total_timesteps,
+        f"{len(actions)} transitions were pushed in {config.total_timesteps} env steps: push every one",
+    )
+    windows = ((0, 400), (400, 800), (800, 1_600))
+    for low, high in windows:
+        p = np.array([linear_epsilon(config, t) / 2 for t in range(low, high)])
+        expected = float(p.sum())
+        spread = 4.5 * math.sqrt(float((p * (1 - p)).sum())) + 2
+        seen = sum(1 for a in actions[low:high] if a == 0)
+        if abs(seen - expected) > spread:
+            eps_seen = 2 * seen / (high - low)
+            eps_want = 2 * expected / (high - low)
+            raise CheckFailed(
+                f"over env steps {low}-{high} the agent explored with epsilon about {eps_seen:.2f}; the schedule "
+                f"(exploration_initial_eps={config.exploration_initial_eps}, exploration_final_eps="
+                f"{config.exploration_final_eps}, exploration_fraction={config.exploration_fraction}) gives "
+                f"{eps_want:.2f} on average there (a random action is the greedy one half of the time, so "
+                f"{seen} non-greedy actions where about {expected:.0f} were expected): act with probability "
+                "linear_epsilon(config, t) at random, else greedily"
+            )
+    return "non-greedy actions follow epsilon from 0.6 to 0.2 over the first 800 steps, then 0.2"
+
+
+@check("train_dqn", "evaluates every eval_freq steps and stops at reward_threshold", timeout=40)
+def evaluates_during_training(mod: ModuleType) -> str:
+    # The Arms env pays +1 per greedy step for ARMS_STEPS steps; the network never trains.
+    base = small_lineworld(
+        env_id=ARMS_ENV_ID, total_timesteps=200, learning_starts=200, batch_size=8, hidden_dims=(4,), seed=13
+    )
+    config = base.replace(eval_freq=50, eval_episodes=3)
+    Arms.reset_log()
+    result = train(mod, config, q_network_cls=ArmsNetwork)
+    require(
+        list(result.eval_steps) == [50, 100, 150, 200],
+        f"with eval_freq=50 and 200 env steps, evaluations should be at steps [50, 100, 150, 200]; "
+        f"eval_steps is {list(result.eval_steps)}",
+    )
+    require(
+        len(result.eval_means) == 4 and np.allclose(result.eval_means, float(ARMS_STEPS)),
+        f"the greedy policy scores {ARMS_STEPS} per episode here; eval_means is {fmt(result.eval_means)}: "
+        "record the mean of evaluate's greedy returns",
+    )
+    by_env: dict[int, int] = {}
+    for number, _seed in Arms.resets:
+        by_env[number] = by_env.get(number, 0) + 1
+    counts = sorted(by_env.values())
+    # An evaluation resets once per episode (some loops reset once more after the last one).
+    evaluation_envs = [n for n in counts if n in (config.eval_episodes, config.eval_episodes + 1)]
+    require(
+        len(evaluation_envs) >= 4,
+        f"with eval_episodes=3 every evaluation should play 3 episodes on a fresh environment; the environments "
+        f"saw {counts} resets: pass config.eval_episodes to evaluate",
+    )
+    stopped = train(
+        mod,
+        base.replace(eval_freq=50, eval_episodes=1, reward_threshold=float(ARMS_STEPS) - 1),
+        q_network_cls=ArmsNetwork,
+    )
+    require(
+        stopped.total_steps == 50 and len(stopped.eval_means) == 1,
+        f"the first evaluation (step 50) reached reward_threshold={ARMS_STEPS - 1}, so the run should stop there; "
+        f"it went on to step {stopped.total_steps} with {len(stopped.eval_means)} evaluations",
+    )
+    never = train(
+        mod,
+        base.replace(eval_freq=50, eval_episodes=1, reward_threshold=float(ARMS_STEPS) + 1),
+        q_network_cls=ArmsNetwork,
+    )
+    every = train(mod, base.replace(total_timesteps=30, eval_freq=1, eval_episodes=1), q_network_cls=ArmsNetwork)
+    require(
+        list(every.eval_steps) == list(range(1, 31)),
+        f"with eval_freq=1 the loop should evaluate after every env step (1, 2, ..., 30); eval_steps is "
+        f"{list(every.eval_steps)[:8]}: evaluate whenever eval_freq > 0 and the step count is a multiple of it",
+    )
+    require(
+        never.total_steps == base.total_timesteps,
+        f"no evaluation can reach reward_threshold={ARMS_STEPS + 1} (the most is {ARMS_STEPS}), yet the run "
+        f"stopped at step {never.total_steps}: stop only when the mean reaches the threshold",
+    )
+    return "evaluations at 50, 100, 150, 200 with 3 episodes each; stops at the threshold, not before"
+
+
+@check("train_dqn", "same seed, same CartPole run", timeout=40)
+def same_seed_same_cartpole(mod: ModuleType) -> str:
+    # CartPole's reset is random unless seeded, so here an unseeded reset or action space shows.
+    config = small_lineworld(
+        env_id="CartPole-v1",
+        total_timesteps=300,
+        learning_starts=100,
+        train_freq=4,
+        batch_size=32,
+        target_update_interval=50,
+        exploration_fraction=0.5,
+        seed=21,
+    )
+    first, second = train(mod, config), train(mod, config)
+    require(
+        list(first.probe_state) == list(second.probe_state),
+        f"two CartPole runs with seed {config.seed} started from different states ({fmt(first.probe_state)} and "
+        f"{fmt(second.probe_state)}): reset the env with env.reset(seed=config.seed) at the start",
+    )
+    require(
+        list(first.episode_rewards) == list(second.episode_rewards),
+        "two CartPole runs with the same seed gave different episode returns: seed random, numpy and torch, "
+        "reset the env with seed=config.seed and call env.action_space.seed(config.seed) (random actions come "
+        "from the action space)",
+    )
+    require(
+        np.allclose(first.losses, second.losses, rtol=0, atol=1e-9),
+        "two CartPole runs with the same seed played the same episodes but had different losses: build the "
+        "network and the buffer after seeding",
+    )
+    other = train(mod, config.replace(seed=22))
+    require(
+        list(other.probe_state) != list(first.probe_state),
+        "seeds 21 and 22 started CartPole from the same state: reset with seed=config.seed",
+    )
+    return f"seed 21 twice: identical ({len(first.episode_rewards)} episodes); seed 22 starts elsewhere"

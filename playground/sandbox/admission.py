@@ -1,0 +1,188 @@
+"""Server-wide admission control: at most K sandbox jobs at once, the rest wait in a FIFO queue.
+
+Every job (a Check of one exercise, a training, an experiment) asks for a
+:class:`Ticket` first and starts its sandbox child only once the ticket is
+admitted. At most ``slots`` tickets run at once, and at most one per owner
+(a browser session): a session's second job waits until its first is done,
+even when a slot is free. Waiting tickets know their 1-based place in the
+queue, which the pages show ("You are number 2 in the queue"), and can be
+cancelled.
+
+``K`` defaults to what the machine can hold (:func:`default_slots`: the CPU
+count, and the memory available divided by what one job needs), and can be
+set with the environment variable ``PLAYGROUND_MAX_JOBS`` (or the Streamlit
+secret of the same name, which :mod:`playground.ui.widgets` passes on).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Hashable
+from pathlib import Path
+
+SLOTS_ENV = "PLAYGROUND_MAX_JOBS"
+# Measured (PSS, see benchmarks/bench_classroom.py): a warm child training the `fast` preset.
+JOB_MEMORY_BYTES = 250 * 1024 * 1024
+# The Streamlit server and the fork server themselves.
+SERVER_MEMORY_BYTES = 700 * 1024 * 1024
+
+
+def _memory_limit_bytes() -> int | None:
+    """The container's memory limit (cgroup v2 or v1), or the machine's total memory."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        with contextlib.suppress(OSError, ValueError):
+            text = Path(path).read_text().strip()
+            if text != "max" and int(text) < 1 << 60:
+                return int(text)
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def default_slots() -> int:
+    """min(cores, (memory - server) / job), at least 1."""
+    slots = _cores()
+    memory = _memory_limit_bytes()
+    if memory is not None:
+        slots = min(slots, (memory - SERVER_MEMORY_BYTES) // JOB_MEMORY_BYTES)
+    return max(1, int(slots))
+
+
+def configured_slots() -> int:
+    """``PLAYGROUND_MAX_JOBS`` from the environment, else :func:`default_slots`.
+
+    (The UI also reads a Streamlit secret of the same name and calls :meth:`Admission.set_slots`.)
+    """
+    value = os.environ.get(SLOTS_ENV, "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            pass
+    return default_slots()
+
+
+class Ticket:
+    """One job's place: queued, then running, then done (or cancelled)."""
+
+    def __init__(self, admission: Admission, owner: Hashable | None) -> None:
+        self._admission = admission
+        self.owner = owner
+        self.state = "queued"
+        self.created = time.monotonic()
+        self.admitted_at: float | None = None
+
+    @property
+    def waited(self) -> float:
+        """Seconds spent in the queue (so far, if still queued)."""
+        return (self.admitted_at or time.monotonic()) - self.created
+
+    def position(self) -> int | None:
+        """1-based place in the queue; ``None`` once running, done or cancelled."""
+        return self._admission.position(self)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until admitted; ``True`` when running, ``False`` on timeout or when cancelled."""
+        return self._admission.wait(self, timeout)
+
+    def cancel(self) -> None:
+        self._admission.release(self, cancelled=True)
+
+    def release(self) -> None:
+        self._admission.release(self)
+
+
+class Admission:
+    """The queue and its K slots. Thread-safe; one per server process (see :func:`admission`)."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = max(1, slots)
+        self._changed = threading.Condition()
+        self._queue: list[Ticket] = []
+        self._running: list[Ticket] = []
+        self.waits: list[float] = []  # seconds each admitted ticket waited (for benchmarks)
+
+    def set_slots(self, slots: int) -> None:
+        with self._changed:
+            self.slots = max(1, slots)
+            self._admit()
+
+    def request(self, owner: Hashable | None = None) -> Ticket:
+        ticket = Ticket(self, owner)
+        with self._changed:
+            self._queue.append(ticket)
+            self._admit()
+        return ticket
+
+    def _admit(self) -> None:
+        busy_owners = {t.owner for t in self._running if t.owner is not None}
+        for ticket in list(self._queue):
+            if len(self._running) >= self.slots:
+                break
+            if ticket.owner is not None and ticket.owner in busy_owners:
+                continue
+            self._queue.remove(ticket)
+            self._running.append(ticket)
+            ticket.state = "running"
+            ticket.admitted_at = time.monotonic()
+            self.waits.append(ticket.waited)
+            if ticket.owner is not None:
+                busy_owners.add(ticket.owner)
+        self._changed.notify_all()
+
+    def position(self, ticket: Ticket) -> int | None:
+        with self._changed:
+            if ticket.state != "queued":
+                return None
+            return self._queue.index(ticket) + 1
+
+    def wait(self, ticket: Ticket, timeout: float | None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while ticket.state == "queued":
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return ticket.state == "running"
+
+    def release(self, ticket: Ticket, cancelled: bool = False) -> None:
+        with self._changed:
+            if ticket in self._queue:
+                self._queue.remove(ticket)
+                ticket.state = "cancelled"
+            elif ticket in self._running:
+                if cancelled:
+                    return  # a running job is stopped by its owner, which then releases it
+                self._running.remove(ticket)
+                ticket.state = "done"
+            self._admit()
+
+    def snapshot(self) -> tuple[int, int]:
+        """(running, queued) right now."""
+        with self._changed:
+            return len(self._running), len(self._queue)
+
+
+_admission: Admission | None = None
+_admission_lock = threading.Lock()
+
+
+def admission() -> Admission:
+    """The process-wide admission control, sized by :func:`configured_slots` on first use."""
+    global _admission
+    with _admission_lock:
+        if _admission is None:
+            _admission = Admission(configured_slots())
+        return _admission

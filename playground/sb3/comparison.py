@@ -1,0 +1,486 @@
+"""The reference ``train_dqn`` beside Stable-Baselines3's DQN, on one config and the same seeds.
+
+:func:`run_comparison` trains both, alternating per seed (reference, then
+SB3), and keeps plain data only (:class:`RunSummary`, :class:`ComparisonResult`),
+so it can cross the sandbox boundary; :func:`comparison_task` is its sandbox
+entry point for the page. Both trained networks are judged by the same greedy
+``evaluate`` (from ``solutions.train_dqn``) on the same seeds. The rest turns
+a result into what the page shows: an overlaid learning curve against env steps,
+a summary table, a plain-words reading and a CSV episode log.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
+
+from playground.core.config import DQNConfig
+from playground.core.facts import COMPARISON_EVAL_SEED_OFFSET, solved_return
+from playground.core.results import RunTiming, TrainingProgress
+from playground.sb3.adapter import EvaluateFn, reference_evaluate, train_sb3, warm_up_torch
+
+Implementation = Literal["reference", "sb3"]
+IMPLEMENTATIONS: tuple[Implementation, ...] = ("reference", "sb3")
+IMPL_TITLES: dict[str, str] = {"reference": "Reference (train_dqn)", "sb3": "Stable-Baselines3 DQN"}
+IMPL_COLORS: dict[str, str] = {"reference": "tab:blue", "sb3": "tab:orange"}
+# The final greedy evaluation of a run uses this seed offset (apart from the in-training ones).
+# Greedy mean that counts as "solved" (CartPole-v1's convention; LineWorld's optimal return is 0.4).
+PROGRESS_INTERVAL = 0.25  # seconds between progress messages within a run
+
+
+@dataclass(frozen=True)
+class ComparisonProgress:
+    """One progress message: which run is going, and how far it is."""
+
+    implementation: str
+    seed: int
+    run_index: int
+    runs_total: int
+    timestep: int
+    total_timesteps: int
+    episode: int
+    episode_reward: float
+    last_eval_mean: float | None = None
+
+    @property
+    def fraction(self) -> float:
+        """Share of the whole comparison done, from 0 to 1."""
+        within = min(self.timestep / max(self.total_timesteps, 1), 1.0)
+        return min((self.run_index + within) / max(self.runs_total, 1), 1.0)
+
+    def describe(self) -> str:
+        evaluated = "" if self.last_eval_mean is None else f", last greedy mean {self.last_eval_mean:.1f}"
+        return (
+            f"{IMPL_TITLES.get(self.implementation, self.implementation)}, seed {self.seed} "
+            f"(run {self.run_index + 1} of {self.runs_total}): step {self.timestep:,} of {self.total_timesteps:,}, "
+            f"episode {self.episode}, return {self.episode_reward:.1f}{evaluated}"
+        )
+
+
+@dataclass(frozen=True)
+class RunSummary(RunTiming):
+    """One finished training run of one implementation, as plain data."""
+
+    implementation: str
+    seed: int
+    episode_rewards: list[float]
+    episode_lengths: list[int]
+    episode_end_steps: list[int]
+    eval_steps: list[int]
+    eval_means: list[float]
+    greedy_returns: list[float]
+    total_steps: int
+    gradient_updates: int
+    wall_time: float
+    eval_time: float
+    stop_reason: str
+
+    @property
+    def greedy_mean(self) -> float:
+        return float(np.mean(self.greedy_returns)) if self.greedy_returns else math.nan
+
+    @property
+    def greedy_std(self) -> float:
+        return float(np.std(self.greedy_returns)) if self.greedy_returns else math.nan
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """Both implementations trained on ``config`` with each of ``seeds``."""
+
+    config: DQNConfig
+    seeds: tuple[int, ...]
+    final_eval_episodes: int
+    runs: tuple[RunSummary, ...] = field(default_factory=tuple)
+    stopped: bool = False
+
+    def runs_of(self, implementation: str) -> list[RunSummary]:
+        return [run for run in self.runs if run.implementation == implementation]
+
+
+def _emit_throttled(
+    emit: Callable[[ComparisonProgress], None], implementation: str, seed: int, run_index: int, runs_total: int
+) -> Callable[[TrainingProgress], None]:
+    """A handler of training progress that emits at most one message every ``PROGRESS_INTERVAL`` s."""
+    last = [-math.inf]
+
+    def handle(progress: TrainingProgress) -> None:
+        now = time.monotonic()
+        if now - last[0] < PROGRESS_INTERVAL and progress.timestep < progress.total_timesteps:
+            return
+        last[0] = now
+        emit(
+            ComparisonProgress(
+                implementation=implementation,
+                seed=seed,
+                run_index=run_index,
+                runs_total=runs_total,
+                timestep=progress.timestep,
+                total_timesteps=progress.total_timesteps,
+                episode=progress.episode,
+                episode_reward=progress.episode_reward,
+                last_eval_mean=progress.last_eval_mean,
+            )
+        )
+
+    return handle
+
+
+def train_one(
+    implementation: Implementation,
+    config: DQNConfig,
+    *,
+    final_eval_episodes: int = 20,
+    on_progress: Callable[[TrainingProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    evaluate: EvaluateFn | None = None,
+) -> tuple[RunSummary, bool]:
+    """Train one implementation on ``config`` (its seed), then evaluate it greedily.
+
+    Returns the summary and whether the run was stopped by ``should_stop``.
+    """
+    evaluate_fn = evaluate if evaluate is not None else reference_evaluate()
+    stopped = [False]
+
+    def callback(progress: TrainingProgress) -> bool:
+        if on_progress is not None:
+            on_progress(progress)
+        if should_stop is not None and should_stop():
+            stopped[0] = True
+            return False
+        return True
+
+    if implementation == "reference":
+        from solutions.train_dqn import train_dqn
+
+        result = train_dqn(config, callback=callback)
+        network = result.q_network
+        fields: dict[str, Any] = {
+            "episode_rewards": [float(r) for r in result.episode_rewards],
+            "episode_lengths": [int(n) for n in result.episode_lengths],
+            "episode_end_steps": [int(s) for s in result.episode_end_steps],
+            "eval_steps": [int(s) for s in result.eval_steps],
+            "eval_means": [float(m) for m in result.eval_means],
+            "total_steps": int(result.total_steps),
+            "gradient_updates": int(result.gradient_updates),
+            "wall_time": float(result.wall_time),
+            "eval_time": float(getattr(result, "eval_time", 0.0)),
+            "stop_reason": result.stop_reason,
+        }
+    elif implementation == "sb3":
+        run = train_sb3(config, callback, evaluate=evaluate_fn)
+        network = run.q_network
+        fields = {
+            "episode_rewards": run.episode_rewards,
+            "episode_lengths": run.episode_lengths,
+            "episode_end_steps": run.episode_end_steps,
+            "eval_steps": run.eval_steps,
+            "eval_means": run.eval_means,
+            "total_steps": run.total_steps,
+            "gradient_updates": run.gradient_updates,
+            "wall_time": run.wall_time,
+            "eval_time": run.eval_time,
+            "stop_reason": run.stop_reason,
+        }
+    else:
+        raise ValueError(f"implementation must be 'reference' or 'sb3', got {implementation!r}")
+    greedy = evaluate_fn(network, config.env_id, final_eval_episodes, config.seed + COMPARISON_EVAL_SEED_OFFSET)
+    summary = RunSummary(
+        implementation=implementation,
+        seed=config.seed,
+        greedy_returns=[float(g) for g in greedy],
+        **fields,
+    )
+    return summary, stopped[0]
+
+
+def run_comparison(
+    config: DQNConfig,
+    seeds: Sequence[int] = (0,),
+    *,
+    final_eval_episodes: int = 20,
+    emit: Callable[[Any], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> ComparisonResult:
+    """Train the reference and SB3 on ``config`` with every seed, alternating (reference first).
+
+    ``emit`` receives :class:`ComparisonProgress` messages while a run goes and
+    each :class:`RunSummary` as soon as its run is done. When ``should_stop``
+    turns true, the current run ends early (and is still evaluated and kept)
+    and the remaining runs are skipped.
+    """
+    seed_list = tuple(int(s) for s in seeds)
+    if not seed_list:
+        raise ValueError("give at least one seed")
+    if final_eval_episodes < 1:
+        raise ValueError(f"final_eval_episodes must be at least 1, got {final_eval_episodes!r}")
+    warm_up_torch()
+    plan = [(seed, impl) for seed in seed_list for impl in IMPLEMENTATIONS]
+    runs: list[RunSummary] = []
+    stopped = False
+    for index, (seed, impl) in enumerate(plan):
+        if should_stop is not None and should_stop():
+            stopped = True
+            break
+        handler = None if emit is None else _emit_throttled(emit, impl, seed, index, len(plan))
+        summary, was_stopped = train_one(
+            impl,
+            config.replace(seed=seed),
+            final_eval_episodes=final_eval_episodes,
+            on_progress=handler,
+            should_stop=should_stop,
+        )
+        runs.append(summary)
+        if emit is not None:
+            emit(summary)
+        if was_stopped:
+            stopped = True
+            break
+    return ComparisonResult(config, seed_list, final_eval_episodes, tuple(runs), stopped)
+
+
+def comparison_task(
+    ctx: Any, config: DQNConfig | dict[str, Any], seeds: Sequence[int] = (0,), final_eval_episodes: int = 20
+) -> ComparisonResult:
+    """Sandbox entry (``comparison_task``): progress goes to ``ctx.emit``, Stop comes from ``ctx.should_stop``."""
+    cfg = config if isinstance(config, DQNConfig) else DQNConfig.from_dict(config)
+    return run_comparison(
+        cfg, seeds, final_eval_episodes=final_eval_episodes, emit=ctx.emit, should_stop=ctx.should_stop
+    )
+
+
+# ----- what the page shows ---------------------------------------------------------------------
+
+
+def config_from_state(state: Mapping[Any, Any], keys: Sequence[str]) -> DQNConfig | None:
+    """The first valid config stored under one of ``keys`` (a ``DQNConfig`` or its ``to_dict()``), else None.
+
+    The training page keeps its current settings in session state; this page offers them when they are valid.
+    """
+    for key in keys:
+        value = state.get(key)
+        if isinstance(value, DQNConfig):
+            return value
+        if isinstance(value, Mapping):
+            try:
+                return DQNConfig.from_dict(value)
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+def smoothed_curve(run: RunSummary, window: int, grid: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The ``window``-episode moving average of the run's returns, read at the env steps of ``grid``.
+
+    Between episode ends the curve is interpolated linearly; before the first
+    episode end and after the run's last one it is NaN (nothing known there).
+    """
+    if not run.episode_rewards:
+        return np.full(grid.shape, np.nan)
+    rewards = np.asarray(run.episode_rewards, dtype=np.float64)
+    window = max(1, int(window))
+    sums = np.cumsum(np.insert(rewards, 0, 0.0))
+    ends = np.arange(1, rewards.size + 1)
+    starts = np.maximum(0, ends - window)
+    averaged = (sums[ends] - sums[starts]) / (ends - starts)
+    steps = np.asarray(run.episode_end_steps, dtype=np.float64)
+    curve = np.interp(grid, steps, averaged)
+    curve[(grid < steps[0]) | (grid > steps[-1])] = np.nan
+    return curve
+
+
+def mean_curves(
+    result: ComparisonResult, window: int = 20, points: int = 200
+) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float64]], dict[str, list[NDArray[np.float64]]]]:
+    """A shared env-step grid, the mean smoothed curve over seeds per implementation, and each seed's curve."""
+    last = max((max(run.episode_end_steps, default=0) for run in result.runs), default=0)
+    grid = np.linspace(0.0, float(max(last, 1)), points)
+    means: dict[str, NDArray[np.float64]] = {}
+    per_seed: dict[str, list[NDArray[np.float64]]] = {}
+    for impl in IMPLEMENTATIONS:
+        curves = [smoothed_curve(run, window, grid) for run in result.runs_of(impl)]
+        if not curves:
+            continue
+        per_seed[impl] = curves
+        stacked = np.vstack(curves)
+        counts = np.sum(~np.isnan(stacked), axis=0)
+        total = np.nansum(stacked, axis=0)
+        means[impl] = np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
+    return grid, means, per_seed
+
+
+def learning_curve_figure(result: ComparisonResult, window: int = 20) -> Figure:
+    """Both implementations' returns against env steps: each seed faint, the mean over seeds bold."""
+    figure = Figure(figsize=(8, 3.8), layout="constrained")
+    ax = figure.add_subplot()
+    grid, means, per_seed = mean_curves(result, window)
+    for impl, curves in per_seed.items():
+        color = IMPL_COLORS[impl]
+        if len(curves) > 1:
+            for curve in curves:
+                ax.plot(grid, curve, color=color, alpha=0.25, linewidth=1)
+        seeds = len(curves)
+        label = f"{IMPL_TITLES[impl]} ({'mean of ' + str(seeds) + ' seeds' if seeds > 1 else '1 seed'})"
+        ax.plot(grid, means[impl], color=color, linewidth=2, label=label)
+    solved = solved_return(result.config.env_id)
+    if solved is not None:
+        ax.axhline(solved, color="tab:green", linestyle="--", linewidth=1, label=f"solved ({solved:.3g})")
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel(f"return (mean of last {window} episodes)")
+    ax.set_title(f"{result.config.env_id}: learning curves against env steps")
+    ax.grid(alpha=0.3)
+    if per_seed:
+        ax.legend(loc="best", fontsize="small")
+    return figure
+
+
+def evaluation_figure(result: ComparisonResult) -> Figure | None:
+    """Greedy evaluation means made during training (``eval_freq``), per run; None when there were none."""
+    if not any(run.eval_steps for run in result.runs):
+        return None
+    figure = Figure(figsize=(8, 3.2), layout="constrained")
+    ax = figure.add_subplot()
+    for impl in IMPLEMENTATIONS:
+        for index, run in enumerate(result.runs_of(impl)):
+            label = IMPL_TITLES[impl] if index == 0 else None
+            ax.plot(run.eval_steps, run.eval_means, marker="o", color=IMPL_COLORS[impl], alpha=0.8, label=label)
+    if result.config.reward_threshold is not None:
+        ax.axhline(result.config.reward_threshold, color="tab:green", linestyle="--", linewidth=1, label="threshold")
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel(f"greedy mean of {result.config.eval_episodes} episodes")
+    ax.set_title("Greedy evaluations during training (the same code and seeds for both)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    return figure
+
+
+def _mean(values: Sequence[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
+def summary_rows(result: ComparisonResult) -> list[dict[str, Any]]:
+    """One row per implementation (means over its runs): time, speed, updates, episodes, greedy returns."""
+    rows: list[dict[str, Any]] = []
+    for impl in IMPLEMENTATIONS:
+        runs = result.runs_of(impl)
+        if not runs:
+            continue
+        greedy = [g for run in runs for g in run.greedy_returns]
+        rows.append(
+            {
+                "implementation": IMPL_TITLES[impl],
+                "runs": len(runs),
+                "wall time (s)": round(_mean([r.wall_time for r in runs]), 2),
+                "of which evaluating (s)": round(_mean([r.eval_time for r in runs]), 2),
+                "env steps": round(_mean([float(r.total_steps) for r in runs])),
+                "env steps / s": round(_mean([r.steps_per_second for r in runs]), 1),
+                "gradient updates": round(_mean([float(r.gradient_updates) for r in runs])),
+                "episodes": round(_mean([float(len(r.episode_rewards)) for r in runs])),
+                "greedy mean": round(float(np.mean(greedy)), 2) if greedy else math.nan,
+                "greedy std": round(float(np.std(greedy)), 2) if greedy else math.nan,
+                "how runs ended": "; ".join(f"seed {r.seed}: {r.stop_reason}" for r in runs),
+            }
+        )
+    return rows
+
+
+def run_rows(result: ComparisonResult) -> list[dict[str, Any]]:
+    """One row per run: implementation, seed, time, speed and the final greedy evaluation."""
+    return [
+        {
+            "implementation": run.implementation,
+            "seed": run.seed,
+            "wall time (s)": round(run.wall_time, 3),
+            "eval time (s)": round(run.eval_time, 3),
+            "env steps": run.total_steps,
+            "env steps / s": round(run.steps_per_second, 1),
+            "gradient updates": run.gradient_updates,
+            "episodes": len(run.episode_rewards),
+            "greedy mean": round(run.greedy_mean, 3),
+            "greedy std": round(run.greedy_std, 3),
+            "stop reason": run.stop_reason,
+        }
+        for run in result.runs
+    ]
+
+
+def episodes_csv(result: ComparisonResult) -> str:
+    """The episode log of every run, long form: implementation, seed, episode, end_step, reward, length."""
+    lines = ["implementation,seed,episode,end_step,reward,length"]
+    for run in result.runs:
+        for i, (reward, length, step) in enumerate(
+            zip(run.episode_rewards, run.episode_lengths, run.episode_end_steps, strict=True), start=1
+        ):
+            lines.append(f"{run.implementation},{run.seed},{i},{step},{reward:.6g},{length}")
+    return "\n".join(lines) + "\n"
+
+
+def plain_reading(result: ComparisonResult) -> list[str]:
+    """A few sentences that say what the numbers mean."""
+    ref, sb3 = result.runs_of("reference"), result.runs_of("sb3")
+    lines: list[str] = []
+    if result.stopped:
+        lines.append("The comparison was stopped early: the numbers below cover only the runs that finished.")
+    if not ref or not sb3:
+        lines.append("Only one implementation has results, so there is nothing to compare yet.")
+        return lines
+    ref_speed = _mean([r.steps_per_second for r in ref])
+    sb3_speed = _mean([r.steps_per_second for r in sb3])
+    if math.isfinite(ref_speed) and math.isfinite(sb3_speed) and sb3_speed > 0:
+        ratio = ref_speed / sb3_speed
+        faster = "faster" if ratio >= 1 else "slower"
+        factor = ratio if ratio >= 1 else 1 / ratio
+        lines.append(
+            f"Speed: the reference took {ref_speed:,.0f} env steps per second and SB3 {sb3_speed:,.0f}, so the "
+            f"reference was {factor:.1f}x {faster} on the same settings, machine and run (timings shift when other "
+            "programs share the CPU)."
+        )
+    episodes = result.final_eval_episodes
+    ref_mean = _mean([r.greedy_mean for r in ref])
+    sb3_mean = _mean([r.greedy_mean for r in sb3])
+    lines.append(
+        f"Greedy play ({episodes} episodes per run, the same evaluation code and seeds for both): the reference "
+        f"averaged {ref_mean:.2f} and SB3 {sb3_mean:.2f}."
+    )
+    threshold = result.config.reward_threshold
+    if threshold is not None and result.config.eval_freq > 0:
+        parts = []
+        for name, runs in (("the reference", ref), ("SB3", sb3)):
+            reached = [float(r.total_steps) for r in runs if r.stop_reason.startswith("solved")]
+            after = f", after {_mean(reached):,.0f} env steps on average" if reached else ""
+            parts.append(f"{name} in {len(reached)} of {len(runs)} runs{after}")
+        lines.append(
+            f"Early stop at a greedy mean of {threshold:g}: reached by {'; '.join(parts)}. Fewer steps to the "
+            "threshold means more learning from each step of experience."
+        )
+    solved = solved_return(result.config.env_id)
+    if solved is not None:
+        ref_ok = sum(r.greedy_mean >= solved for r in ref)
+        sb3_ok = sum(r.greedy_mean >= solved for r in sb3)
+        lines.append(
+            f"Solved ({'optimal return' if result.config.env_id == 'LineWorld-v0' else 'greedy mean'} "
+            f">= {solved:.3g}): reference {ref_ok} of {len(ref)} runs, SB3 {sb3_ok} of {len(sb3)}."
+        )
+    if result.config.loss != "huber":
+        lines.append(
+            f"This config uses the {result.config.loss} loss, which SB3 does not offer (it always uses Huber): "
+            "part of any difference in learning comes from the loss."
+        )
+    if len(result.seeds) == 1:
+        lines.append(
+            "One seed is one sample: DQN runs vary a lot from seed to seed, so run several seeds before calling "
+            "one implementation better at learning. Speed differences are steadier than learning differences."
+        )
+    else:
+        lines.append(
+            f"The bold curves are means over {len(result.seeds)} seeds; the faint ones show how much single runs vary."
+        )
+    return lines

@@ -1,0 +1,314 @@
+"""The network-size experiment (exercise 5) as the app runs it: cost model, settings, readings.
+
+* :func:`estimated_seconds` and :func:`choose_workers`: how long a run takes
+  here, and whether a second process pays;
+* :data:`EXPERIMENT_SETTINGS` and :func:`estimate_text`: the page's choices;
+* :func:`read_summary` and :func:`display_summary`: a summary in plain words
+  and as a table.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+import pandas as pd
+
+from playground.core.config import PRESETS, DQNConfig
+from playground.core.results import ExperimentCallback, ExperimentProgress, TrainingProgress
+from playground.sandbox.pool import run_jobs
+
+WORKERS_ENV = "PLAYGROUND_WORKERS"
+# A run costs roughly this much per env step and per gradient update on one core here
+# (measured: LineWorld preset 2-3 s per run, CartPole fast and steady presets 2-12 s).
+SECONDS_PER_STEP = 3e-5
+SECONDS_PER_UPDATE = 9e-4
+# Below this estimated serial time, starting a helper process (about 3 s to import torch) does not pay.
+PARALLEL_MIN_SECONDS = 10.0
+
+
+def estimated_seconds(config: DQNConfig) -> float:
+    """A rough single-core time for one full run of ``config`` (no early stop)."""
+    per_phase = config.train_freq if config.gradient_steps == -1 else config.gradient_steps
+    phases = max(0, config.total_timesteps // config.train_freq - config.learning_starts // config.train_freq)
+    return config.total_timesteps * SECONDS_PER_STEP + phases * per_phase * SECONDS_PER_UPDATE
+
+
+def available_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def choose_workers(config: DQNConfig, runs: int) -> int:
+    """How many processes should train (1: this one only, 2: this one and a helper).
+
+    ``PLAYGROUND_WORKERS`` in the environment overrides the choice (benchmarks
+    and tests use it). Otherwise two when there are two cores, two runs or
+    more, and enough work to repay starting the helper.
+    """
+    forced = os.environ.get(WORKERS_ENV, "").strip()
+    if forced:
+        try:
+            count = int(forced)
+        except ValueError:
+            raise ValueError(f"{WORKERS_ENV} must be 1 or 2, got {forced!r}") from None
+        if count not in (1, 2):
+            raise ValueError(f"{WORKERS_ENV} must be 1 or 2, got {forced!r}")
+        return min(count, max(runs, 1))
+    if runs < 2 or available_cores() < 2:
+        return 1
+    return 2 if runs * estimated_seconds(config) >= PARALLEL_MIN_SECONDS else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The reference experiment on two cores
+
+
+def _weights(hidden_dims: Sequence[int]) -> int:
+    """Hidden-to-hidden weights plus hidden units: a rough cost of one update of this network."""
+    return sum(a * b for a, b in itertools.pairwise(hidden_dims)) + sum(hidden_dims)
+
+
+def run_reference_experiment(
+    base_config: DQNConfig,
+    sizes: Mapping[str, Sequence[int]],
+    seeds: Sequence[int],
+    callback: ExperimentCallback | None = None,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """The reference ``run_network_size_experiment``, with its runs spread over ``workers`` processes.
+
+    The runs, each run's training and its rows are the reference's own
+    (:mod:`solutions.network_sizes`); only the order in which they run
+    changes, so the table is the same as the plain loop's for the same seeds.
+    ``workers`` defaults to :func:`choose_workers`. The page and
+    ``benchmarks/bench_sizes.py`` use it.
+    """
+    from solutions import network_sizes as reference
+
+    runs = reference._plan_runs(base_config, sizes, seeds)
+    records: dict[int, Any] = {}
+
+    def progress(index: int, training: TrainingProgress | None, finished: bool) -> bool | None:
+        if callback is None:
+            return None
+        run = runs[index]
+        return callback(ExperimentProgress(run.size, run.seed, index, len(runs), len(records), training, finished))
+
+    def on_result(index: int, record: Any) -> bool | None:
+        if record is None:
+            return None
+        records[index] = record
+        return progress(index, None, finished=True)
+
+    run_jobs(
+        reference._train_run,
+        runs,
+        workers=choose_workers(base_config, len(runs)) if workers is None else workers,
+        on_message=lambda index, training: progress(index, training, finished=False),
+        on_result=on_result,
+        costs=[_weights(run.config.hidden_dims) for run in runs],  # two processes start with the biggest nets
+    )
+    return reference._long_form([reference._run_frame(records[index]) for index in sorted(records)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a summary in plain words
+
+
+def _finite(value: Any) -> TypeGuard[float]:
+    """A finite real number (NumPy scalars included)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
+
+
+def read_summary(summary: pd.DataFrame) -> str:
+    """A few plain sentences on a summary table from ``summarize_experiment``.
+
+    Which size learned fastest (the largest area under its mean curve: it rose
+    earliest and stayed high), how it did against the threshold, and whether
+    its lead over the runner-up is larger than the spread across seeds (the
+    per-seed areas of the two do not overlap) or within it.
+    """
+    rows = [row for _, row in summary.iterrows() if _finite(row.get("auc_mean"))]
+    if not rows:
+        return "No run has finished an episode yet, so there is nothing to compare."
+    rows.sort(key=lambda row: float(row["auc_mean"]), reverse=True)
+    best = rows[0]
+    seeds = int(best.get("runs", 0) or 0)
+    sentences = [
+        f"**{best['size']}** learned fastest: the largest area under its mean curve "
+        f"(average smoothed return {float(best['auc_mean']):.3g} over the run)."
+    ]
+    if _finite(best.get("steps_to_solve")):
+        solved = int(best.get("solved", 0) or 0)
+        when = f"a median of {float(best['steps_to_solve']):,.0f} env steps"
+        if _finite(best.get("seconds_to_solve")):
+            when += f" ({float(best['seconds_to_solve']):.1f} s)"
+        sentences.append(f"It reached the threshold in {solved} of {seeds} seeds, after {when}.")
+    unsolved = [str(row["size"]) for row in rows if "solved" in row and _finite(row["solved"]) and row["solved"] == 0]
+    if unsolved and "steps_to_solve" in summary:
+        sentences.append(f"Never solved on any seed: {', '.join(unsolved)}.")
+    if len(rows) == 1:
+        sentences.append("Only one size ran: pick at least two to compare them.")
+        return " ".join(sentences)
+    runner = rows[1]
+    if seeds < 2:
+        sentences.append(
+            f"With one seed per size there is no spread to compare with, so the lead over {runner['size']} "
+            "may be luck: run two seeds or more."
+        )
+        return " ".join(sentences)
+    best_low, runner_high = float(best["auc_min"]), float(runner["auc_max"])
+    if best_low > runner_high:
+        sentences.append(
+            f"The lead over the runner-up {runner['size']} is larger than the spread across seeds: "
+            f"every seed of {best['size']} (worst {best_low:.3g}) beat every seed of {runner['size']} "
+            f"(best {runner_high:.3g})."
+        )
+    else:
+        sentences.append(
+            f"But the lead over the runner-up {runner['size']} is within the spread across seeds: their "
+            f"seeds overlap ({best['size']} {best_low:.3g} to {float(best['auc_max']):.3g}, {runner['size']} "
+            f"{float(runner['auc_min']):.3g} to {runner_high:.3g}), so this ranking could change with other "
+            "seeds. More seeds would tell."
+        )
+    return " ".join(sentences)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the page's task sends back
+
+
+@dataclass(frozen=True)
+class ExperimentData:
+    """One experiment as plain data (it crosses from the sandbox to the app).
+
+    ``columns`` is the DataFrame as ``{column: values}``; ``figure_png`` the
+    chart drawn by the implementation's own ``plot_learning_curves`` (or
+    ``None``, with ``plot_error`` saying why).
+    """
+
+    impl: str
+    columns: dict[str, list[Any]]
+    figure_png: bytes | None
+    plot_error: str
+    runs_total: int
+    stopped: bool
+    config: dict[str, Any]
+    sizes: dict[str, list[int]]
+    seeds: list[int]
+    window: int
+    wall_time: float
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns)
+
+    @property
+    def runs_done(self) -> int:
+        if not self.columns.get("size"):
+            return 0
+        return int(self.frame().groupby(["size", "seed"]).ngroups)
+
+
+def plain_columns(df: pd.DataFrame) -> dict[str, list[Any]]:
+    """``df`` as lists of builtins (str, int, float, bool, None), safe to send to the app."""
+    columns: dict[str, list[Any]] = {}
+    for name in df.columns:
+        values = df[name].tolist()
+        if not all(v is None or isinstance(v, (str, int, float, bool)) for v in values):
+            values = [v if v is None or isinstance(v, (str, int, float, bool)) else str(v) for v in values]
+        columns[str(name)] = values
+    return columns
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's two settings
+
+
+@dataclass(frozen=True)
+class ExperimentSetting:
+    """A base config for the experiment page, with the budget range its form offers."""
+
+    label: str
+    config: DQNConfig
+    min_steps: int
+    max_steps: int
+    step: int
+    window: int
+    note: str
+
+
+def _experiment_settings() -> dict[str, ExperimentSetting]:
+    lineworld = PRESETS["lineworld"].replace(eval_freq=250, eval_episodes=1)
+    quick = ExperimentSetting(
+        "Quick: LineWorld-v0",
+        lineworld,
+        min_steps=500,
+        max_steps=20_000,
+        step=500,
+        window=10,
+        note="LineWorld preset; a greedy episode every 250 steps records when each run first walks straight "
+        "to the goal (return 0.4). Runs use their whole budget.",
+    )
+    steady = PRESETS["steady"]
+    cartpole = ExperimentSetting(
+        "CartPole-v1 (steady preset)",
+        steady,
+        min_steps=5_000,
+        max_steps=100_000,
+        step=5_000,
+        window=20,
+        note="The steady preset (the fast preset's schedule lets the smallest network diverge): a greedy "
+        f"evaluation of {steady.eval_episodes} episodes every {steady.eval_freq:,} steps, and a run stops once its "
+        f"mean reaches {steady.reward_threshold:g} (the chart then holds its last value).",
+    )
+    return {setting.label: setting for setting in (quick, cartpole)}
+
+
+EXPERIMENT_SETTINGS: dict[str, ExperimentSetting] = _experiment_settings()
+
+
+def estimate_text(config: DQNConfig, runs: int) -> str:
+    """A rough duration for the page, from :func:`estimated_seconds` (an upper bound without early stops)."""
+    workers = choose_workers(config, runs) if runs else 1
+    seconds = runs * estimated_seconds(config) / workers
+    cores = "two runs at a time" if workers == 2 else "one run at a time"
+    stop = " (less when runs stop early at the threshold)" if config.reward_threshold is not None else ""
+    if seconds < 90:
+        return f"{runs} runs, {cores}: about {max(5, round(seconds, -1)):.0f} s{stop}."
+    return f"{runs} runs, {cores}: up to about {seconds / 60:.0f} min{stop}."
+
+
+def _plus_minus(mean: Any, spread: Any, digits: int) -> str:
+    if not _finite(mean):
+        return "-"
+    return f"{float(mean):.{digits}f} ± {float(spread):.{digits}f}" if _finite(spread) else f"{float(mean):.{digits}f}"
+
+
+def _number(value: Any, pattern: str) -> str:
+    return pattern.format(float(value)) if _finite(value) else "-"
+
+
+def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary as short strings for a table on the page (mean ± std in one cell, "-" for unknown)."""
+    rows = []
+    for _, row in summary.iterrows():
+        solved = row.get("solved")
+        rows.append(
+            {
+                "size": str(row["size"]),
+                "parameters": _number(row.get("parameters"), "{:,.0f}"),
+                "solved": f"{int(solved)} of {int(row['runs'])}" if _finite(solved) else "-",
+                "steps to solve": _number(row.get("steps_to_solve"), "{:,.0f}"),
+                "s to solve": _number(row.get("seconds_to_solve"), "{:.1f}"),
+                "final greedy": _plus_minus(row.get("greedy_mean"), row.get("greedy_std"), 1),
+                "area under curve": _plus_minus(row.get("auc_mean"), row.get("auc_std"), 3),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,62 @@
+"""The app's router: every page in the lesson's order, under one ``st.navigation``.
+
+``streamlit_app.py`` (the entry point Streamlit runs) calls :func:`main`, and
+so does :func:`ensure_router` when Streamlit ran a page file on its own.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from playground.core.facts import PROJECT_ROOT
+from playground.ui.lesson import render_home
+
+# (file, title, icon) of every page after the home page, in the lesson's order.
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("pages/1_q_network.py", "1. Q-network", ":material/hub:"),
+    ("pages/2_replay_buffer.py", "2. Replay buffer", ":material/storage:"),
+    ("pages/3_training.py", "3. Training", ":material/trending_up:"),
+    ("pages/4_save_load.py", "4. Save and load", ":material/save:"),
+    ("pages/5_network_sizes.py", "5. Network sizes", ":material/stacked_line_chart:"),
+    ("pages/6_reference_comparison.py", "Reference vs SB3", ":material/compare_arrows:"),
+)
+
+
+@st.cache_resource
+def _configure_torch() -> int:
+    """Once per server: one intra-op thread, so sessions training at once share the cores fairly."""
+    torch.set_num_threads(1)
+    return torch.get_num_threads()
+
+
+def main() -> None:
+    """Set up the page and run the page the URL names (the lesson by default)."""
+    st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
+    _configure_torch()
+    pages = [st.Page(render_home, title="Lesson: Deep Q-Networks", icon=":material/school:", default=True)]
+    pages += [
+        st.Page(PROJECT_ROOT / path, title=title, icon=icon)
+        for path, title, icon in PAGES
+        if (PROJECT_ROOT / path).exists()
+    ]
+    st.navigation(pages).run()
+
+
+def ensure_router() -> None:
+    """Make sure the calling page runs under :func:`main`'s ``st.navigation``: the deep-link workaround.
+
+    Streamlit keeps a compatibility mode for apps with a ``pages/`` folder: when
+    a fresh server's very first request is a deep link (``/training``), it runs
+    that page file on its own, with an automatic sidebar and without our page
+    config (AppTest does the same on every run of a page). Every page calls this
+    first: in that mode it runs :func:`main` in its place, in the same run (so a
+    button press is not lost), which renders this very page, and then ends the
+    outer run. ``st.navigation`` also switches the mode off for the rest of the
+    server's life.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        main()
+        st.stop()

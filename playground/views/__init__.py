@@ -1,0 +1,1 @@
+"""Figures and tables built from plain data (matplotlib, pandas). Never imports Streamlit."""
