@@ -162,7 +162,9 @@ def apply_limits(limits: Limits) -> None:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(which, (soft, soft if hard is None else hard))
 
-    lower(resource.RLIMIT_AS, _mapped_bytes() + limits.memory_bytes)
+    mapped = _mapped_bytes()
+    if mapped:  # Linux: on top of what is mapped already (elsewhere the total would be a guess)
+        lower(resource.RLIMIT_AS, mapped + limits.memory_bytes)
     lower(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 5)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big write fails with EFBIG instead of killing us
     lower(resource.RLIMIT_FSIZE, limits.file_bytes)
