@@ -87,20 +87,29 @@ def checks_for(exercise: str) -> list[CheckSpec]:
     return list(_REGISTRY.get(exercise, []))
 
 
+# Set by the sandbox child (playground.sandbox.child): turns a resource limit that was hit into a
+# sentence with the limit in it ("your code tried to allocate more than 1 GB ..."), else None.
+limit_describer: Callable[[BaseException], str | None] | None = None
+
+
 def describe_exception(err: BaseException, impl: str = "exercises") -> str:
     """One readable sentence for a learner: what was raised, and where in their file."""
+    limit = limit_describer(err) if limit_describer is not None else None
+    if limit is not None:
+        return limit + _where(err, impl)
     if isinstance(err, NotImplementedError):
         hint = str(err).strip() or "the function body still raises NotImplementedError"
         return f"not implemented yet: {hint}"
-    frames = traceback.extract_tb(err.__traceback__)
-    where = ""
-    for frame in reversed(frames):
-        normalized = frame.filename.replace(os.sep, "/")
-        if f"/{impl}/" in normalized:
-            where = f" (at {impl}/{os.path.basename(frame.filename)} line {frame.lineno}: {(frame.line or '').strip()})"
-            break
     text = str(err).strip()
-    return f"raised {type(err).__name__}{': ' + text if text else ''}{where}"
+    return f"raised {type(err).__name__}{': ' + text if text else ''}{_where(err, impl)}"
+
+
+def _where(err: BaseException, impl: str) -> str:
+    """' (at exercises/x.py line 3: code)' for the innermost frame in the learner's file, else ''."""
+    for frame in reversed(traceback.extract_tb(err.__traceback__)):
+        if f"/{impl}/" in frame.filename.replace(os.sep, "/"):
+            return f" (at {impl}/{os.path.basename(frame.filename)} line {frame.lineno}: {(frame.line or '').strip()})"
+    return ""
 
 
 def require(condition: bool, message: str) -> None:

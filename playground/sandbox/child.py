@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import Any, BinaryIO
 
+import playground.checks as checks_package
 from playground.checks import describe_exception as describe_raised
 from playground.core.facts import impl_module
 from playground.sandbox.hardening import (
@@ -66,19 +67,16 @@ class TaskContext:
 _LIMITS = Limits()
 
 
-def describe_exception(err: BaseException, impl: str = "exercises") -> str:
-    """One readable sentence for a learner: a limit in their words, else what was raised and where."""
+def _describe_limit(err: BaseException) -> str | None:
     limit = describe_limit(err, _LIMITS)
     if limit is None and isinstance(err, SandboxViolation):
         limit = str(err)
-    if limit is None:
-        return describe_raised(err, impl)
-    frames = traceback.extract_tb(err.__traceback__)
-    for frame in reversed(frames):
-        if f"/{impl}/" in frame.filename.replace(os.sep, "/"):
-            name, line = os.path.basename(frame.filename), (frame.line or "").strip()
-            return f"{limit} (at {impl}/{name} line {frame.lineno}: {line})"
     return limit
+
+
+def describe_exception(err: BaseException, impl: str = "exercises") -> str:
+    """One readable sentence for a learner: a limit in their words, else what was raised and where."""
+    return describe_raised(err, impl)
 
 
 def _import_impl(exercise: str, impl: str) -> ModuleType:
@@ -155,6 +153,7 @@ def run_job(job: Job, out: BinaryIO) -> int:
     """Run one job in this (fresh or freshly forked) process; the exit code of the process."""
     global _LIMITS
     _LIMITS = job.limits
+    checks_package.limit_describer = _describe_limit  # checks that catch an exception say it the same way
     request = job.request
     try:
         extra_env = {RESULT_FD_ENV: str(out.fileno())}
