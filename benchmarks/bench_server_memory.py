@@ -23,7 +23,7 @@ import psutil  # type: ignore[import-untyped]
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser_support import (  # type: ignore[import-not-found]  # noqa: E402
+from browser_support import (  # type: ignore[import-not-found, unused-ignore]  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     free_port,
