@@ -26,6 +26,8 @@ class CheckRequest:
     exercise: str
     impl: str
     checks: tuple[str, ...]
+    # exercise module name -> source text (the page's editor): imported as ``exercises.<name>``.
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class TaskRequest:
 
     target: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    # exercise module name -> source text (the page's editor): imported as ``exercises.<name>``.
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 _HEADER = struct.Struct(">I")

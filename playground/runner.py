@@ -20,13 +20,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from playground.checks import CheckResult, CheckSpec, checks_for
 from playground.protocol import RESULT_FD_ENV, CheckRequest, MessageReader, TaskRequest, UnsafeMessage
+from playground.submitted import validate_sources
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 30.0  # importing torch in a cold child can take a while
@@ -132,9 +133,13 @@ def run_checks(
     impl: str = "exercises",
     names: Sequence[str] | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
+    *,
+    sources: Mapping[str, str] | None = None,
 ) -> list[CheckResult]:
     """Run the checks of ``exercise`` against ``impl`` ("exercises" or "solutions").
 
+    ``sources`` maps exercise module names to source text (a page's editor):
+    in the child, ``exercises.<name>`` is that text instead of the file on disk.
     Each check has its own time limit. When a check hangs or the child dies,
     that check fails with the reason, and a fresh child runs the rest.
     """
@@ -146,21 +151,26 @@ def run_checks(
         if unknown:
             raise ValueError(f"unknown check(s) for {exercise}: {', '.join(unknown)}")
         specs = [spec for spec in specs if spec.name in names]
+    submitted = validate_sources(sources or {})
     results: list[CheckResult] = []
     pending = list(specs)
     while pending:
-        batch = _run_check_batch(exercise, impl, pending, on_result)
+        batch = _run_check_batch(exercise, impl, pending, on_result, submitted)
         results.extend(batch)
         pending = pending[len(batch) :]
     return results
 
 
 def _run_check_batch(
-    exercise: str, impl: str, specs: list[CheckSpec], on_result: Callable[[CheckResult], None] | None
+    exercise: str,
+    impl: str,
+    specs: list[CheckSpec],
+    on_result: Callable[[CheckResult], None] | None,
+    sources: dict[str, str] | None = None,
 ) -> list[CheckResult]:
     """Run checks in one child until they are all done or the child fails."""
     by_name = {spec.name: spec for spec in specs}
-    child = _Child.start(CheckRequest(exercise, impl, tuple(by_name)))
+    child = _Child.start(CheckRequest(exercise, impl, tuple(by_name), dict(sources or {})))
     results: list[CheckResult] = []
     current: CheckSpec | None = specs[0]
     deadline = time.monotonic() + STARTUP_SECONDS + specs[0].timeout
@@ -221,12 +231,14 @@ class TaskOutcome:
 class TaskHandle:
     """A task running in the sandbox. Iterate :meth:`progress`, then read :attr:`outcome`."""
 
-    def __init__(self, target: str, kwargs: dict[str, Any], timeout: float) -> None:
+    def __init__(
+        self, target: str, kwargs: dict[str, Any], timeout: float, sources: Mapping[str, str] | None = None
+    ) -> None:
         self.timeout = timeout
         self.started = time.monotonic()
         self.outcome: TaskOutcome | None = None
         self._stop_requested = False
-        self._child = _Child.start(TaskRequest(target, kwargs))
+        self._child = _Child.start(TaskRequest(target, kwargs, validate_sources(sources or {})))
         self._deadline = self.started + STARTUP_SECONDS + timeout
 
     def progress(self) -> Iterator[Any]:
@@ -278,11 +290,19 @@ class TaskHandle:
         return self.outcome
 
 
-def start_task(target: str, timeout: float = 600.0, **kwargs: Any) -> TaskHandle:
-    """Start ``target`` ("playground.module:function") in the sandbox."""
-    return TaskHandle(target, kwargs, timeout)
+def start_task(
+    target: str, timeout: float = 600.0, *, sources: Mapping[str, str] | None = None, **kwargs: Any
+) -> TaskHandle:
+    """Start ``target`` ("playground.module:function") in the sandbox.
+
+    ``sources``: exercise module name -> source text, imported in the child as
+    ``exercises.<name>`` (see :func:`run_checks`).
+    """
+    return TaskHandle(target, kwargs, timeout, sources)
 
 
-def run_task(target: str, timeout: float = 600.0, **kwargs: Any) -> TaskOutcome:
+def run_task(
+    target: str, timeout: float = 600.0, *, sources: Mapping[str, str] | None = None, **kwargs: Any
+) -> TaskOutcome:
     """Run a task to the end and return its outcome (no progress)."""
-    return start_task(target, timeout, **kwargs).wait()
+    return start_task(target, timeout, sources=sources, **kwargs).wait()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import os
 import pickle
+import shutil
 import signal
 import sys
 import threading
@@ -28,6 +29,7 @@ from types import FrameType, ModuleType
 from typing import Any, BinaryIO
 
 from playground.protocol import RESULT_FD_ENV, CheckRequest, TaskRequest, write_message
+from playground.submitted import install_sources
 
 # For the test suite only: a comma-separated list of extra modules that the
 # sandbox imports before it runs checks (so they can register checks of their
@@ -123,11 +125,14 @@ def _run_task(request: TaskRequest, out: BinaryIO) -> None:
 def main() -> int:
     fd = int(os.environ[RESULT_FD_ENV])
     out = os.fdopen(fd, "wb", buffering=0)
+    scratch: str | None = None
     try:
         import torch
 
         torch.set_num_threads(1)
         request = pickle.load(sys.stdin.buffer)
+        if isinstance(request, CheckRequest | TaskRequest) and request.sources:
+            scratch = install_sources(request.sources)
         if isinstance(request, CheckRequest):
             _run_checks(request, out)
         elif isinstance(request, TaskRequest):
@@ -140,6 +145,8 @@ def main() -> int:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
