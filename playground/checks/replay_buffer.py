@@ -482,6 +482,12 @@ def uniform_sampling(mod: ModuleType) -> str:
         for _ in range(batches):
             batch = sample(buffer, batch_size, mod)
             for n in batch.ids():
+                if n not in position and 0 <= n < min(capacity, pushed - capacity):
+                    raise CheckFailed(
+                        f"{situation}: drew transition #{n}, which push #{n + capacity} should have overwritten: "
+                        "once full, new transitions are dropped instead of replacing the oldest. A push into a "
+                        "full buffer overwrites slot (insertion number % capacity), the oldest transition"
+                    )
                 if n not in position:
                     raise CheckFailed(
                         f"{situation}: drew a row that is not a stored transition (zeros or stale data): sampling "
