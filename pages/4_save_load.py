@@ -10,6 +10,7 @@ import streamlit as st
 
 from playground import model_files
 from playground.config import PRESETS
+from playground.editor import session_sources
 from playground.envs import ACTION_NAMES
 from playground.rollout import gif_bytes, greedy_rollout
 from playground.runner import TaskOutcome
@@ -135,7 +136,7 @@ def _save_section(network: TrainedNetwork) -> None:
     impl = impl_picker("Save with", key="save_load_save_impl")
     if st.button("Save the network", key="save_load_save", type="primary"):
         try:
-            data = model_files.save_bytes(impl, network.snapshot, network.config)
+            data = model_files.save_bytes(impl, network.snapshot, network.config, sources=session_sources())
         except ValueError as err:
             st.error(str(err))
         else:
@@ -194,7 +195,7 @@ def _load_section() -> LoadReport | None:
     state: dict[str, Any] | None = st.session_state.get(LOADED_KEY)
     if source is not None and (state is None or state["key"] != (source[0], impl)):
         with st.spinner(f"Loading {source[1]} ..."):
-            fresh = model_files.load_bytes(impl, source[2], source[1])
+            fresh = model_files.load_bytes(impl, source[2], source[1], sources=session_sources())
         state = {"key": (source[0], impl), "report": fresh, "results": {}}
         st.session_state[LOADED_KEY] = state
     if state is None:
