@@ -311,6 +311,7 @@ BUGS: list[tuple[str, str, type, tuple[str, ...]]] = [
     ("len is capacity", "length grows then caps at capacity", CapacityLength, ("returns the capacity",)),
     ("drops when full", "overwrites the oldest when full", DropsWhenFull, ("dropped",)),
     ("drops when full", "uniform sampling over stored transitions", DropsWhenFull, ("dropped",)),
+    ("drops when full", "every row is one stored transition", DropsWhenFull, ("dropped",)),
     ("stuck position", "overwrites the oldest when full", StuckPosition, ("same slot",)),
     ("deque indices", "overwrites the oldest when full", DequeBuffer, ("deque", "storage slot")),
     ("torch tensors", "batch arrays are batch-first and numeric", TorchTensors, ("NumPy array", "torch tensor")),
