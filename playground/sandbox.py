@@ -133,6 +133,10 @@ def main() -> int:
         request = pickle.load(sys.stdin.buffer)
         if isinstance(request, CheckRequest | TaskRequest) and request.sources:
             scratch = install_sources(request.sources)
+            # Submitted code runs in the scratch directory: a file it writes never lands in the app's directory.
+            work = os.path.join(scratch, "work")
+            os.mkdir(work)
+            os.chdir(work)
         if isinstance(request, CheckRequest):
             _run_checks(request, out)
         elif isinstance(request, TaskRequest):
