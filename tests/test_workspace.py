@@ -63,7 +63,7 @@ def test_uploads_are_decoded_or_refused() -> None:
 
 def test_source_names_are_module_names(tmp_path: Path) -> None:
     for bad in ("../x", "a/b", "__init__", "x.py", ""):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="not an exercise module name"):
             validate_sources({bad: "x = 1"})
     package = write_package({"q_network": "x = 1\n"}, tmp_path)
     assert (package / "q_network.py").read_text() == "x = 1\n"
