@@ -114,9 +114,7 @@ def test_q_network_in_the_editor_fail_pass_run_download(page: Page, app_url: str
     assert "# checked in a browser" in downloaded
 
 
-def test_replay_buffer_in_the_editor_fail_pass_run_download_upload(
-    page: Page, app_url: str, tmp_path: Path
-) -> None:
+def test_replay_buffer_in_the_editor_fail_pass_run_download_upload(page: Page, app_url: str, tmp_path: Path) -> None:
     page.goto(app_url)
     wait_for_app(page)
     open_page(page, "2. Replay buffer")

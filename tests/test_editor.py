@@ -163,3 +163,35 @@ def test_home_progress_checks_the_code_in_the_editors(monkeypatch: pytest.Monkey
     [table] = at.dataframe
     row = table.value.set_index("Exercise").loc["1. Q-network"]
     assert row["Checks passed"] == "1 of 1"
+
+
+def test_from_a_clone_save_writes_the_file_and_a_change_on_disk_offers_a_reload(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from playground import workspace
+
+    saved: dict[str, str] = {}
+    disk = {"text": workspace.read_exercise("q_network")}
+    monkeypatch.setenv(DEPLOYED_ENV, "0")
+    monkeypatch.setattr(workspace, "read_exercise", lambda exercise, root=ROOT: disk["text"])
+
+    def fake_save(exercise: str, code: str, root: Path = ROOT, env: Any = None) -> Path:
+        saved[exercise] = code
+        disk["text"] = code
+        return root / "exercises" / f"{exercise}.py"
+
+    monkeypatch.setattr(workspace, "save_exercise", fake_save)
+    at = open_page("pages/1_q_network.py")
+    type_code(at, "q_network", SOLUTION_Q)
+    click(at, "Save to exercises/q_network.py")
+    assert saved == {"q_network": SOLUTION_Q}
+    assert not [b for b in at.button if b.label.startswith("Reload exercises/")]  # the file is what we saved
+
+    disk["text"] = "# edited in my own editor\n"
+    at.run()
+    assert any("changed on disk" in block.value for block in at.info)
+    click(at, "Reload exercises/q_network.py into the editor")
+    assert at.session_state[CODE_KEY]["q_network"] == "# edited in my own editor\n"
+    assert not [b for b in at.button if b.label.startswith("Reload exercises/")]
+    [box] = [t for t in at.text_area if str(t.key).startswith("plain_editor_q_network_")]
+    assert box.value == "# edited in my own editor\n"  # the editor was remounted with the file's text
