@@ -120,3 +120,35 @@ def test_submitted_code_never_lands_in_the_app_directory_when_deployed(monkeypat
 
     assert list(_files_containing(marker)) == []
     assert {p: p.read_bytes() for p in (ROOT / "exercises").glob("*.py")} == before
+
+
+def test_the_training_swap_runs_submitted_components_beside_the_reference() -> None:
+    """The training page's component swap (my loop with the reference network, ...) imports submitted code."""
+    from playground.config import PRESETS
+    from playground.training_task import TrainingReport
+
+    config = PRESETS["lineworld"].replace(total_timesteps=300, learning_starts=50, eval_freq=0, reward_threshold=None)
+    loop = (ROOT / "solutions" / "train_dqn.py").read_text(encoding="utf-8")
+    network = (ROOT / "solutions" / "q_network.py").read_text(encoding="utf-8")
+    outcome = run_task(
+        "playground.training_task:training_task",
+        timeout=120,
+        sources={"train_dqn": loop, "q_network": network},
+        config=config.to_dict(),
+        loop="exercises",
+        network="exercises",
+        buffer="solutions",
+    )
+    assert outcome.ok, outcome.error
+    assert isinstance(outcome.value, TrainingReport)
+    stub = run_task(
+        "playground.training_task:training_task",
+        timeout=120,
+        sources={"q_network": network},  # the loop is still the stub on disk
+        config=config.to_dict(),
+        loop="exercises",
+        network="exercises",
+        buffer="solutions",
+    )
+    assert not stub.ok
+    assert "not implemented yet" in stub.error
