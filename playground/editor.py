@@ -70,8 +70,30 @@ def code_for(exercise: str) -> str:
     return code
 
 
+def follow_disk(exercise: str) -> bool:
+    """From a clone: take a newer ``exercises/<module>.py`` into the editor if the editor's code is untouched.
+
+    The editor follows the file while the learner has not changed the code in the page since it was
+    loaded (or saved), so editing in one's own editor and pressing Check just works. When both changed,
+    nothing is replaced: the page offers a reload instead. Returns True when the code was replaced.
+    """
+    codes = _store(CODE_KEY)
+    if exercise not in codes or not workspace.can_save():
+        return False
+    loaded = _store(DISK_KEY).get(exercise)
+    text = workspace.read_exercise(exercise)
+    current = workspace.fingerprint(text)
+    if current == loaded or workspace.fingerprint(codes[exercise]) != loaded:
+        return False
+    replace_code(exercise, text)
+    _store(DISK_KEY)[exercise] = current
+    return True
+
+
 def session_sources() -> dict[str, str]:
     """Module name -> code of every exercise edited in this session: what "mine" means in the sandbox."""
+    for exercise in list(st.session_state.get(CODE_KEY, {})):
+        follow_disk(exercise)
     return dict(st.session_state.get(CODE_KEY, {}))
 
 
@@ -189,7 +211,10 @@ def _file_tools(exercise: str, code: str) -> None:
                 st.toast(f"Saved exercises/{exercise}.py")
         disk = workspace.read_exercise(exercise)
         if workspace.fingerprint(disk) != _store(DISK_KEY).get(exercise):
-            st.info(f"`exercises/{exercise}.py` changed on disk since the editor loaded it.")
+            st.info(
+                f"`exercises/{exercise}.py` changed on disk since the editor loaded it, and you changed the code "
+                "here too. Reloading replaces the editor's code with the file (download it first to keep it)."
+            )
             if st.button(f"Reload exercises/{exercise}.py into the editor", key=f"reload_code_{exercise}"):
                 replace_code(exercise, disk)
                 _store(DISK_KEY)[exercise] = workspace.fingerprint(disk)
@@ -271,6 +296,9 @@ def editor_panel(exercise: str) -> None:
     from playground.ui import stored_checks
 
     st.subheader("Your code")
+    code_for(exercise)
+    if follow_disk(exercise):
+        st.toast(f"Loaded the new exercises/{exercise}.py from disk")
     code = code_for(exercise)
     plain = CODE_EDITOR is None or bool(st.session_state.get(PLAIN_KEY, False))
     st.caption(

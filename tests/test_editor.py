@@ -187,8 +187,17 @@ def test_from_a_clone_save_writes_the_file_and_a_change_on_disk_offers_a_reload(
     assert saved == {"q_network": SOLUTION_Q}
     assert not [b for b in at.button if b.label.startswith("Reload exercises/")]  # the file is what we saved
 
+    # Untouched in the page since the save: the editor follows the file by itself.
+    disk["text"] = SOLUTION_Q + "# edited in my own editor\n"
+    at.run()
+    assert at.session_state[CODE_KEY]["q_network"] == SOLUTION_Q + "# edited in my own editor\n"
+    assert not [b for b in at.button if b.label.startswith("Reload exercises/")]
+
+    # Changed in the page and on disk: nothing is replaced until the learner asks.
+    type_code(at, "q_network", SOLUTION_Q + "# edited in the page\n")
     disk["text"] = "# edited in my own editor\n"
     at.run()
+    assert at.session_state[CODE_KEY]["q_network"] == SOLUTION_Q + "# edited in the page\n"
     assert any("changed on disk" in block.value for block in at.info)
     click(at, "Reload exercises/q_network.py into the editor")
     assert at.session_state[CODE_KEY]["q_network"] == "# edited in my own editor\n"
