@@ -38,7 +38,7 @@ UPLOAD_SEEN_KEY = "save_load_upload_seen"  # file_id of the last upload taken in
 SMALL_RUN_NAME = "LineWorld (trained on the save/load page)"
 
 TASK = """
-A trained agent is only as useful as the file it lives in. Write two functions in `exercises/save_load.py`:
+A trained agent is only as useful as the file it lives in. Write two functions in the editor below (`save_load.py`):
 
 * `save_model(q_network, path)` writes the network's **sizes** (`state_dim`, `action_dim`, `hidden_dims`) and its
   **weights** (`q_network.state_dict()`) to one file with `torch.save`;
