@@ -11,6 +11,13 @@ reads length-prefixed messages from the pipe whose descriptor is in
   with keyword arguments and an ``emit`` callback for progress; send
   ``("done", value)``. ``SIGUSR1`` asks the task to stop early: its
   ``should_stop()`` turns true and the task returns what it has.
+
+Either request may carry ``sources`` (module name -> code from a page's
+editor): then, before anything else, :func:`playground.submitted.install_sources`
+writes an ``exercises`` package with that code into a temporary directory, puts
+it first on ``sys.path`` and makes it the working directory, so
+``exercises.<name>`` is the submitted code and nothing lands in the app's
+directory. The directory is removed when the request is done.
 """
 
 from __future__ import annotations
