@@ -170,7 +170,7 @@ HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "save_model": (
             "A file that can be loaded on its own must hold the architecture (the sizes) next to the weights.",
             "Build one dict with the sizes, the `state_dict()` and the format tag, and write it with `torch.save`.",
-            '`torch.save({"format": FORMAT, "version": FORMAT_VERSION, "state_dim": q_network.state_dim, '
+            '`torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, "state_dim": q_network.state_dim, '
             '"action_dim": q_network.action_dim, "hidden_dims": list(q_network.hidden_dims), '
             '"state_dict": q_network.state_dict()}, path)`',
         ),
