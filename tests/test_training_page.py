@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -20,7 +22,7 @@ from playground.training_plots import moving_average, probe_figure, q_table_figu
 from playground.training_task import TrainingReport, TrainingUpdate, episode_csv, run_label
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_REFERENCE = {"loop": "solutions", "network": "solutions", "buffer": "solutions"}
+ALL_REFERENCE: dict[str, Any] = {"loop": "solutions", "network": "solutions", "buffer": "solutions"}
 
 
 def test_settings_round_trip_through_the_url() -> None:
