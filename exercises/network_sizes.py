@@ -14,6 +14,7 @@ plays a few long episodes and a poor one many short ones, so episode $k$ of
 two runs can be far apart in experience.
 
 Press Check (or run ``python -m playground.check network_sizes``) when done.
+Stuck? Ask for a hint: the Hint button on the page, or ``--hint`` in a terminal.
 """
 
 from __future__ import annotations
@@ -75,33 +76,25 @@ def run_network_size_experiment(
     keep its episodes, start no further run, and return the DataFrame.
     """
     raise NotImplementedError(
-        "run_network_size_experiment: for every size and seed, train_dqn(base_config.replace(hidden_dims=dims, "
-        "seed=seed)) and collect one row per episode (size, seed, episode, timestep, reward)"
+        "run_network_size_experiment: train every (size, seed) and return one row per episode in long form"
     )
 
 
 def plot_learning_curves(df: pd.DataFrame, window: int) -> Figure:
     """Per size, the mean learning curve over seeds with a band across seeds, against env steps.
 
-    1. For each run (``df.groupby(["size", "seed"])``), smooth ``reward`` with
-       a moving average over ``window`` episodes
-       (``.rolling(window, min_periods=1).mean()``).
-    2. Put every run on one grid of env steps, e.g.
-       ``np.linspace(0, df["timestep"].max(), 200)``: at grid step $t$ take
-       the smoothed value of the last episode that ended at or before $t$
-       (``np.searchsorted``), or ``np.interp``. Runs of different lengths now
-       line up.
-    3. Per size: ``ax.plot`` the mean over its seeds, labelled with the size
-       name, and ``ax.fill_between`` the band (min to max, or mean $\\pm$ std:
+    1. Each run (one size and seed) is smoothed with a moving average over
+       ``window`` episodes (fewer at the start of the run).
+    2. The smoothed runs are read on one common grid of env steps, so runs
+       whose episodes end at different steps line up.
+    3. Per size: one line, the mean over its seeds, labelled with the size
+       name, and one band across its seeds (min to max, or mean $\\pm$ std:
        say which in the title or legend). Exactly one line and one band per
        size.
 
-    Return the ``matplotlib`` Figure (``Figure()`` or ``plt.subplots()``).
+    Return the ``matplotlib`` Figure.
     """
-    raise NotImplementedError(
-        "plot_learning_curves: smooth each run, put the runs on a common env-step grid, then per size "
-        "plot the mean over seeds and fill_between a band across seeds"
-    )
+    raise NotImplementedError("plot_learning_curves: one mean line and one band across seeds per size")
 
 
 def summarize_experiment(df: pd.DataFrame, window: int = 20) -> pd.DataFrame:
@@ -114,7 +107,4 @@ def summarize_experiment(df: pd.DataFrame, window: int = 20) -> pd.DataFrame:
     each run's smoothed curve per env step (``auc_mean``, ``auc_std``,
     ``auc_min``, ``auc_max``): higher means it learned earlier and stayed good.
     """
-    raise NotImplementedError(
-        "summarize_experiment (optional): group by size and report parameters, final greedy return and "
-        "the area under each run's curve"
-    )
+    raise NotImplementedError("summarize_experiment (optional): one row per size")

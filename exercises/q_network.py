@@ -1,7 +1,8 @@
 """Exercise 1: the Q-network $Q_\\theta(s, \\cdot) \\in \\mathbb{R}^{|\\mathcal{A}|}$.
 
-Your task: fill in :class:`CustomQNetwork` below, save, and press Check on the
-"1. Q-network" page (or run ``python -m playground.check q_network``).
+Your task: fill in :class:`CustomQNetwork` below and press Check on the
+"1. Q-network" page (or save and run ``python -m playground.check q_network``).
+Stuck? Ask for a hint: the Hint button on the page, or ``--hint`` in a terminal.
 
 One forward pass maps a batch of states to one Q-value per action, so the
 greedy action is an ``argmax`` over the last axis and the TD target needs only
@@ -25,9 +26,9 @@ class CustomQNetwork(nn.Module):
 
     Raise ``ValueError`` unless ``state_dim``, ``action_dim`` and every hidden
     width are positive integers (``nn.Linear`` accepts 0 without complaint).
-    Keep the layers in an ``nn.Sequential`` or ``nn.ModuleList``: layers in a
-    plain Python list are invisible to PyTorch (no parameters, no training).
-    ``hidden_dims`` may be a list or a tuple, and may be empty.
+    Every layer's parameters must be registered with the module, so that
+    ``parameters()`` (and so the optimizer) sees them. ``hidden_dims`` may be a
+    list or a tuple, and may be empty.
 
     Example: ``CustomQNetwork(4, 2, [64, 64])`` is
     ``Linear(4, 64) -> ReLU -> Linear(64, 64) -> ReLU -> Linear(64, 2)``, and
@@ -36,18 +37,11 @@ class CustomQNetwork(nn.Module):
 
     def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
         super().__init__()
-        raise NotImplementedError(
-            "build the layers in `CustomQNetwork.__init__`: validate the sizes (ValueError), then one nn.Linear per "
-            "hidden width with nn.ReLU between and a final nn.Linear to action_dim, kept in an nn.Sequential or "
-            "nn.ModuleList (see the docstring)"
-        )
+        raise NotImplementedError("CustomQNetwork.__init__: build the layers the class docstring describes")
 
     def forward(self, x: Tensor) -> Tensor:
         """Q-values: ``(B, state_dim) -> (B, action_dim)``; a single ``(state_dim,)`` state gives ``(action_dim,)``."""
-        raise NotImplementedError(
-            "return the Q-values in CustomQNetwork.forward: pass x through your layers and return the output of "
-            "the last nn.Linear as it is (no ReLU or softmax on Q-values)"
-        )
+        raise NotImplementedError("CustomQNetwork.forward: return the Q-values of the states in x")
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -1,8 +1,9 @@
 """Exercise 2: experience replay $\\mathcal{D}$ as a ring buffer with slot indices.
 
-Your task: fill in :class:`ReplayBufferWithIndices` below, save, and press
-Check on the "2. Replay buffer" page (or run
-``python -m playground.check replay_buffer``).
+Your task: fill in :class:`ReplayBufferWithIndices` below and press Check on
+the "2. Replay buffer" page (or save and run
+``python -m playground.check replay_buffer``). Stuck? Ask for a hint: the
+Hint button on the page, or ``--hint`` in a terminal.
 
 Transitions $(s, a, r, s', d)$ go into a fixed number of slots. The $n$-th
 push (counting from 0) writes slot $n \\bmod C$ for capacity $C$, so once the
@@ -27,24 +28,21 @@ class ReplayBufferWithIndices:
     """
 
     def __init__(self, capacity: int) -> None:
-        raise NotImplementedError(
-            "set up the storage in `ReplayBufferWithIndices.__init__`: raise ValueError when capacity <= 0, remember "
-            "the capacity, a write position (starts at 0) and the number of stored transitions (starts at 0)"
-        )
+        """An empty buffer of ``capacity`` slots; ``ValueError`` when ``capacity <= 0``."""
+        raise NotImplementedError("ReplayBufferWithIndices.__init__: set up an empty buffer of `capacity` slots")
 
     def __len__(self) -> int:
         """How many transitions are stored: it grows with each push up to ``capacity``, then stays there."""
-        raise NotImplementedError("return the number of stored transitions in `ReplayBufferWithIndices.__len__`")
+        raise NotImplementedError("ReplayBufferWithIndices.__len__: the number of stored transitions")
 
     def push(self, state: ArrayLike, action: int, reward: float, next_state: ArrayLike, done: bool) -> None:
-        """Store one transition in slot ``position`` and advance it modulo the capacity.
+        """Store one transition: the $n$-th push (from 0) goes into slot $n \\bmod C$.
 
-        ``state`` and ``next_state`` may arrive as NumPy arrays, lists or tuples.
+        Once the buffer is full, that slot holds the oldest transition, which the
+        new one replaces. ``state`` and ``next_state`` may arrive as NumPy
+        arrays, lists or tuples.
         """
-        raise NotImplementedError(
-            "store the transition in ReplayBufferWithIndices.push: write it into slot `position` (overwriting what "
-            "was there), then position = (position + 1) % capacity and size = min(size + 1, capacity)"
-        )
+        raise NotImplementedError("ReplayBufferWithIndices.push: store the transition in its slot")
 
     def sample_indices(
         self, batch_size: int
@@ -58,8 +56,5 @@ class ReplayBufferWithIndices:
         ``indices[i]``. Raises ``ValueError`` when ``batch_size > len(self)``.
         """
         raise NotImplementedError(
-            "draw a batch in ReplayBufferWithIndices.sample_indices: raise ValueError if batch_size > len(self); "
-            "pick batch_size distinct slots among the stored ones (e.g. np.random.choice(len(self), batch_size, "
-            "replace=False)), and return the five fields of those slots as NumPy arrays plus the slots as a list "
-            "of ints"
+            "ReplayBufferWithIndices.sample_indices: draw a uniform batch of distinct stored transitions"
         )

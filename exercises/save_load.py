@@ -7,13 +7,14 @@ that already has exactly those sizes, so a file that is meant to be loaded by
 itself must carry the architecture (``state_dim``, ``action_dim``,
 ``hidden_dims``) next to the weights.
 
-Safety: a checkpoint is a pickle. ``torch.load(path, weights_only=False)`` (or
-``pickle.load``) rebuilds any object the file names, and rebuilding can call
-any function, so a file from someone else could run code on your machine.
-``torch.load(path, weights_only=True)`` only rebuilds tensors and plain
-containers (dict, list, str, int, float, None) and refuses the rest.
+Safety: a checkpoint is a pickle. Unpickling rebuilds any object the file
+names, and rebuilding can call any function, so a file from someone else could
+run code on your machine. ``torch.load`` has a restricted mode that only
+rebuilds tensors and plain containers (dict, list, str, int, float, None) and
+refuses the rest; a loader of untrusted files uses nothing else.
 
 Press Check (or run ``python -m playground.check save_load``) when done.
+Stuck? Ask for a hint: the Hint button on the page, or ``--hint`` in a terminal.
 """
 
 from __future__ import annotations
@@ -52,28 +53,19 @@ def save_model(
     Saving must not change the network (no ``.eval()``, no moving it to
     another device).
     """
-    raise NotImplementedError(
-        "save_model: torch.save a dict holding state_dim, action_dim, hidden_dims and q_network.state_dict()"
-    )
+    raise NotImplementedError("save_model: write the network's sizes and weights to `path`")
 
 
 def load_model(path: StrPath | BinaryIO) -> CustomQNetwork:
     """Rebuild the network that :func:`save_model` wrote to ``path``, in eval mode.
 
-    1. ``checkpoint = torch.load(path, weights_only=True)`` (never
-       ``weights_only=False``: that can run code from the file).
-    2. Build ``CustomQNetwork(state_dim, action_dim, hidden_dims)`` from the
-       sizes in the file, not from defaults.
-    3. ``load_state_dict`` the saved weights into it, call ``.eval()``, return it.
+    The network has the sizes stored in the file (not defaults) and the saved
+    weights. Reading the file must never run code from it (see the module
+    docstring).
 
     Any bad file must raise ``ValueError`` with a message saying what is wrong:
     a file torch cannot read (random bytes, an empty file, a zip of something
-    else, a refused pickle: wrap ``torch.load`` in ``try``/``except``), a
-    checkpoint without the sizes (a bare ``state_dict``, a single tensor), or
-    sizes that do not match the weights (``load_state_dict`` raises
-    ``RuntimeError``).
+    else, a refused pickle), a checkpoint without the sizes (a bare
+    ``state_dict``, a single tensor), or sizes that do not match the weights.
     """
-    raise NotImplementedError(
-        "load_model: torch.load(path, weights_only=True), build CustomQNetwork from the saved sizes, "
-        "load_state_dict, .eval(); turn every failure into ValueError"
-    )
+    raise NotImplementedError("load_model: rebuild the saved network from `path` (a bad file: ValueError)")

@@ -10,14 +10,14 @@ the TD target of a target network $Q_{\\bar\\theta}$ that changes only now and t
 $$y_j = r_j + \\gamma (1 - d_j) \\max_{a'} Q_{\\bar\\theta}(s'_j, a'), \\qquad
 L(\\theta) = \\frac{1}{B} \\sum_j \\ell\\big(Q_\\theta(s_j, a_j) - y_j\\big)$$
 
-with $\\ell$ the Huber or the squared error. Mind $d_j$: it is ``terminated``
-only. When a time limit *truncates* an episode the last state still has a
-future, so its target must keep the $\\gamma \\max_{a'} Q_{\\bar\\theta}$ term.
+with $\\ell$ the Huber or the squared error, and $d_j = 1$ when transition $j$
+leaves nothing to bootstrap from.
 
 Every setting keeps Stable-Baselines3's meaning, counted in environment
 steps (read :mod:`playground.core.config`). Work top-down: the small helpers first,
 then :func:`train_dqn` uses them. Press Check on the Training page (or run
-``python -m playground.check train_dqn``) to test your loop.
+``python -m playground.check train_dqn``) to test your loop. Stuck? Ask for a
+hint: the Hint button on the page, or ``--hint`` in a terminal.
 
 The defaults use the *reference* network and buffer, so this exercise does not
 depend on your answers to exercises 1 and 2; pass your own classes as
@@ -65,22 +65,21 @@ def seed_everything(seed: int) -> None:
     The reference buffer seeds its private generator from NumPy's global one,
     so it must be built after this call.
     """
-    raise NotImplementedError("call random.seed(seed), np.random.seed(seed) and torch.manual_seed(seed)")
+    raise NotImplementedError("seed_everything: seed the three global random number generators")
 
 
 def make_optimizer(params: Any, learning_rate: float) -> torch.optim.Optimizer:
     """Adam with step size ``learning_rate`` over ``params`` (the online network's parameters)."""
-    raise NotImplementedError("return torch.optim.Adam(params, lr=learning_rate)")
+    raise NotImplementedError("make_optimizer: the Adam optimizer of the online network")
 
 
 def greedy_action(q_network: nn.Module, state: NDArray[np.float32]) -> int:
-    """$\\arg\\max_a Q_\\theta(s, a)$ for one state, without building a graph.
+    """$\\arg\\max_a Q_\\theta(s, a)$ for one state, without building an autograd graph.
 
-    Turn the float32 state into a batch of one (``torch.from_numpy(state).unsqueeze(0)``),
-    run the network under ``torch.no_grad()``, and return the index of the largest
-    Q-value as a Python ``int``.
+    ``state`` is one float32 observation of shape ``(state_dim,)``; the network
+    takes batches ``(B, state_dim)``. Returns the action as a Python ``int``.
     """
-    raise NotImplementedError("under torch.no_grad(), return int(q_network(state as a (1, d) tensor).argmax())")
+    raise NotImplementedError("greedy_action: the action with the largest Q-value in `state`")
 
 
 def td_loss(
@@ -92,24 +91,25 @@ def td_loss(
 ) -> Tensor:
     """The TD loss of one minibatch ``(states, actions, rewards, next_states, dones, ...)``.
 
-    1. Make tensors: states and next states float32 ``(B, d)``, actions int64
-       ``(B, 1)`` for ``gather``, rewards and dones float32 ``(B,)``.
-    2. Under ``torch.no_grad()`` (the target is a fixed label, not something to
-       differentiate): $y_j = r_j + \\gamma (1 - d_j) \\max_{a'} Q_{\\bar\\theta}(s'_j, a')$,
-       from the *target* network.
-    3. $Q_\\theta(s_j, a_j)$: ``q_network(states).gather(1, actions).squeeze(1)``.
-    4. ``F.smooth_l1_loss`` when ``loss == "huber"``, else ``F.mse_loss``.
+    The batch holds NumPy arrays: states and next states ``(B, state_dim)``,
+    actions, rewards and dones ``(B,)``. The target
+    $y_j = r_j + \\gamma (1 - d_j) \\max_{a'} Q_{\\bar\\theta}(s'_j, a')$ comes from
+    the *target* network and is a fixed label: no gradient flows through it.
+    The loss is the mean over the batch of $\\ell(Q_\\theta(s_j, a_j) - y_j)$, with
+    $\\ell$ the Huber loss (``loss == "huber"``, PyTorch's smooth L1) or the
+    squared error (``"mse"``). Returns a scalar tensor that ``backward()`` can
+    differentiate with respect to the online network's parameters.
     """
-    raise NotImplementedError("build the TD target with the target network under no_grad, then Huber or MSE loss")
+    raise NotImplementedError("td_loss: the TD loss of one minibatch")
 
 
 def update_target(target_network: nn.Module, q_network: nn.Module, tau: float) -> None:
     """$\\bar\\theta \\leftarrow \\tau \\theta + (1 - \\tau) \\bar\\theta$: a hard copy when $\\tau = 1$.
 
-    For ``tau == 1`` use ``target_network.load_state_dict(q_network.state_dict())``;
-    otherwise blend every parameter in place under ``torch.no_grad()``.
+    Changes ``target_network`` in place (every parameter) and leaves
+    ``q_network`` as it is.
     """
-    raise NotImplementedError("copy (tau = 1) or blend (Polyak) the online weights into the target network")
+    raise NotImplementedError("update_target: move the target network's weights towards the online network's")
 
 
 def evaluate(q_network: nn.Module, env_id: str, episodes: int = 20, seed: int = 0) -> list[float]:
@@ -121,7 +121,7 @@ def evaluate(q_network: nn.Module, env_id: str, episodes: int = 20, seed: int = 
     truncated``, and sum the rewards of each episode. Raise ``ValueError`` when
     ``episodes`` < 1.
     """
-    raise NotImplementedError("play `episodes` greedy episodes on a new env reset with `seed`; return their returns")
+    raise NotImplementedError("evaluate: the returns of `episodes` greedy episodes")
 
 
 def gradient_phase(
@@ -132,15 +132,14 @@ def gradient_phase(
     config: DQNConfig,
     updates: int,
 ) -> list[float]:
-    """``updates`` Adam steps on :func:`td_loss`, each on a fresh minibatch from the buffer.
+    """``updates`` optimizer steps on :func:`td_loss`, each on a fresh minibatch from the buffer.
 
-    Per update: ``buffer.sample_indices(config.batch_size)``, the loss,
-    ``optimizer.zero_grad()``, ``loss.backward()``,
-    ``nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm)``,
-    ``optimizer.step()``. Return the loss values (``loss.item()``), and stop
-    after the first one that is NaN or infinite.
+    Each minibatch is ``buffer.sample_indices(config.batch_size)``; before each
+    step the gradient is clipped to a global L2 norm of
+    ``config.max_grad_norm``. Returns the loss value of every update as a
+    float, and stops after the first one that is NaN or infinite.
     """
-    raise NotImplementedError("sample, compute td_loss, zero_grad, backward, clip, step; collect loss.item()")
+    raise NotImplementedError("gradient_phase: `updates` gradient steps, each on a fresh minibatch")
 
 
 def train_dqn(
@@ -163,10 +162,10 @@ def train_dqn(
     Then per env step $t = 0, 1, \\dots, T - 1$, with $n = t + 1$ steps done after it:
 
     1. $\\epsilon_t$ = :func:`playground.core.config.linear_epsilon` ``(config, t)``;
-       act $\\epsilon$-greedily; step; push $(s, a, r, s', d)$ with
-       $d$ = ``terminated`` (not ``truncated``!); reset when the episode is
-       terminated *or* truncated, record its return, length and end step, and
-       call ``callback(TrainingProgress(...))``: ``False`` stops the run.
+       act $\\epsilon$-greedily; step; push the transition $(s, a, r, s', d)$
+       into the buffer; reset when the episode is terminated *or* truncated,
+       record its return, length and end step, and call
+       ``callback(TrainingProgress(...))``: ``False`` stops the run.
     2. If $n \\bmod$ ``train_freq`` $= 0$ and $n >$ ``learning_starts``:
        :func:`gradient_phase` with ``gradient_steps`` updates (-1: as many as
        ``train_freq``); skip it while the buffer holds fewer than
@@ -182,10 +181,7 @@ def train_dqn(
     ``stop_reason``. If a loss or Q-value becomes NaN or infinite, stop and say
     so in ``stop_reason`` (start it with ``"diverged"``).
     """
-    raise NotImplementedError(
-        "write the loop: act epsilon-greedily, push (s, a, r, s', terminated), train every train_freq steps "
-        "after learning_starts, update the target every target_update_interval steps, record everything"
-    )
+    raise NotImplementedError("train_dqn: the training loop described in the docstring")
 
 
 def plot_rewards(
@@ -203,4 +199,4 @@ def plot_rewards(
     ``episode_rewards`` may also be a whole :class:`TrainingResult` (use its
     ``episode_rewards``).
     """
-    raise NotImplementedError("make a Figure with the returns and their moving average")
+    raise NotImplementedError("plot_rewards: a Figure with the returns and their moving average")

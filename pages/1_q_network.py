@@ -32,7 +32,7 @@ The Q-network is the function approximator of DQN: one forward pass maps a state
 one per action, $Q_\\theta(s, \\cdot) \\in \\mathbb{R}^{|\\mathcal{A}|}$. The greedy action is then just an
 `argmax`, and the TD target $r + \\gamma \\max_{a'} Q_{\\theta^-}(s', a')$ needs one pass over the next states.
 
-Fill in `CustomQNetwork` in `exercises/q_network.py`:
+Fill in `CustomQNetwork` in the editor below (`q_network.py`):
 
 * `__init__(state_dim, action_dim, hidden_dims)`: one `nn.Linear` per hidden width
   ($d_s \\to h_1 \\to \\dots \\to h_k$) with a ReLU after each, then a last `nn.Linear(h_k, action_dim)`.

@@ -33,7 +33,7 @@ what it learned earlier. **Experience replay** stores transitions $(s, a, r, s',
 and trains on minibatches drawn uniformly from it, $(s_j, a_j, r_j, s'_j, d_j) \\sim U(\\mathcal{D})$, which
 breaks the correlation and reuses each transition many times.
 
-Fill in `ReplayBufferWithIndices` in `exercises/replay_buffer.py`:
+Fill in `ReplayBufferWithIndices` in the editor below (`replay_buffer.py`):
 
 * a **ring buffer** of `capacity` slots: the $n$-th push (from 0) writes slot $n \\bmod C$, so once full every
   push overwrites the **oldest** transition; `len(buffer)` grows to `capacity` and stays there;

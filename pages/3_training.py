@@ -38,9 +38,9 @@ WINDOW = 20
 
 TASK = """
 Everything comes together here: the network from exercise 1, the buffer from exercise 2, and the loop that makes
-them learn. In `exercises/train_dqn.py` write `train_dqn(config, *, q_network_cls, buffer_cls, callback)`. It acts
-$\\epsilon$-greedily, stores each transition $(s, a, r, s', d)$, and every `train_freq` steps takes
-`gradient_steps` Adam steps on the TD loss
+them learn. In the editor below (`train_dqn.py`) write
+`train_dqn(config, *, q_network_cls, buffer_cls, callback)`. It acts $\\epsilon$-greedily, stores each
+transition $(s, a, r, s', d)$, and every `train_freq` steps takes `gradient_steps` Adam steps on the TD loss
 
 $$y_j = r_j + \\gamma (1 - d_j) \\max_{a'} Q_{\\bar\\theta}(s'_j, a')$$
 
@@ -49,11 +49,12 @@ $$L(\\theta) = \\frac{1}{B}\\sum_j \\ell\\big(Q_\\theta(s_j, a_j) - y_j\\big)$$
 while copying $\\theta$ into the target network $\\bar\\theta$ every `target_update_interval` steps. Then write
 `evaluate(q_network, env_id, episodes, seed)`, the greedy returns. Two details decide whether it works:
 
-* $d_j$ is `terminated` only: a *truncated* episode (time limit) still has a future, so keep bootstrapping;
+* what $d_j$ is: Gymnasium ends an episode in two ways, `terminated` and `truncated`. When does a transition
+  really have no future to bootstrap from? (A check will tell you if you get it wrong; a hint explains it.)
 * the bootstrap term $\\max_{a'} Q_{\\bar\\theta}(s'_j, a')$ comes from the **target** network, not the online one.
 
-The stub's docstrings walk through the loop step by step. By default it uses the reference network and buffer,
-so you can start here before finishing exercises 1 and 2.
+The stub's docstrings give the contract of every helper and the loop's schedule. By default it uses the
+reference network and buffer, so you can start here before finishing exercises 1 and 2.
 """
 
 st.session_state.setdefault(TRAINING_REPORTS_KEY, {})

@@ -16,6 +16,7 @@ from playground.tasks.rollout import gif_bytes, greedy_rollout
 from playground.tasks.save_load_tasks import LoadReport
 from playground.tasks.snapshot import NetworkSnapshot, TrainedNetwork
 from playground.tasks.training_task import TrainingReport, TrainingUpdate
+from playground.ui.editor import session_sources
 from playground.ui.router import ensure_router
 from playground.ui.session import LOADED_KEY, SAVED_KEY, SOURCE_KEY, UPLOAD_SEEN_KEY
 from playground.ui.widgets import (
@@ -34,7 +35,7 @@ ensure_router()
 SMALL_RUN_NAME = "LineWorld (trained on the save/load page)"
 
 TASK = """
-A trained agent is only as useful as the file it lives in. Write two functions in `exercises/save_load.py`:
+A trained agent is only as useful as the file it lives in. Write two functions in the editor below (`save_load.py`):
 
 * `save_model(q_network, path)` writes the network's **sizes** (`state_dim`, `action_dim`, `hidden_dims`) and its
   **weights** (`q_network.state_dict()`) to one file with `torch.save`;
@@ -132,7 +133,7 @@ def _save_section(network: TrainedNetwork) -> None:
     impl = impl_picker("Save with", key="save_load_save_impl")
     if st.button("Save the network", key="save_load_save", type="primary"):
         try:
-            data = model_files.save_bytes(impl, network.snapshot, network.config)
+            data = model_files.save_bytes(impl, network.snapshot, network.config, sources=session_sources())
         except ValueError as err:
             st.error(str(err))
         else:
@@ -191,7 +192,7 @@ def _load_section() -> LoadReport | None:
     state: dict[str, Any] | None = st.session_state.get(LOADED_KEY)
     if source is not None and (state is None or state["key"] != (source[0], impl)):
         with st.spinner(f"Loading {source[1]} ..."):
-            fresh = model_files.load_bytes(impl, source[2], source[1])
+            fresh = model_files.load_bytes(impl, source[2], source[1], sources=session_sources())
         state = {"key": (source[0], impl), "report": fresh, "results": {}}
         st.session_state[LOADED_KEY] = state
     if state is None:

@@ -34,7 +34,7 @@ the mean curve over seeds with a band across them:
 $$\\bar r(t) = \\frac{1}{n}\\sum_{i=1}^{n} r_i(t), \\qquad \\text{band: } \\min_i r_i(t) \\text{ to } \\max_i r_i(t)$$
 
 where $r_i(t)$ is seed $i$'s moving-average return at env step $t$. A gap between two sizes means something only
-when it is wider than the bands. In `exercises/network_sizes.py` write
+when it is wider than the bands. In the editor below (`network_sizes.py`) write
 `run_network_size_experiment(base_config, sizes, seeds, callback)` (one `train_dqn` run per size and seed, returned
 as one row per episode: `size, seed, episode, timestep, reward`) and `plot_learning_curves(df, window)`.
 """

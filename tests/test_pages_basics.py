@@ -30,7 +30,7 @@ def click(at: AppTest, label: str) -> None:
 
 def test_q_network_page_runs_both_implementations_and_checks() -> None:
     at = open_page("pages/1_q_network.py")
-    assert any("CustomQNetwork" in block.value for block in at.code)  # the stub is shown
+    assert "class CustomQNetwork" in at.session_state["editor_code"]["q_network"]  # the stub is in the editor
     at.text_input(key="qn_hidden").set_value("32, 16").run()
     at.radio(key="qn_impl").set_value(REFERENCE).run()
     click(at, "Build and run")

@@ -309,6 +309,8 @@ BUGS: list[tuple[str, str, type, tuple[str, ...]]] = [
     ("len counts pushes", "length grows then caps at capacity", UncappedLength, ("grows past the capacity",)),
     ("len is capacity", "length grows then caps at capacity", CapacityLength, ("returns the capacity",)),
     ("drops when full", "overwrites the oldest when full", DropsWhenFull, ("dropped",)),
+    ("drops when full", "uniform sampling over stored transitions", DropsWhenFull, ("dropped",)),
+    ("drops when full", "every row is one stored transition", DropsWhenFull, ("dropped",)),
     ("stuck position", "overwrites the oldest when full", StuckPosition, ("same slot",)),
     ("deque indices", "overwrites the oldest when full", DequeBuffer, ("deque", "storage slot")),
     ("torch tensors", "batch arrays are batch-first and numeric", TorchTensors, ("NumPy array", "torch tensor")),

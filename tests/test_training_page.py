@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ from playground.ui import training_settings as ts
 from playground.views.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_REFERENCE = {"loop": "solutions", "network": "solutions", "buffer": "solutions"}
+ALL_REFERENCE: dict[str, Any] = {"loop": "solutions", "network": "solutions", "buffer": "solutions"}
 
 
 def test_settings_round_trip_through_the_url() -> None:

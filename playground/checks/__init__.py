@@ -18,14 +18,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-EXERCISES: tuple[str, ...] = ("q_network", "replay_buffer", "train_dqn", "save_load", "network_sizes")
-EXERCISE_TITLES: dict[str, str] = {
-    "q_network": "1. Q-network",
-    "replay_buffer": "2. Replay buffer",
-    "train_dqn": "3. Training loop",
-    "save_load": "4. Save and load",
-    "network_sizes": "5. Network sizes",
-}
+from playground.core.facts import EXERCISE_TITLES as EXERCISE_TITLES
+from playground.core.facts import EXERCISES as EXERCISES
 
 CheckFunc = Callable[[ModuleType], str]
 

@@ -53,6 +53,9 @@ def tiny_config(**changes: Any) -> DQNConfig:
     return base.replace(**changes)
 
 
+NETWORK_SIZES_DEFAULT: Mapping[str, Sequence[int]] = {}  # marker: call without ``sizes=`` (the default)
+
+
 def run_experiment(
     mod: ModuleType,
     config: DQNConfig,
@@ -62,7 +65,10 @@ def run_experiment(
 ) -> tuple[pd.DataFrame, list[TrainCall]]:
     """The learner's experiment, with the reference ``train_dqn`` recording every run."""
     with intercept_train_dqn(mod, replacement=reference_train_dqn) as calls:
-        df = mod.run_network_size_experiment(config, sizes=sizes, seeds=seeds, callback=callback)
+        if sizes is NETWORK_SIZES_DEFAULT:
+            df = mod.run_network_size_experiment(config, seeds=seeds, callback=callback)
+        else:
+            df = mod.run_network_size_experiment(config, sizes=sizes, seeds=seeds, callback=callback)
     if not isinstance(df, pd.DataFrame):
         raise CheckFailed(
             f"run_network_size_experiment returned {type(df).__name__}; expected a pandas DataFrame "
@@ -122,7 +128,16 @@ def lesson_sizes(mod: ModuleType) -> str:
     assert isinstance(sizes, Mapping)
     seen = {str(name): [int(w) for w in dims] for name, dims in sizes.items()}
     require(seen == LESSON_SIZES, f"NETWORK_SIZES should be {LESSON_SIZES}, got {seen}")
-    return "1x64, 1x256, 2x64 and 2x256"
+    # The constant comes with the stub: this check counts only once the experiment trains these sizes by default.
+    _, calls = run_experiment(mod, tiny_config(total_timesteps=100), NETWORK_SIZES_DEFAULT, (0,))
+    trained = sorted({tuple(int(w) for w in call.config.hidden_dims) for call in calls})
+    expected = sorted(tuple(dims) for dims in LESSON_SIZES.values())
+    require(
+        trained == expected,
+        f"called without `sizes`, run_network_size_experiment trained hidden_dims {[list(t) for t in trained]}; "
+        f"expected the four lesson sizes {[list(t) for t in expected]} (the default `sizes=NETWORK_SIZES`)",
+    )
+    return "1x64, 1x256, 2x64 and 2x256, trained by default"
 
 
 @check("network_sizes", "one curve per size and seed", timeout=90)

@@ -355,6 +355,12 @@ def rows_are_aligned(mod: ModuleType) -> str:
                     f"states row {row} = {batch.states[row].tolist()} is not any pushed state: empty slot, or the "
                     "state was changed on the way in or out"
                 )
+            if n not in stored and n < min(capacity, pushed - capacity):
+                raise CheckFailed(
+                    f"capacity {capacity}, {pushed} pushes: row {row} is transition #{n}, which push #{n + capacity} "
+                    f"should have overwritten (only {_span(sorted(stored))} are stored): once full, new transitions "
+                    "are dropped instead of replacing the oldest"
+                )
             require(
                 n in stored,
                 f"capacity {capacity}, {pushed} pushes: row {row} is transition #{n}, which should have been "
@@ -482,6 +488,12 @@ def uniform_sampling(mod: ModuleType) -> str:
         for _ in range(batches):
             batch = sample(buffer, batch_size, mod)
             for n in batch.ids():
+                if n not in position and 0 <= n < min(capacity, pushed - capacity):
+                    raise CheckFailed(
+                        f"{situation}: drew transition #{n}, which push #{n + capacity} should have overwritten: "
+                        "once full, new transitions are dropped instead of replacing the oldest. A push into a "
+                        "full buffer overwrites slot (insertion number % capacity), the oldest transition"
+                    )
                 if n not in position:
                     raise CheckFailed(
                         f"{situation}: drew a row that is not a stored transition (zeros or stale data): sampling "

@@ -23,6 +23,16 @@ if TYPE_CHECKING:
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LESSONS_DIR = PROJECT_ROOT / "lessons"
 
+# The five exercises, in the lesson's order: the module names of exercises/ and solutions/.
+EXERCISES: tuple[str, ...] = ("q_network", "replay_buffer", "train_dqn", "save_load", "network_sizes")
+EXERCISE_TITLES: dict[str, str] = {
+    "q_network": "1. Q-network",
+    "replay_buffer": "2. Replay buffer",
+    "train_dqn": "3. Training loop",
+    "save_load": "4. Save and load",
+    "network_sizes": "5. Network sizes",
+}
+
 Impl = Literal["exercises", "solutions"]
 IMPLS: tuple[Impl, ...] = ("exercises", "solutions")
 # What a page calls each implementation: a short word for tables and run names, a long one for pickers.

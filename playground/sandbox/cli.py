@@ -1,12 +1,16 @@
-"""Command line: ``python -m playground.check [EXERCISE ...] [--impl exercises|solutions] [--json]``.
+"""Command line: ``python -m playground.check [EXERCISE ...] [--impl exercises|solutions] [--json] [--hint]``.
 
 Runs the checks of the named exercises (all when none are named) in the same
-sandbox the app uses, prints one line per check (or a JSON list with
-``--json``), and exits 0 only when every check passed, 1 otherwise.
-``--source EXERCISE=FILE`` checks FILE as ``exercises/EXERCISE.py`` (the same
-path as the browser editor's submissions; the file is read, never copied
-into the app). The whole run starts one warm fork server (one cold start of
-torch); each exercise then runs in a child forked from it.
+sandbox the app uses and prints one line per check, identical failures grouped
+into one line (or, with ``--json``, a list of ``{exercise, check, passed,
+message}`` objects, one per check). ``--hint`` then prints the next hint for
+the first failing function (see :mod:`playground.checks.hints`; the position
+is kept in the user's cache directory). ``--source EXERCISE=FILE`` checks FILE
+as ``exercises/EXERCISE.py`` (the same path as the browser editor's
+submissions; the file is read, never copied into the app). The whole run
+starts one warm fork server (one cold start of torch); each exercise then runs
+in a child forked from it. Exit codes: 0 when every check passed, 1 when any
+failed, 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -17,27 +21,71 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from playground.checks import EXERCISES, CheckResult
+from playground.checks import EXERCISES, CheckResult, hints
+from playground.checks.feedback import group_results, summary
 from playground.core.facts import IMPLS
 from playground.sandbox.runner import run_checks, warm_up
 
+EPILOG = """\
+exit codes:
+  0  every check passed
+  1  at least one check failed
+  2  usage error (unknown exercise, bad option)
 
-def _print_line(result: CheckResult) -> None:
-    mark = "PASS" if result.passed else "FAIL"
-    first, *rest = result.message.splitlines() or [""]
-    print(f"{mark}  {result.exercise} / {result.check}: {first}", flush=True)
-    for line in rest:
-        print(f"        {line}", flush=True)
+hints: --hint shows the next hint, one at a time, for the first function whose
+check fails (the idea, then the approach, then near code). Positions are kept
+in ~/.cache/dqn-playground/hints.json ($XDG_CACHE_HOME, or $PLAYGROUND_HINT_STATE,
+moves it); --reset-hints starts the ladders of the named exercises again.
+"""
+
+
+def _print_result(result: CheckResult) -> None:
+    """A progress mark while the checks run (the grouped lines follow once an exercise is done)."""
+    print("." if result.passed else "x", end="", flush=True)
+
+
+def _print_lines(exercise: str, results: Sequence[CheckResult]) -> None:
+    if sys.stdout.isatty():
+        print("\r" + " " * len(results) + "\r", end="")
+    print(f"{exercise}: {summary(results)}", flush=True)
+    for line in group_results(results):
+        mark = "PASS" if line.passed else "FAIL"
+        first, *rest = line.message.splitlines() or [""]
+        print(f"{mark}  {exercise} / {line.title}: {first}", flush=True)
+        if len(line.checks) > 1:
+            print(f"        ({'; '.join(line.checks)})", flush=True)
+        for extra in rest:
+            print(f"        {extra}", flush=True)
+
+
+def _hint(exercise: str, results: Sequence[CheckResult]) -> None:
+    if results and all(r.passed for r in results):
+        print(f"\nAll checks of {exercise} pass: no hint needed. The reference is solutions/{exercise}.py.")
+        return
+    state = hints.load_state()
+    step = hints.next_hint(exercise, state, hints.failing_functions(exercise, results))
+    if step is None:
+        print(f"\nNo hints left for {exercise}: the reference solution is solutions/{exercise}.py.")
+        return
+    hints.reveal(state, step)
+    hints.save_state(state)
+    print(f"\nHint for {step.label}:\n  {step.text}")
+    if step.level < step.total:
+        print(f"(run `python -m playground.check {exercise} --hint` again for the next one)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m playground.check",
         description="Check your exercise code (or the reference solutions).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("exercises", nargs="*", metavar="EXERCISE", help=f"any of: {', '.join(EXERCISES)}")
     parser.add_argument("--impl", choices=IMPLS, default="exercises", help="which code to check (default: exercises)")
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of lines")
+    parser.add_argument("--hint", action="store_true", help="after the checks, show the next hint (one exercise)")
+    parser.add_argument("--reset-hints", action="store_true", help="forget the hints shown for these exercises")
     parser.add_argument(
         "--source",
         action="append",
@@ -49,6 +97,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [name for name in args.exercises if name not in EXERCISES]
     if unknown:
         parser.error(f"unknown exercise(s): {', '.join(unknown)}; choose from {', '.join(EXERCISES)}")
+    if args.hint and (args.json or len(args.exercises) > 1 or args.impl != "exercises"):
+        parser.error("--hint takes at most one EXERCISE, and works on your code without --json")
+    if args.reset_hints:
+        state = hints.load_state()
+        for exercise in args.exercises or EXERCISES:
+            state.pop(exercise, None)
+        hints.save_state(state)
+        print(f"hints reset for {', '.join(args.exercises or EXERCISES)}")
+        if not args.hint:
+            return 0
     sources: dict[str, str] = {}
     for item in args.source:
         name, _, path = item.partition("=")
@@ -60,18 +118,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"cannot read {path}: {err}")
     warm_up()  # start importing torch in the fork server while this process imports the checks
     results: list[CheckResult] = []
+    hint_exercise: str | None = None
     for exercise in args.exercises or EXERCISES:
-        on_result = None if args.json else _print_line
-        if sources:
-            results.extend(run_checks(exercise, args.impl, on_result=on_result, sources=sources))
-        else:
-            results.extend(run_checks(exercise, args.impl, on_result=on_result))
+        on_result = _print_result if not args.json and sys.stdout.isatty() else None
+        found = run_checks(exercise, args.impl, on_result=on_result, sources=sources or None)
+        results.extend(found)
+        if not args.json:
+            _print_lines(exercise, found)
+        if hint_exercise is None and not all(r.passed for r in found):
+            hint_exercise = exercise
     passed = sum(result.passed for result in results)
     if args.json:
         json.dump([result.to_json() for result in results], sys.stdout, indent=2)
         print()
     else:
         print(f"{passed} of {len(results)} checks passed", flush=True)
+        if hint_exercise is not None and not args.hint and args.impl == "exercises":
+            print(f"Stuck? `python -m playground.check {hint_exercise} --hint` shows a hint.", flush=True)
+    if args.hint:
+        target = hint_exercise or (args.exercises or [EXERCISES[0]])[0]
+        _hint(target, [r for r in results if r.exercise == target])
     return 0 if results and passed == len(results) else 1
 
 

@@ -40,11 +40,10 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
 
-from playground.core.facts import PROJECT_ROOT
+from playground.core.facts import EXERCISES, PROJECT_ROOT
 from playground.sandbox.protocol import Limits
 
 SOURCES_DIR = "_submitted"
-EXERCISE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 # --- messages in the learner's words -----------------------------------------------------------
 
@@ -127,8 +126,8 @@ def install_sources(sources: Mapping[str, str], scratch: str) -> None:
     package_dir = Path(scratch) / SOURCES_DIR / "exercises"
     package_dir.mkdir(parents=True)
     for name, text in sources.items():
-        if not EXERCISE_NAME.match(name):
-            raise ValueError(f"not an exercise module name: {name!r}")
+        if name not in EXERCISES:
+            raise ValueError(f"not an exercise module name: {name!r} (one of {', '.join(EXERCISES)})")
         (package_dir / f"{name}.py").write_text(text, encoding="utf-8")
     search = [str(package_dir), str(PROJECT_ROOT / "exercises")]
     spec = ModuleSpec("exercises", None, is_package=True)

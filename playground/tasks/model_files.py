@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,14 +40,28 @@ def check_size(size: int) -> None:
         )
 
 
-def save_bytes(impl: str, snapshot: NetworkSnapshot, config: dict[str, Any] | None = None) -> bytes:
-    """The file ``<impl>.save_load.save_model`` writes for this network (``ValueError`` if it fails)."""
+def save_bytes(
+    impl: str,
+    snapshot: NetworkSnapshot,
+    config: dict[str, Any] | None = None,
+    *,
+    sources: Mapping[str, str] | None = None,
+) -> bytes:
+    """The file ``<impl>.save_load.save_model`` writes for this network (``ValueError`` if it fails).
+
+    ``sources``: the editors' code, run as ``exercises.<module>`` (see :func:`playground.sandbox.runner.run_task`).
+    """
     if impl == "solutions":
         buffer = io.BytesIO()
         reference.save_model(snapshot.to_module(), buffer, config=config)
         return buffer.getvalue()
     outcome = run_task(
-        "playground.tasks.save_load_tasks:save_task", timeout=TASK_TIMEOUT, impl=impl, snapshot=snapshot, config=config
+        "playground.tasks.save_load_tasks:save_task",
+        timeout=TASK_TIMEOUT,
+        sources=sources,
+        impl=impl,
+        snapshot=snapshot,
+        config=config,
     )
     if not outcome.ok:
         raise ValueError(f"your save_model failed: {outcome.error}")
@@ -56,7 +70,7 @@ def save_bytes(impl: str, snapshot: NetworkSnapshot, config: dict[str, Any] | No
     return outcome.value
 
 
-def load_bytes(impl: str, data: bytes, file_name: str) -> LoadReport:
+def load_bytes(impl: str, data: bytes, file_name: str, *, sources: Mapping[str, str] | None = None) -> LoadReport:
     """Load an uploaded file with ``<impl>.save_load.load_model``; a refusal comes back as the report's error."""
     try:
         check_size(len(data))
@@ -72,6 +86,7 @@ def load_bytes(impl: str, data: bytes, file_name: str) -> LoadReport:
         outcome = run_task(
             "playground.tasks.save_load_tasks:load_task",
             timeout=TASK_TIMEOUT,
+            sources=sources,
             impl=impl,
             data=data,
             file_name=file_name,

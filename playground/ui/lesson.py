@@ -27,6 +27,7 @@ import streamlit as st
 from playground.checks import EXERCISE_TITLES, EXERCISES, CheckResult, checks_for
 from playground.core.facts import LESSONS_DIR
 from playground.sandbox import runner
+from playground.ui import editor
 from playground.ui.session import CHECKS_KEY
 
 LESSON_PATH = LESSONS_DIR / "dqn.md"
@@ -133,7 +134,12 @@ def _stored_results() -> dict[str, list[CheckResult] | None]:
 
 
 def run_all_checks() -> None:
-    """Run every exercise's checks on ``exercises/`` in the sandbox and store the results."""
+    """Run every exercise's checks on the code in this session's editors, in the sandbox, and store the results.
+
+    An exercise whose page was not opened yet is checked as ``exercises/<module>.py`` (which the editor
+    starts from).
+    """
+    sources = {exercise: editor.code_for(exercise) for exercise in EXERCISES}
     total = 0
     for exercise in EXERCISES:
         with contextlib.suppress(Exception):  # a broken check module is reported below, per exercise
@@ -150,10 +156,11 @@ def run_all_checks() -> None:
 
         for exercise in EXERCISES:
             try:
-                results = runner.run_checks(exercise, "exercises", on_result=on_result)
+                results = runner.run_checks(exercise, "exercises", on_result=on_result, sources=sources)
             except Exception as err:  # noqa: BLE001 - one broken exercise must not hide the others
                 results = [CheckResult(exercise, "run the checks", False, f"the checks could not run: {err}")]
             store[(exercise, "exercises")] = results
+            editor.mark_checked(exercise)
         passed = sum(r.passed for exercise in EXERCISES for r in store[(exercise, "exercises")])
         status.update(label=f"{passed} of {done} checks passed", state="complete", expanded=False)
 
@@ -162,7 +169,7 @@ def progress_panel() -> None:
     """The "Your progress" section: a button that runs every check, and the table."""
     st.header("Your progress")
     st.caption(
-        "Runs the checks of all five exercises on your files in `exercises/` (the same as "
+        "Runs the checks of all five exercises on the code in your editors (the same checks as "
         "`python -m playground.check`). Results from the Check buttons of the exercise pages show up here too."
     )
     if st.button("Check all exercises", key="check_all_exercises", icon=":material/fact_check:"):

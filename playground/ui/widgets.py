@@ -76,7 +76,12 @@ def read_source(impl: Impl, exercise: str) -> str:
 
 
 def show_source(exercise: str, impl: Impl = "solutions", label: str | None = None) -> None:
-    """An expander with the full source of a module."""
+    """An expander with the full source of a module; the reference opens only as the editor allows."""
+    if impl == "solutions":
+        from playground.ui.editor import solution_panel
+
+        solution_panel(exercise)
+        return
     with st.expander(label or f"Show the reference source ({impl}/{exercise}.py)"):
         st.code(read_source(impl, exercise), language="python", line_numbers=True)
 
@@ -94,10 +99,16 @@ def stored_checks(exercise: str, impl: Impl = "exercises") -> list[CheckResult] 
     return results.get((exercise, impl))
 
 
-def run_and_store_checks(exercise: str, impl: Impl = "exercises") -> list[CheckResult]:
-    """Run the checks in the sandbox with live status; keep the results in session state."""
+def run_and_store_checks(
+    exercise: str, impl: Impl = "exercises", *, sources: dict[str, str] | None = None
+) -> list[CheckResult]:
+    """Run the checks in the sandbox with live status; keep the results in session state.
+
+    ``sources`` (module name -> code, the editors' code) replaces ``exercises.<module>`` in the sandbox.
+    """
     total = len(checks_for(exercise))
-    label = f"Checking {impl}/{exercise}.py ..."
+    what = f"your {exercise}.py" if impl == "exercises" else f"{impl}/{exercise}.py"
+    label = f"Checking {what} ..."
     with st.status(label, expanded=True) as status:
         queue_box = st.empty()
         progress = st.progress(0.0)
@@ -109,7 +120,7 @@ def run_and_store_checks(exercise: str, impl: Impl = "exercises") -> list[CheckR
             done.append(result)
             progress.progress(len(done) / max(total, 1), text=f"{len(done)} of {total}: {result.check}")
 
-        results = run_checks(exercise, impl, on_result=on_result, on_queue=queued.show)
+        results = run_checks(exercise, impl, on_result=on_result, on_queue=queued.show, sources=sources)
         queued.clear()
         passed = sum(r.passed for r in results)
         status.update(
@@ -174,30 +185,27 @@ def show_check_results(results: list[CheckResult]) -> None:
 
 
 def check_panel(exercise: str) -> None:
-    """The Check section of an exercise page: run, then list every check's verdict."""
-    st.subheader("Check your code")
+    """The reference's side of Check (your code is checked from the editor at the top of the page)."""
+    st.subheader("Check the reference")
     st.caption(
-        f"Edit `exercises/{exercise}.py` in your editor, save, and press Check: your code runs in a separate "
-        f"process with a time limit, so a bug cannot break this page. Same as `python -m playground.check {exercise}`."
+        "The same checks on the reference solution: every check passes there. Your code is checked with "
+        f"**Check my code** under the editor, or `python -m playground.check {exercise}` in a terminal."
     )
-    left, right = st.columns(2)
-    if left.button("Check my code", key=f"check_mine_{exercise}", type="primary"):
-        run_and_store_checks(exercise, "exercises")
-    if right.button("Check the reference", key=f"check_ref_{exercise}"):
+    if st.button("Check the reference", key=f"check_ref_{exercise}"):
         run_and_store_checks(exercise, "solutions")
-    for impl in IMPLS:
-        results = stored_checks(exercise, impl)
-        if results is not None:
-            st.markdown(f"**{'Your code' if impl == 'exercises' else 'Reference'}** (`{impl}/{exercise}.py`)")
-            show_check_results(results)
+    results = stored_checks(exercise, "solutions")
+    if results is not None:
+        st.markdown(f"**Reference** (`solutions/{exercise}.py`)")
+        show_check_results(results)
 
 
 def exercise_header(exercise: str, task_markdown: str) -> None:
-    """Title, task text and the stub the learner fills in."""
+    """Title, task text and the editor holding the learner's code (:mod:`playground.ui.editor`)."""
+    from playground.ui.editor import editor_panel
+
     st.title(EXERCISE_TITLES[exercise])
     st.markdown(task_markdown)
-    with st.expander(f"Your stub: exercises/{exercise}.py"):
-        st.code(read_source("exercises", exercise), language="python", line_numbers=True)
+    editor_panel(exercise)
 
 
 def run_task_live(
@@ -217,7 +225,9 @@ def run_task_live(
     finished to ``on_finish`` (which should put it in session state) before the
     rerun goes on. That is how the Stop button works.
     """
-    handle = start_task(target, timeout=timeout, **kwargs)
+    from playground.ui.editor import session_sources
+
+    handle = start_task(target, timeout=timeout, sources=session_sources(), **kwargs)
     outcome: TaskOutcome | None = None
     with st.status(label, expanded=True) as status:
         queue_box = st.empty()

@@ -1,0 +1,166 @@
+"""The hint ladders and ``python -m playground.check EXERCISE --hint``; grouped feedback in the CLI."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from playground.checks import EXERCISES, CheckResult, hints
+from playground.checks.feedback import group_results
+from playground.sandbox import cli as check_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def public_functions(exercise: str) -> list[str]:
+    """Every function and method the learner fills in (those whose body raises NotImplementedError)."""
+    tree = ast.parse((ROOT / "exercises" / f"{exercise}.py").read_text(encoding="utf-8"))
+    found: list[str] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, f"{child.name}.")
+            elif isinstance(child, ast.FunctionDef) and any(
+                isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in ast.walk(child)
+            ):
+                found.append(prefix + child.name)
+
+    visit(tree, "")
+    return found
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_stub_function_has_a_ladder_of_three(exercise: str) -> None:
+    ladder = hints.ladder(exercise)
+    assert list(ladder) == public_functions(exercise)
+    for function, steps in ladder.items():
+        assert len(steps) == len(hints.LEVELS), function
+        assert all(step.strip() for step in steps), function
+
+
+def test_stubs_do_not_give_the_answers_away() -> None:
+    giveaways = [
+        "torch.optim.Adam(params, lr=learning_rate)",
+        "random.seed(seed), np.random.seed(seed)",
+        "(position + 1) % capacity",
+        "np.random.choice(len(self), batch_size, replace=False)",
+        ".gather(1, actions)",
+        "load_state_dict(q_network.state_dict())",
+        "torch.load(path, weights_only=True)",
+        "(not ``truncated``!)",
+        "push (s, a, r, s', terminated)",
+    ]
+    text = "\n".join((ROOT / "exercises" / f"{e}.py").read_text(encoding="utf-8") for e in EXERCISES)
+    assert [g for g in giveaways if g in text] == []
+    # ... they live in the hints instead, and the truncation trap is explained there.
+    assert "`terminated` only" in hints.ladder("train_dqn")["train_dqn"][2]
+
+
+def test_ladder_follows_the_failing_function_then_moves_on() -> None:
+    failing = [CheckResult("replay_buffer", "c", False, "not implemented yet: ReplayBufferWithIndices.push: store")]
+    focus = hints.failing_functions("replay_buffer", failing)
+    assert focus == ["ReplayBufferWithIndices.push"]
+    revealed: dict[str, dict[str, int]] = {}
+    levels = []
+    for _ in range(4):
+        step = hints.next_hint("replay_buffer", revealed, focus)
+        assert step is not None
+        hints.reveal(revealed, step)
+        levels.append((step.function, step.level))
+    assert levels == [
+        ("ReplayBufferWithIndices.push", 1),
+        ("ReplayBufferWithIndices.push", 2),
+        ("ReplayBufferWithIndices.push", 3),
+        ("ReplayBufferWithIndices.__init__", 1),  # push's ladder is done: the first function with hints left
+    ]
+    assert [s.level for s in hints.shown_hints("replay_buffer", revealed)] == [1, 1, 2, 3]
+
+
+def test_identical_failures_are_grouped() -> None:
+    results = [
+        CheckResult("q_network", "a", False, "not implemented yet: CustomQNetwork.__init__"),
+        CheckResult("q_network", "b", True, "ok"),
+        CheckResult("q_network", "c", False, "not implemented yet: CustomQNetwork.__init__"),
+        CheckResult("q_network", "d", False, "something else"),
+    ]
+    lines = group_results(results)
+    assert [line.text() for line in lines] == [
+        "2 checks: not implemented yet: CustomQNetwork.__init__",
+        "b: ok",
+        "d: something else",
+    ]
+    assert lines[0].checks == ("a", "c")
+
+
+def _cli(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, **{hints.STATE_ENV: str(state)})
+    return subprocess.run(
+        [sys.executable, "-m", "playground.check", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_cli_hint_ladder_on_the_untouched_stub(tmp_path: Path) -> None:
+    """Each ``--hint`` shows the next hint of the failing function, one at a time, in order."""
+    state = tmp_path / "hints.json"
+    first = _cli("q_network", "--hint", state=state)
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "8 checks: not implemented yet: CustomQNetwork.__init__" in first.stdout
+    assert first.stdout.count("FAIL") == 1  # read once, not once per check
+    assert "Hint for CustomQNetwork.__init__: hint 1 of 3 (the idea)" in first.stdout
+    assert hints.ladder("q_network")["CustomQNetwork.__init__"][0] in first.stdout
+    assert "nn.Sequential(*layers)" not in first.stdout  # the near-code line waits for the third request
+    assert json.loads(state.read_text()) == {"q_network": {"CustomQNetwork.__init__": 1}}
+    assert not (ROOT / "hints.json").exists()
+
+
+def test_cli_hint_positions_advance_and_reset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fake_run_checks(exercise: str, impl: str = "exercises", **kwargs: object) -> list[CheckResult]:
+        message = "not implemented yet: CustomQNetwork.forward: return the Q-values"
+        return [CheckResult(exercise, name, False, message) for name in ("one", "two")]
+
+    monkeypatch.setenv(hints.STATE_ENV, str(tmp_path / "state.json"))
+    monkeypatch.setattr(check_cli, "run_checks", fake_run_checks)
+    shown = []
+    for _ in range(3):
+        assert check_cli.main(["q_network", "--hint"]) == 1
+        out = capsys.readouterr().out
+        assert "2 checks: not implemented yet: CustomQNetwork.forward" in out
+        shown.append(next(line for line in out.splitlines() if line.startswith("Hint for")))
+    assert shown == [
+        "Hint for CustomQNetwork.forward: hint 1 of 3 (the idea):",
+        "Hint for CustomQNetwork.forward: hint 2 of 3 (the approach):",
+        "Hint for CustomQNetwork.forward: hint 3 of 3 (near code):",
+    ]
+    assert check_cli.main(["q_network", "--reset-hints"]) == 0
+    assert hints.load_state() == {}
+    assert check_cli.main(["q_network", "--hint"]) == 1
+    assert "hint 1 of 3 (the idea)" in capsys.readouterr().out
+
+
+def test_cli_help_states_the_exit_codes_and_hint_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        check_cli.main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "exit codes:" in out
+    assert "0  every check passed" in out
+    assert "1  at least one check failed" in out
+    assert "2  usage error" in out
+    with pytest.raises(SystemExit) as done:
+        check_cli.main(["q_network", "--hint", "--json"])
+    assert done.value.code == 2
