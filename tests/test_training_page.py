@@ -113,7 +113,10 @@ def test_training_task_reports_the_stub_clearly() -> None:
 def test_run_labels() -> None:
     assert run_label(ALL_REFERENCE) == "reference"
     assert run_label(dict.fromkeys(ALL_REFERENCE, "exercises")) == "mine"
-    assert run_label({**ALL_REFERENCE, "buffer": "exercises"}) == "mixed (loop: ref, network: ref, buffer: mine)"
+    assert (
+        run_label({**ALL_REFERENCE, "buffer": "exercises"})
+        == "mixed (loop: reference, network: reference, buffer: mine)"
+    )
 
 
 def test_page_trains_lineworld_and_shows_results() -> None:
