@@ -7,10 +7,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from playground import live_jobs, speed
 from playground import training_settings as ts
 from playground.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
 from playground.envs import ACTION_NAMES
-from playground.runner import TaskOutcome
 from playground.snapshot import TrainedNetwork
 from playground.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
 from playground.training_task import SOLVED_RETURNS, TrainingReport, TrainingUpdate, episode_csv, run_label
@@ -19,8 +19,8 @@ from playground.ui import (
     check_panel,
     ensure_router,
     exercise_header,
+    live_job_panel,
     remember_network,
-    run_task_live,
     show_source,
 )
 
@@ -132,8 +132,8 @@ def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
         list(PRESETS),
         key=PREFIX + "preset",
         on_change=_on_preset,
-        help="lineworld: seconds; fast: CartPole-v1 solved in about 3-10 s; steady: slower, but stable for small "
-        "networks; lesson: the lesson's settings (slow)",
+        help="lineworld: LineWorld-v0, learns in seconds; fast: CartPole-v1 with a quick schedule; steady: "
+        "slower, but stable for small networks; lesson: the lesson's settings (slow)",
     )
     values: dict[str, Any] = {}
     values["env_id"] = top[1].selectbox(
@@ -189,61 +189,76 @@ def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
 
 # --- Training ------------------------------------------------------------------------------
 
+SLOT = "training"
+STOPS_KEY = "training_stops"  # label -> who stopped that run ("stopped by you", ...)
 
-def train(config: DQNConfig, impls: dict[str, str]) -> None:
-    """One run in the sandbox with a live reward curve; its report goes to session state."""
-    label = run_label(impls)
-    bar = st.progress(0.0, text=f"{label}: starting ...")
-    chart = st.empty()
-    rewards: list[float] = []
 
-    def on_progress(message: Any) -> None:
-        if not isinstance(message, TrainingUpdate):
-            return
-        rewards.extend(message.new_rewards)
-        if message.phase != "training":
-            bar.progress(1.0, text=f"{label}: {message.phase} the trained agent ...")
-            return
-        extra = f", last greedy mean {message.last_eval_mean:.1f}" if message.last_eval_mean is not None else ""
-        bar.progress(
-            message.fraction,
-            text=f"{label}: step {message.timestep:,} of {message.total_timesteps:,}, "
-            f"{message.episodes_done} episodes, epsilon {message.epsilon:.2f}{extra}",
+def start_training(config: DQNConfig, runs: list[dict[str, str]]) -> None:
+    """Start the runs (one after another) as a job that outlives this script run."""
+    labels = [run_label(run_impls) for run_impls in runs]
+    steps = [
+        live_jobs.Step(
+            "playground.training_task:training_task",
+            label,
+            {"config": config.to_dict(), **run_impls},
         )
-        if rewards:
-            frame = pd.DataFrame({"return": rewards, f"mean of {WINDOW}": moving_average(rewards, WINDOW)})
-            chart.line_chart(frame, x_label="episode", y_label="return", height=220)
+        for label, run_impls in zip(labels, runs, strict=True)
+    ]
+    title = f"Training {' and '.join(labels)} on {config.env_id}"
+    live_jobs.start(SLOT, title, steps, {"labels": labels})
+    st.session_state[PREFIX + "scroll"] = True
 
-    def on_finish(outcome: TaskOutcome) -> None:
-        errors: dict[str, str] = st.session_state[ERRORS_KEY]
+
+def keep_results(job: live_jobs.LiveJob) -> None:
+    """Move a finished job's reports (or errors) into session state; safe to call twice."""
+    reports: dict[str, TrainingReport] = st.session_state[REPORTS_KEY]
+    errors: dict[str, str] = st.session_state[ERRORS_KEY]
+    stops: dict[str, str] = st.session_state.setdefault(STOPS_KEY, {})
+    for index, (label, outcome) in enumerate(zip(job.meta["labels"], job.outcomes, strict=False)):
         errors.pop(label, None)
+        stops.pop(label, None)
         report = outcome.value
         if isinstance(report, TrainingReport):
-            st.session_state[REPORTS_KEY][label] = report
+            reports[label] = report
+            if report.stopped:
+                stops[label] = job.stop_reason or "stopped"
+            elif not job.collected and index < len(job.step_seconds):
+                speed.record(
+                    ts.SPEED_KIND,
+                    DQNConfig.from_dict(report.config),
+                    train_seconds=report.wall_time - report.eval_time,
+                    total_seconds=job.step_seconds[index],
+                    steps=report.total_steps,
+                )
             if report.snapshot is not None:
-                seed = report.config.get("seed", 0)
                 remember_network(
                     TrainedNetwork(
-                        label=f"Training page: {label} on {report.env_id} (seed {seed})",
+                        label=f"Training page: {label} on {report.env_id} (seed {report.config.get('seed', 0)})",
                         snapshot=report.snapshot,
                         env_id=report.env_id,
                         config=report.config,
                     )
                 )
         else:
-            errors[label] = outcome.error or "the run returned no result"
-            if outcome.output:
-                errors[label] += f"\n--- last output ---\n{outcome.output}"
+            errors[label] = ts.describe_failure(outcome.error, outcome.output)
 
-    run_task_live(
-        "playground.training_task:training_task",
-        label=f"Training {label} on {config.env_id}",
-        timeout=3600.0,
-        on_progress=on_progress,
-        on_finish=on_finish,
-        config=config.to_dict(),
-        **impls,
-    )
+
+def draw_progress(job: live_jobs.LiveJob) -> None:
+    """The live view of a running job: a line per run, a progress bar and the reward curve."""
+    labels: list[str] = job.meta["labels"]
+    for index, label in enumerate(labels[: job.step_index]):
+        outcome = job.outcomes[index] if index < len(job.outcomes) else None
+        if outcome is not None:
+            state = "done" if outcome.ok else "failed (the error is shown when all runs are done)"
+            st.caption(f"{label}: {state}")
+    label = labels[min(job.step_index, len(labels) - 1)]
+    updates = [m for m in job.step_messages(job.step_index) if isinstance(m, TrainingUpdate)]
+    st.progress(*ts.progress_line(label, updates[-1] if updates else None, job.elapsed))
+    rewards = [r for update in updates for r in update.new_rewards]
+    if rewards:
+        frame = pd.DataFrame({"return": rewards, f"mean of {WINDOW}": moving_average(rewards, WINDOW)})
+        frame.index = pd.RangeIndex(1, len(rewards) + 1, name="episode")
+        st.line_chart(frame, x_label="episode", y_label="return", height=240)
 
 
 # --- Results -------------------------------------------------------------------------------
@@ -327,26 +342,36 @@ def show_results(reports: dict[str, TrainingReport]) -> None:
             show_run(report)
 
 
+live_jobs.collect(SLOT, keep_results)
 config, impls, preset = settings_form()
+job = live_jobs.current(SLOT)
+running = job is not None and not job.done
 compare = st.checkbox(
     "Also train the reference on the same settings and seed, to compare side by side",
     value=True,
     disabled=impls == ALL_REFERENCE,
     key=PREFIX + "compare",
 )
+runs_planned = 2 if compare and impls != ALL_REFERENCE else 1
+if config is not None:
+    st.caption(ts.duration_hint(config, runs_planned))
 buttons = st.columns([1, 1, 4])
-if buttons[0].button("Train", type="primary", disabled=config is None, key=PREFIX + "train") and config is not None:
-    runs = [impls] + ([ALL_REFERENCE] if compare and impls != ALL_REFERENCE else [])
-    for run_impls in runs:
-        train(config, run_impls)
-if buttons[1].button("Clear results", key=PREFIX + "clear"):
+train_clicked = buttons[0].button(
+    "Train", type="primary", disabled=config is None or running, key=PREFIX + "train", width="stretch"
+)
+if train_clicked and config is not None and not running:
+    start_training(config, [impls] + ([ALL_REFERENCE] if compare and impls != ALL_REFERENCE else []))
+    job, running = live_jobs.current(SLOT), True
+if buttons[1].button("Clear results", key=PREFIX + "clear", disabled=running, width="stretch"):
     st.session_state[REPORTS_KEY] = {}
     st.session_state[ERRORS_KEY] = {}
+if job is not None and running:
+    live_job_panel(job, draw_progress, scroll=bool(st.session_state.pop(PREFIX + "scroll", False)))
 
 for label, error in st.session_state[ERRORS_KEY].items():
     st.error(f"The {label} run failed: {error}")
 reports: dict[str, TrainingReport] = st.session_state[REPORTS_KEY]
 if reports:
     show_results(reports)
-else:
-    st.info("Press Train: the lineworld preset takes a few seconds, the fast CartPole-v1 preset about 3-10 s.")
+elif not running:
+    st.info("Press Train to see the agent learn here.")

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import streamlit as st
 
 from playground.checks import EXERCISE_TITLES, CheckResult, checks_for
+from playground.live_jobs import LiveJob
 from playground.runner import PROJECT_ROOT, TaskOutcome, run_checks, start_task
 from playground.snapshot import TrainedNetwork
 
@@ -201,6 +202,82 @@ def run_task_live(
     if on_finish is not None:
         on_finish(outcome)
     return outcome
+
+
+LIVE_POLL_SECONDS = 0.5  # how often a running job's panel redraws
+LIVE_LOOP_SECONDS = 20.0  # one fragment run polls this long, then the next one takes over
+
+
+def live_job_panel(job: LiveJob, draw: Callable[[LiveJob], None], *, scroll: bool = False) -> None:
+    """A running job's live view: its title, ``draw(job)`` (progress, a chart) and a Stop button.
+
+    The view is a fragment that redraws every :data:`LIVE_POLL_SECONDS` from
+    what the job's own thread collected, so nothing is lost when Streamlit
+    stops a script run: a click, a page change, Cloud's fast reruns. When the
+    job is done it reruns the whole page, whose next run collects the result.
+    The page's Stop button and the toolbar's Stop both stop the job and keep
+    what it learned. ``scroll`` brings the view into sight (right after Train).
+    """
+    anchor = f"live-{job.slot}"
+
+    @st.fragment(run_every=1.0)
+    def panel() -> None:
+        from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+        try:
+            _live_body(job, draw, anchor)
+        except StopException:  # the toolbar's Stop (or the session closing): stop the job, keep its results
+            job.stop("stopped with the toolbar's Stop")
+            raise
+
+    panel()
+    if scroll:
+        scroll_into_view(anchor)
+
+
+def _live_body(job: LiveJob, draw: Callable[[LiveJob], None], anchor: str) -> None:
+    if job.done:
+        st.rerun()
+    with st.container(border=True, key=anchor):
+        head = st.empty()
+        if not job.stop_reason and st.button(
+            "Stop",
+            key=f"live_stop_{job.slot}_{job.id}",
+            icon=":material/stop_circle:",
+            help="Stop early and keep what was learned so far (it is evaluated and shown below)",
+        ):
+            job.stop("stopped by you")
+        body = st.empty()
+        until = time.monotonic() + LIVE_LOOP_SECONDS
+        while True:
+            head.markdown(f"**{job.title}** · {_job_state(job)}")
+            with body.container():
+                draw(job)
+            if job.done:
+                st.rerun()
+            if time.monotonic() >= until:
+                return
+            time.sleep(LIVE_POLL_SECONDS)
+
+
+def _job_state(job: LiveJob) -> str:
+    position = job.queue_position()
+    if position:
+        return f"waiting for a free worker (place {position} in the queue)"
+    if job.stop_reason:
+        return f":orange[{job.stop_reason}: finishing the current episode, then evaluating what was learned ...]"
+    return f"running for {job.elapsed:.0f} s"
+
+
+def scroll_into_view(key: str) -> None:
+    """Scroll the page so the container with ``key`` is in sight (once, right after it appears)."""
+    st.html(
+        "<script>(function(){let n=0;const t=setInterval(()=>{const e=document.querySelector('.st-key-"
+        + key
+        + "');if(e){e.scrollIntoView({block:'start',behavior:'smooth'});clearInterval(t);}"
+        "if(++n>40){clearInterval(t);}},100);})();</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 TRAINED_KEY = "trained_networks"
