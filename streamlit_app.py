@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
+from playground import live_jobs
 from playground.lesson import render_home
 
 ROOT = Path(__file__).resolve().parent
@@ -35,6 +36,7 @@ def _configure_torch() -> int:
 def main() -> None:
     st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
     _configure_torch()
+    live_jobs.note_script_run()
     pages = [st.Page(render_home, title="Lesson: Deep Q-Networks", icon=":material/school:", default=True)]
     pages += [st.Page(path, title=title, icon=icon) for path, title, icon in PAGES if (ROOT / path).exists()]
     st.navigation(pages).run()

@@ -21,6 +21,8 @@ from playground.ui import (
     exercise_header,
     live_job_panel,
     remember_network,
+    remember_widgets,
+    restore_widgets,
     show_source,
 )
 
@@ -90,6 +92,8 @@ def _init_from_url() -> None:
     for component in ts.COMPONENT_KEYS:
         st.session_state[_impl_key(component)] = labels[settings.impls[component]]
     st.session_state[PREFIX + "url_problems"] = settings.problems
+    st.session_state[PREFIX + "url_config"] = settings.config.to_dict()
+    st.session_state.setdefault(PREFIX + "compare", True)
     st.session_state[READY_KEY] = True
 
 
@@ -120,11 +124,19 @@ def _numeric(column: Any, name: str) -> Any:
     )
 
 
+WIDGET_KEYS: tuple[str, ...] = (
+    *(PREFIX + name for name in ts.FIELD_ORDER),
+    PREFIX + "preset",
+    PREFIX + "compare",
+    *(f"{PREFIX}impl_{component}" for component in ts.COMPONENT_KEYS),
+)
+
+
 def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
     """The preset picker, every setting and the implementation of each component."""
+    restore_widgets(WIDGET_KEYS)
     _init_from_url()
-    for problem in st.session_state.get(PREFIX + "url_problems", []):
-        st.warning(f"From the link: {problem}")
+    link_notes = st.container()
     st.subheader("Settings")
     top = st.columns([1, 1, 2])
     preset = top[0].selectbox(
@@ -179,6 +191,9 @@ def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
         config = DQNConfig(**values)
     except ValueError as err:
         st.error(f"These settings cannot run: {err}. Nothing is lost; fix the field and train.")
+    if config is not None and config.to_dict() == st.session_state.get(PREFIX + "url_config"):
+        for problem in st.session_state.get(PREFIX + "url_problems", []):
+            link_notes.warning(f"From the link: {problem}")
     if config is not None:
         st.session_state[CONFIG_KEY] = config.to_dict()
         st.query_params.from_dict(ts.settings_to_query(config, impls, str(preset)))
@@ -264,6 +279,14 @@ def draw_progress(job: live_jobs.LiveJob) -> None:
 # --- Results -------------------------------------------------------------------------------
 
 
+def _ended(report: TrainingReport) -> str:
+    """How the run ended, in words: who stopped it, or the loop's own reason (solved, finished, diverged)."""
+    if report.stopped:
+        who = st.session_state.get(STOPS_KEY, {}).get(report.label, "stopped")
+        return f"{who} at env step {report.total_steps:,}"
+    return report.stop_reason
+
+
 def _summary_row(report: TrainingReport) -> dict[str, Any]:
     return {
         "run": report.label,
@@ -275,7 +298,7 @@ def _summary_row(report: TrainingReport) -> dict[str, Any]:
         "train s": round(report.wall_time - report.eval_time, 1),
         "greedy mean (20 ep.)": round(report.greedy_mean, 2),
         "std": round(report.greedy_std, 2),
-        "ended": report.stop_reason,
+        "ended": _ended(report),
     }
 
 
@@ -293,9 +316,8 @@ def show_run(report: TrainingReport) -> None:
     elif threshold is not None:
         st.badge(f"Not solved yet (needs {threshold:g})", color="orange")
     st.caption(
-        f"{report.stop_reason} · {report.total_steps:,} env steps, {report.gradient_updates:,} updates, "
+        f"{_ended(report)} · {report.total_steps:,} env steps, {report.gradient_updates:,} updates, "
         f"{report.wall_time:.1f} s ({report.eval_time:.1f} s of it in evaluations)"
-        + (" · stopped by you" if report.stopped else "")
     )
     names = ACTION_NAMES.get(report.env_id, ())
     if report.probe_steps:
@@ -348,7 +370,6 @@ job = live_jobs.current(SLOT)
 running = job is not None and not job.done
 compare = st.checkbox(
     "Also train the reference on the same settings and seed, to compare side by side",
-    value=True,
     disabled=impls == ALL_REFERENCE,
     key=PREFIX + "compare",
 )
@@ -362,6 +383,7 @@ train_clicked = buttons[0].button(
 if train_clicked and config is not None and not running:
     start_training(config, [impls] + ([ALL_REFERENCE] if compare and impls != ALL_REFERENCE else []))
     job, running = live_jobs.current(SLOT), True
+remember_widgets(WIDGET_KEYS)
 if buttons[1].button("Clear results", key=PREFIX + "clear", disabled=running, width="stretch"):
     st.session_state[REPORTS_KEY] = {}
     st.session_state[ERRORS_KEY] = {}

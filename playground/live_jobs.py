@@ -30,6 +30,7 @@ from typing import Any
 
 from playground.runner import TaskHandle, TaskOutcome, start_task
 
+SUSPECT_STOP_SECONDS = 1.5  # a script run stopped without a new run of the session after this: toolbar Stop
 SESSION_GONE_SECONDS = 10.0  # a tab that reconnects within this keeps its run
 STOP_GRACE_SECONDS = 60.0  # after Stop, time for the task to evaluate and record what it learned
 KEEP_FINISHED_SECONDS = 3600.0  # an uncollected job of a closed session is dropped after this
@@ -75,6 +76,7 @@ class LiveJob:
         self._handle: TaskHandle | None = None
         self._lock = threading.Lock()
         self._gone_since: float | None = None
+        self._suspect: tuple[float, int, str] | None = None
         self._thread = threading.Thread(target=self._drive, name=f"live-job-{slot}-{self.id}", daemon=True)
 
     # --- read by pages ---------------------------------------------------------------------
@@ -117,6 +119,15 @@ class LiveJob:
         if handle is not None:
             handle.stop(grace=STOP_GRACE_SECONDS)
 
+    def script_stopped(self, reason: str) -> None:
+        """A script run showing this job was stopped: by the toolbar's Stop, or by a new run (a click).
+
+        Streamlit cannot tell them apart (with fast reruns, a click also stops the
+        running script), so the job waits :data:`SUSPECT_STOP_SECONDS`: if no
+        new run of the session started meanwhile, it stops with ``reason``.
+        """
+        self._suspect = (time.monotonic(), script_runs(self.session_id), reason)
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job is done (tests, scripts); True when it is."""
         self._thread.join(timeout)
@@ -137,8 +148,8 @@ class LiveJob:
                 if stop_now:
                     handle.stop(grace=STOP_GRACE_SECONDS)
                 for message in handle.progress():
+                    self._watch_session()
                     if message is None:
-                        self._watch_session()
                         continue
                     with self._lock:
                         self.messages.append((index, message))
@@ -153,7 +164,12 @@ class LiveJob:
                 self.done = True
 
     def _watch_session(self) -> None:
-        """Stop the job when its browser session has been gone for a while (a closed tab)."""
+        """Stop the job after the toolbar's Stop, or when its browser session has been gone a while (a closed tab)."""
+        suspect = self._suspect
+        if suspect is not None and time.monotonic() - suspect[0] >= SUSPECT_STOP_SECONDS:
+            self._suspect = None
+            if script_runs(self.session_id) == suspect[1]:
+                self.stop(suspect[2])
         if _session_alive(self.session_id):
             self._gone_since = None
             return
@@ -172,6 +188,21 @@ def _session_alive(session_id: str) -> bool:
         return bool(Runtime.instance().is_active_session(session_id))
     except Exception:  # noqa: BLE001 - no runtime (tests, scripts): assume the session lives
         return True
+
+
+_runs: dict[str, int] = {}
+
+
+def note_script_run() -> None:
+    """Count a script run of this session (the app's entry point calls it on every run)."""
+    sid = current_session_id()
+    with _registry_lock:
+        _runs[sid] = _runs.get(sid, 0) + 1
+
+
+def script_runs(session_id: str) -> int:
+    with _registry_lock:
+        return _runs.get(session_id, 0)
 
 
 _registry: dict[tuple[str, str], LiveJob] = {}

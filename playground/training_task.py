@@ -157,9 +157,6 @@ def _measure(
         q_table = lineworld_q_table(network, env_dims(config.env_id)[0])
     ctx.emit(TrainingUpdate(result.total_steps, total, len(result.episode_rewards), [], 0.0, None, "recording"))
     gif, gif_return = b"", 0.0
-    if ctx.should_stop():  # the app waits only a few seconds after Stop: skip the slowest part
-        notes.append("no animation: the run was stopped (train to the end to see the agent play)")
-        return returns, q_table, gif, gif_return, _snapshot(network, notes), notes
     try:
         rollout = greedy_rollout(network, config.env_id, seed=config.seed + EVAL_SEED_OFFSET)
         gif, gif_return = gif_bytes(rollout.frames), rollout.total_reward

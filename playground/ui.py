@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,6 +44,31 @@ def ensure_router() -> None:
         app = importlib.import_module("streamlit_app")
         app.main()
         st.stop()
+
+
+KEPT_KEY = "kept_widget_values"  # widget key -> last value, kept while the learner is on other pages
+
+
+def restore_widgets(keys: Iterable[str]) -> None:
+    """Put back widget values Streamlit dropped while the learner was on another page.
+
+    Streamlit forgets the state of every widget that a run did not draw, so a
+    page's fields would fall back to their defaults after a visit elsewhere.
+    Call this before drawing the widgets, and :func:`remember_widgets` after.
+    Widgets restored this way must not also get a ``value=`` default.
+    """
+    kept: dict[str, Any] = st.session_state.setdefault(KEPT_KEY, {})
+    for key in keys:
+        if key not in st.session_state and key in kept:
+            st.session_state[key] = kept[key]
+
+
+def remember_widgets(keys: Iterable[str]) -> None:
+    """Keep the current values of widgets in a key Streamlit does not drop (see :func:`restore_widgets`)."""
+    kept: dict[str, Any] = st.session_state.setdefault(KEPT_KEY, {})
+    for key in keys:
+        if key in st.session_state:
+            kept[key] = st.session_state[key]
 
 
 def escape_markdown(text: str) -> str:
@@ -205,59 +230,63 @@ def run_task_live(
 
 
 LIVE_POLL_SECONDS = 0.5  # how often a running job's panel redraws
-LIVE_LOOP_SECONDS = 20.0  # one fragment run polls this long, then the next one takes over
+LIVE_LOOP_SECONDS = 30.0  # one fragment run polls this long, then the next one takes over
 
 
 def live_job_panel(job: LiveJob, draw: Callable[[LiveJob], None], *, scroll: bool = False) -> None:
-    """A running job's live view: its title, ``draw(job)`` (progress, a chart) and a Stop button.
+    """A running job's live view: its title, a Stop button and ``draw(job)`` (progress, a chart).
 
-    The view is a fragment that redraws every :data:`LIVE_POLL_SECONDS` from
+    The drawing is a fragment that redraws every :data:`LIVE_POLL_SECONDS` from
     what the job's own thread collected, so nothing is lost when Streamlit
     stops a script run: a click, a page change, Cloud's fast reruns. When the
     job is done it reruns the whole page, whose next run collects the result.
-    The page's Stop button and the toolbar's Stop both stop the job and keep
-    what it learned. ``scroll`` brings the view into sight (right after Train).
+    Stop is outside the fragment (a click there reruns the page at once, where a
+    fragment's own rerun would wait for the drawing loop). The toolbar's Stop
+    also stops the job and keeps what it learned. ``scroll`` brings the view
+    into sight (right after Train).
     """
     anchor = f"live-{job.slot}"
-
-    @st.fragment(run_every=1.0)
-    def panel() -> None:
-        from streamlit.runtime.scriptrunner_utils.exceptions import StopException
-
-        try:
-            _live_body(job, draw, anchor)
-        except StopException:  # the toolbar's Stop (or the session closing): stop the job, keep its results
-            job.stop("stopped with the toolbar's Stop")
-            raise
-
-    panel()
-    if scroll:
-        scroll_into_view(anchor)
-
-
-def _live_body(job: LiveJob, draw: Callable[[LiveJob], None], anchor: str) -> None:
-    if job.done:
-        st.rerun()
     with st.container(border=True, key=anchor):
-        head = st.empty()
-        if not job.stop_reason and st.button(
+        if job.stop_reason:
+            st.markdown(f"**{job.title}**")
+        elif st.button(
             "Stop",
             key=f"live_stop_{job.slot}_{job.id}",
             icon=":material/stop_circle:",
             help="Stop early and keep what was learned so far (it is evaluated and shown below)",
         ):
             job.stop("stopped by you")
-        body = st.empty()
-        until = time.monotonic() + LIVE_LOOP_SECONDS
-        while True:
-            head.markdown(f"**{job.title}** · {_job_state(job)}")
-            with body.container():
-                draw(job)
-            if job.done:
-                st.rerun()
-            if time.monotonic() >= until:
-                return
-            time.sleep(LIVE_POLL_SECONDS)
+
+        @st.fragment(run_every=1.0)
+        def panel() -> None:
+            from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+            try:
+                _live_body(job, draw)
+            except StopException:  # the toolbar's Stop, a closed tab, or a click (fast reruns)
+                job.script_stopped("stopped with the toolbar's Stop")
+                raise
+
+        panel()
+    if scroll:
+        scroll_into_view(anchor)
+
+
+def _live_body(job: LiveJob, draw: Callable[[LiveJob], None]) -> None:
+    if job.done:
+        st.rerun()
+    head = st.empty()
+    body = st.empty()
+    until = time.monotonic() + LIVE_LOOP_SECONDS
+    while True:
+        head.caption(_job_state(job))
+        with body.container():
+            draw(job)
+        if job.done:
+            st.rerun()
+        if time.monotonic() >= until:
+            return
+        time.sleep(LIVE_POLL_SECONDS)
 
 
 def _job_state(job: LiveJob) -> str:
@@ -265,8 +294,8 @@ def _job_state(job: LiveJob) -> str:
     if position:
         return f"waiting for a free worker (place {position} in the queue)"
     if job.stop_reason:
-        return f":orange[{job.stop_reason}: finishing the current episode, then evaluating what was learned ...]"
-    return f"running for {job.elapsed:.0f} s"
+        return f":orange[{job.stop_reason}: finishing the episode, then evaluating and recording what was learned ...]"
+    return f"{job.title} · running for {job.elapsed:.0f} s"
 
 
 def scroll_into_view(key: str) -> None:

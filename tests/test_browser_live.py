@@ -1,0 +1,164 @@
+"""Long runs in a real browser under Streamlit Community Cloud's forced settings (see ``conftest.app_url``).
+
+A run lives in a server-side registry, not in one script run: the page's Stop
+keeps the partial results and the child stops; the toolbar's Stop does not
+freeze the page; walking to another page and back finds the run (and every
+setting) where it was; the page's time estimate matches the real duration.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+from browser_support import assert_no_errors, open_page, sandbox_children, screenshot, toolbar_stop, wait_for_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.browser
+
+LONG_RUN = "training?preset=lineworld&total_timesteps=300000&seed=3"
+RESULT_TEXT = "Greedy return, 20 episodes"
+
+
+def _tab(browser: Browser, url: str, width: int = 1400, height: int = 900) -> Page:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    tab.goto(url)
+    wait_for_app(tab)
+    return tab
+
+
+def _wait_running(tab: Page) -> None:
+    """Until the live chart of the run is drawn (some episodes finished)."""
+    tab.locator(".st-key-live-training").wait_for(timeout=60_000)
+    tab.locator('.st-key-live-training [data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
+
+
+def _wait_no_children(seconds: float) -> float:
+    """Seconds until no sandbox child of this checkout is left; fails after ``seconds``."""
+    start = time.monotonic()
+    while sandbox_children():
+        assert time.monotonic() - start < seconds, f"sandbox children still running: {sandbox_children()}"
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
+def test_stop_keeps_the_partial_run_and_the_child_ends(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, f"{app_url}/{LONG_RUN}")
+    try:
+        tab.get_by_role("button", name="Train", exact=True).click()
+        _wait_running(tab)
+        live = tab.locator(".st-key-live-training")
+        box = live.bounding_box()
+        assert box is not None and box["y"] < 900, f"the running run is not in view: {box}"
+        tab.wait_for_timeout(2000)
+        assert sandbox_children(), "the run's child must be running"
+        live.get_by_role("button", name="Stop").click()
+        stopped_at = time.monotonic()
+        child_gone = _wait_no_children(10.0)
+        tab.get_by_text(RESULT_TEXT).first.wait_for(timeout=30_000)
+        shown = time.monotonic() - stopped_at
+        wait_for_app(tab)
+        assert_no_errors(tab, "training page after Stop")
+        body = tab.locator("body").inner_text()
+        assert "stopped by you" in body
+        assert "One greedy episode" in body, "the rollout must be recorded after a stop too"
+        assert tab.locator(".st-key-live-training").count() == 0, "the live view must be gone"
+        print(f"after Stop: child gone in {child_gone:.1f} s, results shown in {shown:.1f} s")
+        assert child_gone < 5, "the child must stop soon after Stop (2 s on a quiet machine)"
+        assert shown < 15
+    finally:
+        tab.context.close()
+
+
+def test_toolbar_stop_leaves_no_frozen_page_and_no_child(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, f"{app_url}/{LONG_RUN}")
+    try:
+        tab.get_by_role("button", name="Train", exact=True).click()
+        _wait_running(tab)
+        assert toolbar_stop(tab), "the toolbar's Stop never showed while the run was polled"
+        tab.get_by_text(RESULT_TEXT).first.wait_for(timeout=30_000)
+        _wait_no_children(10.0)
+        wait_for_app(tab)
+        assert_no_errors(tab, "training page after the toolbar's Stop")
+        assert "stopped with the toolbar's Stop" in tab.locator("body").inner_text()
+        assert tab.locator('[data-testid="stStatusWidget"]').filter(has_text="Running").count() == 0
+    finally:
+        tab.context.close()
+
+
+def test_walking_away_mid_run_and_back_finds_the_run_and_the_settings(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, f"{app_url}/{LONG_RUN}")
+    try:
+        tab.get_by_role("spinbutton", name="gamma", exact=True).fill("0.95")
+        tab.get_by_role("spinbutton", name="gamma", exact=True).press("Enter")
+        wait_for_app(tab)
+        tab.get_by_role("button", name="Train", exact=True).click()
+        _wait_running(tab)
+        open_page(tab, "1. Q-network")
+        tab.wait_for_timeout(2000)
+        assert sandbox_children(), "the run must go on while the learner looks at another page"
+        open_page_running(tab, "3. Training")
+        assert tab.get_by_role("spinbutton", name="total_timesteps", exact=True).input_value().replace(",", "") == "300000"
+        assert tab.get_by_role("spinbutton", name="gamma", exact=True).input_value() == "0.95"
+        assert tab.get_by_role("spinbutton", name="seed", exact=True).input_value() == "3"
+        assert "total_timesteps=300000" in tab.url, tab.url
+        assert "These settings cannot run" not in tab.locator("body").inner_text()
+        _wait_running(tab)
+        tab.locator(".st-key-live-training").get_by_role("button", name="Stop").click()
+        tab.get_by_text(RESULT_TEXT).first.wait_for(timeout=30_000)
+        wait_for_app(tab)
+        assert_no_errors(tab, "training page after walking away and back")
+        open_page(tab, "4. Save and load")
+        open_page(tab, "3. Training")
+        assert RESULT_TEXT in tab.locator("body").inner_text(), "the results must survive a visit elsewhere"
+    finally:
+        tab.context.close()
+
+
+def open_page_running(tab: Page, title: str) -> None:
+    """Click a navigation link without waiting for the page to go idle (a run is being polled)."""
+    tab.locator('[data-testid="stSidebarNavLink"]', has_text=title).first.click()
+    tab.get_by_role("spinbutton", name="total_timesteps", exact=True).wait_for(timeout=60_000)
+    tab.wait_for_timeout(1000)
+
+
+def test_the_estimate_matches_the_real_duration(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, f"{app_url}/training?preset=lineworld&total_timesteps=2000")
+    try:
+        tab.get_by_label("Also train the reference").wait_for()
+        text = tab.get_by_text("takes about").first.inner_text()
+        match = re.search(r"about (\d+)-(\d+) s", text)
+        assert match, text
+        low, high = float(match.group(1)), float(match.group(2))
+        start = time.monotonic()
+        tab.get_by_role("button", name="Train", exact=True).click()
+        tab.get_by_text(RESULT_TEXT).first.wait_for(timeout=120_000)
+        actual = time.monotonic() - start
+        estimate = (low * high) ** 0.5
+        print(f"estimate {low:g}-{high:g} s, actual {actual:.1f} s")
+        assert max(estimate / actual, actual / estimate) <= 3.0, (low, high, actual)
+        wait_for_app(tab)
+        assert_no_errors(tab)
+    finally:
+        tab.context.close()
+
+
+@pytest.mark.parametrize("path", ["", "training"])
+def test_phone_screenshots(browser: Browser, app_url: str, path: str) -> None:
+    tab = _tab(browser, f"{app_url}/{path}", width=390, height=844)
+    try:
+        assert_no_errors(tab, f"/{path} at 390x844")
+        overflow = tab.evaluate(
+            "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+            " return m ? m.scrollWidth - m.clientWidth : 0; }"
+        )
+        assert overflow <= 2, f"/{path} scrolls sideways on a phone by {overflow} px"
+        screenshot(tab, f"phone_{path or 'home'}")
+    finally:
+        tab.context.close()
