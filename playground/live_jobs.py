@@ -119,14 +119,16 @@ class LiveJob:
         if handle is not None:
             handle.stop(grace=STOP_GRACE_SECONDS)
 
-    def script_stopped(self, reason: str) -> None:
+    def script_stopped(self, reason: str, runs_before: int) -> None:
         """A script run showing this job was stopped: by the toolbar's Stop, or by a new run (a click).
 
         Streamlit cannot tell them apart (with fast reruns, a click also stops the
         running script), so the job waits :data:`SUSPECT_STOP_SECONDS`: if no
-        new run of the session started meanwhile, it stops with ``reason``.
+        run of the session started after the stopped one (``runs_before`` is
+        :func:`script_runs` when it started), it stops with ``reason``.
         """
-        self._suspect = (time.monotonic(), script_runs(self.session_id), reason)
+        if script_runs(self.session_id) == runs_before:
+            self._suspect = (time.monotonic(), runs_before, reason)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job is done (tests, scripts); True when it is."""

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
+from playground import live_jobs
 from playground.checks import EXERCISE_TITLES, CheckResult, checks_for
 from playground.live_jobs import LiveJob
 from playground.runner import PROJECT_ROOT, TaskOutcome, run_checks, start_task
@@ -246,6 +247,7 @@ def live_job_panel(job: LiveJob, draw: Callable[[LiveJob], None], *, scroll: boo
     into sight (right after Train).
     """
     anchor = f"live-{job.slot}"
+    runs_before = live_jobs.script_runs(job.session_id)
     with st.container(border=True, key=anchor):
         if job.stop_reason:
             st.markdown(f"**{job.title}**")
@@ -264,7 +266,7 @@ def live_job_panel(job: LiveJob, draw: Callable[[LiveJob], None], *, scroll: boo
             try:
                 _live_body(job, draw)
             except StopException:  # the toolbar's Stop, a closed tab, or a click (fast reruns)
-                job.script_stopped("stopped with the toolbar's Stop")
+                job.script_stopped("stopped with the toolbar's Stop", runs_before)
                 raise
 
         panel()
