@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from playground import live_jobs, speed
+from playground import live_jobs, speed, training_charts
 from playground import training_settings as ts
 from playground.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
 from playground.envs import ACTION_NAMES
 from playground.snapshot import TrainedNetwork
-from playground.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
+from playground.training_plots import moving_average, probe_figure, q_table_figure, reward_figure
 from playground.training_task import SOLVED_RETURNS, TrainingReport, TrainingUpdate, episode_csv, run_label
 from playground.ui import (
     IMPL_LABELS,
@@ -229,7 +230,8 @@ def keep_results(job: live_jobs.LiveJob) -> None:
     reports: dict[str, TrainingReport] = st.session_state[REPORTS_KEY]
     errors: dict[str, str] = st.session_state[ERRORS_KEY]
     stops: dict[str, str] = st.session_state.setdefault(STOPS_KEY, {})
-    for index, (label, outcome) in enumerate(zip(job.meta["labels"], job.outcomes, strict=False)):
+    timed: list[tuple[dict[str, Any], float, int]] = []
+    for label, outcome in zip(job.meta["labels"], job.outcomes, strict=False):
         errors.pop(label, None)
         stops.pop(label, None)
         report = outcome.value
@@ -237,14 +239,8 @@ def keep_results(job: live_jobs.LiveJob) -> None:
             reports[label] = report
             if report.stopped:
                 stops[label] = job.stop_reason or "stopped"
-            elif not job.collected and index < len(job.step_seconds):
-                speed.record(
-                    ts.SPEED_KIND,
-                    DQNConfig.from_dict(report.config),
-                    train_seconds=report.wall_time - report.eval_time,
-                    total_seconds=job.step_seconds[index],
-                    steps=report.total_steps,
-                )
+            elif not job.collected:
+                timed.append((report.config, report.wall_time - report.eval_time, report.total_steps))
             if report.snapshot is not None:
                 remember_network(
                     TrainedNetwork(
@@ -256,6 +252,21 @@ def keep_results(job: live_jobs.LiveJob) -> None:
                 )
         else:
             errors[label] = ts.describe_failure(outcome.error, outcome.output)
+    if timed and len(timed) == len(job.outcomes) and not job.stop_reason:
+        # Measured once the results are on the page (the end of this script run): click to result.
+        st.session_state[PREFIX + "timing"] = (job.started, timed)
+
+
+def record_speed() -> None:
+    """Fold the click-to-result time of the runs just shown into this server's speed (see playground.speed)."""
+    pending = st.session_state.pop(PREFIX + "timing", None)
+    if pending is None:
+        return
+    started, timed = pending
+    total = time.monotonic() - started
+    overhead = max(0.0, total - sum(train for _, train, _ in timed)) / len(timed)
+    for config, train, steps in timed:
+        speed.record(ts.SPEED_KIND, DQNConfig.from_dict(config), train, train + overhead, steps)
 
 
 def draw_progress(job: live_jobs.LiveJob) -> None:
@@ -322,8 +333,18 @@ def show_run(report: TrainingReport) -> None:
     names = ACTION_NAMES.get(report.env_id, ())
     if report.probe_steps:
         st.pyplot(probe_figure(report.probe_steps, report.probe_q_values, names), clear_figure=False)
+        st.caption(
+            f"The probe state s0 is the first state of the run (the first reset: "
+            f"{ts.show_state(report.probe_state)}). Its Q-values, one line per action, show what the network "
+            "believes over training: they should rise towards the return expected from s0 and level off; the "
+            "gap between the lines is the preference the greedy policy acts on."
+        )
     if report.q_table is not None:
         st.pyplot(q_table_figure(report.q_table, names), clear_figure=False)
+        st.caption(
+            "Q(s, a) of every LineWorld cell: the greedy action (outlined) should point right, towards the goal, "
+            "in every cell, with values growing as the goal gets closer (the discount gamma at work)."
+        )
     if report.gif:
         st.image(report.gif, caption=f"One greedy episode (return {report.gif_return:g})")
     for note in report.notes:
@@ -339,26 +360,60 @@ def show_run(report: TrainingReport) -> None:
 
 def show_results(reports: dict[str, TrainingReport]) -> None:
     st.subheader("Results")
-    st.dataframe(pd.DataFrame([_summary_row(r) for r in reports.values()]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame([_summary_row(r) for r in reports.values()]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "run": st.column_config.TextColumn(width="medium"),
+            "ended": st.column_config.TextColumn(width="large"),
+        },
+    )
     envs = {r.env_id for r in reports.values()}
     threshold = SOLVED_RETURNS.get(next(iter(envs))) if len(envs) == 1 else None
+    evaluations = {label: (r.eval_steps, r.eval_means) for label, r in reports.items() if r.eval_steps}
     st.pyplot(
-        reward_figure({label: r.episode_rewards for label, r in reports.items()}, WINDOW, threshold=threshold),
+        reward_figure(
+            {label: r.episode_rewards for label, r in reports.items()},
+            WINDOW,
+            threshold=threshold,
+            x_values={label: r.episode_end_steps for label, r in reports.items()},
+            evaluations=evaluations,
+            title="Return per episode, and greedy evaluations during training",
+        ),
         clear_figure=False,
     )
     st.caption(
-        "Faint: the return of each training episode (with exploration). Bold: the mean of the last "
-        f"{WINDOW}. A rising curve is learning; a curve that rises and falls is the instability a target network "
-        "and replay are there to tame."
+        "Faint: the return of each training episode (with exploration), at the env step it ended. Bold: the mean "
+        f"of the last {WINDOW}. Dots: greedy evaluations during training (epsilon = 0, every eval_freq steps); they "
+        'decide "solved" and early stopping, and sit above the training curve because they do not explore. '
+        "A rising curve is learning; one that rises and falls is the instability a target network and replay tame."
+        + ("" if evaluations else " (No greedy evaluations during training: eval_freq is 0.)")
     )
     left, right = st.columns(2)
-    losses = {label: (r.loss_steps, r.losses) for label, r in reports.items()}
-    left.pyplot(
-        series_figure(losses, ylabel="TD loss", title="TD loss (mean of 50 updates)", window=50, log_y=True),
-        clear_figure=False,
-    )
-    epsilons = {label: (r.epsilon_steps, r.epsilons) for label, r in reports.items()}
-    right.pyplot(series_figure(epsilons, ylabel="epsilon", title="Exploration rate"), clear_figure=False)
+    with left:
+        st.altair_chart(
+            training_charts.series_chart(
+                {label: (r.loss_steps, r.losses) for label, r in reports.items()}, "TD loss", window=50, log_y=True
+            ),
+            width="stretch",
+        )
+        st.caption(
+            "TD loss, mean of 50 updates (log scale). Healthy: it rises while the buffer fills with surprising "
+            "returns, then settles or drifts slowly; it need not go to zero, because the targets move. A steady "
+            "climb by orders of magnitude means the Q-values are diverging."
+        )
+    with right:
+        st.altair_chart(
+            training_charts.series_chart(
+                {label: (r.epsilon_steps, r.epsilons) for label, r in reports.items()}, "epsilon"
+            ),
+            width="stretch",
+        )
+        st.caption(
+            "Exploration rate epsilon: the share of random actions. It falls linearly from exploration_initial_eps "
+            "to exploration_final_eps over the first exploration_fraction of the run, then stays flat."
+        )
     for column, report in zip(st.columns(len(reports)), reports.values(), strict=True):
         with column:
             show_run(report)
@@ -395,5 +450,6 @@ for label, error in st.session_state[ERRORS_KEY].items():
 reports: dict[str, TrainingReport] = st.session_state[REPORTS_KEY]
 if reports:
     show_results(reports)
+    record_speed()
 elif not running:
     st.info("Press Train to see the agent learn here.")

@@ -31,7 +31,7 @@ from playground.config import DQNConfig
 # Single-core costs measured by benchmarks/bench_train.py on the 2-core development machine.
 SECONDS_PER_STEP = 3e-5
 SECONDS_PER_UPDATE = 9e-4
-DEFAULT_OVERHEAD = 6.0  # seconds: a fresh sandbox process (imports torch), evaluation, recording
+DEFAULT_OVERHEAD = 10.0  # seconds from click to result besides training: a sandbox process, evaluation, the page
 STORE_PATH = Path(tempfile.gettempdir()) / "dqn_playground_speed.json"
 SMOOTHING = 0.5  # weight of the newest measurement
 CALIBRATED_SPREAD = (0.7, 1.5)  # the range shown once this machine was measured

@@ -8,7 +8,7 @@ skipping (and reporting) anything it cannot use instead of failing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -216,3 +216,12 @@ def describe_failure(error: str, output: str) -> str:
     if output and output.strip() not in text:
         text += f"\n\nLast output of the run:\n```\n{output.strip()}\n```"
     return text
+
+
+def show_state(state: Sequence[float]) -> str:
+    """A state vector in a few characters: ``[0.01, -0.03, 0.02, 0.04]``, or the cell of a one-hot state."""
+    values = [float(v) for v in state]
+    ones = [i for i, v in enumerate(values) if v == 1.0]
+    if len(ones) == 1 and all(v in (0.0, 1.0) for v in values):
+        return f"one-hot, cell {ones[0]} of {len(values)}"
+    return "[" + ", ".join(f"{v:.2f}" for v in values) + "]"
