@@ -12,6 +12,7 @@ import torch
 
 from playground import live_jobs
 from playground.lesson import render_home
+from playground.ui import finish_pending_tasks
 
 ROOT = Path(__file__).resolve().parent
 
@@ -39,7 +40,9 @@ def main() -> None:
     live_jobs.note_script_run()
     pages = [st.Page(render_home, title="Lesson: Deep Q-Networks", icon=":material/school:", default=True)]
     pages += [st.Page(path, title=title, icon=icon) for path, title, icon in PAGES if (ROOT / path).exists()]
-    st.navigation(pages).run()
+    navigation = st.navigation(pages)
+    finish_pending_tasks()
+    navigation.run()
 
 
 # Streamlit runs this file as ``__main__``; ``playground.ui.ensure_router`` imports it

@@ -19,7 +19,7 @@ import streamlit as st
 from playground import live_jobs
 from playground.checks import EXERCISE_TITLES, CheckResult, checks_for
 from playground.live_jobs import LiveJob
-from playground.runner import PROJECT_ROOT, TaskOutcome, run_checks, start_task
+from playground.runner import PROJECT_ROOT, TaskOutcome, run_checks
 from playground.snapshot import TrainedNetwork
 
 Impl = Literal["exercises", "solutions"]
@@ -177,6 +177,9 @@ def exercise_header(exercise: str, task_markdown: str) -> None:
         st.code(read_source("exercises", exercise), language="python", line_numbers=True)
 
 
+TASK_SLOT_PREFIX = "task:"
+
+
 def run_task_live(
     target: str,
     *,
@@ -185,49 +188,78 @@ def run_task_live(
     on_progress: Callable[[Any], None] | None = None,
     on_finish: Callable[[TaskOutcome], None] | None = None,
     **kwargs: Any,
-) -> TaskOutcome:
-    """Run a sandbox task with a status box and a progress bar.
+) -> TaskOutcome | None:
+    """Run a short sandbox task with a status box and a Stop button, while this script run waits.
 
-    ``on_progress`` sees every progress message (a page draws its live chart
-    there). Pressing any button while the task runs makes Streamlit rerun the
-    script; we catch that, ask the task to stop, and still hand what it
-    finished to ``on_finish`` (which should put it in session state) before the
-    rerun goes on. That is how the Stop button works.
+    ``on_progress`` sees every progress message (in this script run);
+    ``on_finish`` gets the outcome and should put it in session state. The task
+    runs as a :mod:`playground.live_jobs` job, so when this script run is
+    stopped (a click, the page's or the toolbar's Stop, another page, Cloud's
+    fast reruns) the task is asked to stop, keeps what it finished, and
+    :func:`finish_pending_tasks` (called on every run by the app's entry point)
+    hands the outcome to ``on_finish`` in a later run. Returns the outcome, or
+    None when the task is still finishing.
     """
-    handle = start_task(target, timeout=timeout, **kwargs)
+    slot = TASK_SLOT_PREFIX + target
+    job = live_jobs.start(slot, label, [live_jobs.Step(target, label, dict(kwargs), timeout)], {"on_finish": on_finish})
     outcome: TaskOutcome | None = None
     with st.status(label, expanded=True) as status:
-        st.button(
-            "Stop", key=f"stop_{target}_{time.monotonic_ns()}", help="Stop early and keep what was learned so far"
-        )
-        # Keep a reference to the generator: if the rerun exception dropped it, closing it would
-        # kill the child before it could send what it finished.
-        messages = handle.progress()
+        st.button("Stop", key=f"stop_{slot}_{job.id}", help="Stop early and keep what was learned so far")
+        seen = 0
         try:
-            for message in messages:
-                if message is not None and on_progress is not None:
+            while not job.done:
+                messages = job.step_messages(0)
+                for message in messages[seen:]:
+                    if on_progress is not None:
+                        on_progress(message)
+                seen = len(messages)
+                time.sleep(0.1)
+            for message in job.step_messages(0)[seen:]:
+                if on_progress is not None:
                     on_progress(message)
         except BaseException:
-            handle.stop(grace=10.0)
-            for _ in messages:  # the same generator, to the end: the child now stops and answers
-                pass
-            outcome = handle.wait()
-            if on_finish is not None:
-                on_finish(outcome)
+            job.stop("stopped when you clicked elsewhere")
             raise
-        outcome = handle.wait()
+        outcome = job.outcomes[0] if job.outcomes else TaskOutcome(error="the task ended without an outcome")
         if outcome.ok:
             status.update(
                 label=f"{label}: {'stopped' if outcome.stopped else 'done'}", state="complete", expanded=False
             )
         else:
-            status.update(label=f"{label}: failed", state="error", expanded=True)
-            st.error(outcome.error)
-            if outcome.output:
-                st.code(outcome.output, language=None)
-    if on_finish is not None:
-        on_finish(outcome)
+            status.update(label=f"{label}: failed (see below)", state="error", expanded=False)
+    live_jobs.collect(slot, _finish_task)
     return outcome
+
+
+def _finish_task(job: LiveJob) -> None:
+    on_finish = job.meta.get("on_finish")
+    if callable(on_finish) and job.outcomes:
+        on_finish(job.outcomes[0])
+
+
+def finish_pending_tasks() -> None:
+    """Hand every finished short task of this session to its ``on_finish`` (see :func:`run_task_live`).
+
+    While one is still finishing (stopped by a click), a small poller reruns the
+    app once it is done, so its kept results show without another click.
+    """
+    running = False
+    for job in live_jobs.session_jobs():
+        if not job.slot.startswith(TASK_SLOT_PREFIX):
+            continue
+        if job.done:
+            live_jobs.collect(job.slot, _finish_task)
+        else:
+            running = True
+    if running:
+        _rerun_when_tasks_finish()
+
+
+@st.fragment(run_every=0.5)
+def _rerun_when_tasks_finish() -> None:
+    jobs = [job for job in live_jobs.session_jobs() if job.slot.startswith(TASK_SLOT_PREFIX)]
+    if all(job.done for job in jobs):
+        st.rerun()
 
 
 LIVE_POLL_SECONDS = 0.5  # how often a running job's panel redraws
