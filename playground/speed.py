@@ -120,6 +120,18 @@ def record(kind: str, config: DQNConfig, train_seconds: float, total_seconds: fl
         _save(speeds)
 
 
+def record_total(kind: str, config: DQNConfig, runs: int, parallel: int, total_seconds: float) -> None:
+    """Fold a job of ``runs`` runs (``parallel`` at a time) that took ``total_seconds`` from click to result."""
+    batches = math.ceil(max(runs, 1) / max(parallel, 1))
+    modelled = batches * model_seconds(config)
+    if modelled <= 0 or total_seconds <= 0:
+        return
+    overhead = speed_for(kind, config).overhead
+    train = max(total_seconds - overhead, 0.3 * total_seconds)
+    # One "run" whose training is all the batches: record() splits it into factor and overhead.
+    record(kind, config, train / batches, train / batches + overhead)
+
+
 def estimate(kind: str, config: DQNConfig, runs: int = 1, parallel: int = 1) -> tuple[float, float]:
     """(low, high) seconds for ``runs`` full runs of ``config``, ``parallel`` at a time."""
     speed = speed_for(kind, config)
