@@ -542,3 +542,66 @@ def plain_reading(result: ComparisonResult) -> list[str]:
             f"The bold curves are means over {len(result.seeds)} seeds; the faint ones show how much single runs vary."
         )
     return lines
+
+
+def live_curve_frame(messages: Sequence[Any], window: int = 20, max_points: int = 400) -> Any:
+    """Long-form data (implementation, run, env step, return) of every run so far, from a task's messages.
+
+    Finished runs use their :class:`RunSummary`; the running one the episodes its
+    :class:`ComparisonProgress` messages carried. The return is the moving
+    average over ``window`` episodes, thinned to ``max_points`` per run.
+    """
+    import pandas as pd
+
+    from playground.training_plots import moving_average
+
+    episodes: dict[tuple[str, int], tuple[list[int], list[float]]] = {}
+    for message in messages:
+        if isinstance(message, ComparisonProgress):
+            steps, rewards = episodes.setdefault((message.implementation, message.seed), ([], []))
+            steps.extend(message.new_end_steps)
+            rewards.extend(message.new_rewards)
+        elif isinstance(message, RunSummary):
+            episodes[(message.implementation, message.seed)] = (
+                list(message.episode_end_steps),
+                list(message.episode_rewards),
+            )
+    frames = []
+    for (impl, seed), (steps, rewards) in episodes.items():
+        if not rewards:
+            continue
+        smooth = moving_average(rewards, window)
+        stride = max(1, len(smooth) // max_points)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "implementation": IMPL_TITLES.get(impl, impl),
+                    "run": f"{IMPL_TITLES.get(impl, impl)}, seed {seed}",
+                    "env step": np.asarray(steps[: len(smooth)])[::stride],
+                    "return": smooth[::stride],
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame({"implementation": [], "run": [], "env step": [], "return": []})
+    return pd.concat(frames, ignore_index=True)
+
+
+def live_curve_chart(frame: Any, window: int = 20) -> Any:
+    """Altair lines of :func:`live_curve_frame`: one colour per implementation, one line per seed."""
+    import altair as alt
+
+    colors = {IMPL_TITLES[impl]: color.replace("tab:", "") for impl, color in IMPL_COLORS.items()}
+    present = [name for name in colors if name in set(frame["implementation"])]
+    scale = alt.Scale(domain=present, range=[colors[name] for name in present])
+    return (
+        alt.Chart(frame, title=f"Return per episode while training (mean of {window})", height=280)
+        .mark_line()
+        .encode(
+            x=alt.X("env step:Q"),
+            y=alt.Y("return:Q", title="return"),
+            color=alt.Color("implementation:N", scale=scale, legend=alt.Legend(orient="bottom", title=None)),
+            detail="run:N",
+            tooltip=["run:N", "env step:Q", alt.Tooltip("return:Q", format=".3g")],
+        )
+    )
