@@ -55,7 +55,8 @@ def test_stop_keeps_the_partial_run_and_the_child_ends(browser: Browser, app_url
         _wait_running(tab)
         live = tab.locator(".st-key-live-training")
         box = live.bounding_box()
-        assert box is not None and box["y"] < 900, f"the running run is not in view: {box}"
+        assert box is not None
+        assert box["y"] < 900, f"the running run is not in view: {box}"
         tab.wait_for_timeout(2000)
         assert sandbox_children(), "the run's child must be running"
         live.get_by_role("button", name="Stop").click()
@@ -104,7 +105,8 @@ def test_walking_away_mid_run_and_back_finds_the_run_and_the_settings(browser: B
         tab.wait_for_timeout(2000)
         assert sandbox_children(), "the run must go on while the learner looks at another page"
         open_page_running(tab, "3. Training")
-        assert tab.get_by_role("spinbutton", name="total_timesteps", exact=True).input_value().replace(",", "") == "300000"
+        steps = tab.get_by_role("spinbutton", name="total_timesteps", exact=True).input_value()
+        assert steps.replace(",", "") == "300000"
         assert tab.get_by_role("spinbutton", name="gamma", exact=True).input_value() == "0.95"
         assert tab.get_by_role("spinbutton", name="seed", exact=True).input_value() == "3"
         assert "total_timesteps=300000" in tab.url, tab.url

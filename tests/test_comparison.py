@@ -254,7 +254,8 @@ def test_the_learners_loop_joins_the_comparison_and_its_failure_is_a_note() -> N
         TINY.replace(total_timesteps=300), (0,), final_eval_episodes=2, implementations=("mine", "reference")
     )
     assert [r.implementation for r in result.runs] == ["reference"]
-    assert result.notes and "not implemented yet" in result.notes[0]
+    assert result.notes
+    assert "not implemented yet" in result.notes[0]
     assert any("Your loop failed" in line for line in cmp.plain_reading(result))
 
 
