@@ -164,3 +164,51 @@ def test_phone_screenshots(browser: Browser, app_url: str, path: str) -> None:
         screenshot(tab, f"phone_{path or 'home'}")
     finally:
         tab.context.close()
+
+
+def test_comparison_page_draws_live_curves_and_keeps_the_result(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, app_url)
+    try:
+        open_page(tab, "Reference vs SB3")
+        steps = tab.get_by_role("spinbutton", name="total_timesteps", exact=True)
+        steps.fill("3000")
+        steps.press("Enter")
+        wait_for_app(tab)
+        tab.get_by_role("button", name="Train", exact=True).click()
+        tab.locator('.st-key-live-comparison [data-testid="stVegaLiteChart"]').first.wait_for(timeout=120_000)
+        tab.get_by_text("Every run").first.wait_for(timeout=240_000)
+        wait_for_app(tab, timeout=240)
+        assert_no_errors(tab, "comparison page after a run")
+        open_page(tab, "1. Q-network")
+        open_page(tab, "Reference vs SB3")
+        assert "Every run" in tab.locator("body").inner_text(), "the result must survive a visit elsewhere"
+        assert tab.get_by_role("spinbutton", name="total_timesteps", exact=True).input_value().replace(",", "") == (
+            "3000"
+        )
+    finally:
+        tab.context.close()
+
+
+def test_network_sizes_page_shows_clean_progress_and_a_result(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, app_url)
+    try:
+        open_page(tab, "5. Network sizes")
+        seeds = tab.get_by_role("spinbutton", name="Seeds per size", exact=True)
+        seeds.fill("1")
+        seeds.press("Enter")
+        wait_for_app(tab)
+        budget = tab.get_by_role("spinbutton", name="Env steps per run (budget)", exact=True)
+        budget.fill("1000")
+        budget.press("Enter")
+        wait_for_app(tab)
+        text = tab.get_by_text("about", exact=False).filter(has_text="runs").first.inner_text()
+        assert "4 sizes x 1 seed = 4 runs" in text, text
+        tab.get_by_role("button", name="Run", exact=True).click()
+        progress = tab.locator('.st-key-live-network_sizes [data-testid="stProgress"]')
+        progress.first.wait_for(timeout=60_000)
+        tab.get_by_text("Episodes (CSV)").first.wait_for(timeout=240_000)
+        wait_for_app(tab, timeout=240)
+        assert_no_errors(tab, "network sizes page after a run")
+        assert "e-16" not in tab.locator("body").inner_text()
+    finally:
+        tab.context.close()
