@@ -16,9 +16,18 @@ from playground.network_view import (
     report_problems,
 )
 from playground.runner import TaskOutcome
-from playground.ui import check_panel, ensure_router, exercise_header, impl_picker, run_task_live, show_source
+from playground.ui import (
+    check_panel,
+    ensure_router,
+    exercise_header,
+    impl_picker,
+    keep_widgets,
+    run_task_live,
+    show_source,
+)
 
 ensure_router()
+keep_widgets(("qn_env", "qn_hidden", "qn_seed", "qn_obs_steps", "qn_impl"))
 
 
 EXERCISE = "q_network"

@@ -10,9 +10,18 @@ import streamlit as st
 from playground.buffer_view import BufferTrace, recent_transitions, reference_trace, slot_counts_figure, slots_figure
 from playground.envs import LINEWORLD_ID
 from playground.runner import TaskOutcome
-from playground.ui import check_panel, ensure_router, exercise_header, impl_picker, run_task_live, show_source
+from playground.ui import (
+    check_panel,
+    ensure_router,
+    exercise_header,
+    impl_picker,
+    keep_widgets,
+    run_task_live,
+    show_source,
+)
 
 ensure_router()
+keep_widgets(("rb_env", "rb_capacity", "rb_steps", "rb_batch", "rb_batches", "rb_seed", "rb_impl"))
 
 
 EXERCISE = "replay_buffer"

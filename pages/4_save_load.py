@@ -21,6 +21,7 @@ from playground.ui import (
     ensure_router,
     exercise_header,
     impl_picker,
+    keep_widgets,
     remember_network,
     run_task_live,
     show_source,
@@ -29,6 +30,7 @@ from playground.ui import (
 from solutions.train_dqn import evaluate
 
 ensure_router()
+keep_widgets(("save_load_save_impl", "save_load_load_impl", "save_load_episodes"))
 
 SAVED_KEY = "save_load_saved"  # the last file saved on this page
 LOADED_KEY = "save_load_loaded"  # the last file loaded on this page, and what was done with it

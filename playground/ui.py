@@ -72,6 +72,17 @@ def remember_widgets(keys: Iterable[str]) -> None:
             kept[key] = st.session_state[key]
 
 
+def keep_widgets(keys: Iterable[str]) -> None:
+    """Both halves at the top of a page: keep the widgets' current values, put back the dropped ones.
+
+    At the start of a run, session state already holds the values of the
+    widgets the previous run drew, so remembering them here loses nothing.
+    """
+    keys = tuple(keys)
+    remember_widgets(keys)
+    restore_widgets(keys)
+
+
 def escape_markdown(text: str) -> str:
     """``text`` shown literally by ``st.markdown``, except `code spans`, which stay code.
 
