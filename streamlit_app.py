@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import streamlit as st
 import torch
 
@@ -29,15 +30,34 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 
 @st.cache_resource
 def _configure_torch() -> int:
-    """Once per server: one intra-op thread, so sessions training at once share 2 cores fairly."""
+    """Once per server: one intra-op thread, so sessions training at once share 2 cores fairly.
+
+    Also larger matplotlib text: figures are scaled to the column's width, so on a
+    phone (about 360 px) the default 10-point text would be too small to read.
+    """
     torch.set_num_threads(1)
+    matplotlib.rcParams.update(
+        {
+            "font.size": 12,
+            "axes.titlesize": 13,
+            "axes.labelsize": 12,
+            "legend.fontsize": 10.5,
+            "xtick.labelsize": 11,
+            "ytick.labelsize": 11,
+        }
+    )
     return torch.get_num_threads()
+
+
+# Wide display equations scroll sideways inside themselves instead of being cut off on a phone.
+PAGE_CSS = "<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding:2px 0 6px}</style>"
 
 
 def main() -> None:
     st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
     _configure_torch()
     live_jobs.note_script_run()
+    st.html(PAGE_CSS)
     pages = [st.Page(render_home, title="Lesson: Deep Q-Networks", icon=":material/school:", default=True)]
     pages += [st.Page(path, title=title, icon=icon) for path, title, icon in PAGES if (ROOT / path).exists()]
     navigation = st.navigation(pages)

@@ -11,6 +11,7 @@ from playground.network_view import (
     layer_table,
     parameter_formula,
     parse_widths,
+    q_values_chart,
     q_values_frame,
     reference_report,
     report_problems,
@@ -150,7 +151,7 @@ def _show_results() -> None:
     if not frame.empty:
         first = next(iter(usable.values()))
         st.markdown(f"**Q-values on the observation** `{[round(float(x), 3) for x in first.observation]}`")
-        st.bar_chart(frame, stack=False, x_label="action", y_label="Q-value", height=260)
+        st.altair_chart(q_values_chart(frame), width="stretch")
         st.caption(
             "Untrained networks give small, arbitrary Q-values: training is what makes them meaningful. Your "
             "numbers match the reference only if your layers are created in the same order with the same seed."

@@ -147,6 +147,7 @@ def _show_histograms(traces: dict[str, BufferTrace | str], shown: list[str]) -> 
         trace = traces[impl]
         with column:
             if isinstance(trace, str):
+                st.info(f"{LABELS[impl]}: no histogram, the run failed (the error is shown above).")
                 continue
             fig = slot_counts_figure(
                 trace, title=f"{LABELS[impl]}: {trace.batches_drawn} batches of {trace.batch_size}"

@@ -115,14 +115,17 @@ def _train_here() -> None:
 def _pick_network() -> TrainedNetwork | None:
     st.subheader("1. Pick a trained network")
     networks = trained_networks()
+    note = st.empty()
     if not networks:
-        st.info(
+        note.info(
             "No network trained in this session yet. Train one on the **Training** page, or train a small "
             "LineWorld network here (a few seconds)."
         )
     if st.button("Train a small LineWorld network here", key="save_load_train"):
         _train_here()
         networks = trained_networks()
+        if networks:
+            note.empty()
     if not networks:
         return None
     label = st.selectbox("Network", list(networks), key="save_load_network")
