@@ -105,8 +105,8 @@ running = job is not None and not job.done
 setting_label = st.radio("Setting", list(EXPERIMENT_SETTINGS), horizontal=True, key="ns_setting")
 setting = EXPERIMENT_SETTINGS[str(setting_label)]
 st.caption(setting.note)
-left, middle, right = st.columns(3)
-sizes = left.multiselect("Sizes", list(NETWORK_SIZES), key="ns_sizes")
+sizes = st.multiselect("Sizes", list(NETWORK_SIZES), key="ns_sizes")  # full width: every chip fits
+middle, right = st.columns(2)
 seed_count = int(middle.number_input("Seeds per size", min_value=1, max_value=5, step=1, key="ns_seeds"))
 budget = int(
     right.number_input(

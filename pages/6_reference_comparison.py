@@ -216,7 +216,8 @@ if result is not None:
         st.pyplot(evaluations, clear_figure=False)
     st.markdown("**Per implementation** (means over seeds; env steps per second leave greedy evaluations out)")
     summary = pd.DataFrame(cmp.summary_rows(result))
-    st.dataframe(summary, hide_index=True, width="stretch")
+    # One column per implementation, one row per measure: fits a narrow screen without scrolling sideways.
+    st.dataframe(summary.set_index("implementation").T.astype(str), width="stretch")
     with st.expander("Every run"):
         st.dataframe(pd.DataFrame(cmp.run_rows(result)), hide_index=True, width="stretch")
     down_left, down_right = st.columns(2)
