@@ -62,7 +62,12 @@ def main() -> None:
     pages += [st.Page(path, title=title, icon=icon) for path, title, icon in PAGES if (ROOT / path).exists()]
     navigation = st.navigation(pages)
     finish_pending_tasks()
-    navigation.run()
+    try:
+        navigation.run()
+    except Exception as err:  # noqa: BLE001 - shown in full: Streamlit Cloud hides the details of uncaught errors
+        # (Streamlit's own stop and rerun signals are BaseExceptions and pass through.)
+        st.error("This page stopped at an unexpected error. The details below say where; other pages still work.")
+        st.exception(err)
 
 
 # Streamlit runs this file as ``__main__``; ``playground.ui.ensure_router`` imports it

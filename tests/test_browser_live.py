@@ -155,6 +155,8 @@ def test_the_estimate_matches_the_real_duration(browser: Browser, app_url: str) 
 def test_phone_screenshots(browser: Browser, app_url: str, path: str) -> None:
     tab = _tab(browser, f"{app_url}/{path}", width=390, height=844)
     try:
+        tab.locator('[data-testid="stButton"]').first.wait_for(state="visible")
+        tab.wait_for_timeout(1000)
         assert_no_errors(tab, f"/{path} at 390x844")
         overflow = tab.evaluate(
             "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
