@@ -38,8 +38,14 @@ class Rollout:
         return len(self.actions)
 
 
-def greedy_rollout(q_network: nn.Module, env_id: str, seed: int = 0, max_steps: int = 500) -> Rollout:
-    """Play one episode with $a_t = \\arg\\max_a Q(s_t, a)$, keeping every rendered frame."""
+def greedy_rollout(
+    q_network: nn.Module, env_id: str, seed: int = 0, max_steps: int = 500, frame_every: int = 1
+) -> Rollout:
+    """Play one episode with $a_t = \\arg\\max_a Q(s_t, a)$, rendering every ``frame_every``-th step (and the last).
+
+    Rendering is the slow part (pygame draws CartPole): a GIF that keeps every
+    second frame anyway need not render the others.
+    """
     env = make_env(env_id, render_mode="rgb_array")
     frames: list[NDArray[np.uint8]] = []
     actions: list[int] = []
@@ -54,7 +60,8 @@ def greedy_rollout(q_network: nn.Module, env_id: str, seed: int = 0, max_steps: 
             state, reward, terminated, truncated, _ = env.step(action)
             actions.append(action)
             total += float(reward)
-            frames.append(np.asarray(env.render(), dtype=np.uint8))
+            if len(actions) % max(1, frame_every) == 0 or terminated or truncated:
+                frames.append(np.asarray(env.render(), dtype=np.uint8))
             if terminated or truncated:
                 break
     finally:
