@@ -145,7 +145,7 @@ def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
         list(PRESETS),
         key=PREFIX + "preset",
         on_change=_on_preset,
-        help="lineworld: LineWorld-v0, learns in seconds; fast: CartPole-v1 with a quick schedule; steady: "
+        help="lineworld: LineWorld-v0, the quickest; fast: CartPole-v1 with a quick schedule; steady: "
         "slower, but stable for small networks; lesson: the lesson's settings (slow)",
     )
     values: dict[str, Any] = {}

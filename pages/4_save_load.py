@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from playground import model_files
+from playground import model_files, speed
 from playground.config import PRESETS
 from playground.envs import ACTION_NAMES
 from playground.rollout import gif_bytes, greedy_rollout
@@ -84,7 +84,7 @@ def _architecture(snapshot: NetworkSnapshot) -> None:
 
 
 def _train_here() -> None:
-    """The training page's task, all reference code, on the LineWorld preset (a few seconds)."""
+    """The training page's task, all reference code, on the LineWorld preset."""
     config = PRESETS["lineworld"]
     bar = st.progress(0.0, text="starting ...")
 
@@ -119,7 +119,8 @@ def _pick_network() -> TrainedNetwork | None:
     if not networks:
         note.info(
             "No network trained in this session yet. Train one on the **Training** page, or train a small "
-            "LineWorld network here (a few seconds)."
+            f"LineWorld network here (about {speed.duration_text(speed.estimate('training', PRESETS['lineworld']))} "
+            f"on this server, {speed.measured_note('training', PRESETS['lineworld'])})."
         )
     if st.button("Train a small LineWorld network here", key="save_load_train"):
         _train_here()

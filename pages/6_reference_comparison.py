@@ -57,7 +57,7 @@ def _choose_config() -> tuple[DQNConfig | None, str]:
     if source == "A preset" or from_training is None:
         names = list(PRESETS)
         preset = st.selectbox(
-            "Preset", names, index=names.index("lineworld"), key="cmp_preset", help="lineworld trains in seconds"
+            "Preset", names, index=names.index("lineworld"), key="cmp_preset", help="lineworld is the quickest"
         )
         base, tag = PRESETS[preset], str(preset)
     else:
