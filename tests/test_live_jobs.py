@@ -58,7 +58,7 @@ def test_a_stopped_script_run_without_a_new_run_is_the_toolbar_stop() -> None:
     # No new run after the stopped one: the toolbar's Stop (or a closed tab).
     job.script_stopped("stopped with the toolbar's Stop", before + 1)
     assert job.wait(60)
-    assert job.stop_reason == "stopped with the toolbar's Stop"
+    assert str(job.stop_reason) == "stopped with the toolbar's Stop"
     assert job.outcomes[0].ok
 
 
