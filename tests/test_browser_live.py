@@ -214,3 +214,13 @@ def test_network_sizes_page_shows_clean_progress_and_a_result(browser: Browser, 
         assert "e-16" not in tab.locator("body").inner_text()
     finally:
         tab.context.close()
+
+
+def test_closing_the_tab_stops_the_run(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, f"{app_url}/{LONG_RUN}")
+    tab.get_by_role("button", name="Train", exact=True).click()
+    _wait_running(tab)
+    assert sandbox_children(), "the run's child must be running"
+    tab.context.close()
+    gone = _wait_no_children(40.0)
+    print(f"child gone {gone:.1f} s after the tab closed")
