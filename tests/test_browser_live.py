@@ -200,7 +200,7 @@ def test_network_sizes_page_shows_clean_progress_and_a_result(browser: Browser, 
         seeds.press("Enter")
         wait_for_app(tab)
         budget = tab.get_by_role("spinbutton", name="Env steps per run (budget)", exact=True)
-        budget.fill("1000")
+        budget.fill("500")
         budget.press("Enter")
         wait_for_app(tab)
         text = tab.get_by_text("about", exact=False).filter(has_text="runs").first.inner_text()

@@ -53,3 +53,24 @@ def test_two_sessions_training_at_once_both_finish(browser: Browser, app_url: st
     finally:
         for context in contexts:
             context.close()
+
+
+def test_a_failed_run_shows_its_error_once_and_the_reference_still_runs(browser: Browser, app_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        tab.goto(f"{app_url}/training?preset=lineworld&total_timesteps=1500&loop=exercises")
+        wait_for_app(tab)
+        tab.get_by_role("button", name="Train", exact=True).click()
+        tab.get_by_text("Greedy return, 20 episodes").first.wait_for(timeout=240_000)
+        wait_for_app(tab, timeout=240)
+        assert_no_errors(tab, "training page after a failed run")
+        body = tab.locator("body").inner_text()
+        assert body.count("run failed") == 1, body
+        assert "not implemented yet" in body
+        assert "starting" not in body
+        assert "recording the trained agent" not in body
+        assert tab.get_by_role("button", name="Stop").count() == 0, "no Stop once nothing runs"
+    finally:
+        context.close()
