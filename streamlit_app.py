@@ -13,7 +13,7 @@ import torch
 
 from playground import live_jobs
 from playground.lesson import render_home
-from playground.ui import finish_pending_tasks
+from playground.ui import finish_pending_tasks, running_jobs_note
 
 ROOT = Path(__file__).resolve().parent
 
@@ -62,6 +62,7 @@ def main() -> None:
     pages += [st.Page(path, title=title, icon=icon) for path, title, icon in PAGES if (ROOT / path).exists()]
     navigation = st.navigation(pages)
     finish_pending_tasks()
+    running_jobs_note()
     try:
         navigation.run()
     except Exception as err:  # noqa: BLE001 - shown in full: Streamlit Cloud hides the details of uncaught errors

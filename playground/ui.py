@@ -266,6 +266,22 @@ def finish_pending_tasks() -> None:
         _rerun_when_tasks_finish()
 
 
+def running_jobs_note() -> None:
+    """In the sidebar, on every page: the long runs of this session that go on, or wait on their page."""
+    for job in live_jobs.session_jobs():
+        if job.slot.startswith(TASK_SLOT_PREFIX):
+            continue
+        if job.done:
+            st.sidebar.caption(f":material/task_alt: {job.title}: finished; the results are on its page.")
+        elif job.stop_reason:
+            st.sidebar.caption(f":material/hourglass_top: {job.title}: {job.stop_reason}, finishing ...")
+        else:
+            st.sidebar.caption(
+                f":material/autorenew: {job.title}: running for {job.elapsed:.0f} s; it goes on while you look "
+                "at other pages."
+            )
+
+
 @st.fragment(run_every=0.5)
 def _rerun_when_tasks_finish() -> None:
     jobs = [job for job in live_jobs.session_jobs() if job.slot.startswith(TASK_SLOT_PREFIX)]

@@ -1,7 +1,12 @@
-"""A real browser trains on LineWorld from the training page and sees the curve, the GIF and the evaluation."""
+"""A real browser trains on LineWorld from the training page and sees the curve, the GIF and the evaluation.
+
+The page's time estimate (from this server's measured speed) must be within 3x of the real click-to-result time.
+"""
 
 from __future__ import annotations
 
+import re
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,7 +23,17 @@ def test_training_page_trains_lineworld(page: Page, app_url: str) -> None:
     wait_for_app(page)
     open_page(page, "3. Training")
     assert "preset=lineworld" in page.url, "the settings must be in the URL"
+    text = page.get_by_text("takes about").first.inner_text()
+    match = re.search(r"about (\d+)-(\d+) s", text)
+    assert match, text
+    low, high = float(match.group(1)), float(match.group(2))
+    start = time.monotonic()
     page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Greedy return, 20 episodes").first.wait_for(timeout=240_000)
+    actual = time.monotonic() - start
+    estimate = (low * high) ** 0.5
+    print(f"estimate {low:g}-{high:g} s, actual {actual:.1f} s")
+    assert max(estimate / actual, actual / estimate) <= 3.0, f"estimate {low:g}-{high:g} s, took {actual:.1f} s"
     wait_for_app(page, timeout=240)
     assert_no_errors(page, "training page after a run")
     body = page.locator("body").inner_text()
