@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import tempfile
 import threading
 from dataclasses import asdict, dataclass
@@ -32,8 +33,9 @@ from playground.config import DQNConfig
 SECONDS_PER_STEP = 3e-5
 SECONDS_PER_UPDATE = 9e-4
 DEFAULT_OVERHEAD = 10.0  # seconds from click to result besides training: a sandbox process, evaluation, the page
-STORE_PATH = Path(tempfile.gettempdir()) / "dqn_playground_speed.json"
-SMOOTHING = 0.5  # weight of the newest measurement
+# PLAYGROUND_SPEED_FILE moves the file (the browser tests give each server its own).
+STORE_PATH = Path(os.environ.get("PLAYGROUND_SPEED_FILE") or Path(tempfile.gettempdir()) / "dqn_playground_speed.json")
+SMOOTHING = 0.6  # weight of the newest measurement: the load of a shared machine changes
 CALIBRATED_SPREAD = (0.7, 1.5)  # the range shown once this machine was measured
 UNCALIBRATED_SPREAD = (0.5, 2.5)
 

@@ -82,6 +82,8 @@ def start_server(port: int, log_path: Path, extra_args: Sequence[str] = ()) -> s
     ``extra_args``: more ``streamlit run`` options, e.g. :data:`CLOUD_SETTINGS`.
     """
     env = dict(os.environ, SDL_VIDEODRIVER="dummy", MPLBACKEND="Agg", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    # The server measures its own speed from scratch (estimates are tested against what it measures).
+    env["PLAYGROUND_SPEED_FILE"] = str(log_path.parent / "speed.json")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         return subprocess.Popen(
