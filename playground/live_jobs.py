@@ -283,3 +283,8 @@ def _prune() -> None:
         elif job.finished is not None and now - job.finished > KEEP_FINISHED_SECONDS:
             with _registry_lock:
                 _registry.pop(key, None)
+    with _registry_lock:
+        owners = {owner for owner, _ in _registry}
+        for sid in [sid for sid in _runs if sid not in owners]:
+            if not _session_alive(sid):
+                del _runs[sid]

@@ -33,7 +33,7 @@ def moving_average(values: ArrayLike, window: int) -> NDArray[np.float64]:
 
 
 def _figure(height: float = 3.2) -> Figure:
-    return Figure(figsize=(7, height), layout="constrained")
+    return Figure(figsize=(6, height), layout="constrained")  # narrow: text stays readable when scaled to a phone
 
 
 def reward_figure(
