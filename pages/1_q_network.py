@@ -13,15 +13,17 @@ from playground.tasks.network_view import (
     layer_table,
     parameter_formula,
     parse_widths,
+    q_values_chart,
     q_values_frame,
     reference_report,
     report_problems,
 )
 from playground.ui.router import ensure_router
 from playground.ui.session import Q_NETWORK_REPORTS_KEY
-from playground.ui.widgets import check_panel, exercise_header, impl_picker, run_task_live, show_source
+from playground.ui.widgets import check_panel, exercise_header, impl_picker, keep_widgets, run_task_live, show_source
 
 ensure_router()
+keep_widgets(("qn_env", "qn_hidden", "qn_seed", "qn_obs_steps", "qn_impl"))
 
 
 EXERCISE = "q_network"
@@ -143,7 +145,7 @@ def _show_results() -> None:
     if not frame.empty:
         first = next(iter(usable.values()))
         st.markdown(f"**Q-values on the observation** `{[round(float(x), 3) for x in first.observation]}`")
-        st.bar_chart(frame, stack=False, x_label="action", y_label="Q-value", height=260)
+        st.altair_chart(q_values_chart(frame), width="stretch")
         st.caption(
             "Untrained networks give small, arbitrary Q-values: training is what makes them meaningful. Your "
             "numbers match the reference only if your layers are created in the same order with the same seed."

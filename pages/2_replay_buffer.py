@@ -19,9 +19,10 @@ from playground.tasks.buffer_view import (
 )
 from playground.ui.router import ensure_router
 from playground.ui.session import BUFFER_TRACES_KEY
-from playground.ui.widgets import check_panel, exercise_header, impl_picker, run_task_live, show_source
+from playground.ui.widgets import check_panel, exercise_header, impl_picker, keep_widgets, run_task_live, show_source
 
 ensure_router()
+keep_widgets(("rb_env", "rb_capacity", "rb_steps", "rb_batch", "rb_batches", "rb_seed", "rb_impl"))
 
 
 EXERCISE = "replay_buffer"
@@ -146,6 +147,7 @@ def _show_histograms(traces: dict[str, BufferTrace | str], shown: list[str]) -> 
         trace = traces[impl]
         with column:
             if isinstance(trace, str):
+                st.info(f"{LABELS[impl]}: no histogram, the run failed (the error is shown above).")
                 continue
             fig = slot_counts_figure(
                 trace, title=f"{LABELS[impl]}: {trace.batches_drawn} batches of {trace.batch_size}"

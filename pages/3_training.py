@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pandas as pd
@@ -10,9 +11,10 @@ import streamlit as st
 from playground.core.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
 from playground.core.envs import ACTION_NAMES
 from playground.core.facts import IMPL_LABELS, IMPLS, require_impl, solved_return
-from playground.sandbox.runner import TaskOutcome
+from playground.tasks import speed
 from playground.tasks.snapshot import TrainedNetwork
 from playground.tasks.training_task import TrainingReport, TrainingUpdate, episode_csv, run_label
+from playground.ui import live_jobs
 from playground.ui import training_settings as ts
 from playground.ui.router import ensure_router
 from playground.ui.session import (
@@ -21,15 +23,19 @@ from playground.ui.session import (
     TRAINING_PREFIX,
     TRAINING_READY_KEY,
     TRAINING_REPORTS_KEY,
+    TRAINING_STOPS_KEY,
 )
 from playground.ui.widgets import (
     check_panel,
     exercise_header,
+    live_job_panel,
     remember_network,
-    run_task_live,
+    remember_widgets,
+    restore_widgets,
     show_source,
 )
-from playground.views.training_plots import moving_average, probe_figure, q_table_figure, reward_figure, series_figure
+from playground.views import training_charts
+from playground.views.training_plots import moving_average, probe_figure, q_table_figure, reward_figure
 
 ensure_router()
 
@@ -92,6 +98,8 @@ def _init_from_url() -> None:
     for component in ts.COMPONENT_KEYS:
         st.session_state[_impl_key(component)] = settings.impls[component]
     st.session_state[TRAINING_PREFIX + "url_problems"] = settings.problems
+    st.session_state[TRAINING_PREFIX + "url_config"] = settings.config.to_dict()
+    st.session_state.setdefault(TRAINING_PREFIX + "compare", True)
     st.session_state[TRAINING_READY_KEY] = True
 
 
@@ -122,11 +130,19 @@ def _numeric(column: Any, name: str) -> Any:
     )
 
 
+WIDGET_KEYS: tuple[str, ...] = (
+    *(TRAINING_PREFIX + name for name in ts.FIELD_ORDER),
+    TRAINING_PREFIX + "preset",
+    TRAINING_PREFIX + "compare",
+    *(f"{TRAINING_PREFIX}impl_{component}" for component in ts.COMPONENT_KEYS),
+)
+
+
 def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
     """The preset picker, every setting and the implementation of each component."""
+    restore_widgets(WIDGET_KEYS)
     _init_from_url()
-    for problem in st.session_state.get(TRAINING_PREFIX + "url_problems", []):
-        st.warning(f"From the link: {problem}")
+    link_notes = st.container()
     st.subheader("Settings")
     top = st.columns([1, 1, 2])
     preset = top[0].selectbox(
@@ -134,8 +150,8 @@ def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
         list(PRESETS),
         key=TRAINING_PREFIX + "preset",
         on_change=_on_preset,
-        help="lineworld: seconds; fast: CartPole-v1 solved in about 3-10 s; steady: slower, but stable for small "
-        "networks; lesson: the lesson's settings (slow)",
+        help="lineworld: LineWorld-v0, the quickest; fast: CartPole-v1 with a quick schedule; steady: "
+        "slower, but stable for small networks; lesson: the lesson's settings (slow)",
     )
     values: dict[str, Any] = {}
     values["env_id"] = top[1].selectbox(
@@ -183,6 +199,9 @@ def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
         config = DQNConfig(**values)
     except ValueError as err:
         st.error(f"These settings cannot run: {err}. Nothing is lost; fix the field and train.")
+    if config is not None and config.to_dict() == st.session_state.get(TRAINING_PREFIX + "url_config"):
+        for problem in st.session_state.get(TRAINING_PREFIX + "url_problems", []):
+            link_notes.warning(f"From the link: {problem}")
     if config is not None:
         st.session_state[TRAINING_CONFIG_KEY] = config.to_dict()
         st.query_params.from_dict(ts.settings_to_query(config, impls, str(preset)))
@@ -193,64 +212,96 @@ def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
 
 # --- Training ------------------------------------------------------------------------------
 
+SLOT = "training"
 
-def train(config: DQNConfig, impls: dict[str, str]) -> None:
-    """One run in the sandbox with a live reward curve; its report goes to session state."""
-    label = run_label(impls)
-    bar = st.progress(0.0, text=f"{label}: starting ...")
-    chart = st.empty()
-    rewards: list[float] = []
 
-    def on_progress(message: Any) -> None:
-        if not isinstance(message, TrainingUpdate):
-            return
-        rewards.extend(message.new_rewards)
-        if message.phase != "training":
-            bar.progress(1.0, text=f"{label}: {message.phase} the trained agent ...")
-            return
-        extra = f", last greedy mean {message.last_eval_mean:.1f}" if message.last_eval_mean is not None else ""
-        bar.progress(
-            message.fraction,
-            text=f"{label}: step {message.timestep:,} of {message.total_timesteps:,}, "
-            f"{message.episodes_done} episodes, epsilon {message.epsilon:.2f}{extra}",
+def start_training(config: DQNConfig, runs: list[dict[str, str]]) -> None:
+    """Start the runs (one after another) as a job that outlives this script run."""
+    labels = [run_label(run_impls) for run_impls in runs]
+    steps = [
+        live_jobs.Step(
+            "playground.tasks.training_task:training_task",
+            label,
+            {"config": config.to_dict(), **run_impls},
         )
-        if rewards:
-            frame = pd.DataFrame({"return": rewards, f"mean of {WINDOW}": moving_average(rewards, WINDOW)})
-            chart.line_chart(frame, x_label="episode", y_label="return", height=220)
+        for label, run_impls in zip(labels, runs, strict=True)
+    ]
+    title = f"Training {' and '.join(labels)} on {config.env_id}"
+    live_jobs.start(SLOT, title, steps, {"labels": labels})
+    st.session_state[TRAINING_PREFIX + "scroll"] = True
 
-    def on_finish(outcome: TaskOutcome) -> None:
-        errors: dict[str, str] = st.session_state[TRAINING_ERRORS_KEY]
+
+def keep_results(job: live_jobs.LiveJob) -> None:
+    """Move a finished job's reports (or errors) into session state; safe to call twice."""
+    reports: dict[str, TrainingReport] = st.session_state[TRAINING_REPORTS_KEY]
+    errors: dict[str, str] = st.session_state[TRAINING_ERRORS_KEY]
+    stops: dict[str, str] = st.session_state.setdefault(TRAINING_STOPS_KEY, {})
+    timed: list[tuple[dict[str, Any], float, int]] = []
+    for label, outcome in zip(job.meta["labels"], job.outcomes, strict=False):
         errors.pop(label, None)
+        stops.pop(label, None)
         report = outcome.value
         if isinstance(report, TrainingReport):
-            st.session_state[TRAINING_REPORTS_KEY][label] = report
+            reports[label] = report
+            if report.stopped:
+                stops[label] = job.stop_reason or "stopped"
+            elif not job.collected:
+                timed.append((report.config, report.wall_time - report.eval_time, report.total_steps))
             if report.snapshot is not None:
-                seed = report.config.get("seed", 0)
                 remember_network(
                     TrainedNetwork(
-                        label=f"Training page: {label} on {report.env_id} (seed {seed})",
+                        label=f"Training page: {label} on {report.env_id} (seed {report.config.get('seed', 0)})",
                         snapshot=report.snapshot,
                         env_id=report.env_id,
                         config=report.config,
                     )
                 )
         else:
-            errors[label] = outcome.error or "the run returned no result"
-            if outcome.output:
-                errors[label] += f"\n--- last output ---\n{outcome.output}"
+            errors[label] = ts.describe_failure(outcome.error, outcome.output)
+    if timed and len(timed) == len(job.outcomes) and not job.stop_reason:
+        # Measured once the results are on the page (the end of this script run): click to result.
+        st.session_state[TRAINING_PREFIX + "timing"] = (job.started, timed)
 
-    run_task_live(
-        "playground.tasks.training_task:training_task",
-        label=f"Training {label} on {config.env_id}",
-        timeout=3600.0,
-        on_progress=on_progress,
-        on_finish=on_finish,
-        config=config.to_dict(),
-        **impls,
-    )
+
+def record_speed() -> None:
+    """Fold the click-to-result time of the runs just shown into this server's speed (see playground.tasks.speed)."""
+    pending = st.session_state.pop(TRAINING_PREFIX + "timing", None)
+    if pending is None:
+        return
+    started, timed = pending
+    total = time.monotonic() - started
+    overhead = max(0.0, total - sum(train for _, train, _ in timed)) / len(timed)
+    for config, train, steps in timed:
+        speed.record(ts.SPEED_KIND, DQNConfig.from_dict(config), train, train + overhead, steps)
+
+
+def draw_progress(job: live_jobs.LiveJob) -> None:
+    """The live view of a running job: a line per run, a progress bar and the reward curve."""
+    labels: list[str] = job.meta["labels"]
+    for index, label in enumerate(labels[: job.step_index]):
+        outcome = job.outcomes[index] if index < len(job.outcomes) else None
+        if outcome is not None:
+            state = "done" if outcome.ok else "failed (the error is shown when all runs are done)"
+            st.caption(f"{label}: {state}")
+    label = labels[min(job.step_index, len(labels) - 1)]
+    updates = [m for m in job.step_messages(job.step_index) if isinstance(m, TrainingUpdate)]
+    st.progress(*ts.progress_line(label, updates[-1] if updates else None, job.elapsed))
+    rewards = [r for update in updates for r in update.new_rewards]
+    if rewards:
+        frame = pd.DataFrame({"return": rewards, f"mean of {WINDOW}": moving_average(rewards, WINDOW)})
+        frame.index = pd.RangeIndex(1, len(rewards) + 1, name="episode")
+        st.line_chart(frame, x_label="episode", y_label="return", height=240)
 
 
 # --- Results -------------------------------------------------------------------------------
+
+
+def _ended(report: TrainingReport) -> str:
+    """How the run ended, in words: who stopped it, or the loop's own reason (solved, finished, diverged)."""
+    if report.stopped:
+        who = st.session_state.get(TRAINING_STOPS_KEY, {}).get(report.label, "stopped")
+        return f"{who} at env step {report.total_steps:,}"
+    return report.stop_reason
 
 
 def _summary_row(report: TrainingReport) -> dict[str, Any]:
@@ -264,7 +315,7 @@ def _summary_row(report: TrainingReport) -> dict[str, Any]:
         "train s": round(report.wall_time - report.eval_time, 1),
         "greedy mean (20 ep.)": round(report.greedy_mean, 2),
         "std": round(report.greedy_std, 2),
-        "ended": report.stop_reason,
+        "ended": _ended(report),
     }
 
 
@@ -282,15 +333,24 @@ def show_run(report: TrainingReport) -> None:
     elif threshold is not None:
         st.badge(f"Not solved yet (needs {threshold:g})", color="orange")
     st.caption(
-        f"{report.stop_reason} · {report.total_steps:,} env steps, {report.gradient_updates:,} updates, "
+        f"{_ended(report)} · {report.total_steps:,} env steps, {report.gradient_updates:,} updates, "
         f"{report.wall_time:.1f} s ({report.eval_time:.1f} s of it in evaluations)"
-        + (" · stopped by you" if report.stopped else "")
     )
     names = ACTION_NAMES.get(report.env_id, ())
     if report.probe_steps:
         st.pyplot(probe_figure(report.probe_steps, report.probe_q_values, names), clear_figure=False)
+        st.caption(
+            f"The probe state s0 is the first state of the run (the first reset: "
+            f"{ts.show_state(report.probe_state)}). Its Q-values, one line per action, show what the network "
+            "believes over training: they should rise towards the return expected from s0 and level off; the "
+            "gap between the lines is the preference the greedy policy acts on."
+        )
     if report.q_table is not None:
         st.pyplot(q_table_figure(report.q_table, names), clear_figure=False)
+        st.caption(
+            "Q(s, a) of every LineWorld cell: the greedy action (outlined) should point right, towards the goal, "
+            "in every cell, with values growing as the goal gets closer (the discount gamma at work)."
+        )
     if report.gif:
         st.image(report.gif, caption=f"One greedy episode (return {report.gif_return:g})")
     for note in report.notes:
@@ -306,54 +366,96 @@ def show_run(report: TrainingReport) -> None:
 
 def show_results(reports: dict[str, TrainingReport]) -> None:
     st.subheader("Results")
-    st.dataframe(pd.DataFrame([_summary_row(r) for r in reports.values()]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame([_summary_row(r) for r in reports.values()]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "run": st.column_config.TextColumn(width="medium"),
+            "ended": st.column_config.TextColumn(width="large"),
+        },
+    )
     envs = {r.env_id for r in reports.values()}
     threshold = solved_return(next(iter(envs))) if len(envs) == 1 else None
+    evaluations = {label: (r.eval_steps, r.eval_means) for label, r in reports.items() if r.eval_steps}
     st.pyplot(
-        reward_figure({label: r.episode_rewards for label, r in reports.items()}, WINDOW, threshold=threshold),
+        reward_figure(
+            {label: r.episode_rewards for label, r in reports.items()},
+            WINDOW,
+            threshold=threshold,
+            x_values={label: r.episode_end_steps for label, r in reports.items()},
+            evaluations=evaluations,
+            title="Return per episode, and greedy evaluations during training",
+        ),
         clear_figure=False,
     )
     st.caption(
-        "Faint: the return of each training episode (with exploration). Bold: the mean of the last "
-        f"{WINDOW}. A rising curve is learning; a curve that rises and falls is the instability a target network "
-        "and replay are there to tame."
+        "Faint: the return of each training episode (with exploration), at the env step it ended. Bold: the mean "
+        f"of the last {WINDOW}. Dots: greedy evaluations during training (epsilon = 0, every eval_freq steps); they "
+        'decide "solved" and early stopping, and sit above the training curve because they do not explore. '
+        "A rising curve is learning; one that rises and falls is the instability a target network and replay tame."
+        + ("" if evaluations else " (No greedy evaluations during training: eval_freq is 0.)")
     )
     left, right = st.columns(2)
-    losses = {label: (r.loss_steps, r.losses) for label, r in reports.items()}
-    left.pyplot(
-        series_figure(losses, ylabel="TD loss", title="TD loss (mean of 50 updates)", window=50, log_y=True),
-        clear_figure=False,
-    )
-    epsilons = {label: (r.epsilon_steps, r.epsilons) for label, r in reports.items()}
-    right.pyplot(series_figure(epsilons, ylabel="epsilon", title="Exploration rate"), clear_figure=False)
+    with left:
+        st.altair_chart(
+            training_charts.series_chart(
+                {label: (r.loss_steps, r.losses) for label, r in reports.items()}, "TD loss", window=50, log_y=True
+            ),
+            width="stretch",
+        )
+        st.caption(
+            "TD loss, mean of 50 updates (log scale). Healthy: it rises while the buffer fills with surprising "
+            "returns, then settles or drifts slowly; it need not go to zero, because the targets move. A steady "
+            "climb by orders of magnitude means the Q-values are diverging."
+        )
+    with right:
+        st.altair_chart(
+            training_charts.series_chart(
+                {label: (r.epsilon_steps, r.epsilons) for label, r in reports.items()}, "epsilon"
+            ),
+            width="stretch",
+        )
+        st.caption(
+            "Exploration rate epsilon: the share of random actions. It falls linearly from exploration_initial_eps "
+            "to exploration_final_eps over the first exploration_fraction of the run, then stays flat."
+        )
     for column, report in zip(st.columns(len(reports)), reports.values(), strict=True):
         with column:
             show_run(report)
 
 
+live_jobs.collect(SLOT, keep_results)
 config, impls, preset = settings_form()
+job = live_jobs.current(SLOT)
+running = job is not None and not job.done
 compare = st.checkbox(
     "Also train the reference on the same settings and seed, to compare side by side",
-    value=True,
     disabled=impls == ALL_REFERENCE,
     key=TRAINING_PREFIX + "compare",
 )
+runs_planned = 2 if compare and impls != ALL_REFERENCE else 1
+if config is not None:
+    st.caption(ts.duration_hint(config, runs_planned))
 buttons = st.columns([1, 1, 4])
-if (
-    buttons[0].button("Train", type="primary", disabled=config is None, key=TRAINING_PREFIX + "train")
-    and config is not None
-):
-    runs = [impls] + ([ALL_REFERENCE] if compare and impls != ALL_REFERENCE else [])
-    for run_impls in runs:
-        train(config, run_impls)
-if buttons[1].button("Clear results", key=TRAINING_PREFIX + "clear"):
+train_clicked = buttons[0].button(
+    "Train", type="primary", disabled=config is None or running, key=TRAINING_PREFIX + "train", width="stretch"
+)
+if train_clicked and config is not None and not running:
+    start_training(config, [impls] + ([ALL_REFERENCE] if compare and impls != ALL_REFERENCE else []))
+    job, running = live_jobs.current(SLOT), True
+remember_widgets(WIDGET_KEYS)
+if buttons[1].button("Clear results", key=TRAINING_PREFIX + "clear", disabled=running, width="stretch"):
     st.session_state[TRAINING_REPORTS_KEY] = {}
     st.session_state[TRAINING_ERRORS_KEY] = {}
+if job is not None and running:
+    live_job_panel(job, draw_progress, scroll=bool(st.session_state.pop(TRAINING_PREFIX + "scroll", False)))
 
 for label, error in st.session_state[TRAINING_ERRORS_KEY].items():
     st.error(f"The {label} run failed: {error}")
 reports: dict[str, TrainingReport] = st.session_state[TRAINING_REPORTS_KEY]
 if reports:
     show_results(reports)
-else:
-    st.info("Press Train: the lineworld preset takes a few seconds, the fast CartPole-v1 preset about 3-10 s.")
+    record_speed()
+elif not running:
+    st.info("Press Train to see the agent learn here.")

@@ -11,7 +11,7 @@ import streamlit as st
 from playground.core.config import PRESETS
 from playground.core.envs import ACTION_NAMES
 from playground.sandbox.runner import TaskOutcome
-from playground.tasks import model_files
+from playground.tasks import model_files, speed
 from playground.tasks.rollout import gif_bytes, greedy_rollout
 from playground.tasks.save_load_tasks import LoadReport
 from playground.tasks.snapshot import NetworkSnapshot, TrainedNetwork
@@ -23,6 +23,7 @@ from playground.ui.widgets import (
     check_panel,
     exercise_header,
     impl_picker,
+    keep_widgets,
     remember_network,
     run_task_live,
     show_source,
@@ -31,6 +32,7 @@ from playground.ui.widgets import (
 from solutions.train_dqn import evaluate
 
 ensure_router()
+keep_widgets(("save_load_save_impl", "save_load_load_impl", "save_load_episodes"))
 
 SMALL_RUN_NAME = "LineWorld (trained on the save/load page)"
 
@@ -80,7 +82,7 @@ def _architecture(snapshot: NetworkSnapshot) -> None:
 
 
 def _train_here() -> None:
-    """The training page's task, all reference code, on the LineWorld preset (a few seconds)."""
+    """The training page's task, all reference code, on the LineWorld preset."""
     config = PRESETS["lineworld"]
     bar = st.progress(0.0, text="starting ...")
 
@@ -111,14 +113,18 @@ def _train_here() -> None:
 def _pick_network() -> TrainedNetwork | None:
     st.subheader("1. Pick a trained network")
     networks = trained_networks()
+    note = st.empty()
     if not networks:
-        st.info(
+        note.info(
             "No network trained in this session yet. Train one on the **Training** page, or train a small "
-            "LineWorld network here (a few seconds)."
+            f"LineWorld network here (about {speed.duration_text(speed.estimate('training', PRESETS['lineworld']))} "
+            f"on this server, {speed.measured_note('training', PRESETS['lineworld'])})."
         )
     if st.button("Train a small LineWorld network here", key="save_load_train"):
         _train_here()
         networks = trained_networks()
+        if networks:
+            note.empty()
     if not networks:
         return None
     label = st.selectbox("Network", list(networks), key="save_load_network")

@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
+from playground.core.config import DQNConfig
 from playground.core.facts import IMPLS
 from playground.core.results import ExperimentProgress
-from playground.sandbox.runner import TaskOutcome
+from playground.tasks import speed
 from playground.tasks.experiment import (
     EXPERIMENT_SETTINGS,
     ExperimentData,
+    choose_workers,
     display_summary,
-    estimate_text,
+    experiment_progress,
+    plural,
     read_summary,
 )
+from playground.ui import live_jobs
 from playground.ui.router import ensure_router
 from playground.ui.session import SIZES_ERRORS_KEY, SIZES_RESULTS_KEY
-from playground.ui.widgets import check_panel, exercise_header, impl_picker, run_task_live, show_source
+from playground.ui.widgets import (
+    check_panel,
+    exercise_header,
+    impl_picker,
+    live_job_panel,
+    remember_widgets,
+    restore_widgets,
+    show_source,
+)
 from solutions.network_sizes import NETWORK_SIZES, plot_learning_curves, summarize_experiment
 
 ensure_router()
 
+SPEED_KIND = "network_sizes"
 IMPL_TITLES = {"exercises": "Mine (exercises/)", "solutions": "Reference (solutions/)"}
 
 TASK = """
@@ -49,75 +60,111 @@ show_source("network_sizes")
 # --- Settings and the run ------------------------------------------------------------------
 
 st.subheader("Run the experiment")
+SLOT = "network_sizes"
+WIDGETS = (
+    "ns_setting",
+    "ns_sizes",
+    "ns_seeds",
+    "ns_impl",
+    *(f"ns_{kind}_{label}" for kind in ("budget", "window") for label in EXPERIMENT_SETTINGS),
+)
+restore_widgets(WIDGETS)
+st.session_state.setdefault("ns_sizes", list(NETWORK_SIZES))
+st.session_state.setdefault("ns_seeds", 3)
+for _label, _setting in EXPERIMENT_SETTINGS.items():
+    st.session_state.setdefault(f"ns_budget_{_label}", _setting.config.total_timesteps)
+    st.session_state.setdefault(f"ns_window_{_label}", _setting.window)
+
+
+def keep_experiment(job: live_jobs.LiveJob) -> None:
+    """Move a finished experiment into session state (safe to call twice)."""
+    impl = job.meta["impl"]
+    errors: dict[str, str] = st.session_state[SIZES_ERRORS_KEY]
+    errors.pop(impl, None)
+    outcome = job.outcomes[0] if job.outcomes else None
+    if outcome is not None and isinstance(outcome.value, ExperimentData):
+        st.session_state[SIZES_RESULTS_KEY][impl] = outcome.value
+        st.session_state["ns_stopped"] = job.stop_reason
+        if not job.stop_reason and not job.collected:
+            data = outcome.value
+            speed.record_total(
+                SPEED_KIND, DQNConfig.from_dict(data.config), data.runs_total, job.meta["workers"], job.elapsed
+            )
+    else:
+        errors[impl] = (outcome.error if outcome is not None else "") or "the experiment returned no result"
+
+
+def draw_experiment(job: live_jobs.LiveJob) -> None:
+    messages = [m for m in job.step_messages(0) if isinstance(m, ExperimentProgress)]
+    fraction, text = experiment_progress(messages, job.meta["runs"])
+    st.progress(fraction, text=text)
+
+
+live_jobs.collect(SLOT, keep_experiment)
+job = live_jobs.current(SLOT)
+running = job is not None and not job.done
 setting_label = st.radio("Setting", list(EXPERIMENT_SETTINGS), horizontal=True, key="ns_setting")
 setting = EXPERIMENT_SETTINGS[str(setting_label)]
 st.caption(setting.note)
-left, middle, right = st.columns(3)
-sizes = left.multiselect("Sizes", list(NETWORK_SIZES), default=list(NETWORK_SIZES), key="ns_sizes")
-seed_count = int(middle.number_input("Seeds per size", min_value=1, max_value=5, value=3, step=1, key="ns_seeds"))
+sizes = st.multiselect("Sizes", list(NETWORK_SIZES), key="ns_sizes")  # full width: every chip fits
+middle, right = st.columns(2)
+seed_count = int(middle.number_input("Seeds per size", min_value=1, max_value=5, step=1, key="ns_seeds"))
 budget = int(
     right.number_input(
         "Env steps per run (budget)",
         min_value=setting.min_steps,
         max_value=setting.max_steps,
-        value=setting.config.total_timesteps,
         step=setting.step,
         key=f"ns_budget_{setting.label}",
     )
 )
-window = int(st.slider("Smoothing window (episodes)", 1, 50, setting.window, key=f"ns_window_{setting.label}"))
+window = int(st.slider("Smoothing window (episodes)", 1, 50, key=f"ns_window_{setting.label}"))
 impl = impl_picker("Implementation", key="ns_impl")
 config = setting.config.replace(total_timesteps=budget)
 runs_total = len(sizes) * seed_count
-st.caption(estimate_text(config, runs_total) if runs_total else "Pick at least one size.")
-
-
-def run_experiment() -> None:
-    """The experiment in the sandbox, with a progress bar; the result goes to session state."""
-    bar = st.progress(0.0, text="starting ...")
-    fractions: dict[int, float] = {}
-
-    def on_progress(message: Any) -> None:
-        if not isinstance(message, ExperimentProgress):
-            return
-        fractions[message.run_index] = message.run_fraction
-        overall = sum(fractions.values()) / max(message.runs_total, 1)
-        where = f"run {message.run_index + 1} of {message.runs_total}: {message.size}, seed {message.seed}"
-        if message.training is not None:
-            where += (
-                f", step {message.training.timestep:,} of {message.training.total_timesteps:,}, "
-                f"return {message.training.episode_reward:g}"
-            )
-        bar.progress(min(overall, 1.0), text=f"{message.runs_done} of {message.runs_total} runs done · {where}")
-
-    def on_finish(outcome: TaskOutcome) -> None:
-        errors: dict[str, str] = st.session_state[SIZES_ERRORS_KEY]
-        errors.pop(impl, None)
-        if isinstance(outcome.value, ExperimentData):
-            st.session_state[SIZES_RESULTS_KEY][impl] = outcome.value
-        else:
-            errors[impl] = outcome.error or "the experiment returned no result"
-
-    run_task_live(
-        "playground.tasks.experiment_task:run_experiment_task",
-        label=f"{IMPL_TITLES[impl]}: {len(sizes)} sizes x {seed_count} seeds on {config.env_id}",
-        timeout=3600.0,
-        on_progress=on_progress,
-        on_finish=on_finish,
-        impl=impl,
-        config=config.to_dict(),
-        sizes={name: list(NETWORK_SIZES[name]) for name in sizes},
-        seeds=list(range(seed_count)),
-        window=window,
+workers = choose_workers(config, runs_total) if runs_total else 1
+if runs_total:
+    seconds = speed.estimate(SPEED_KIND, config, runs_total, workers)
+    st.caption(
+        f"{plural(len(sizes), 'size')} x {plural(seed_count, 'seed')} = {plural(runs_total, 'run')}, "
+        f"{'two at a time' if workers == 2 else 'one at a time'}: about {speed.duration_text(seconds)} "
+        f"({speed.measured_note(SPEED_KIND, config)}"
+        + ("; less when runs stop early at the threshold" if config.reward_threshold is not None else "")
+        + ")."
     )
+else:
+    st.caption("Pick at least one size.")
+remember_widgets(WIDGETS)
+
+
+def start_experiment() -> None:
+    """Start the experiment as a job that outlives this script run (see playground.ui.live_jobs)."""
+    title = f"{IMPL_TITLES[impl]}: {plural(len(sizes), 'size')} x {plural(seed_count, 'seed')} on {config.env_id}"
+    step = live_jobs.Step(
+        "playground.tasks.experiment_task:run_experiment_task",
+        title,
+        {
+            "impl": impl,
+            "config": config.to_dict(),
+            "sizes": {name: list(NETWORK_SIZES[name]) for name in sizes},
+            "seeds": list(range(seed_count)),
+            "window": window,
+        },
+    )
+    live_jobs.start(SLOT, title, [step], {"impl": impl, "runs": runs_total, "workers": workers})
+    st.session_state["ns_scroll"] = True
 
 
 buttons = st.columns([1, 1, 4])
-if buttons[0].button("Run", type="primary", disabled=not sizes, key="ns_run") and sizes:
-    run_experiment()
-if buttons[1].button("Clear results", key="ns_clear"):
+run_clicked = buttons[0].button("Run", type="primary", disabled=not sizes or running, key="ns_run", width="stretch")
+if run_clicked and sizes and not running:
+    start_experiment()
+    job, running = live_jobs.current(SLOT), True
+if buttons[1].button("Clear results", key="ns_clear", disabled=running, width="stretch"):
     st.session_state[SIZES_RESULTS_KEY] = {}
     st.session_state[SIZES_ERRORS_KEY] = {}
+if job is not None and running:
+    live_job_panel(job, draw_experiment, scroll=bool(st.session_state.pop("ns_scroll", False)))
 
 
 # --- Results -------------------------------------------------------------------------------
@@ -126,9 +173,9 @@ if buttons[1].button("Clear results", key="ns_clear"):
 def show_result(data: ExperimentData) -> None:
     """One experiment: its chart, the summary table, a reading in words, and the CSV."""
     st.markdown(f"#### {IMPL_TITLES.get(data.impl, data.impl)}")
-    stopped = " · stopped early" if data.stopped else ""
+    stopped = f" · {st.session_state.get('ns_stopped') or 'stopped early'}" if data.stopped else ""
     st.caption(
-        f"{data.config.get('env_id')} · {data.runs_done} of {data.runs_total} runs · "
+        f"{data.config.get('env_id')} · {data.runs_done} of {plural(data.runs_total, 'run')} · "
         f"{data.config.get('total_timesteps', 0):,} env steps each · {data.wall_time:.0f} s{stopped}"
     )
     df = data.frame()
@@ -167,8 +214,7 @@ if results:
     for column, name in zip(st.columns(len(shown)), shown, strict=True):
         with column:
             show_result(results[name])
-else:
+elif not running:
     st.info(
-        "Press Run: the quick LineWorld setting takes about half a minute, CartPole-v1 a couple of minutes. "
-        "Run your code and the reference to see them side by side."
+        "Press Run (the time it takes is above the button). Run your code and the reference to see them side by side."
     )

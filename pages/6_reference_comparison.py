@@ -8,17 +8,20 @@ import pandas as pd
 import streamlit as st
 
 from playground.core.config import FIELD_HELP, PRESETS, DQNConfig
-from playground.sandbox.runner import TaskOutcome
 from playground.sb3 import comparison as cmp
 from playground.sb3.adapter import IMPLEMENTATION_DIFFERENCES, SB3_FIXED_ARGUMENTS, mapping_rows
 from playground.sb3.hyperparams import MEANING_COLUMNS, hyperparameter_markdown, hyperparameter_rows, value_columns
+from playground.tasks import speed
+from playground.ui import live_jobs
 from playground.ui.router import ensure_router
 from playground.ui.session import COMPARISON_ERROR_KEY, COMPARISON_RESULT_KEY, TRAINING_CONFIG_KEY
-from playground.ui.widgets import run_task_live
+from playground.ui.widgets import live_job_panel, remember_widgets, restore_widgets
 
 ensure_router()
 
 
+SLOT = "comparison"
+SPEED_KIND = "comparison"
 # Where the training page (pages/3_training.py) leaves its current settings, as DQNConfig.to_dict().
 # Fields a learner can change here; the rest come from the preset or the training page.
 EDITABLE: dict[str, tuple[Any, Any, Any]] = {
@@ -42,12 +45,19 @@ st.markdown(
 def _choose_config() -> tuple[DQNConfig | None, str]:
     """The base config (preset or training page) with the editable fields applied; None when invalid."""
     from_training = cmp.config_from_state(st.session_state, (TRAINING_CONFIG_KEY,))
-    sources = ["A preset", "My settings from the training page"] if from_training is not None else ["A preset"]
-    source = st.radio("Start from", sources, horizontal=True, key="cmp_source")
+    source = "A preset"
+    if from_training is not None:
+        source = str(
+            st.radio(
+                "Start from", ["A preset", "My settings from the training page"], horizontal=True, key="cmp_source"
+            )
+        )
+    else:
+        st.caption("Start from a preset (or set up a run on the Training page first, then start from its settings).")
     if source == "A preset" or from_training is None:
         names = list(PRESETS)
         preset = st.selectbox(
-            "Preset", names, index=names.index("lineworld"), key="cmp_preset", help="lineworld trains in seconds"
+            "Preset", names, index=names.index("lineworld"), key="cmp_preset", help="lineworld is the quickest"
         )
         base, tag = PRESETS[preset], str(preset)
     else:
@@ -85,15 +95,20 @@ def _choose_config() -> tuple[DQNConfig | None, str]:
     return config, tag
 
 
+WIDGETS = (
+    "cmp_source",
+    "cmp_preset",
+    "cmp_seeds",
+    "cmp_eval_episodes",
+    "cmp_mine",
+    "cmp_window",
+    *(f"cmp_{tag}_{name}" for tag in (*PRESETS, "training") for name in EDITABLE),
+)
+restore_widgets(WIDGETS)
 config, config_tag = _choose_config()
 left, right = st.columns(2)
 seed_count = int(left.number_input("Seeds (0, 1, ...)", 1, 5, 1, key="cmp_seeds", help="Each seed trains both"))
 eval_episodes = int(right.number_input("Greedy evaluation episodes per run", 1, 100, 20, key="cmp_eval_episodes"))
-if config is not None and config.env_id == "CartPole-v1":
-    st.info(
-        "CartPole-v1 runs take from tens of seconds to a few minutes per run and implementation on a small CPU. "
-        "LineWorld-v0 finishes in seconds."
-    )
 
 with st.expander("How each setting reaches SB3, and what differs"):
     st.dataframe(
@@ -107,43 +122,83 @@ with st.expander("How each setting reaches SB3, and what differs"):
     st.markdown("\n".join(f"- **{topic}.** {text}" for topic, text in IMPLEMENTATION_DIFFERENCES))
 
 
-def _train(config: DQNConfig, seeds: list[int], episodes: int) -> None:
-    bar = st.empty()
-    finished: list[cmp.RunSummary] = []
+def keep_comparison(job: live_jobs.LiveJob) -> None:
+    """Move a finished comparison into session state (safe to call twice)."""
+    st.session_state.pop(COMPARISON_ERROR_KEY, None)
+    outcome = job.outcomes[0] if job.outcomes else None
+    finished = [m for m in job.step_messages(0) if isinstance(m, cmp.RunSummary)]
+    if outcome is not None and isinstance(outcome.value, cmp.ComparisonResult):
+        st.session_state[COMPARISON_RESULT_KEY] = outcome.value
+        st.session_state["cmp_stopped"] = job.stop_reason
+        if not job.stop_reason and not job.collected:
+            result = outcome.value
+            speed.record_total(SPEED_KIND, result.config, len(job.meta["plan"]), 1, job.elapsed)
+        return
+    if finished:  # the task failed late: keep the runs that finished
+        config = DQNConfig.from_dict(job.meta["config"])
+        st.session_state[COMPARISON_RESULT_KEY] = cmp.ComparisonResult(
+            config, tuple(job.meta["seeds"]), job.meta["episodes"], tuple(finished), True
+        )
+    st.session_state[COMPARISON_ERROR_KEY] = (
+        outcome.error if outcome is not None else ""
+    ) or "the comparison returned no result"
 
-    def on_progress(message: Any) -> None:
-        if isinstance(message, cmp.ComparisonProgress):
-            bar.progress(message.fraction, text=message.describe())
-        elif isinstance(message, cmp.RunSummary):
-            finished.append(message)
 
-    def on_finish(outcome: TaskOutcome) -> None:
-        st.session_state.pop(COMPARISON_ERROR_KEY, None)
-        if isinstance(outcome.value, cmp.ComparisonResult):
-            st.session_state[COMPARISON_RESULT_KEY] = outcome.value
-            return
-        if finished:  # the task failed late: keep the runs that finished
-            st.session_state[COMPARISON_RESULT_KEY] = cmp.ComparisonResult(
-                config, tuple(seeds), episodes, tuple(finished), True
-            )
-        st.session_state[COMPARISON_ERROR_KEY] = outcome.error or "the comparison did not return a result"
+def draw_comparison(job: live_jobs.LiveJob) -> None:
+    """Progress and the live learning curves of every run so far (mean of the last 20 episodes)."""
+    messages = job.step_messages(0)
+    progress = [m for m in messages if isinstance(m, cmp.ComparisonProgress)]
+    if progress:
+        st.progress(progress[-1].fraction, text=progress[-1].describe())
+    else:
+        st.progress(0.0, text="starting a sandbox process ...")
+    frame = cmp.live_curve_frame(messages, window=20)
+    if len(frame):
+        st.altair_chart(cmp.live_curve_chart(frame), width="stretch")
 
-    run_task_live(
+
+def start_comparison(config: DQNConfig, seeds: list[int], episodes: int, implementations: list[str]) -> None:
+    names = " and ".join(cmp.IMPL_TITLES[impl] for impl in implementations)
+    title = f"Training {names} on {config.env_id} ({len(seeds)} seed{'s' * (len(seeds) > 1)})"
+    step = live_jobs.Step(
         "playground.sb3.comparison:comparison_task",
-        label=f"Training the reference and SB3 on {config.env_id} ({len(seeds)} seed{'s' * (len(seeds) > 1)})",
-        timeout=3600.0,
-        on_progress=on_progress,
-        on_finish=on_finish,
-        config=config.to_dict(),
-        seeds=seeds,
-        final_eval_episodes=episodes,
+        title,
+        {
+            "config": config.to_dict(),
+            "seeds": seeds,
+            "final_eval_episodes": episodes,
+            "implementations": implementations,
+        },
     )
-    bar.empty()
+    plan = [(seed, impl) for seed in seeds for impl in implementations]
+    meta = {"config": config.to_dict(), "seeds": seeds, "episodes": episodes, "plan": plan}
+    live_jobs.start(SLOT, title, [step], meta)
+    st.session_state["cmp_scroll"] = True
 
 
-if st.button("Train both", type="primary", disabled=config is None, key="cmp_train"):
-    assert config is not None
-    _train(config, list(range(seed_count)), eval_episodes)
+live_jobs.collect(SLOT, keep_comparison)
+implementations = ["reference", "sb3"]
+if st.checkbox(
+    "Also train my loop (exercises/train_dqn.py, with the reference network and buffer)",
+    key="cmp_mine",
+    help="Your train_dqn runs in the sandbox on the same settings and seeds, next to the reference and SB3.",
+):
+    implementations = ["mine", *implementations]
+if config is not None:
+    seconds = speed.estimate(SPEED_KIND, config, len(implementations) * seed_count)
+    st.caption(
+        f"{len(implementations) * seed_count} runs, one after the other: about {speed.duration_text(seconds)} "
+        f"({speed.measured_note(SPEED_KIND, config)})."
+    )
+remember_widgets(WIDGETS)
+job = live_jobs.current(SLOT)
+running = job is not None and not job.done
+train_clicked = st.button("Train", type="primary", disabled=config is None or running, key="cmp_train")
+if train_clicked and config is not None and not running:
+    start_comparison(config, list(range(seed_count)), eval_episodes, implementations)
+    job, running = live_jobs.current(SLOT), True
+if job is not None and running:
+    live_job_panel(job, draw_comparison, scroll=bool(st.session_state.pop("cmp_scroll", False)))
 
 if COMPARISON_ERROR_KEY in st.session_state:
     st.error(f"The comparison failed: {st.session_state[COMPARISON_ERROR_KEY]}")
@@ -163,7 +218,8 @@ if result is not None:
         st.pyplot(evaluations, clear_figure=False)
     st.markdown("**Per implementation** (means over seeds; env steps per second leave greedy evaluations out)")
     summary = pd.DataFrame(cmp.summary_rows(result))
-    st.dataframe(summary, hide_index=True, width="stretch")
+    # One column per implementation, one row per measure: fits a narrow screen without scrolling sideways.
+    st.dataframe(summary.set_index("implementation").T.astype(str), width="stretch")
     with st.expander("Every run"):
         st.dataframe(pd.DataFrame(cmp.run_rows(result)), hide_index=True, width="stretch")
     down_left, down_right = st.columns(2)

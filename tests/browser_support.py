@@ -26,6 +26,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,7 +49,24 @@ SCREENSHOT_DIR = ROOT / "artifacts" / "screenshots"
 SERVER_START_SECONDS = 90.0
 APP_RUN_SECONDS = 120.0
 # Text that only shows up when a page broke (Streamlit's error boxes show these).
-ERROR_TEXTS = ("Traceback (most recent call last)", "StreamlitAPIException", "ModuleNotFoundError", "Page not found")
+ERROR_TEXTS = (
+    "Traceback (most recent call last)",
+    "StreamlitAPIException",
+    "ModuleNotFoundError",
+    "Page not found",
+    "This app has encountered an error",
+)
+# The settings Streamlit Community Cloud forces over .streamlit/config.toml: the browser tests run with them.
+CLOUD_SETTINGS: tuple[str, ...] = (
+    "--runner.fastReruns",
+    "true",
+    "--client.showErrorDetails",
+    "false",
+    "--server.runOnSave",
+    "true",
+    "--server.enableXsrfProtection",
+    "true",
+)
 
 
 def free_port() -> int:
@@ -58,9 +76,14 @@ def free_port() -> int:
         return port
 
 
-def start_server(port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    """``streamlit run streamlit_app.py`` on ``port`` in its own process group, logging to ``log_path``."""
+def start_server(port: int, log_path: Path, extra_args: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+    """``streamlit run streamlit_app.py`` on ``port`` in its own process group, logging to ``log_path``.
+
+    ``extra_args``: more ``streamlit run`` options, e.g. :data:`CLOUD_SETTINGS`.
+    """
     env = dict(os.environ, SDL_VIDEODRIVER="dummy", MPLBACKEND="Agg", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    # The server measures its own speed from scratch (estimates are tested against what it measures).
+    env["PLAYGROUND_SPEED_FILE"] = str(log_path.parent / "speed.json")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         return subprocess.Popen(
@@ -76,6 +99,7 @@ def start_server(port: int, log_path: Path) -> subprocess.Popen[bytes]:
                 str(port),
                 "--server.address",
                 "127.0.0.1",
+                *extra_args,
             ],
             cwd=ROOT,
             env=env,
@@ -190,3 +214,33 @@ def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
     finally:
         page.set_viewport_size(viewport)
     return path
+
+
+def sandbox_children() -> list[int]:
+    """Pids of sandbox processes started from this checkout (their working directory is the project root)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if b"playground.sandbox.child" in cmdline and Path(cwd) == ROOT:
+            found.append(int(proc.name))
+    return found
+
+
+def toolbar_stop(page: Page) -> bool:
+    """Press Streamlit's own Stop (top right, shown while a script runs); False if it never showed."""
+    button = page.locator('[data-testid="stStatusWidget"] button', has_text="Stop")
+    for _ in range(100):
+        if button.count() and button.first.is_visible():
+            try:
+                button.first.click(timeout=1000)
+                return True
+            except Exception:  # noqa: BLE001 - it may vanish between the check and the click
+                pass
+        page.wait_for_timeout(100)
+    return False

@@ -45,13 +45,18 @@ def project_root() -> Path:
 
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a ``streamlit run streamlit_app.py`` server, started once and stopped at the end."""
-    from browser_support import free_port, start_server, stop_server, wait_healthy
+    """URL of a ``streamlit run streamlit_app.py`` server, started once and stopped at the end.
+
+    It runs with the settings Streamlit Community Cloud forces (fast reruns, no
+    error details, run on save, XSRF protection); the deep-link test starts one
+    server with the project's own config.
+    """
+    from browser_support import CLOUD_SETTINGS, free_port, start_server, stop_server, wait_healthy
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    process = start_server(port, log_path)
+    process = start_server(port, log_path, CLOUD_SETTINGS)
     try:
         wait_healthy(url, process, log_path)
         yield url

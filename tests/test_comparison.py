@@ -108,7 +108,9 @@ def test_bad_arguments_are_refused_with_a_message() -> None:
     with pytest.raises(ValueError, match="final_eval_episodes"):
         cmp.run_comparison(TINY, final_eval_episodes=0)
     with pytest.raises(ValueError, match="implementation"):
-        cmp.train_one("mine", TINY)  # type: ignore[arg-type]
+        cmp.train_one("yours", TINY)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="implementations"):
+        cmp.run_comparison(TINY, implementations=("nope",))
 
 
 def test_curves_csv_and_reading_from_a_hand_made_result() -> None:
@@ -244,3 +246,22 @@ def test_evaluations_during_training_are_drawn_and_read() -> None:
     assert cmp.evaluation_figure(cmp.ComparisonResult(TINY, (0,), 1, (unsolved,))) is not None
     no_evals = cmp.ComparisonResult(TINY, (0,), 1, (_summary("sb3", 0, [1.0], [5], [1.0]),))
     assert cmp.evaluation_figure(no_evals) is None
+
+
+def test_the_learners_loop_joins_the_comparison_and_its_failure_is_a_note() -> None:
+    """The stub raises NotImplementedError: the reference and SB3 still run, and the reading says why mine did not."""
+    result = cmp.run_comparison(
+        TINY.replace(total_timesteps=300), (0,), final_eval_episodes=2, implementations=("mine", "reference")
+    )
+    assert [r.implementation for r in result.runs] == ["reference"]
+    assert result.notes
+    assert "not implemented yet" in result.notes[0]
+    assert any("Your loop failed" in line for line in cmp.plain_reading(result))
+
+
+def test_live_curves_come_from_progress_and_finished_runs() -> None:
+    progress = cmp.ComparisonProgress("sb3", 0, 1, 2, 30, 100, 3, 1.0, None, (0.5, 1.0), (10, 30))
+    finished = _summary("reference", 0, [-1.0, 0.4], [10, 8], [0.4])
+    frame = cmp.live_curve_frame([progress, finished], window=2)
+    assert set(frame["implementation"]) == {cmp.IMPL_TITLES["sb3"], cmp.IMPL_TITLES["reference"]}
+    assert cmp.live_curve_chart(frame) is not None

@@ -176,3 +176,23 @@ def test_stopping_a_run_keeps_what_was_learned() -> None:
     assert report.total_steps < config.total_timesteps
     assert len(report.greedy_returns) == 20
     assert report.snapshot is not None
+
+
+def test_settings_and_implementations_survive_a_visit_to_another_page() -> None:
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    app.run()
+    app.switch_page("pages/3_training.py")
+    app.run()
+    app.number_input(key="tr_gamma").set_value(0.9)
+    app.radio(key="tr_impl_buffer").set_value("mine (exercises/)")
+    app.run()
+    app.switch_page("pages/1_q_network.py")
+    app.run()
+    app.switch_page("pages/3_training.py")
+    app.run()
+    assert not app.exception
+    assert app.number_input(key="tr_gamma").value == 0.9
+    assert app.number_input(key="tr_total_timesteps").value == PRESETS["lineworld"].total_timesteps
+    assert app.radio(key="tr_impl_buffer").value == "mine (exercises/)"
+    assert app.radio(key="tr_impl_loop").value == "reference (solutions/)"
+    assert not any("cannot run" in error.value for error in app.error)

@@ -26,10 +26,15 @@ from playground.core.facts import COMPARISON_EVAL_SEED_OFFSET, solved_return
 from playground.core.results import RunTiming, TrainingProgress
 from playground.sb3.adapter import EvaluateFn, reference_evaluate, train_sb3, warm_up_torch
 
-Implementation = Literal["reference", "sb3"]
-IMPLEMENTATIONS: tuple[Implementation, ...] = ("reference", "sb3")
-IMPL_TITLES: dict[str, str] = {"reference": "Reference (train_dqn)", "sb3": "Stable-Baselines3 DQN"}
-IMPL_COLORS: dict[str, str] = {"reference": "tab:blue", "sb3": "tab:orange"}
+Implementation = Literal["mine", "reference", "sb3"]
+IMPLEMENTATIONS: tuple[Implementation, ...] = ("reference", "sb3")  # the default plan
+ALL_IMPLEMENTATIONS: tuple[Implementation, ...] = ("mine", "reference", "sb3")
+IMPL_TITLES: dict[str, str] = {
+    "mine": "Mine (exercises/train_dqn.py)",
+    "reference": "Reference (train_dqn)",
+    "sb3": "Stable-Baselines3 DQN",
+}
+IMPL_COLORS: dict[str, str] = {"mine": "tab:green", "reference": "tab:blue", "sb3": "tab:orange"}
 # The final greedy evaluation of a run uses this seed offset (apart from the in-training ones).
 # Greedy mean that counts as "solved" (CartPole-v1's convention; LineWorld's optimal return is 0.4).
 PROGRESS_INTERVAL = 0.25  # seconds between progress messages within a run
@@ -48,6 +53,8 @@ class ComparisonProgress:
     episode: int
     episode_reward: float
     last_eval_mean: float | None = None
+    new_rewards: tuple[float, ...] = ()  # returns of the episodes finished since the previous message
+    new_end_steps: tuple[int, ...] = ()  # the env step each of them ended at
 
     @property
     def fraction(self) -> float:
@@ -100,9 +107,15 @@ class ComparisonResult:
     final_eval_episodes: int
     runs: tuple[RunSummary, ...] = field(default_factory=tuple)
     stopped: bool = False
+    notes: tuple[str, ...] = ()  # runs that failed (the learner's loop), in words
 
     def runs_of(self, implementation: str) -> list[RunSummary]:
         return [run for run in self.runs if run.implementation == implementation]
+
+    @property
+    def implementations(self) -> tuple[str, ...]:
+        """The implementations with at least one run, in the page's order (mine, reference, SB3)."""
+        return tuple(impl for impl in ALL_IMPLEMENTATIONS if self.runs_of(impl))
 
 
 def _emit_throttled(
@@ -110,12 +123,19 @@ def _emit_throttled(
 ) -> Callable[[TrainingProgress], None]:
     """A handler of training progress that emits at most one message every ``PROGRESS_INTERVAL`` s."""
     last = [-math.inf]
+    rewards: list[float] = []
+    ends: list[int] = []
 
     def handle(progress: TrainingProgress) -> None:
+        rewards.append(float(progress.episode_reward))
+        ends.append(int(progress.timestep))
         now = time.monotonic()
         if now - last[0] < PROGRESS_INTERVAL and progress.timestep < progress.total_timesteps:
             return
         last[0] = now
+        new_rewards, new_ends = tuple(rewards), tuple(ends)
+        rewards.clear()
+        ends.clear()
         emit(
             ComparisonProgress(
                 implementation=implementation,
@@ -127,6 +147,8 @@ def _emit_throttled(
                 episode=progress.episode,
                 episode_reward=progress.episode_reward,
                 last_eval_mean=progress.last_eval_mean,
+                new_rewards=new_rewards,
+                new_end_steps=new_ends,
             )
         )
 
@@ -157,8 +179,11 @@ def train_one(
             return False
         return True
 
-    if implementation == "reference":
-        from solutions.train_dqn import train_dqn
+    if implementation in ("reference", "mine"):
+        if implementation == "mine":  # the learner's loop (with the reference network and buffer)
+            from exercises.train_dqn import train_dqn
+        else:
+            from solutions.train_dqn import train_dqn
 
         result = train_dqn(config, callback=callback)
         network = result.q_network
@@ -190,7 +215,7 @@ def train_one(
             "stop_reason": run.stop_reason,
         }
     else:
-        raise ValueError(f"implementation must be 'reference' or 'sb3', got {implementation!r}")
+        raise ValueError(f"implementation must be 'mine', 'reference' or 'sb3', got {implementation!r}")
     greedy = evaluate_fn(network, config.env_id, final_eval_episodes, config.seed + COMPARISON_EVAL_SEED_OFFSET)
     summary = RunSummary(
         implementation=implementation,
@@ -208,8 +233,12 @@ def run_comparison(
     final_eval_episodes: int = 20,
     emit: Callable[[Any], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    implementations: Sequence[str] = IMPLEMENTATIONS,
 ) -> ComparisonResult:
-    """Train the reference and SB3 on ``config`` with every seed, alternating (reference first).
+    """Train each of ``implementations`` (default: the reference and SB3) on ``config`` with every seed.
+
+    Runs alternate per seed, in the order given. A failure of the learner's loop
+    ("mine") is kept as a note and the other implementations go on.
 
     ``emit`` receives :class:`ComparisonProgress` messages while a run goes and
     each :class:`RunSummary` as soon as its run is done. When ``should_stop``
@@ -221,38 +250,59 @@ def run_comparison(
         raise ValueError("give at least one seed")
     if final_eval_episodes < 1:
         raise ValueError(f"final_eval_episodes must be at least 1, got {final_eval_episodes!r}")
+    unknown = [impl for impl in implementations if impl not in ALL_IMPLEMENTATIONS]
+    if unknown or not implementations:
+        raise ValueError(f"implementations must be some of {ALL_IMPLEMENTATIONS}, got {tuple(implementations)}")
     warm_up_torch()
-    plan = [(seed, impl) for seed in seed_list for impl in IMPLEMENTATIONS]
+    plan = [(seed, impl) for seed in seed_list for impl in implementations]
     runs: list[RunSummary] = []
+    notes: list[str] = []
     stopped = False
     for index, (seed, impl) in enumerate(plan):
         if should_stop is not None and should_stop():
             stopped = True
             break
         handler = None if emit is None else _emit_throttled(emit, impl, seed, index, len(plan))
-        summary, was_stopped = train_one(
-            impl,
-            config.replace(seed=seed),
-            final_eval_episodes=final_eval_episodes,
-            on_progress=handler,
-            should_stop=should_stop,
-        )
+        try:
+            summary, was_stopped = train_one(
+                impl,  # type: ignore[arg-type]
+                config.replace(seed=seed),
+                final_eval_episodes=final_eval_episodes,
+                on_progress=handler,
+                should_stop=should_stop,
+            )
+        except Exception as err:
+            if impl != "mine":
+                raise
+            from playground.sandbox.child import describe_exception
+
+            notes.append(f"{IMPL_TITLES['mine']}, seed {seed}: {describe_exception(err)}")
+            continue
         runs.append(summary)
         if emit is not None:
             emit(summary)
         if was_stopped:
             stopped = True
             break
-    return ComparisonResult(config, seed_list, final_eval_episodes, tuple(runs), stopped)
+    return ComparisonResult(config, seed_list, final_eval_episodes, tuple(runs), stopped, tuple(notes))
 
 
 def comparison_task(
-    ctx: Any, config: DQNConfig | dict[str, Any], seeds: Sequence[int] = (0,), final_eval_episodes: int = 20
+    ctx: Any,
+    config: DQNConfig | dict[str, Any],
+    seeds: Sequence[int] = (0,),
+    final_eval_episodes: int = 20,
+    implementations: Sequence[str] = IMPLEMENTATIONS,
 ) -> ComparisonResult:
     """Sandbox entry (``comparison_task``): progress goes to ``ctx.emit``, Stop comes from ``ctx.should_stop``."""
     cfg = config if isinstance(config, DQNConfig) else DQNConfig.from_dict(config)
     return run_comparison(
-        cfg, seeds, final_eval_episodes=final_eval_episodes, emit=ctx.emit, should_stop=ctx.should_stop
+        cfg,
+        seeds,
+        final_eval_episodes=final_eval_episodes,
+        emit=ctx.emit,
+        should_stop=ctx.should_stop,
+        implementations=implementations,
     )
 
 
@@ -304,7 +354,7 @@ def mean_curves(
     grid = np.linspace(0.0, float(max(last, 1)), points)
     means: dict[str, NDArray[np.float64]] = {}
     per_seed: dict[str, list[NDArray[np.float64]]] = {}
-    for impl in IMPLEMENTATIONS:
+    for impl in result.implementations:
         curves = [smoothed_curve(run, window, grid) for run in result.runs_of(impl)]
         if not curves:
             continue
@@ -347,7 +397,7 @@ def evaluation_figure(result: ComparisonResult) -> Figure | None:
         return None
     figure = Figure(figsize=(8, 3.2), layout="constrained")
     ax = figure.add_subplot()
-    for impl in IMPLEMENTATIONS:
+    for impl in result.implementations:
         for index, run in enumerate(result.runs_of(impl)):
             label = IMPL_TITLES[impl] if index == 0 else None
             ax.plot(run.eval_steps, run.eval_means, marker="o", color=IMPL_COLORS[impl], alpha=0.8, label=label)
@@ -369,7 +419,7 @@ def _mean(values: Sequence[float]) -> float:
 def summary_rows(result: ComparisonResult) -> list[dict[str, Any]]:
     """One row per implementation (means over its runs): time, speed, updates, episodes, greedy returns."""
     rows: list[dict[str, Any]] = []
-    for impl in IMPLEMENTATIONS:
+    for impl in result.implementations:
         runs = result.runs_of(impl)
         if not runs:
             continue
@@ -425,10 +475,17 @@ def episodes_csv(result: ComparisonResult) -> str:
 
 def plain_reading(result: ComparisonResult) -> list[str]:
     """A few sentences that say what the numbers mean."""
-    ref, sb3 = result.runs_of("reference"), result.runs_of("sb3")
-    lines: list[str] = []
+    ref, sb3, mine = result.runs_of("reference"), result.runs_of("sb3"), result.runs_of("mine")
+    lines: list[str] = [f"Your loop failed: {note}" for note in result.notes]
     if result.stopped:
         lines.append("The comparison was stopped early: the numbers below cover only the runs that finished.")
+    if mine:
+        mine_speed = _mean([r.steps_per_second for r in mine])
+        lines.append(
+            f"Your loop: {mine_speed:,.0f} env steps per second and a greedy mean of "
+            f"{_mean([r.greedy_mean for r in mine]):.2f} over {result.final_eval_episodes} episodes per run "
+            "(same settings, seeds and evaluation as the others)."
+        )
     if not ref or not sb3:
         lines.append("Only one implementation has results, so there is nothing to compare yet.")
         return lines
@@ -484,3 +541,66 @@ def plain_reading(result: ComparisonResult) -> list[str]:
             f"The bold curves are means over {len(result.seeds)} seeds; the faint ones show how much single runs vary."
         )
     return lines
+
+
+def live_curve_frame(messages: Sequence[Any], window: int = 20, max_points: int = 400) -> Any:
+    """Long-form data (implementation, run, env step, return) of every run so far, from a task's messages.
+
+    Finished runs use their :class:`RunSummary`; the running one the episodes its
+    :class:`ComparisonProgress` messages carried. The return is the moving
+    average over ``window`` episodes, thinned to ``max_points`` per run.
+    """
+    import pandas as pd
+
+    from playground.views.training_plots import moving_average
+
+    episodes: dict[tuple[str, int], tuple[list[int], list[float]]] = {}
+    for message in messages:
+        if isinstance(message, ComparisonProgress):
+            steps, rewards = episodes.setdefault((message.implementation, message.seed), ([], []))
+            steps.extend(message.new_end_steps)
+            rewards.extend(message.new_rewards)
+        elif isinstance(message, RunSummary):
+            episodes[(message.implementation, message.seed)] = (
+                list(message.episode_end_steps),
+                list(message.episode_rewards),
+            )
+    frames = []
+    for (impl, seed), (steps, rewards) in episodes.items():
+        if not rewards:
+            continue
+        smooth = moving_average(rewards, window)
+        stride = max(1, len(smooth) // max_points)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "implementation": IMPL_TITLES.get(impl, impl),
+                    "run": f"{IMPL_TITLES.get(impl, impl)}, seed {seed}",
+                    "env step": np.asarray(steps[: len(smooth)])[::stride],
+                    "return": smooth[::stride],
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame({"implementation": [], "run": [], "env step": [], "return": []})
+    return pd.concat(frames, ignore_index=True)
+
+
+def live_curve_chart(frame: Any, window: int = 20) -> Any:
+    """Altair lines of :func:`live_curve_frame`: one colour per implementation, one line per seed."""
+    import altair as alt
+
+    colors = {IMPL_TITLES[impl]: color.replace("tab:", "") for impl, color in IMPL_COLORS.items()}
+    present = [name for name in colors if name in set(frame["implementation"])]
+    scale = alt.Scale(domain=present, range=[colors[name] for name in present])
+    return (
+        alt.Chart(frame, title=f"Return per episode while training (mean of {window})", height=280)
+        .mark_line()
+        .encode(
+            x=alt.X("env step:Q"),
+            y=alt.Y("return:Q", title="return"),
+            color=alt.Color("implementation:N", scale=scale, legend=alt.Legend(orient="bottom", title=None)),
+            detail="run:N",
+            tooltip=["run:N", "env step:Q", alt.Tooltip("return:Q", format=".3g")],
+        )
+    )

@@ -299,7 +299,9 @@ def slot_counts_figure(trace: BufferTrace, title: str = "") -> Figure:
         p = trace.batch_size / stored
         sd = math.sqrt(trace.batches_drawn * p * (1 - p))
         ax.axhspan(expected - 3 * sd, expected + 3 * sd, color="0.85", zorder=0, label="±3 sd")
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)
+    ax.set_xlim(-0.6, capacity - 0.4)
+    ax.set_xticks(range(capacity))
     ax.set_xlabel("slot index returned", fontsize=8)
     ax.set_ylabel("times drawn", fontsize=8)
     ax.tick_params(labelsize=7)

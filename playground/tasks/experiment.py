@@ -141,10 +141,16 @@ def read_summary(summary: pd.DataFrame) -> str:
     rows.sort(key=lambda row: float(row["auc_mean"]), reverse=True)
     best = rows[0]
     seeds = int(best.get("runs", 0) or 0)
-    sentences = [
-        f"**{best['size']}** learned fastest: the largest area under its mean curve "
-        f"(average smoothed return {float(best['auc_mean']):.3g} over the run)."
-    ]
+    if len(rows) == 1:
+        sentences = [
+            f"**{best['size']}** (the only size that ran): average smoothed return {float(best['auc_mean']):.3g} "
+            "over the run."
+        ]
+    else:
+        sentences = [
+            f"**{best['size']}** learned fastest: the largest area under its mean curve "
+            f"(average smoothed return {float(best['auc_mean']):.3g} over the run)."
+        ]
     if _finite(best.get("steps_to_solve")):
         solved = int(best.get("solved", 0) or 0)
         when = f"a median of {float(best['steps_to_solve']):,.0f} env steps"
@@ -274,17 +280,6 @@ def _experiment_settings() -> dict[str, ExperimentSetting]:
 EXPERIMENT_SETTINGS: dict[str, ExperimentSetting] = _experiment_settings()
 
 
-def estimate_text(config: DQNConfig, runs: int) -> str:
-    """A rough duration for the page, from :func:`estimated_seconds` (an upper bound without early stops)."""
-    workers = choose_workers(config, runs) if runs else 1
-    seconds = runs * estimated_seconds(config) / workers
-    cores = "two runs at a time" if workers == 2 else "one run at a time"
-    stop = " (less when runs stop early at the threshold)" if config.reward_threshold is not None else ""
-    if seconds < 90:
-        return f"{runs} runs, {cores}: about {max(5, round(seconds, -1)):.0f} s{stop}."
-    return f"{runs} runs, {cores}: up to about {seconds / 60:.0f} min{stop}."
-
-
 def _plus_minus(mean: Any, spread: Any, digits: int) -> str:
     if not _finite(mean):
         return "-"
@@ -312,3 +307,38 @@ def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def plural(count: int, noun: str) -> str:
+    """``plural(1, "run")`` -> "1 run", ``plural(3, "run")`` -> "3 runs"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def experiment_progress(messages: Sequence[ExperimentProgress], runs_total: int) -> tuple[float, str]:
+    """(fraction, text) of an experiment's progress bar from all its messages so far.
+
+    Two runs may train at once: the text names every run in progress with its
+    own percentage, instead of jumping between them message by message.
+    """
+    if not messages:
+        return 0.0, "starting a sandbox process ..."
+    fractions: dict[int, float] = {}
+    latest: dict[int, ExperimentProgress] = {}
+    for message in messages:
+        fractions[message.run_index] = max(fractions.get(message.run_index, 0.0), message.run_fraction)
+        latest[message.run_index] = message
+    total = max(runs_total, messages[-1].runs_total, 1)
+    done = sum(1 for f in fractions.values() if f >= 1.0)
+    parts = []
+    for index in sorted(latest):
+        message = latest[index]
+        if fractions[index] >= 1.0:
+            continue
+        reward = ""
+        if message.training is not None:
+            reward = f", last return {message.training.episode_reward:.2f}"
+        parts.append(f"{message.size} seed {message.seed}: {fractions[index]:.0%}{reward}")
+    text = f"{done} of {plural(total, 'run')} done"
+    if parts:
+        text += " · training " + "; ".join(parts)
+    return min(1.0, sum(fractions.values()) / total), text

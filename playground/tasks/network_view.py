@@ -255,3 +255,21 @@ def report_problems(report: NetworkReport) -> list[str]:
     elif report.q_values.size != report.action_dim:
         problems.append(f"forward returned {report.q_values.size} values for one state, expected {report.action_dim}")
     return problems
+
+
+def q_values_chart(frame: pd.DataFrame) -> Any:
+    """Grouped bars of :func:`q_values_frame`: one group per action (labels level), one bar per implementation."""
+    import altair as alt
+
+    long = frame.reset_index().melt(id_vars="action", var_name="implementation", value_name="Q-value")
+    return (
+        alt.Chart(long, height=240)
+        .mark_bar()
+        .encode(
+            x=alt.X("action:N", axis=alt.Axis(labelAngle=0), title="action"),
+            xOffset="implementation:N",
+            y=alt.Y("Q-value:Q"),
+            color=alt.Color("implementation:N", legend=alt.Legend(orient="bottom", title=None)),
+            tooltip=["action:N", "implementation:N", alt.Tooltip("Q-value:Q", format="+.3f")],
+        )
+    )

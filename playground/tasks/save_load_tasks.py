@@ -107,10 +107,11 @@ def load_task(ctx: TaskContext, *, impl: str, data: bytes, file_name: str) -> Lo
         except ValueError as err:
             return LoadReport(file_name, len(data), impl, error=str(err) or "ValueError (with no message)")
         except Exception as err:  # noqa: BLE001 - a learner's load_model may raise anything: report it
-            return LoadReport(
-                file_name,
-                len(data),
-                impl,
-                error=f"load_model {describe_exception(err, impl)} — it should raise ValueError for a bad file",
+            advice = (
+                ""
+                if isinstance(err, NotImplementedError)
+                else " (a file it cannot load should make it raise ValueError with a clear message; any other "
+                "exception means load_model itself failed)"
             )
+            return LoadReport(file_name, len(data), impl, error=f"load_model {describe_exception(err, impl)}{advice}")
     return report_loaded(loaded, file_name, len(data), impl)

@@ -152,12 +152,10 @@ def _measure(
         q_table = lineworld_q_table(network, env_dims(config.env_id)[0])
     ctx.emit(TrainingUpdate(result.total_steps, total, len(result.episode_rewards), [], 0.0, None, "recording"))
     gif, gif_return = b"", 0.0
-    if ctx.should_stop():  # the app waits only a few seconds after Stop: skip the slowest part
-        notes.append("no animation: the run was stopped (train to the end to see the agent play)")
-        return returns, q_table, gif, gif_return, _snapshot(network, notes), notes
     try:
-        rollout = greedy_rollout(network, config.env_id, seed=config.seed + FINAL_EVAL_SEED_OFFSET)
-        gif, gif_return = gif_bytes(rollout.frames), rollout.total_reward
+        # 500 steps make 250 frames (every second step), as many as the GIF keeps at 10 frames per second.
+        rollout = greedy_rollout(network, config.env_id, seed=config.seed + FINAL_EVAL_SEED_OFFSET, frame_every=2)
+        gif, gif_return = gif_bytes(rollout.frames, fps=10.0), rollout.total_reward
     except Exception as err:  # noqa: BLE001 - a missing renderer must not lose the run
         notes.append(f"no animation: {type(err).__name__}: {err}")
     return returns, q_table, gif, gif_return, _snapshot(network, notes), notes

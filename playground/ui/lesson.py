@@ -104,10 +104,10 @@ def exercise_status(results: Sequence[CheckResult] | None) -> str:
         return "no checks yet"
     failed = [r for r in results if not r.passed]
     if not failed:
-        return "✅ all passed"
+        return "all passed"
     if len(failed) == len(results) and all(r.message.startswith(NOT_STARTED_PREFIX) for r in results):
-        return "⬜ not started"
-    return f"❌ {len(failed)} failing"
+        return "not started"
+    return f"{len(failed)} failing"
 
 
 def progress_table(stored: Mapping[str, Sequence[CheckResult] | None]) -> pd.DataFrame:

@@ -6,11 +6,14 @@ so does :func:`ensure_router` when Streamlit ran a page file on its own.
 
 from __future__ import annotations
 
+import matplotlib
 import streamlit as st
 import torch
 
 from playground.core.facts import PROJECT_ROOT
+from playground.ui import live_jobs
 from playground.ui.lesson import render_home
+from playground.ui.widgets import finish_pending_tasks, running_jobs_note
 
 # (file, title, icon) of every page after the home page, in the lesson's order.
 PAGES: tuple[tuple[str, str, str], ...] = (
@@ -25,22 +28,50 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 
 @st.cache_resource
 def _configure_torch() -> int:
-    """Once per server: one intra-op thread, so sessions training at once share the cores fairly."""
+    """Once per server: one intra-op thread, so sessions training at once share the cores fairly.
+
+    Also larger matplotlib text: figures are scaled to the column's width, so on a
+    phone (about 360 px) the default 10-point text would be too small to read.
+    """
     torch.set_num_threads(1)
+    matplotlib.rcParams.update(
+        {
+            "font.size": 12,
+            "axes.titlesize": 13,
+            "axes.labelsize": 12,
+            "legend.fontsize": 10.5,
+            "xtick.labelsize": 11,
+            "ytick.labelsize": 11,
+        }
+    )
     return torch.get_num_threads()
+
+
+# Wide display equations scroll sideways inside themselves instead of being cut off on a phone.
+PAGE_CSS = "<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding:2px 0 6px}</style>"
 
 
 def main() -> None:
     """Set up the page and run the page the URL names (the lesson by default)."""
     st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
     _configure_torch()
+    live_jobs.note_script_run()
+    st.html(PAGE_CSS)
     pages = [st.Page(render_home, title="Lesson: Deep Q-Networks", icon=":material/school:", default=True)]
     pages += [
         st.Page(PROJECT_ROOT / path, title=title, icon=icon)
         for path, title, icon in PAGES
         if (PROJECT_ROOT / path).exists()
     ]
-    st.navigation(pages).run()
+    navigation = st.navigation(pages)
+    finish_pending_tasks()
+    running_jobs_note()
+    try:
+        navigation.run()
+    except Exception as err:  # noqa: BLE001 - shown in full: Streamlit Cloud hides the details of uncaught errors
+        # (Streamlit's own stop and rerun signals are BaseExceptions and pass through.)
+        st.error("This page stopped at an unexpected error. The details below say where; other pages still work.")
+        st.exception(err)
 
 
 def ensure_router() -> None:

@@ -19,6 +19,7 @@ BUFFER_TRACES_KEY = "replay_buffer_traces"  # impl -> BufferTrace | error text
 # Page 3, training.
 TRAINING_REPORTS_KEY = "training_reports"  # label -> TrainingReport, newest run of each label
 TRAINING_ERRORS_KEY = "training_errors"  # label -> error text of a run that failed
+TRAINING_STOPS_KEY = "training_stops"  # label -> who stopped that run ("stopped by you", ...)
 TRAINING_READY_KEY = "tr_ready"  # the settings were seeded from the URL once
 TRAINING_PREFIX = "tr_"  # the training page's widget keys
 # Page 4, save and load.

@@ -8,12 +8,14 @@ skipping (and reporting) anything it cannot use instead of failing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 from playground.core.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
 from playground.core.facts import IMPLS, is_impl
+from playground.tasks import speed
+from playground.tasks.training_task import TrainingUpdate
 
 COMPONENT_KEYS: tuple[str, ...] = ("loop", "network", "buffer")
 DEFAULT_PRESET = "lineworld"
@@ -123,7 +125,10 @@ def _parse(name: str, text: str) -> Any:
     spec = NUMERIC_FIELDS.get(name)
     if spec is None:
         raise ValueError(f"unknown setting {name!r}")
-    return int(text) if spec.kind == "int" else float(text)
+    value = int(text) if spec.kind == "int" else float(text)
+    if not spec.low <= value <= spec.high:
+        raise ValueError(f"{name} must be {spec.range_text}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -176,3 +181,47 @@ def settings_from_query(query: Mapping[str, str]) -> QuerySettings:
         else:
             problems.append(f"{key}={value!r} ignored: use one of {', '.join(IMPLS)}")
     return QuerySettings(config, impls, preset, problems)
+
+
+SPEED_KIND = "training"
+
+
+def duration_hint(config: DQNConfig, runs: int = 1) -> str:
+    """How long Train takes with these settings, from this server's measured speed."""
+    seconds = speed.estimate(SPEED_KIND, config, runs)
+    what = "A run of these settings takes" if runs == 1 else f"{runs} runs of these settings (one after the other) take"
+    return (
+        f"{what} about {speed.duration_text(seconds)} here "
+        f"({speed.measured_note(SPEED_KIND, config)}; less when it stops early at reward_threshold)."
+    )
+
+
+def progress_line(label: str, update: TrainingUpdate | None, elapsed: float) -> tuple[float, str]:
+    """(fraction, text) of a run's progress bar."""
+    if update is None:
+        return 0.0, f"{label}: starting a sandbox process ({elapsed:.0f} s)"
+    if update.phase != "training":
+        return 1.0, f"{label}: {update.phase} the trained agent after {update.timestep:,} env steps ..."
+    extra = f", last greedy mean {update.last_eval_mean:.1f}" if update.last_eval_mean is not None else ""
+    return (
+        update.fraction,
+        f"{label}: step {update.timestep:,} of {update.total_timesteps:,} · {update.episodes_done} episodes · "
+        f"epsilon {update.epsilon:.2f}{extra}",
+    )
+
+
+def describe_failure(error: str, output: str) -> str:
+    """One error text per failed run: the reason, then the run's last output when it adds something."""
+    text = error or "the run returned no result"
+    if output and output.strip() not in text:
+        text += f"\n\nLast output of the run:\n```\n{output.strip()}\n```"
+    return text
+
+
+def show_state(state: Sequence[float]) -> str:
+    """A state vector in a few characters: ``[0.01, -0.03, 0.02, 0.04]``, or the cell of a one-hot state."""
+    values = [float(v) for v in state]
+    ones = [i for i, v in enumerate(values) if v == 1.0]
+    if len(ones) == 1 and all(v in (0.0, 1.0) for v in values):
+        return f"one-hot, cell {ones[0]} of {len(values)}"
+    return "[" + ", ".join(f"{v:.2f}" for v in values) + "]"

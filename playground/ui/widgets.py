@@ -11,7 +11,7 @@ import contextlib
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,10 @@ import streamlit as st
 from playground.checks import EXERCISE_TITLES, CheckResult, checks_for
 from playground.core.facts import IMPL_LABELS, IMPLS, PROJECT_ROOT, Impl, require_impl
 from playground.sandbox.admission import SLOTS_ENV, admission
-from playground.sandbox.runner import TaskOutcome, run_checks, set_owner_resolver, start_task, warm_up
+from playground.sandbox.runner import TaskOutcome, run_checks, set_owner_resolver, warm_up
 from playground.tasks.snapshot import TrainedNetwork
+from playground.ui import live_jobs
+from playground.ui.live_jobs import LiveJob
 from playground.ui.session import CHECKS_KEY, TRAINED_KEY
 
 
@@ -52,6 +54,42 @@ def _slots_from_secrets() -> None:
 set_owner_resolver(_session_owner)
 _slots_from_secrets()
 warm_up()
+
+
+KEPT_KEY = "kept_widget_values"  # widget key -> last value, kept while the learner is on other pages
+
+
+def restore_widgets(keys: Iterable[str]) -> None:
+    """Put back widget values Streamlit dropped while the learner was on another page.
+
+    Streamlit forgets the state of every widget that a run did not draw, so a
+    page's fields would fall back to their defaults after a visit elsewhere.
+    Call this before drawing the widgets, and :func:`remember_widgets` after.
+    Widgets restored this way must not also get a ``value=`` default.
+    """
+    kept: dict[str, Any] = st.session_state.setdefault(KEPT_KEY, {})
+    for key in keys:
+        if key not in st.session_state and key in kept:
+            st.session_state[key] = kept[key]
+
+
+def remember_widgets(keys: Iterable[str]) -> None:
+    """Keep the current values of widgets in a key Streamlit does not drop (see :func:`restore_widgets`)."""
+    kept: dict[str, Any] = st.session_state.setdefault(KEPT_KEY, {})
+    for key in keys:
+        if key in st.session_state:
+            kept[key] = st.session_state[key]
+
+
+def keep_widgets(keys: Iterable[str]) -> None:
+    """Both halves at the top of a page: keep the widgets' current values, put back the dropped ones.
+
+    At the start of a run, session state already holds the values of the
+    widgets the previous run drew, so remembering them here loses nothing.
+    """
+    keys = tuple(keys)
+    remember_widgets(keys)
+    restore_widgets(keys)
 
 
 def escape_markdown(text: str) -> str:
@@ -208,6 +246,9 @@ def exercise_header(exercise: str, task_markdown: str) -> None:
     editor_panel(exercise)
 
 
+TASK_SLOT_PREFIX = "task:"
+
+
 def run_task_live(
     target: str,
     *,
@@ -216,58 +257,181 @@ def run_task_live(
     on_progress: Callable[[Any], None] | None = None,
     on_finish: Callable[[TaskOutcome], None] | None = None,
     **kwargs: Any,
-) -> TaskOutcome:
-    """Run a sandbox task with a status box and a progress bar.
+) -> TaskOutcome | None:
+    """Run a short sandbox task with a status box and a Stop button, while this script run waits.
 
-    ``on_progress`` sees every progress message (a page draws its live chart
-    there). Pressing any button while the task runs makes Streamlit rerun the
-    script; we catch that, ask the task to stop, and still hand what it
-    finished to ``on_finish`` (which should put it in session state) before the
-    rerun goes on. That is how the Stop button works.
+    ``on_progress`` sees every progress message (in this script run);
+    ``on_finish`` gets the outcome and should put it in session state. The task
+    runs as a :mod:`playground.ui.live_jobs` job, so when this script run is
+    stopped (a click, the page's or the toolbar's Stop, another page, Cloud's
+    fast reruns) the task is asked to stop, keeps what it finished, and
+    :func:`finish_pending_tasks` (called on every run by the app's entry point)
+    hands the outcome to ``on_finish`` in a later run. Returns the outcome, or
+    None when the task is still finishing.
     """
-    from playground.ui.editor import session_sources
-
-    handle = start_task(target, timeout=timeout, sources=session_sources(), **kwargs)
+    slot = TASK_SLOT_PREFIX + target
+    job = live_jobs.start(slot, label, [live_jobs.Step(target, label, dict(kwargs), timeout)], {"on_finish": on_finish})
     outcome: TaskOutcome | None = None
     with st.status(label, expanded=True) as status:
-        queue_box = st.empty()
-        queued = QueueNotice(queue_box, status, label, key=f"cancel_{target}")
-        st.button(
-            "Stop", key=f"stop_{target}_{time.monotonic_ns()}", help="Stop early and keep what was learned so far"
-        )
-        # Keep a reference to the generator: if the rerun exception dropped it, closing it would
-        # kill the child before it could send what it finished.
-        messages = handle.progress()
+        queued = QueueNotice(st.empty(), status, label, key=f"cancel_{slot}_{job.id}")
+        st.button("Stop", key=f"stop_{slot}_{job.id}", help="Stop early and keep what was learned so far")
+        seen = 0
         try:
-            for message in messages:
-                position = handle.queue_position()
+            while not job.done:
+                position = job.queue_position()
                 if position is not None:
                     queued.show(position)
-                    continue
-                queued.clear()
-                if message is not None and on_progress is not None:
+                else:
+                    queued.clear()
+                messages = job.step_messages(0)
+                for message in messages[seen:]:
+                    if on_progress is not None:
+                        on_progress(message)
+                seen = len(messages)
+                time.sleep(0.1)
+            for message in job.step_messages(0)[seen:]:
+                if on_progress is not None:
                     on_progress(message)
         except BaseException:
-            handle.stop(grace=10.0)
-            for _ in messages:  # the same generator, to the end: the child now stops and answers
-                pass
-            outcome = handle.wait()
-            if on_finish is not None:
-                on_finish(outcome)
+            job.stop("stopped when you clicked elsewhere")
             raise
-        outcome = handle.wait()
+        outcome = job.outcomes[0] if job.outcomes else TaskOutcome(error="the task ended without an outcome")
         if outcome.ok:
             status.update(
                 label=f"{label}: {'stopped' if outcome.stopped else 'done'}", state="complete", expanded=False
             )
         else:
-            status.update(label=f"{label}: failed", state="error", expanded=True)
-            st.error(outcome.error)
-            if outcome.output:
-                st.code(outcome.output, language=None)
-    if on_finish is not None:
-        on_finish(outcome)
+            status.update(label=f"{label}: failed (see below)", state="error", expanded=False)
+    live_jobs.collect(slot, _finish_task)
     return outcome
+
+
+def _finish_task(job: LiveJob) -> None:
+    on_finish = job.meta.get("on_finish")
+    if callable(on_finish) and job.outcomes:
+        on_finish(job.outcomes[0])
+
+
+def finish_pending_tasks() -> None:
+    """Hand every finished short task of this session to its ``on_finish`` (see :func:`run_task_live`).
+
+    While one is still finishing (stopped by a click), a small poller reruns the
+    app once it is done, so its kept results show without another click.
+    """
+    running = False
+    for job in live_jobs.session_jobs():
+        if not job.slot.startswith(TASK_SLOT_PREFIX):
+            continue
+        if job.done:
+            live_jobs.collect(job.slot, _finish_task)
+        else:
+            running = True
+    if running:
+        _rerun_when_tasks_finish()
+
+
+def running_jobs_note() -> None:
+    """In the sidebar, on every page: the long runs of this session that go on, or wait on their page."""
+    for job in live_jobs.session_jobs():
+        if job.slot.startswith(TASK_SLOT_PREFIX):
+            continue
+        if job.done:
+            st.sidebar.caption(f":material/task_alt: {job.title}: finished; the results are on its page.")
+        elif job.stop_reason:
+            st.sidebar.caption(f":material/hourglass_top: {job.title}: {job.stop_reason}, finishing ...")
+        else:
+            st.sidebar.caption(
+                f":material/autorenew: {job.title}: running for {job.elapsed:.0f} s; it goes on while you look "
+                "at other pages."
+            )
+
+
+@st.fragment(run_every=0.5)
+def _rerun_when_tasks_finish() -> None:
+    jobs = [job for job in live_jobs.session_jobs() if job.slot.startswith(TASK_SLOT_PREFIX)]
+    if all(job.done for job in jobs):
+        st.rerun()
+
+
+LIVE_POLL_SECONDS = 0.5  # how often a running job's panel redraws
+LIVE_LOOP_SECONDS = 30.0  # one fragment run polls this long, then the next one takes over
+
+
+def live_job_panel(job: LiveJob, draw: Callable[[LiveJob], None], *, scroll: bool = False) -> None:
+    """A running job's live view: its title, a Stop button and ``draw(job)`` (progress, a chart).
+
+    The drawing is a fragment that redraws every :data:`LIVE_POLL_SECONDS` from
+    what the job's own thread collected, so nothing is lost when Streamlit
+    stops a script run: a click, a page change, Cloud's fast reruns. When the
+    job is done it reruns the whole page, whose next run collects the result.
+    Stop is outside the fragment (a click there reruns the page at once, where a
+    fragment's own rerun would wait for the drawing loop). The toolbar's Stop
+    also stops the job and keeps what it learned. ``scroll`` brings the view
+    into sight (right after Train).
+    """
+    anchor = f"live-{job.slot}"
+    runs_before = live_jobs.script_runs(job.session_id)
+    with st.container(border=True, key=anchor):
+        if job.stop_reason:
+            st.markdown(f"**{job.title}**")
+        elif st.button(
+            "Stop",
+            key=f"live_stop_{job.slot}_{job.id}",
+            icon=":material/stop_circle:",
+            help="Stop early and keep what was learned so far (it is evaluated and shown below)",
+        ):
+            job.stop("stopped by you")
+
+        @st.fragment(run_every=1.0)
+        def panel() -> None:
+            from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+            try:
+                _live_body(job, draw)
+            except StopException:  # the toolbar's Stop, a closed tab, or a click (fast reruns)
+                job.script_stopped("stopped with the toolbar's Stop", runs_before)
+                raise
+
+        panel()
+    if scroll:
+        scroll_into_view(anchor)
+
+
+def _live_body(job: LiveJob, draw: Callable[[LiveJob], None]) -> None:
+    if job.done:
+        st.rerun()
+    head = st.empty()
+    body = st.empty()
+    until = time.monotonic() + LIVE_LOOP_SECONDS
+    while True:
+        head.caption(_job_state(job))
+        with body.container():
+            draw(job)
+        if job.done:
+            st.rerun()
+        if time.monotonic() >= until:
+            return
+        time.sleep(LIVE_POLL_SECONDS)
+
+
+def _job_state(job: LiveJob) -> str:
+    position = job.queue_position()
+    if position:
+        return f"waiting for a free worker (place {position} in the queue)"
+    if job.stop_reason:
+        return f":orange[{job.stop_reason}: finishing the episode, then evaluating and recording what was learned ...]"
+    return f"{job.title} · running for {job.elapsed:.0f} s"
+
+
+def scroll_into_view(key: str) -> None:
+    """Scroll the page so the container with ``key`` is in sight (once, right after it appears)."""
+    st.html(
+        "<script>(function(){let n=0;const t=setInterval(()=>{const e=document.querySelector('.st-key-"
+        + key
+        + "');if(e){e.scrollIntoView({block:'start',behavior:'smooth'});clearInterval(t);}"
+        "if(++n>40){clearInterval(t);}},100);})();</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def remember_network(network: TrainedNetwork) -> None:

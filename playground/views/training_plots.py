@@ -19,7 +19,7 @@ COLORS: tuple[str, ...] = ("tab:blue", "tab:orange", "tab:green", "tab:red")
 
 
 def _figure(height: float = 3.2) -> Figure:
-    return Figure(figsize=(7, height), layout="constrained")
+    return Figure(figsize=(6, height), layout="constrained")  # narrow: text stays readable when scaled to a phone
 
 
 def reward_figure(
@@ -28,11 +28,14 @@ def reward_figure(
     *,
     threshold: float | None = None,
     x_values: Mapping[str, Sequence[int]] | None = None,
+    evaluations: Mapping[str, tuple[Sequence[int], Sequence[float]]] | None = None,
     title: str = "Return per episode",
 ) -> Figure:
     """Episode returns (faint) and their moving average (bold), one colour per run.
 
     ``x_values`` (optional, per run) puts env steps instead of episode numbers on the x-axis.
+    ``evaluations`` (optional, per run: env steps and greedy mean returns) adds the greedy
+    evaluations made during training as dots joined by a dashed line (needs ``x_values``).
     """
     figure = _figure()
     ax = figure.add_subplot()
@@ -45,6 +48,18 @@ def reward_figure(
             continue
         ax.plot(xs, rewards, color=color, alpha=0.25, linewidth=1)
         ax.plot(xs, moving_average(rewards, window), color=color, linewidth=2, label=f"{label} (mean of {window})")
+        steps, means = (evaluations or {}).get(label, ((), ()))
+        if len(steps) and x_values is not None:
+            ax.plot(
+                np.asarray(steps),
+                np.asarray(means),
+                color=color,
+                linestyle=":",
+                marker="o",
+                markersize=4,
+                linewidth=1.2,
+                label=f"{label}: greedy evaluations",
+            )
     if threshold is not None:
         ax.axhline(threshold, color="black", linestyle="--", linewidth=1, label=f"solved ({threshold:g})")
     ax.set_xlabel("env step" if x_values is not None else "episode")

@@ -1,0 +1,193 @@
+"""Long runs in a real browser under Streamlit Community Cloud's forced settings (see ``conftest.app_url``).
+
+A run lives in a server-side registry, not in one script run: the page's Stop
+keeps the partial results and the child stops; walking to another page and
+back finds the run (and every setting) where it was, and the toolbar's Stop
+then stops it without freezing the page; closing the tab stops the child.
+(The estimate-versus-actual check is in ``test_browser_training.py``.)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+from browser_support import assert_no_errors, open_page, sandbox_children, screenshot, toolbar_stop, wait_for_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.browser
+
+LONG_RUN = "training?preset=lineworld&total_timesteps=300000&seed=3"
+RESULT_TEXT = "Greedy return, 20 episodes"
+
+
+def _tab(browser: Browser, url: str, width: int = 1400, height: int = 900) -> Page:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    tab.goto(url)
+    wait_for_app(tab)
+    return tab
+
+
+def _wait_running(tab: Page) -> None:
+    """Until the live chart of the run is drawn (some episodes finished)."""
+    tab.locator(".st-key-live-training").wait_for(timeout=60_000)
+    tab.locator('.st-key-live-training [data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
+
+
+def _wait_no_children(seconds: float) -> float:
+    """Seconds until no sandbox child of this checkout is left; fails after ``seconds``."""
+    start = time.monotonic()
+    while sandbox_children():
+        assert time.monotonic() - start < seconds, f"sandbox children still running: {sandbox_children()}"
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
+def test_stop_keeps_the_partial_run_and_the_child_ends(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, f"{app_url}/{LONG_RUN}")
+    try:
+        tab.get_by_role("button", name="Train", exact=True).click()
+        _wait_running(tab)
+        live = tab.locator(".st-key-live-training")
+        box = live.bounding_box()
+        assert box is not None
+        assert box["y"] < 900, f"the running run is not in view: {box}"
+        tab.wait_for_timeout(2000)
+        assert sandbox_children(), "the run's child must be running"
+        live.get_by_role("button", name="Stop").click()
+        stopped_at = time.monotonic()
+        child_gone = _wait_no_children(10.0)
+        tab.get_by_text(RESULT_TEXT).first.wait_for(timeout=30_000)
+        shown = time.monotonic() - stopped_at
+        wait_for_app(tab)
+        assert_no_errors(tab, "training page after Stop")
+        body = tab.locator("body").inner_text()
+        assert "stopped by you" in body
+        assert "One greedy episode" in body, "the rollout must be recorded after a stop too"
+        assert tab.locator(".st-key-live-training").count() == 0, "the live view must be gone"
+        print(f"after Stop: child gone in {child_gone:.1f} s, results shown in {shown:.1f} s")
+        assert child_gone < 5, "the child must stop soon after Stop (2 s on a quiet machine)"
+        assert shown < 15
+    finally:
+        tab.context.close()
+
+
+def test_walking_away_mid_run_and_back_finds_the_run_and_the_settings(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, f"{app_url}/{LONG_RUN}")
+    try:
+        tab.get_by_role("spinbutton", name="gamma", exact=True).fill("0.95")
+        tab.get_by_role("spinbutton", name="gamma", exact=True).press("Enter")
+        wait_for_app(tab)
+        tab.get_by_role("button", name="Train", exact=True).click()
+        _wait_running(tab)
+        open_page(tab, "1. Q-network")
+        tab.wait_for_timeout(2000)
+        assert sandbox_children(), "the run must go on while the learner looks at another page"
+        open_page_running(tab, "3. Training")
+        steps = tab.get_by_role("spinbutton", name="total_timesteps", exact=True).input_value()
+        assert steps.replace(",", "") == "300000"
+        assert tab.get_by_role("spinbutton", name="gamma", exact=True).input_value() == "0.95"
+        assert tab.get_by_role("spinbutton", name="seed", exact=True).input_value() == "3"
+        assert "total_timesteps=300000" in tab.url, tab.url
+        assert "These settings cannot run" not in tab.locator("body").inner_text()
+        _wait_running(tab)
+        # Back on the page, stop with Streamlit's own toolbar Stop: the run stops, its results are kept.
+        assert toolbar_stop(tab), "the toolbar's Stop never showed while the run was polled"
+        tab.get_by_text(RESULT_TEXT).first.wait_for(timeout=30_000)
+        _wait_no_children(10.0)
+        wait_for_app(tab)
+        assert_no_errors(tab, "training page after walking away, back, and the toolbar's Stop")
+        assert "stopped with the toolbar's Stop" in tab.locator("body").inner_text()
+        assert tab.locator(".st-key-live-training").count() == 0, "no frozen live view"
+        open_page(tab, "4. Save and load")
+        open_page(tab, "3. Training")
+        assert RESULT_TEXT in tab.locator("body").inner_text(), "the results must survive a visit elsewhere"
+    finally:
+        tab.context.close()
+
+
+def open_page_running(tab: Page, title: str) -> None:
+    """Click a navigation link without waiting for the page to go idle (a run is being polled)."""
+    tab.locator('[data-testid="stSidebarNavLink"]', has_text=title).first.click()
+    tab.get_by_role("spinbutton", name="total_timesteps", exact=True).wait_for(timeout=60_000)
+    tab.wait_for_timeout(1000)
+
+
+@pytest.mark.parametrize("path", ["", "training"])
+def test_phone_screenshots(browser: Browser, app_url: str, path: str) -> None:
+    tab = _tab(browser, f"{app_url}/{path}", width=390, height=844)
+    try:
+        tab.locator('[data-testid="stButton"]').first.wait_for(state="visible")
+        tab.wait_for_timeout(1000)
+        assert_no_errors(tab, f"/{path} at 390x844")
+        overflow = tab.evaluate(
+            "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+            " return m ? m.scrollWidth - m.clientWidth : 0; }"
+        )
+        assert overflow <= 2, f"/{path} scrolls sideways on a phone by {overflow} px"
+        screenshot(tab, f"phone_{path or 'home'}")
+    finally:
+        tab.context.close()
+
+
+def test_comparison_page_draws_live_curves_and_keeps_the_result(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, app_url)
+    try:
+        open_page(tab, "Reference vs SB3")
+        steps = tab.get_by_role("spinbutton", name="total_timesteps", exact=True)
+        steps.fill("3000")
+        steps.press("Enter")
+        wait_for_app(tab)
+        tab.get_by_role("button", name="Train", exact=True).click()
+        tab.locator('.st-key-live-comparison [data-testid="stVegaLiteChart"]').first.wait_for(timeout=120_000)
+        tab.get_by_text("Every run").first.wait_for(timeout=240_000)
+        wait_for_app(tab, timeout=240)
+        assert_no_errors(tab, "comparison page after a run")
+        open_page(tab, "1. Q-network")
+        open_page(tab, "Reference vs SB3")
+        assert "Every run" in tab.locator("body").inner_text(), "the result must survive a visit elsewhere"
+        assert tab.get_by_role("spinbutton", name="total_timesteps", exact=True).input_value().replace(",", "") == (
+            "3000"
+        )
+    finally:
+        tab.context.close()
+
+
+def test_network_sizes_page_shows_clean_progress_and_a_result(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, app_url)
+    try:
+        open_page(tab, "5. Network sizes")
+        seeds = tab.get_by_role("spinbutton", name="Seeds per size", exact=True)
+        seeds.fill("1")
+        seeds.press("Enter")
+        wait_for_app(tab)
+        budget = tab.get_by_role("spinbutton", name="Env steps per run (budget)", exact=True)
+        budget.fill("500")
+        budget.press("Enter")
+        wait_for_app(tab)
+        text = tab.get_by_text("about", exact=False).filter(has_text="runs").first.inner_text()
+        assert "4 sizes x 1 seed = 4 runs" in text, text
+        tab.get_by_role("button", name="Run", exact=True).click()
+        progress = tab.locator('.st-key-live-network_sizes [data-testid="stProgress"]')
+        progress.first.wait_for(timeout=60_000)
+        tab.get_by_text("Episodes (CSV)").first.wait_for(timeout=240_000)
+        wait_for_app(tab, timeout=240)
+        assert_no_errors(tab, "network sizes page after a run")
+        assert "e-16" not in tab.locator("body").inner_text()
+    finally:
+        tab.context.close()
+
+
+def test_closing_the_tab_stops_the_run(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, f"{app_url}/{LONG_RUN}")
+    tab.get_by_role("button", name="Train", exact=True).click()
+    _wait_running(tab)
+    assert sandbox_children(), "the run's child must be running"
+    tab.context.close()
+    gone = _wait_no_children(40.0)
+    print(f"child gone {gone:.1f} s after the tab closed")

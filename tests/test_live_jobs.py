@@ -1,0 +1,87 @@
+"""Runs that outlive a script run (playground.ui.live_jobs) and estimates from measured speed (tasks.speed)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from playground.core.config import PRESETS
+from playground.tasks import speed
+from playground.tasks.training_task import TrainingReport, TrainingUpdate
+from playground.ui import live_jobs
+
+REFERENCE = {"loop": "solutions", "network": "solutions", "buffer": "solutions"}
+
+
+def _training_step(total_timesteps: int) -> live_jobs.Step:
+    config = PRESETS["lineworld"].replace(total_timesteps=total_timesteps, seed=4)
+    return live_jobs.Step(
+        "playground.tasks.training_task:training_task", "reference", {"config": config.to_dict(), **REFERENCE}
+    )
+
+
+def _wait_for_progress(job: live_jobs.LiveJob, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not any(isinstance(m, TrainingUpdate) for m in job.step_messages(0)):
+        assert time.monotonic() < deadline, "no progress from the job"
+        assert not job.done, job.outcomes
+        time.sleep(0.1)
+
+
+def test_a_stopped_job_keeps_its_partial_result_and_is_collected_once() -> None:
+    job = live_jobs.start("test_stop", "t", [_training_step(300_000)], {"x": 1}, session_id="s-stop")
+    _wait_for_progress(job)
+    job.stop("stopped by you")
+    assert job.wait(60)
+    assert job.stop_reason == "stopped by you"
+    report = job.outcomes[0].value
+    assert isinstance(report, TrainingReport)
+    assert report.stopped
+    assert report.total_steps < 300_000
+    assert report.gif[:3] == b"GIF", "the rollout is recorded after a stop too"
+    kept: list[int] = []
+    assert live_jobs.collect("test_stop", lambda j: kept.append(j.id), session_id="s-stop") is job
+    assert kept == [job.id]
+    assert live_jobs.current("test_stop", session_id="s-stop") is None
+
+
+def test_a_stopped_script_run_without_a_new_run_is_the_toolbar_stop() -> None:
+    job = live_jobs.start("test_toolbar", "t", [_training_step(300_000)], session_id="s-toolbar")
+    _wait_for_progress(job)
+    # A click (fast rerun) stops the script run too, but a new run of the session starts: the job goes on.
+    before = live_jobs.script_runs("s-toolbar")
+    job.script_stopped("stopped with the toolbar's Stop", before)
+    live_jobs._runs["s-toolbar"] = before + 1
+    time.sleep(live_jobs.SUSPECT_STOP_SECONDS + 1.0)
+    assert not job.stop_reason
+    # No new run after the stopped one: the toolbar's Stop (or a closed tab).
+    job.script_stopped("stopped with the toolbar's Stop", before + 1)
+    assert job.wait(60)
+    assert str(job.stop_reason) == "stopped with the toolbar's Stop"
+    assert job.outcomes[0].ok
+
+
+def test_estimates_narrow_once_this_machine_is_measured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(speed, "STORE_PATH", tmp_path / "speed.json")
+    monkeypatch.setattr(speed, "_speeds", None)
+    config = PRESETS["fast"]
+    low, high = speed.estimate("test", config)
+    assert high / low == pytest.approx(speed.UNCALIBRATED_SPREAD[1] / speed.UNCALIBRATED_SPREAD[0])
+    assert "first guess" in speed.measured_note("test", config)
+    modelled = speed.model_seconds(config)
+    speed.record("test", config, train_seconds=3 * modelled, total_seconds=3 * modelled + 4.0)
+    low, high = speed.estimate("test", config)
+    middle = 3 * modelled + 4.0
+    assert low == pytest.approx(middle * speed.CALIBRATED_SPREAD[0])
+    assert high == pytest.approx(middle * speed.CALIBRATED_SPREAD[1])
+    assert "1 run measured" in speed.measured_note("test", config)
+    monkeypatch.setattr(speed, "_speeds", None)  # a restarted server reads what was measured
+    assert speed.speed_for("test", config).samples == 1
+
+
+def test_duration_text() -> None:
+    assert speed.duration_text((4.2, 9.4)) == "4-9 s"
+    assert speed.duration_text((12.0, 31.0)) == "10-30 s"
+    assert speed.duration_text((100.0, 400.0)) == "2-7 min"
