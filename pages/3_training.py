@@ -246,13 +246,13 @@ def keep_results(job: live_jobs.LiveJob) -> None:
             if report.stopped:
                 stops[label] = job.stop_reason or "stopped"
             elif not job.collected:
-                timed.append((report.config, report.wall_time - report.eval_time, report.total_steps))
+                timed.append((report.config, report.run.wall_time - report.run.eval_time, report.run.total_steps))
             if report.snapshot is not None:
                 remember_network(
                     TrainedNetwork(
-                        label=f"Training page: {label} on {report.env_id} (seed {report.config.get('seed', 0)})",
+                        label=f"Training page: {label} on {report.run.env_id} (seed {report.config.get('seed', 0)})",
                         snapshot=report.snapshot,
-                        env_id=report.env_id,
+                        env_id=report.run.env_id,
                         config=report.config,
                     )
                 )
@@ -299,49 +299,49 @@ def draw_progress(job: live_jobs.LiveJob) -> None:
 def _ended(report: TrainingReport) -> str:
     """How the run ended, in words: who stopped it, or the loop's own reason (solved, finished, diverged)."""
     if report.stopped:
-        who = st.session_state.get(TRAINING_STOPS_KEY, {}).get(report.label, "stopped")
-        return f"{who} at env step {report.total_steps:,}"
-    return report.stop_reason
+        who = st.session_state.get(TRAINING_STOPS_KEY, {}).get(report.run.label, "stopped")
+        return f"{who} at env step {report.run.total_steps:,}"
+    return report.run.stop_reason
 
 
 def _summary_row(report: TrainingReport) -> dict[str, Any]:
     return {
-        "run": report.label,
-        "env": report.env_id,
+        "run": report.run.label,
+        "env": report.run.env_id,
         "seed": report.config.get("seed"),
-        "episodes": len(report.episode_rewards),
-        "env steps": report.total_steps,
-        "updates": report.gradient_updates,
-        "train s": round(report.wall_time - report.eval_time, 1),
-        "greedy mean (20 ep.)": round(report.greedy_mean, 2),
-        "std": round(report.greedy_std, 2),
+        "episodes": len(report.run.episode_rewards),
+        "env steps": report.run.total_steps,
+        "updates": report.run.gradient_updates,
+        "train s": round(report.run.wall_time - report.run.eval_time, 1),
+        "greedy mean (20 ep.)": round(report.run.greedy_mean, 2),
+        "std": round(report.run.greedy_std, 2),
         "ended": _ended(report),
     }
 
 
 def show_run(report: TrainingReport) -> None:
     """One run's own panels: evaluation, probe Q-values, Q-table, rollout, downloads."""
-    st.markdown(f"#### {report.label}")
-    threshold = report.solved_threshold
+    st.markdown(f"#### {report.run.label}")
+    threshold = report.run.threshold
     st.metric(
         "Greedy return, 20 episodes",
-        f"{report.greedy_mean:.1f} ± {report.greedy_std:.1f}",
+        f"{report.run.greedy_mean:.1f} ± {report.run.greedy_std:.1f}",
         help="Mean and standard deviation of 20 episodes with epsilon = 0, on seeds the training never saw.",
     )
-    if report.solved:
+    if report.run.solved:
         st.badge(f"Solved: mean >= {threshold:g}", icon=":material/emoji_events:", color="green")
     elif threshold is not None:
         st.badge(f"Not solved yet (needs {threshold:g})", color="orange")
     st.caption(
-        f"{_ended(report)} · {report.total_steps:,} env steps, {report.gradient_updates:,} updates, "
-        f"{report.wall_time:.1f} s ({report.eval_time:.1f} s of it in evaluations)"
+        f"{_ended(report)} · {report.run.total_steps:,} env steps, {report.run.gradient_updates:,} updates, "
+        f"{report.run.wall_time:.1f} s ({report.run.eval_time:.1f} s of it in evaluations)"
     )
-    names = ACTION_NAMES.get(report.env_id, ())
-    if report.probe_steps:
-        st.pyplot(probe_figure(report.probe_steps, report.probe_q_values, names), clear_figure=False)
+    names = ACTION_NAMES.get(report.run.env_id, ())
+    if report.run.probe_steps:
+        st.pyplot(probe_figure(report.run.probe_steps, report.run.probe_q_values, names), clear_figure=False)
         st.caption(
             f"The probe state s0 is the first state of the run (the first reset: "
-            f"{ts.show_state(report.probe_state)}). Its Q-values, one line per action, show what the network "
+            f"{ts.show_state(report.run.probe_state)}). Its Q-values, one line per action, show what the network "
             "believes over training: they should rise towards the return expected from s0 and level off; the "
             "gap between the lines is the preference the greedy policy acts on."
         )
@@ -358,9 +358,9 @@ def show_run(report: TrainingReport) -> None:
     st.download_button(
         "Episode log (CSV)",
         episode_csv(report),
-        file_name=f"episodes_{report.env_id}_{report.label.split(' ')[0]}_seed{report.config.get('seed', 0)}.csv",
+        file_name=f"episodes_{report.run.env_id}_{report.run.label.split(' ')[0]}_seed{report.run.seed}.csv",
         mime="text/csv",
-        key=f"csv_{report.label}",
+        key=f"csv_{report.run.label}",
     )
 
 
@@ -375,15 +375,15 @@ def show_results(reports: dict[str, TrainingReport]) -> None:
             "ended": st.column_config.TextColumn(width="large"),
         },
     )
-    envs = {r.env_id for r in reports.values()}
+    envs = {r.run.env_id for r in reports.values()}
     threshold = solved_return(next(iter(envs))) if len(envs) == 1 else None
-    evaluations = {label: (r.eval_steps, r.eval_means) for label, r in reports.items() if r.eval_steps}
+    evaluations = {label: (r.run.eval_steps, r.run.eval_means) for label, r in reports.items() if r.run.eval_steps}
     st.pyplot(
         reward_figure(
-            {label: r.episode_rewards for label, r in reports.items()},
+            {label: r.run.episode_rewards for label, r in reports.items()},
             WINDOW,
             threshold=threshold,
-            x_values={label: r.episode_end_steps for label, r in reports.items()},
+            x_values={label: r.run.episode_end_steps for label, r in reports.items()},
             evaluations=evaluations,
             title="Return per episode, and greedy evaluations during training",
         ),
@@ -400,7 +400,10 @@ def show_results(reports: dict[str, TrainingReport]) -> None:
     with left:
         st.altair_chart(
             training_charts.series_chart(
-                {label: (r.loss_steps, r.losses) for label, r in reports.items()}, "TD loss", window=50, log_y=True
+                {label: (r.run.loss_steps, r.run.losses) for label, r in reports.items()},
+                "TD loss",
+                window=50,
+                log_y=True,
             ),
             width="stretch",
         )
@@ -412,7 +415,7 @@ def show_results(reports: dict[str, TrainingReport]) -> None:
     with right:
         st.altair_chart(
             training_charts.series_chart(
-                {label: (r.epsilon_steps, r.epsilons) for label, r in reports.items()}, "epsilon"
+                {label: (r.run.epsilon_steps, r.run.epsilons) for label, r in reports.items()}, "epsilon"
             ),
             width="stretch",
         )

@@ -95,7 +95,7 @@ def _train_here() -> None:
     def on_finish(outcome: TaskOutcome) -> None:
         report = outcome.value
         if isinstance(report, TrainingReport) and report.snapshot is not None:
-            remember_network(TrainedNetwork(SMALL_RUN_NAME, report.snapshot, report.env_id, report.config))
+            remember_network(TrainedNetwork(SMALL_RUN_NAME, report.snapshot, report.run.env_id, report.config))
 
     run_task_live(
         "playground.tasks.training_task:training_task",

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from playground.core.config import FIELD_HELP, PRESETS, DQNConfig
+from playground.core.results import RunRecord
 from playground.sb3 import comparison as cmp
 from playground.sb3.adapter import IMPLEMENTATION_DIFFERENCES, SB3_FIXED_ARGUMENTS, mapping_rows
 from playground.sb3.hyperparams import MEANING_COLUMNS, hyperparameter_markdown, hyperparameter_rows, value_columns
@@ -126,7 +127,7 @@ def keep_comparison(job: live_jobs.LiveJob) -> None:
     """Move a finished comparison into session state (safe to call twice)."""
     st.session_state.pop(COMPARISON_ERROR_KEY, None)
     outcome = job.outcomes[0] if job.outcomes else None
-    finished = [m for m in job.step_messages(0) if isinstance(m, cmp.RunSummary)]
+    finished = [m for m in job.step_messages(0) if isinstance(m, RunRecord)]
     if outcome is not None and isinstance(outcome.value, cmp.ComparisonResult):
         st.session_state[COMPARISON_RESULT_KEY] = outcome.value
         st.session_state["cmp_stopped"] = job.stop_reason

@@ -17,6 +17,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from playground.core.config import PRESETS, DQNConfig
+from playground.core.results import RunRecord
 from playground.sandbox.protocol import MessageReader, write_message
 from playground.sb3 import comparison as cmp
 from playground.sb3.adapter import format_value, sb3_default_text
@@ -41,11 +42,13 @@ def _one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(before)
 
 
-def _summary(impl: str, seed: int, rewards: list[float], lengths: list[int], greedy: list[float]) -> cmp.RunSummary:
+def _summary(impl: str, seed: int, rewards: list[float], lengths: list[int], greedy: list[float]) -> RunRecord:
     ends = list(np.cumsum(lengths).tolist())
-    return cmp.RunSummary(
-        implementation=impl,
+    return RunRecord(
+        label=impl,
+        env_id="CartPole-v1",
         seed=seed,
+        threshold=475.0,
         episode_rewards=rewards,
         episode_lengths=lengths,
         episode_end_steps=ends,
@@ -63,14 +66,14 @@ def _summary(impl: str, seed: int, rewards: list[float], lengths: list[int], gre
 def test_comparison_trains_both_on_the_same_seeds_and_crosses_the_sandbox_as_plain_data() -> None:
     messages: list[object] = []
     result = cmp.run_comparison(TINY, seeds=(0, 1), final_eval_episodes=2, emit=messages.append)
-    order = [(r.implementation, r.seed) for r in result.runs]
+    order = [(r.label, r.seed) for r in result.runs]
     assert order == [("reference", 0), ("sb3", 0), ("reference", 1), ("sb3", 1)]
     assert not result.stopped
     for run in result.runs:
         assert run.total_steps == 200
         assert len(run.greedy_returns) == 2
         assert len(run.episode_rewards) == len(run.episode_end_steps) > 0
-    assert sum(isinstance(m, cmp.RunSummary) for m in messages) == 4
+    assert sum(isinstance(m, RunRecord) for m in messages) == 4
     progress = [m for m in messages if isinstance(m, cmp.ComparisonProgress)]
     assert progress
     assert all(0.0 <= p.fraction <= 1.0 for p in progress)
@@ -90,7 +93,7 @@ def test_stop_keeps_the_finished_run_and_skips_the_rest() -> None:
 
     result = cmp.run_comparison(TINY, seeds=(0, 1), final_eval_episodes=1, should_stop=stop_after_first_progress)
     assert result.stopped
-    assert [r.implementation for r in result.runs] == ["reference"]
+    assert [r.label for r in result.runs] == ["reference"]
     assert result.runs[0].total_steps < 200
     assert result.runs[0].stop_reason.startswith("stopped by the callback")
     assert cmp.plain_reading(result)[0].startswith("The comparison was stopped early")
@@ -189,7 +192,7 @@ def test_page_trains_both_with_a_small_budget_and_keeps_the_result() -> None:
     assert not app.error, [e.value for e in app.error]
     result = app.session_state["comparison_result"]
     assert isinstance(result, cmp.ComparisonResult)
-    assert [r.implementation for r in result.runs] == ["reference", "sb3"]
+    assert [r.label for r in result.runs] == ["reference", "sb3"]
     assert all(r.total_steps == 400 for r in result.runs)
     assert any("Greedy play" in m.value for m in app.markdown)
     # A rerun (any widget) keeps the result.
@@ -253,7 +256,7 @@ def test_the_learners_loop_joins_the_comparison_and_its_failure_is_a_note() -> N
     result = cmp.run_comparison(
         TINY.replace(total_timesteps=300), (0,), final_eval_episodes=2, implementations=("mine", "reference")
     )
-    assert [r.implementation for r in result.runs] == ["reference"]
+    assert [r.label for r in result.runs] == ["reference"]
     assert result.notes
     assert "not implemented yet" in result.notes[0]
     assert any("Your loop failed" in line for line in cmp.plain_reading(result))

@@ -39,7 +39,7 @@ def test_a_stopped_job_keeps_its_partial_result_and_is_collected_once() -> None:
     report = job.outcomes[0].value
     assert isinstance(report, TrainingReport)
     assert report.stopped
-    assert report.total_steps < 300_000
+    assert report.run.total_steps < 300_000
     assert report.gif[:3] == b"GIF", "the rollout is recorded after a stop too"
     kept: list[int] = []
     assert live_jobs.collect("test_stop", lambda j: kept.append(j.id), session_id="s-stop") is job

@@ -86,15 +86,15 @@ def test_training_task_returns_plain_data() -> None:
     assert outcome.ok, outcome.error
     report = outcome.value
     assert isinstance(report, TrainingReport)
-    assert report.label == "reference"
-    assert report.greedy_returns == pytest.approx([0.4] * 20)
+    assert report.run.label == "reference"
+    assert report.run.greedy_returns == pytest.approx([0.4] * 20)
     assert report.q_table is not None
     assert report.q_table.shape == (8, 2)
     assert report.gif[:6] in (b"GIF87a", b"GIF89a")
     assert report.snapshot is not None
     assert report.snapshot.hidden_dims == (32,)
     assert episode_csv(report).splitlines()[0] == "episode,end_step,length,return"
-    assert len(episode_csv(report).splitlines()) == len(report.episode_rewards) + 1
+    assert len(episode_csv(report).splitlines()) == len(report.run.episode_rewards) + 1
 
 
 def test_training_task_reports_the_stub_clearly() -> None:
@@ -134,7 +134,7 @@ def test_page_trains_lineworld_and_shows_results() -> None:
     assert not app.error
     reports = app.session_state["training_reports"]
     assert list(reports) == ["reference"]
-    assert reports["reference"].total_steps == 1200
+    assert reports["reference"].run.total_steps == 1200
     assert any("±" in metric.value for metric in app.metric)
     networks = app.session_state["trained_networks"]
     assert any(isinstance(n, TrainedNetwork) and n.env_id == "LineWorld-v0" for n in networks.values())
@@ -172,9 +172,9 @@ def test_stopping_a_run_keeps_what_was_learned() -> None:
     report = outcome.value
     assert isinstance(report, TrainingReport)
     assert report.stopped
-    assert report.stop_reason.startswith("stopped by the callback")
-    assert report.total_steps < config.total_timesteps
-    assert len(report.greedy_returns) == 20
+    assert report.run.stop_reason.startswith("stopped by the callback")
+    assert report.run.total_steps < config.total_timesteps
+    assert len(report.run.greedy_returns) == 20
     assert report.snapshot is not None
 
 
@@ -184,7 +184,7 @@ def test_settings_and_implementations_survive_a_visit_to_another_page() -> None:
     app.switch_page("pages/3_training.py")
     app.run()
     app.number_input(key="tr_gamma").set_value(0.9)
-    app.radio(key="tr_impl_buffer").set_value("mine (exercises/)")
+    app.radio(key="tr_impl_buffer").set_value("exercises")
     app.run()
     app.switch_page("pages/1_q_network.py")
     app.run()
@@ -193,6 +193,6 @@ def test_settings_and_implementations_survive_a_visit_to_another_page() -> None:
     assert not app.exception
     assert app.number_input(key="tr_gamma").value == 0.9
     assert app.number_input(key="tr_total_timesteps").value == PRESETS["lineworld"].total_timesteps
-    assert app.radio(key="tr_impl_buffer").value == "mine (exercises/)"
-    assert app.radio(key="tr_impl_loop").value == "reference (solutions/)"
+    assert app.radio(key="tr_impl_buffer").value == "exercises"
+    assert app.radio(key="tr_impl_loop").value == "solutions"
     assert not any("cannot run" in error.value for error in app.error)

@@ -1,7 +1,7 @@
 """The reference ``train_dqn`` beside Stable-Baselines3's DQN, on one config and the same seeds.
 
 :func:`run_comparison` trains both, alternating per seed (reference, then
-SB3), and keeps plain data only (:class:`RunSummary`, :class:`ComparisonResult`),
+SB3), and keeps plain data only (:class:`~playground.core.results.RunRecord`, :class:`ComparisonResult`),
 so it can cross the sandbox boundary; :func:`comparison_task` is its sandbox
 entry point for the page. Both trained networks are judged by the same greedy
 ``evaluate`` (from ``solutions.train_dqn``) on the same seeds. The rest turns
@@ -22,8 +22,8 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from playground.core.config import DQNConfig
-from playground.core.facts import COMPARISON_EVAL_SEED_OFFSET, solved_return
-from playground.core.results import RunTiming, TrainingProgress
+from playground.core.facts import COMPARISON_EVAL_SEED_OFFSET, impl_module, solved_return
+from playground.core.results import RunRecord, TrainingProgress
 from playground.sb3.adapter import EvaluateFn, reference_evaluate, train_sb3, warm_up_torch
 
 Implementation = Literal["mine", "reference", "sb3"]
@@ -72,45 +72,18 @@ class ComparisonProgress:
 
 
 @dataclass(frozen=True)
-class RunSummary(RunTiming):
-    """One finished training run of one implementation, as plain data."""
-
-    implementation: str
-    seed: int
-    episode_rewards: list[float]
-    episode_lengths: list[int]
-    episode_end_steps: list[int]
-    eval_steps: list[int]
-    eval_means: list[float]
-    greedy_returns: list[float]
-    total_steps: int
-    gradient_updates: int
-    wall_time: float
-    eval_time: float
-    stop_reason: str
-
-    @property
-    def greedy_mean(self) -> float:
-        return float(np.mean(self.greedy_returns)) if self.greedy_returns else math.nan
-
-    @property
-    def greedy_std(self) -> float:
-        return float(np.std(self.greedy_returns)) if self.greedy_returns else math.nan
-
-
-@dataclass(frozen=True)
 class ComparisonResult:
     """Both implementations trained on ``config`` with each of ``seeds``."""
 
     config: DQNConfig
     seeds: tuple[int, ...]
     final_eval_episodes: int
-    runs: tuple[RunSummary, ...] = field(default_factory=tuple)
+    runs: tuple[RunRecord, ...] = field(default_factory=tuple)
     stopped: bool = False
     notes: tuple[str, ...] = ()  # runs that failed (the learner's loop), in words
 
-    def runs_of(self, implementation: str) -> list[RunSummary]:
-        return [run for run in self.runs if run.implementation == implementation]
+    def runs_of(self, implementation: str) -> list[RunRecord]:
+        return [run for run in self.runs if run.label == implementation]
 
     @property
     def implementations(self) -> tuple[str, ...]:
@@ -163,7 +136,7 @@ def train_one(
     on_progress: Callable[[TrainingProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     evaluate: EvaluateFn | None = None,
-) -> tuple[RunSummary, bool]:
+) -> tuple[RunRecord, bool]:
     """Train one implementation on ``config`` (its seed), then evaluate it greedily.
 
     Returns the summary and whether the run was stopped by ``should_stop``.
@@ -179,51 +152,16 @@ def train_one(
             return False
         return True
 
-    if implementation in ("reference", "mine"):
-        if implementation == "mine":  # the learner's loop (with the reference network and buffer)
-            from exercises.train_dqn import train_dqn
-        else:
-            from solutions.train_dqn import train_dqn
-
-        result = train_dqn(config, callback=callback)
-        network = result.q_network
-        fields: dict[str, Any] = {
-            "episode_rewards": [float(r) for r in result.episode_rewards],
-            "episode_lengths": [int(n) for n in result.episode_lengths],
-            "episode_end_steps": [int(s) for s in result.episode_end_steps],
-            "eval_steps": [int(s) for s in result.eval_steps],
-            "eval_means": [float(m) for m in result.eval_means],
-            "total_steps": int(result.total_steps),
-            "gradient_updates": int(result.gradient_updates),
-            "wall_time": float(result.wall_time),
-            "eval_time": float(getattr(result, "eval_time", 0.0)),
-            "stop_reason": result.stop_reason,
-        }
+    run: Any
+    if implementation in ("reference", "mine"):  # "mine": the learner's loop, with the reference network and buffer
+        train_dqn = impl_module("exercises" if implementation == "mine" else "solutions", "train_dqn").train_dqn
+        run = train_dqn(config, callback=callback)
     elif implementation == "sb3":
         run = train_sb3(config, callback, evaluate=evaluate_fn)
-        network = run.q_network
-        fields = {
-            "episode_rewards": run.episode_rewards,
-            "episode_lengths": run.episode_lengths,
-            "episode_end_steps": run.episode_end_steps,
-            "eval_steps": run.eval_steps,
-            "eval_means": run.eval_means,
-            "total_steps": run.total_steps,
-            "gradient_updates": run.gradient_updates,
-            "wall_time": run.wall_time,
-            "eval_time": run.eval_time,
-            "stop_reason": run.stop_reason,
-        }
     else:
         raise ValueError(f"implementation must be 'mine', 'reference' or 'sb3', got {implementation!r}")
-    greedy = evaluate_fn(network, config.env_id, final_eval_episodes, config.seed + COMPARISON_EVAL_SEED_OFFSET)
-    summary = RunSummary(
-        implementation=implementation,
-        seed=config.seed,
-        greedy_returns=[float(g) for g in greedy],
-        **fields,
-    )
-    return summary, stopped[0]
+    greedy = evaluate_fn(run.q_network, config.env_id, final_eval_episodes, config.seed + COMPARISON_EVAL_SEED_OFFSET)
+    return RunRecord.of(run, config, label=implementation, greedy_returns=greedy), stopped[0]
 
 
 def run_comparison(
@@ -241,7 +179,7 @@ def run_comparison(
     ("mine") is kept as a note and the other implementations go on.
 
     ``emit`` receives :class:`ComparisonProgress` messages while a run goes and
-    each :class:`RunSummary` as soon as its run is done. When ``should_stop``
+    each :class:`~playground.core.results.RunRecord` as soon as its run is done. When ``should_stop``
     turns true, the current run ends early (and is still evaluated and kept)
     and the remaining runs are skipped.
     """
@@ -255,7 +193,7 @@ def run_comparison(
         raise ValueError(f"implementations must be some of {ALL_IMPLEMENTATIONS}, got {tuple(implementations)}")
     warm_up_torch()
     plan = [(seed, impl) for seed in seed_list for impl in implementations]
-    runs: list[RunSummary] = []
+    runs: list[RunRecord] = []
     notes: list[str] = []
     stopped = False
     for index, (seed, impl) in enumerate(plan):
@@ -326,7 +264,7 @@ def config_from_state(state: Mapping[Any, Any], keys: Sequence[str]) -> DQNConfi
     return None
 
 
-def smoothed_curve(run: RunSummary, window: int, grid: NDArray[np.float64]) -> NDArray[np.float64]:
+def smoothed_curve(run: RunRecord, window: int, grid: NDArray[np.float64]) -> NDArray[np.float64]:
     """The ``window``-episode moving average of the run's returns, read at the env steps of ``grid``.
 
     Between episode ends the curve is interpolated linearly; before the first
@@ -446,7 +384,7 @@ def run_rows(result: ComparisonResult) -> list[dict[str, Any]]:
     """One row per run: implementation, seed, time, speed and the final greedy evaluation."""
     return [
         {
-            "implementation": run.implementation,
+            "implementation": run.label,
             "seed": run.seed,
             "wall time (s)": round(run.wall_time, 3),
             "eval time (s)": round(run.eval_time, 3),
@@ -469,7 +407,7 @@ def episodes_csv(result: ComparisonResult) -> str:
         for i, (reward, length, step) in enumerate(
             zip(run.episode_rewards, run.episode_lengths, run.episode_end_steps, strict=True), start=1
         ):
-            lines.append(f"{run.implementation},{run.seed},{i},{step},{reward:.6g},{length}")
+            lines.append(f"{run.label},{run.seed},{i},{step},{reward:.6g},{length}")
     return "\n".join(lines) + "\n"
 
 
@@ -546,7 +484,7 @@ def plain_reading(result: ComparisonResult) -> list[str]:
 def live_curve_frame(messages: Sequence[Any], window: int = 20, max_points: int = 400) -> Any:
     """Long-form data (implementation, run, env step, return) of every run so far, from a task's messages.
 
-    Finished runs use their :class:`RunSummary`; the running one the episodes its
+    Finished runs use their :class:`~playground.core.results.RunRecord`; the running one the episodes its
     :class:`ComparisonProgress` messages carried. The return is the moving
     average over ``window`` episodes, thinned to ``max_points`` per run.
     """
@@ -560,8 +498,8 @@ def live_curve_frame(messages: Sequence[Any], window: int = 20, max_points: int 
             steps, rewards = episodes.setdefault((message.implementation, message.seed), ([], []))
             steps.extend(message.new_end_steps)
             rewards.extend(message.new_rewards)
-        elif isinstance(message, RunSummary):
-            episodes[(message.implementation, message.seed)] = (
+        elif isinstance(message, RunRecord):
+            episodes[(message.label, message.seed)] = (
                 list(message.episode_end_steps),
                 list(message.episode_rewards),
             )

@@ -24,8 +24,8 @@ from torch import nn
 
 from playground.core.config import DQNConfig
 from playground.core.envs import LINEWORLD_ID, env_dims
-from playground.core.facts import FINAL_EVAL_SEED_OFFSET, IMPL_SHORT, impl_module, require_impl, solved_return
-from playground.core.results import TrainingProgress, TrainingResult
+from playground.core.facts import FINAL_EVAL_SEED_OFFSET, IMPL_SHORT, impl_module, require_impl
+from playground.core.results import RunRecord, TrainingProgress, TrainingResult
 from playground.sandbox.child import TaskContext
 from playground.tasks.snapshot import NetworkSnapshot, snapshot_network
 
@@ -53,53 +53,22 @@ class TrainingUpdate:
 
 @dataclass(frozen=True)
 class TrainingReport:
-    """Everything the page shows about one finished (or stopped) run."""
+    """Everything the page shows about one finished (or stopped) run.
 
-    label: str
+    ``run`` is the run's :class:`~playground.core.results.RunRecord` (its curves,
+    timing and the final greedy evaluation); the rest is what was measured on
+    the trained network afterwards, and the settings it ran with.
+    """
+
+    run: RunRecord
     impls: dict[str, str]
     config: dict[str, Any]
-    env_id: str
-    episode_rewards: list[float]
-    episode_lengths: list[int]
-    episode_end_steps: list[int]
-    loss_steps: list[int]
-    losses: list[float]
-    epsilon_steps: list[int]
-    epsilons: list[float]
-    probe_state: list[float]
-    probe_steps: list[int]
-    probe_q_values: list[list[float]]
-    eval_steps: list[int]
-    eval_means: list[float]
-    total_steps: int
-    gradient_updates: int
-    wall_time: float
-    eval_time: float
-    stop_reason: str
     stopped: bool
-    greedy_returns: list[float] = field(default_factory=list)
     q_table: NDArray[np.float64] | None = None
     gif: bytes = b""
     gif_return: float = 0.0
     snapshot: NetworkSnapshot | None = None
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def greedy_mean(self) -> float:
-        return float(np.mean(self.greedy_returns)) if self.greedy_returns else float("nan")
-
-    @property
-    def greedy_std(self) -> float:
-        return float(np.std(self.greedy_returns)) if self.greedy_returns else float("nan")
-
-    @property
-    def solved_threshold(self) -> float | None:
-        return solved_return(self.env_id)
-
-    @property
-    def solved(self) -> bool:
-        threshold = self.solved_threshold
-        return threshold is not None and bool(self.greedy_returns) and self.greedy_mean >= threshold
 
 
 def run_label(impls: dict[str, str]) -> str:
@@ -122,7 +91,7 @@ def episode_csv(report: TrainingReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["episode", "end_step", "length", "return"])
-    rows = zip(report.episode_end_steps, report.episode_lengths, report.episode_rewards, strict=False)
+    rows = zip(report.run.episode_end_steps, report.run.episode_lengths, report.run.episode_rewards, strict=False)
     for index, (step, length, reward) in enumerate(rows, start=1):
         writer.writerow([index, step, length, f"{reward:.6g}"])
     return out.getvalue()
@@ -209,29 +178,10 @@ def training_task(ctx: TaskContext, config: dict[str, Any], loop: str, network: 
     ctx.emit(TrainingUpdate(result.total_steps, total, len(result.episode_rewards), list(pending), 0.0))
     returns, q_table, gif, gif_return, snapshot, notes = _measure(result, cfg, ctx, total)
     return TrainingReport(
-        label=run_label(impls),
+        run=RunRecord.of(result, cfg, label=run_label(impls), greedy_returns=returns),
         impls=impls,
         config=cfg.to_dict(),
-        env_id=cfg.env_id,
-        episode_rewards=[float(x) for x in result.episode_rewards],
-        episode_lengths=[int(x) for x in result.episode_lengths],
-        episode_end_steps=[int(x) for x in result.episode_end_steps],
-        loss_steps=[int(x) for x in result.loss_steps],
-        losses=[float(x) for x in result.losses],
-        epsilon_steps=[int(x) for x in result.epsilon_steps],
-        epsilons=[float(x) for x in result.epsilons],
-        probe_state=[float(x) for x in result.probe_state],
-        probe_steps=[int(x) for x in result.probe_steps],
-        probe_q_values=[[float(v) for v in row] for row in result.probe_q_values],
-        eval_steps=[int(x) for x in result.eval_steps],
-        eval_means=[float(x) for x in result.eval_means],
-        total_steps=int(result.total_steps),
-        gradient_updates=int(result.gradient_updates),
-        wall_time=float(result.wall_time),
-        eval_time=float(getattr(result, "eval_time", 0.0)),
-        stop_reason=str(result.stop_reason),
         stopped=ctx.should_stop(),
-        greedy_returns=[float(x) for x in returns],
         q_table=q_table,
         gif=gif,
         gif_return=float(gif_return),
