@@ -55,6 +55,7 @@ BUGS: tuple[str, ...] = (
     "loss_sum",  # td_loss sums over the batch instead of averaging
     "plot_cumulative_mean",  # plot_rewards averages over all episodes so far, not the window
     "probe_sparse",  # records the probe Q-values only every 500 steps
+    "no_divergence_stop",  # trains on after a non-finite loss
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -246,6 +247,9 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             out.losses.extend(values)
             out.loss_steps.extend([step] * len(values))
             out.gradient_updates += len(values)
+            if values and not np.isfinite(values[-1]) and bug != "no_divergence_stop":
+                out.stop_reason = f"diverged at step {step}"
+                return True
         if bug != "no_sync" and step % config.target_update_interval == 0:
             update_target(parts["target"], parts["online"], config.tau)
         if step % (500 if bug == "probe_sparse" else 25) == 0 or step == 1:

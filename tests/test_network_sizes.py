@@ -260,6 +260,8 @@ def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure]
                 row = {"seed": seed, "size": names[index], "episode": episode, "timestep": step, "reward": reward}
                 if bug == "wrong_parameters":
                     row["parameters"] = 64 * 8
+                if bug == "absolute_seconds":
+                    row["seconds"] = time.perf_counter() + episode
                 rows.append(row)
         return pd.DataFrame(rows)
 
@@ -325,6 +327,7 @@ def test_a_differently_written_correct_module_passes(monkeypatch: pytest.MonkeyP
         ("stop_between_runs", "callback can stop the experiment", ("went on",)),
         ("ignores_stop", "callback can stop the experiment", ("no new run",)),
         ("wrong_parameters", "extra columns, when present, are right", ("parameters column",)),
+        ("absolute_seconds", "extra columns, when present, are right", ("time.perf_counter() - started",)),
         ("solved_episodes", "summary: one row per size, the right numbers", ("'solved'", "not how many episodes")),
         ("runs_as_episodes", "summary: one row per size, the right numbers", ("'runs'", "not how many episodes")),
     ],

@@ -505,12 +505,15 @@ def extra_columns(mod: ModuleType) -> str:
                 f"{size} seed {seed}: the parameters column holds {counts}; hidden layers {dims} on LineWorld have "
                 f"{expected_parameters(dims)} trainable parameters",
             )
+        trained = by_key.get((tuple(dims), seed))
         if "seconds" in run:
             seconds = run["seconds"].astype(float).to_numpy()
+            longest = (float(trained.wall_time) if trained is not None else 60.0) + 10.0
             require(
-                bool(np.all(seconds >= 0) and np.all(np.diff(seconds) >= 0)),
+                bool(np.all(seconds >= 0) and np.all(np.diff(seconds) >= 0) and seconds.max() <= longest),
                 f"{size} seed {seed}: seconds should be the time since the run started at each episode's end "
-                f"(never negative, never decreasing), got {fmt_list(seconds[:5])}...",
+                f"(never negative, never decreasing, at most the run's {longest - 10:.1f} s), got "
+                f"{fmt_list(seconds[:5])}...: subtract the start time (time.perf_counter() - started)",
             )
         if "solved_step" in run:
             # tiny_config has no evaluations (eval_freq = 0), so no run can be "solved".
@@ -519,7 +522,6 @@ def extra_columns(mod: ModuleType) -> str:
                 f"{size} seed {seed}: solved_step is {run['solved_step'].iloc[0]} though the runs had no greedy "
                 "evaluation (eval_freq = 0): it should be NaN",
             )
-        trained = by_key.get((tuple(dims), seed))
         if "final_greedy_mean" in run and trained is not None:
             want = greedy_mean(trained.q_network)
             got = sorted({float(x) for x in run["final_greedy_mean"]})

@@ -433,6 +433,27 @@ class Arms(gym.Env[NDArray[np.float32], np.int64]):
         cls.resets, cls.instances = [], 0
 
 
+class BlowUp(Arms):
+    """The Arms environment, except that from env step ``BLOW_UP_AT`` on every reward is infinite."""
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[NDArray[np.float32], dict[str, Any]]:
+        if not hasattr(self, "steps"):
+            self.steps = 0
+        return super().reset(seed=seed, options=options)
+
+    def step(self, action: np.int64 | int) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        self.steps = getattr(self, "steps", 0) + 1
+        state, reward, terminated, truncated, info = super().step(action)
+        return state, (math.inf if self.steps >= BLOW_UP_AT else reward), terminated, truncated, info
+
+
+BLOW_UP_ENV_ID = "PlaygroundCheckBlowUp-v0"
+BLOW_UP_AT = 60
+if BLOW_UP_ENV_ID not in gym.registry:
+    gym.register(id=BLOW_UP_ENV_ID, entry_point=f"{__name__}:BlowUp", max_episode_steps=ARMS_STEPS)
+
 for _id, _steps in ((ARMS_ENV_ID, ARMS_STEPS), (ARMS_EVAL_ENV_ID, ARMS_EVAL_STEPS)):
     if _id not in gym.registry:
         gym.register(id=_id, entry_point=f"{__name__}:Arms", max_episode_steps=_steps)
@@ -1564,3 +1585,26 @@ def same_seed_same_cartpole(mod: ModuleType) -> str:
         "seeds 21 and 22 started CartPole from the same state: reset with seed=config.seed",
     )
     return f"seed 21 twice: identical ({len(first.episode_rewards)} episodes); seed 22 starts elsewhere"
+
+
+@check("train_dqn", "stops when the loss diverges", timeout=30)
+def stops_on_divergence(mod: ModuleType) -> str:
+    # From env step 60 every reward is infinite, so once such a transition is drawn the TD loss is not finite.
+    config = small_lineworld(
+        env_id=BLOW_UP_ENV_ID, total_timesteps=400, learning_starts=20, train_freq=1, batch_size=8, hidden_dims=(4,)
+    )
+    result = train(mod, config)
+    require(
+        str(result.stop_reason).startswith("diverged"),
+        f"from env step {BLOW_UP_AT} every reward is infinite, so the TD loss becomes infinite or NaN; the run "
+        f"should stop with a stop_reason starting with 'diverged', got {result.stop_reason!r} after "
+        f"{result.total_steps} steps: check math.isfinite(loss) after each update and stop",
+    )
+    require(
+        BLOW_UP_AT <= result.total_steps < config.total_timesteps
+        and bool(result.losses)
+        and not math.isfinite(float(result.losses[-1])),
+        f"the run should stop at the first non-finite loss (recorded last); it ran {result.total_steps} of "
+        f"{config.total_timesteps} steps and its last loss is {result.losses[-1] if result.losses else None}",
+    )
+    return f"stopped at env step {result.total_steps}: {result.stop_reason[:60]}"
