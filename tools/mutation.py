@@ -58,7 +58,7 @@ class Equivalent:
     function: str
     operator: str  # a prefix of the Cosmic Ray operator name
     line: str  # the stripped source line that is mutated (exact)
-    mutated: str  # the stripped line after the mutation (exact)
+    mutated: str  # the stripped line after the mutation (exact; "" for any mutant of this operator on the line)
     reason: str
 
 
@@ -68,6 +68,30 @@ _LOSS_REASON = (
 )
 _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values, same loss and gradient"
 EQUIVALENT: tuple[Equivalent, ...] = (
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/NumberReplacer",
+        "episode_reward, episode_length, steps = 0.0, 0, 0",
+        "episode_reward, episode_length, steps = 0.0, 0, 1",
+        "steps is set at the top of every loop pass, and the loop runs at least once (total_timesteps >= 1)",
+    ),
+    Equivalent(
+        "network_sizes",
+        "plot_learning_curves",
+        "core/NumberReplacer",
+        'figure = Figure(figsize=(8, 4.2), layout="constrained")',
+        "",
+        "only the figure's size in inches",
+    ),
+    Equivalent(
+        "network_sizes",
+        "summarize_experiment",
+        "core/NumberReplacer",
+        '"parameters": mine["parameters"].iloc[0],',
+        "",
+        "every run of a size has the same parameter count, so any row gives it",
+    ),
     Equivalent(
         "train_dqn",
         "train_dqn",

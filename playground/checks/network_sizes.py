@@ -485,6 +485,20 @@ def plot_window_smooths(mod: ModuleType) -> str:
     return f"total variation {rough:.0f} with window 1, {smooth:.0f} with window 10"
 
 
+@check("network_sizes", "seeds default to (0, 1, 2)", timeout=60)
+def default_seeds(mod: ModuleType) -> str:
+    config = tiny_config(total_timesteps=100)
+    with intercept_train_dqn(mod, replacement=reference_train_dqn) as calls:
+        df = mod.run_network_size_experiment(config, sizes={"1x4": [4]})
+    seeds = sorted({int(call.config.seed) for call in calls}) or sorted({int(s) for s in df["seed"].unique()})
+    require(
+        seeds == [0, 1, 2],
+        f"run_network_size_experiment(config, sizes) without seeds trained seeds {seeds}; the signature's "
+        "default is seeds=(0, 1, 2)",
+    )
+    return "seeds 0, 1 and 2 by default"
+
+
 # --- The extras and the summary ---------------------------------------------------------------
 
 
