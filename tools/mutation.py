@@ -397,7 +397,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true", help="print the table of the last run")
     parser.add_argument("--tag", default="", help="name this session <module>-<tag> (keeps earlier sessions)")
     parser.add_argument("--survivors", action="store_true", help="rerun only the survivors of earlier sessions")
+    parser.add_argument("--equivalents", action="store_true", help="print the equivalent mutants as a Markdown table")
     args = parser.parse_args(argv)
+    if args.equivalents:
+        print("| where | line | mutant | why it is equivalent |\n|---|---|---|---|")
+        for e in EQUIVALENT:
+            print(f"| `{e.module}.{e.function}` | `{e.line}` | `{e.mutated or e.operator}` | {e.reason} |")
+        return 0
     modules = args.modules or list(MODULES)
     unknown = [m for m in modules if m not in MODULES]
     if unknown:
