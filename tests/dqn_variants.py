@@ -56,6 +56,7 @@ BUGS: tuple[str, ...] = (
     "plot_cumulative_mean",  # plot_rewards averages over all episodes so far, not the window
     "probe_sparse",  # records the probe Q-values only every 500 steps
     "no_divergence_stop",  # trains on after a non-finite loss
+    "stale_eval_mean",  # TrainingProgress.last_eval_mean is the first evaluation's mean, not the latest
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -274,7 +275,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         out.episode_end_steps.append(step)
         if parts["callback"] is None:
             return False
-        info = TrainingProgress(step, config.total_timesteps, len(out.episode_rewards), ret, length, eps)
+        latest = out.eval_means[0 if bug == "stale_eval_mean" else -1] if out.eval_means else None
+        info = TrainingProgress(step, config.total_timesteps, len(out.episode_rewards), ret, length, eps, latest)
         return bool(parts["callback"](info) is False)
 
     def finish(parts: dict[str, Any], step: int, began: float) -> TrainingResult:

@@ -449,6 +449,18 @@ class BlowUp(Arms):
         return state, (math.inf if self.steps >= BLOW_UP_AT else reward), terminated, truncated, info
 
 
+class GrowingArms(Arms):
+    """The Arms environment whose good arm pays the instance's number: each fresh environment pays more."""
+
+    def step(self, action: np.int64 | int) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        state, reward, terminated, truncated, info = super().step(action)
+        return state, reward * self.number, terminated, truncated, info
+
+
+GROWING_ENV_ID = "PlaygroundCheckGrowingArms-v0"
+if GROWING_ENV_ID not in gym.registry:
+    gym.register(id=GROWING_ENV_ID, entry_point=f"{__name__}:GrowingArms", max_episode_steps=ARMS_STEPS)
+
 BLOW_UP_ENV_ID = "PlaygroundCheckBlowUp-v0"
 BLOW_UP_AT = 60
 if BLOW_UP_ENV_ID not in gym.registry:
@@ -1546,6 +1558,29 @@ def evaluates_during_training(mod: ModuleType) -> str:
         f"no evaluation can reach reward_threshold={ARMS_STEPS + 1} (the most is {ARMS_STEPS}), yet the run "
         f"stopped at step {never.total_steps}: stop only when the mean reaches the threshold",
     )
+    # Every fresh environment pays more, so each evaluation has its own mean: the callback must see the latest.
+    seen: list[TrainingProgress] = []
+    Arms.reset_log()
+    growing = train(
+        mod,
+        base.replace(env_id=GROWING_ENV_ID, eval_freq=50, eval_episodes=1),
+        q_network_cls=ArmsNetwork,
+        callback=lambda progress: seen.append(progress),
+    )
+    means = dict(zip((int(s) for s in growing.eval_steps), map(float, growing.eval_means), strict=True))
+    for progress in seen:
+        before = [mean for step, mean in means.items() if step < progress.timestep]
+        upto = [mean for step, mean in means.items() if step <= progress.timestep]
+        allowed = {before[-1] if before else None, upto[-1] if upto else None}
+        if progress.last_eval_mean is None:
+            continue  # optional: a loop may leave it out
+        got = float(progress.last_eval_mean)
+        require(
+            got in allowed,
+            f"at the episode end of env step {progress.timestep} the callback saw last_eval_mean={got}; the "
+            f"latest evaluation by then gave {sorted(m for m in allowed if m is not None) or None} (evaluations: "
+            f"{means}): pass the mean of the most recent evaluation (or None)",
+        )
     return "evaluations at 50, 100, 150, 200 with 3 episodes each; stops at the threshold, not before"
 
 
