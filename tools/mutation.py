@@ -347,7 +347,8 @@ def _key(mutation: Any) -> tuple[str, int, int, int]:
 
 def _equivalent(module: str, function: str, operator: str, line: str, mutated: str) -> bool:
     return any(
-        (e.module, e.function, e.line, e.mutated) == (module, function, line, mutated)
+        (e.module, e.function, e.line) == (module, function, line)
+        and e.mutated in ("", mutated)
         and operator.startswith(e.operator)
         for e in EQUIVALENT
     )
