@@ -251,7 +251,8 @@ def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure]
                 nonlocal stop
                 if callback is None or bug == "no_callback":
                     return True
-                answer = callback(ExperimentProgress(name, seed, index, len(plan), index, progress))
+                finished = bug == "episodes_finished"
+                answer = callback(ExperimentProgress(name, seed, index, len(plan), index, progress, finished))
                 if answer is False:
                     stop = True
                 return bug == "stop_between_runs" or answer is not False
@@ -330,6 +331,7 @@ def test_a_differently_written_correct_module_passes(monkeypatch: pytest.MonkeyP
         ("ignores_stop", "callback can stop the experiment", ("no new run",)),
         ("wrong_parameters", "extra columns, when present, are right", ("parameters column",)),
         ("default_seeds", "seeds default to (0, 1, 2)", ("default is seeds=(0, 1, 2)",)),
+        ("episodes_finished", "callback reports progress", ("finished=True",)),
         ("absolute_seconds", "extra columns, when present, are right", ("time.perf_counter() - started",)),
         ("solved_episodes", "summary: one row per size, the right numbers", ("'solved'", "not how many episodes")),
         ("runs_as_episodes", "summary: one row per size, the right numbers", ("'runs'", "not how many episodes")),

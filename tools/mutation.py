@@ -69,6 +69,46 @@ _LOSS_REASON = (
 _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values, same loss and gradient"
 EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
+        "network_sizes",
+        "_curves_on_grid",
+        "core/NumberReplacer",
+        "window = max(1, int(window))",
+        "window = max( 0, int(window))",
+        "the same for every window >= 1 (the page's slider starts at 1)",
+    ),
+    Equivalent(
+        "network_sizes",
+        "_curves_on_grid",
+        "core/NumberReplacer",
+        "values = np.where(last >= 0, smoothed[np.clip(last, 0, None)], np.nan)",
+        "values = np.where(last >= 0, smoothed[np.clip(last, -1, None)], np.nan)",
+        "the clip only changes indices where last < 0, and np.where puts NaN there anyway",
+    ),
+    Equivalent(
+        "network_sizes",
+        "plot_learning_curves",
+        "core/NumberReplacer",
+        "seeds = 0",
+        "",
+        "only the number of seeds quoted in the title",
+    ),
+    Equivalent(
+        "network_sizes",
+        "plot_learning_curves",
+        "core/NumberReplacer",
+        "ax.fill_between(grid, low, high, color=line.get_color(), alpha=0.2, linewidth=0)",
+        "",
+        "only the band's look (its opacity or edge width)",
+    ),
+    Equivalent(
+        "network_sizes",
+        "run_network_size_experiment",
+        "core/ReplaceTrueWithFalse",
+        "return pd.concat(frames, ignore_index=True)",
+        "return pd.concat(frames, ignore_index=False)",
+        "only the row labels; the long form is read by its columns",
+    ),
+    Equivalent(
         "train_dqn",
         "train_dqn",
         "core/NumberReplacer",

@@ -306,6 +306,11 @@ def callback_reports(mod: ModuleType) -> str:
             progress.training is None or isinstance(progress.training, TrainingProgress),
             "ExperimentProgress.training should be the TrainingProgress that train_dqn's callback received",
         )
+        require(
+            progress.training is None or not getattr(progress, "finished", False),
+            "an ExperimentProgress for an episode end (training set) says finished=True: finished marks the "
+            "message sent when a whole run is done",
+        )
     episodes = sum(1 for p in seen if p.training is not None)
     require(
         episodes >= len(df),
