@@ -69,6 +69,46 @@ _LOSS_REASON = (
 _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values, same loss and gradient"
 EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceBinaryOperator_Add_Mul",
+        "returns = evaluate(q_network, config.env_id, config.eval_episodes, seed=config.seed + 10_000 + steps)",
+        "",
+        "the contract leaves the seed of the evaluations during training open; any fixed rule is reproducible",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        "if config.eval_freq > 0 and steps % config.eval_freq == 0 and not stop_reason:",
+        "if config.eval_freq > 0 and steps % config.eval_freq <= 0 and not stop_reason:",
+        "a remainder is never negative, so <= 0 means == 0",
+    ),
+    Equivalent(
+        "train_dqn",
+        "update_target",
+        "core/ReplaceComparisonOperator_GtE_Eq",
+        "if tau >= 1.0:",
+        "if tau == 1.0:",
+        "DQNConfig rejects tau > 1, so >= 1 means == 1",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_GtE",
+        "if t % log_every == 0:",
+        "if t % log_every >= 0:",
+        "only how often epsilon is logged (every step instead of every log_every): the contract says now and then",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_NotEq_Gt",
+        "if result.probe_steps[-1] != steps:",
+        "if result.probe_steps[-1] > steps:",
+        "only whether one more probe record is added after the loop (the contract says now and then)",
+    ),
+    Equivalent(
         "network_sizes",
         "_curves_on_grid",
         "core/NumberReplacer",
