@@ -71,6 +71,15 @@ EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
         "train_dqn",
         "train_dqn",
+        "core/ReplaceOrWithAnd",
+        'stop_reason = stop_reason or f"diverged: Q-values of the probe state are not finite at env step {steps}"',
+        'stop_reason = stop_reason and f"diverged: Q-values of the probe state are not finite at env step {steps}"',
+        "non-finite Q-values make the next update's loss non-finite, so the run still stops as 'diverged' "
+        "(one update later); the contract allows stopping on either",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
         "core/ReplaceBinaryOperator_Add_Mul",
         "returns = evaluate(q_network, config.env_id, config.eval_episodes, seed=config.seed + 10_000 + steps)",
         "",
