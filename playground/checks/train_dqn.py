@@ -1554,6 +1554,11 @@ def evaluates_during_training(mod: ModuleType) -> str:
         f"{list(every.eval_steps)[:8]}: evaluate whenever eval_freq > 0 and the step count is a multiple of it",
     )
     require(
+        0.0 <= float(result.eval_time) <= float(result.wall_time),
+        f"eval_time is {result.eval_time!r} s but the whole run took {result.wall_time!r} s: eval_time is the part "
+        "of wall_time spent in evaluations (0 if you do not measure it)",
+    )
+    require(
         never.total_steps == base.total_timesteps,
         f"no evaluation can reach reward_threshold={ARMS_STEPS + 1} (the most is {ARMS_STEPS}), yet the run "
         f"stopped at step {never.total_steps}: stop only when the mean reaches the threshold",
