@@ -69,6 +69,31 @@ _LOSS_REASON = (
 _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values, same loss and gradient"
 EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
+        "replay_buffer",
+        "__init__",
+        "core/",
+        "self.rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))",
+        "",
+        "only the range the private generator's seed is drawn from: any seed drawn from NumPy's global generator "
+        "keeps the batches reproducible",
+    ),
+    Equivalent(
+        "replay_buffer",
+        "__init__",
+        "core/NumberReplacer",
+        "self.states: NDArray[np.float32] = np.empty((0,), dtype=np.float32)",
+        "",
+        "a placeholder: the first push sees that its shape is not (capacity, *state_shape) and allocates",
+    ),
+    Equivalent(
+        "replay_buffer",
+        "__init__",
+        "core/NumberReplacer",
+        "self.next_states: NDArray[np.float32] = np.empty((0,), dtype=np.float32)",
+        "",
+        "a placeholder: the first push allocates next_states together with states",
+    ),
+    Equivalent(
         "train_dqn",
         "train_dqn",
         "core/ReplaceComparisonOperator_Gt_NotEq",
