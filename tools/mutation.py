@@ -69,6 +69,14 @@ _LOSS_REASON = (
 _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values, same loss and gradient"
 EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        "if steps % config.train_freq == 0 and steps > config.learning_starts and len(buffer) >= config.batch_size:",
+        "if steps % config.train_freq <= 0 and steps > config.learning_starts and len(buffer) >= config.batch_size:",
+        "a remainder is never negative, so <= 0 means == 0",
+    ),
+    Equivalent(
         "replay_buffer",
         "__init__",
         "core/",

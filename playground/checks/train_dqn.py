@@ -256,7 +256,9 @@ def td_loss_matches_math(mod: ModuleType) -> str:
         q_next, q_next_online = _rows(target, batch[3]), _rows(online, batch[3])
         errors = _td_errors(q_s, q_next, batch, gamma)
         for loss in ("huber", "mse"):
-            got = float(_call_td_loss(mod, online, target, gamma, loss).item())
+            # A loss name built at run time (from a form or a JSON file) is equal, not identical, to the literal.
+            name = "".join(list(loss))
+            got = float(_call_td_loss(mod, online, target, gamma, name).item())
             want = _reduce(errors, loss)
             if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
                 continue
@@ -770,7 +772,10 @@ def plot_rewards_draws(mod: ModuleType) -> str:
     window = 3
     averages = [float(np.mean(rewards[max(0, i - window + 1) : i + 1])) for i in range(len(rewards))]
     for source in (rewards, TrainingResult(q_network=_small_net(0), config=small_lineworld(), episode_rewards=rewards)):
-        figure = mod.plot_rewards(source, window, threshold=5.0)
+        if isinstance(source, TrainingResult):
+            figure = mod.plot_rewards(source, window, threshold=5.0)
+        else:  # by keyword, as the signature names them
+            figure = mod.plot_rewards(episode_rewards=source, window=window, threshold=5.0)
         require(isinstance(figure, Figure), f"plot_rewards returned {type(figure).__name__}; expected a Figure")
         lines = [np.asarray(line.get_ydata(), dtype=float) for ax in figure.axes for line in ax.get_lines()]
         shown = [y.tolist() for y in lines]
@@ -784,9 +789,16 @@ def plot_rewards_draws(mod: ModuleType) -> str:
             f"with window={window} the moving average of {rewards} is {fmt(averages)} (over min(window, i + 1) "
             f"episodes); the figure's lines are {shown}",
         )
+        flat = [
+            line
+            for ax in figure.axes
+            for line in ax.get_lines()
+            if len(line.get_ydata()) >= 1 and np.allclose(np.asarray(line.get_ydata(), dtype=float), 5.0)
+        ]
+        require(bool(flat), "plot_rewards(..., threshold=5.0) should draw a horizontal line at 5.0 (ax.axhline)")
         require(
-            any(len(y) >= 1 and np.allclose(y, 5.0) for y in lines),
-            "plot_rewards(..., threshold=5.0) should draw a horizontal line at 5.0 (ax.axhline)",
+            any(line.get_visible() and line.get_linewidth() > 0 and (line.get_alpha() or 1.0) > 0 for line in flat),
+            "the threshold line at 5.0 is drawn invisible (zero width, zero alpha or hidden): give it a width",
         )
     return "returns, their moving average and the threshold line"
 
