@@ -71,6 +71,31 @@ EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
         "train_dqn",
         "train_dqn",
+        "core/NumberReplacer",
+        "state_dim = int(np.prod(env.observation_space.shape or (1,)))",
+        "",
+        "the fallback is used only by an observation space without a shape; both environments have one",
+    ),
+    Equivalent(
+        "network_sizes",
+        "_train_run",
+        "core/ReplaceBinaryOperator_Add_",
+        "returns = evaluate(result.q_network, run.config.env_id, _FINAL_EVAL_EPISODES, "
+        "seed=_FINAL_EVAL_SEED + run.seed)",
+        "",
+        "the contract leaves the seed of the final greedy evaluation open (and LineWorld's reset ignores it)",
+    ),
+    Equivalent(
+        "network_sizes",
+        "<module>",
+        "core/NumberReplacer",
+        "_FINAL_EVAL_SEED = 20_000  # plus the run's seed: far from the seeds training uses",
+        "",
+        "the contract leaves the seed of the final greedy evaluation open (and LineWorld's reset ignores it)",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
         "core/ReplaceComparisonOperator_Eq_LtE",
         "if steps % config.train_freq == 0 and steps > config.learning_starts and len(buffer) >= config.batch_size:",
         "if steps % config.train_freq <= 0 and steps > config.learning_starts and len(buffer) >= config.batch_size:",

@@ -529,7 +529,8 @@ def extra_columns(mod: ModuleType) -> str:
             seconds = run["seconds"].astype(float).to_numpy()
             longest = (float(trained.wall_time) if trained is not None else 60.0) + 10.0
             require(
-                bool(np.all(seconds >= 0) and np.all(np.diff(seconds) >= 0) and seconds.max() <= longest),
+                bool(np.all(seconds >= 0) and np.all(np.diff(seconds) >= 0) and seconds.max() <= longest)
+                and (trained is None or seconds[0] <= float(trained.wall_time) + 0.5),
                 f"{size} seed {seed}: seconds should be the time since the run started at each episode's end "
                 f"(never negative, never decreasing, at most the run's {longest - 10:.1f} s), got "
                 f"{fmt_list(seconds[:5])}...: subtract the start time (time.perf_counter() - started)",

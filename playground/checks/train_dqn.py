@@ -800,7 +800,15 @@ def plot_rewards_draws(mod: ModuleType) -> str:
             any(line.get_visible() and line.get_linewidth() > 0 and (line.get_alpha() or 1.0) > 0 for line in flat),
             "the threshold line at 5.0 is drawn invisible (zero width, zero alpha or hidden): give it a width",
         )
-    return "returns, their moving average and the threshold line"
+    many = [float((i * 7) % 11) for i in range(30)]
+    default = mod.plot_rewards(many)
+    want = [float(np.mean(many[max(0, i - 19) : i + 1])) for i in range(len(many))]
+    drawn = [np.asarray(line.get_ydata(), dtype=float) for ax in default.axes for line in ax.get_lines()]
+    require(
+        any(len(y) == len(many) and np.allclose(y, want) for y in drawn),
+        "plot_rewards(rewards) without a window should average over the signature's default window=20",
+    )
+    return "returns, their moving average (window 20 by default) and the threshold line"
 
 
 # --- The checks -------------------------------------------------------------------------------
