@@ -70,6 +70,22 @@ _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values,
 EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
         "train_dqn",
+        "plot_rewards",
+        "core/NumberReplacer",
+        'episodes, moving_average(episode_rewards, window), color="tab:blue", linewidth=2, label=f"mean of {window}"',
+        'episodes, moving_average(episode_rewards, window), color="tab:blue", linewidth= 1, label=f"mean of {window}"',
+        "only the average line's width (still drawn, still visible)",
+    ),
+    Equivalent(
+        "train_dqn",
+        "plot_rewards",
+        "core/NumberReplacer",
+        'episodes, moving_average(episode_rewards, window), color="tab:blue", linewidth=2, label=f"mean of {window}"',
+        'episodes, moving_average(episode_rewards, window), color="tab:blue", linewidth= 3, label=f"mean of {window}"',
+        "only the average line's width (still drawn, still visible)",
+    ),
+    Equivalent(
+        "train_dqn",
         "train_dqn",
         "core/NumberReplacer",
         "state_dim = int(np.prod(env.observation_space.shape or (1,)))",
