@@ -446,7 +446,16 @@ def plot_mean_on_steps(mod: ModuleType) -> str:
     df = synthetic_df()
     figure = draw(mod, df, 1)
     try:
-        x, y = xy(line_for(figure, "1x64"))
+        line = line_for(figure, "1x64")
+        raw_x = np.asarray(line.get_xdata(), dtype=float)
+        raw_y = np.asarray(line.get_ydata(), dtype=float)
+        after_first = raw_x >= 20  # every 1x64 seed ends its first episode at env step 20
+        require(
+            bool(np.all(np.isfinite(raw_y[after_first]))),
+            "the 1x64 line has gaps after env step 20, where every seed has finished its first episode: a run's "
+            "curve starts at its first episode's end (use the last episode that ended at or before each step)",
+        )
+        x, y = xy(line)
         require(len(y) > 0, "the 1x64 line has no finite points")
         require(
             x.max() >= 0.9 * df["timestep"].max() and x.max() <= 1.1 * df["timestep"].max(),
@@ -458,6 +467,14 @@ def plot_mean_on_steps(mod: ModuleType) -> str:
             f"the three 1x64 seeds return 10, 20 and 60 every episode, so the mean line should sit at 30; it runs "
             f"from {y.min():.1f} to {y.max():.1f}"
             + (" (20 is their median, not their mean)" if np.allclose(y, 20.0, atol=0.5) else ""),
+        )
+        x, y = xy(line_for(figure, "2x256"))
+        first = (x >= 10) & (x < 12)  # after episode 1 (return 10, all seeds) ends, before episode 2 (return 0)
+        require(
+            not first.any() or bool(np.all(y[first] > 5)),
+            f"every 2x256 seed returns 10 in its first episode (ending at env step 10) and 0 in the second; just "
+            f"after step 10 the line shows {fmt_list(y[first])}: a curve's value at step t is that of the last "
+            "episode ended at or before t",
         )
         x, y = xy(line_for(figure, "2x64"))
         late = x >= 100
