@@ -542,26 +542,27 @@ def _equivalent(module: str, function: str, operator: str, line: str, mutated: s
 
 
 def table(rows: Iterable[tuple[str, list[Outcome]]]) -> str:
-    header = (
-        f"{'module':<14} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} {'equiv':>5} {'error':>5}  score"
-    )
+    rows = list(rows)
+    width = max([14, *(len(name) + 1 for name, _ in rows)])
+    names = ("mutants", "killed", "timeout", "survived", "equiv", "error")
+    header = f"{'module':<{width}} " + " ".join(names) + "  score"
     lines = [header, "-" * len(header)]
     totals = [0, 0, 0, 0, 0, 0]
     for name, found in rows:
         counts = [len(found)] + [sum(o.status == s for o in found) for s in ("killed", "timeout", "survived")]
         counts += [sum(o.status == "equivalent" for o in found), sum(o.status == "error" for o in found)]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
-        lines.append(_row(name, counts))
+        lines.append(_row(name, counts, width))
     lines.append("-" * len(header))
-    lines.append(_row("all", totals))
+    lines.append(_row("all", totals, width))
     return "\n".join(lines)
 
 
-def _row(name: str, counts: Sequence[int]) -> str:
+def _row(name: str, counts: Sequence[int], width: int = 14) -> str:
     total, killed, timeout, survived, equivalent, error = counts
     judged = total - equivalent - error
     score = f"{100 * (killed + timeout) / judged:5.1f}%" if judged else "    -"
-    return f"{name:<14} {total:>7} {killed:>6} {timeout:>7} {survived:>8} {equivalent:>5} {error:>5}  {score}"
+    return f"{name:<{width}} {total:>7} {killed:>6} {timeout:>7} {survived:>8} {equivalent:>5} {error:>5}  {score}"
 
 
 def survivors(found: Iterable[Outcome]) -> str:
@@ -586,6 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tag", default="", help="name this session <module>-<tag> (keeps earlier sessions)")
     parser.add_argument("--survivors", action="store_true", help="rerun only the survivors of earlier sessions")
     parser.add_argument("--equivalents", action="store_true", help="print the equivalent mutants as a Markdown table")
+    parser.add_argument("--by-function", action="store_true", help="one row per function instead of per module")
     args = parser.parse_args(argv)
     if args.equivalents:
         print("| where | line | mutant | why it is equivalent |\n|---|---|---|---|")
@@ -611,7 +613,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{module}: {chosen} mutants to run", flush=True)
             cosmic_ray("exec", str(config), str(session), cwd=repo)
     found = [(module, outcomes(workdir, module)) for module in modules]
-    print(table(found))
+    if args.by_function:
+        rows: dict[str, list[Outcome]] = {}
+        for module, outs in found:
+            for o in outs:
+                rows.setdefault(f"{module}.{o.function}", []).append(o)
+        print(table(sorted(rows.items())))
+    else:
+        print(table(found))
     text = survivors(o for _, outs in found for o in outs)
     if text:
         print("\nsurvivors:\n" + text)
