@@ -69,6 +69,14 @@ _LOSS_REASON = (
 _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values, same loss and gradient"
 EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
+        "network_sizes",
+        "_curves_on_grid",
+        "core/NumberReplacer",
+        "values = np.where(last >= 0, smoothed[np.clip(last, 0, None)], np.nan)",
+        "values = np.where(last >= -1, smoothed[np.clip(last, 0, None)], np.nan)",
+        "the curve then starts at step 0 with the first episode's value, as np.interp (which the exercise allows) does",
+    ),
+    Equivalent(
         "train_dqn",
         "plot_rewards",
         "core/NumberReplacer",
