@@ -11,6 +11,20 @@ the classic bugs visible:
 * A one-state environment that pays +1 per step and only ever *truncates*
   (a time limit of 5 steps): its true value is $1 / (1 - \\gamma)$; a loop that
   treats truncation as the end of the future learns a much smaller value.
+* "Arms": one state, four actions, +1 for action 2 only, never terminating, each
+  instance logging the seeds of its resets. A greedy policy scores the time limit
+  exactly, so one exploring step in a thousand shows, and the log shows how
+  ``evaluate`` and the loop's evaluations seed and reuse environments. Variants pay
+  more in each fresh instance (every evaluation has its own mean) or turn every
+  reward infinite after 60 steps (the loop must stop as "diverged").
+
+The helpers (``td_loss``, ``update_target``, ``greedy_action``, ``evaluate``,
+``gradient_phase``, ...) are called directly on inputs whose right answer is
+computed here. The loop itself is *traced*: the injected network and buffer and
+global optimizer-step hooks record every batch, every gradient the optimizer
+stepped with and the weights before and after, so each recorded loss, each
+clipped gradient, Adam's step size and the target network's Polyak averaging
+are compared with the config the loop was given, whatever shape the loop has.
 """
 
 from __future__ import annotations
