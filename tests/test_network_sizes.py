@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -433,8 +434,11 @@ def plot_from_second_episode(df: pd.DataFrame, window: int) -> Figure:
             last = np.searchsorted(run["timestep"].to_numpy(dtype=float), grid, side="right") - 1
             runs.append(np.where(last >= 1, smooth[np.clip(last, 0, None)], np.nan))
         table = np.vstack(runs)
-        ax.plot(grid, np.nanmean(table, axis=0), label=str(size))
-        ax.fill_between(grid, np.nanmin(table, axis=0), np.nanmax(table, axis=0), alpha=0.2)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns before the second episode
+            mean, low, high = np.nanmean(table, axis=0), np.nanmin(table, axis=0), np.nanmax(table, axis=0)
+        ax.plot(grid, mean, label=str(size))
+        ax.fill_between(grid, low, high, alpha=0.2)
     return figure
 
 
