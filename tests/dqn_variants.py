@@ -57,6 +57,7 @@ BUGS: tuple[str, ...] = (
     "probe_sparse",  # records the probe Q-values only every 500 steps
     "no_divergence_stop",  # trains on after a non-finite loss
     "stale_eval_mean",  # TrainingProgress.last_eval_mean is the first evaluation's mean, not the latest
+    "threshold_first_eval",  # compares the first evaluation's mean with reward_threshold, not the latest
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -263,7 +264,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             mean = float(np.mean(evaluate(parts["online"], config.env_id, episodes, config.seed + step)))
             out.eval_steps.append(step)
             out.eval_means.append(mean)
-            if config.reward_threshold is not None and mean >= config.reward_threshold:
+            judged = out.eval_means[0] if bug == "threshold_first_eval" else mean
+            if config.reward_threshold is not None and judged >= config.reward_threshold:
                 out.stop_reason = "solved"
                 return True
         return False

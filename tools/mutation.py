@@ -69,6 +69,55 @@ _LOSS_REASON = (
 _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values, same loss and gradient"
 EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_NotEq",
+        "if (steps % log_every == 0 or steps == total) and not record_probe(steps):",
+        "if (steps % log_every == 0 or steps != total) and not record_probe(steps):",
+        "the probe Q-values are then logged at every step: only how often (the contract says now and then)",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        "if (steps % log_every == 0 or steps == total) and not record_probe(steps):",
+        "if (steps % log_every == 0 or steps <= total) and not record_probe(steps):",
+        "the probe Q-values are then logged at every step: only how often (the contract says now and then)",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_IsNot",
+        "if (steps % log_every == 0 or steps == total) and not record_probe(steps):",
+        "if (steps % log_every == 0 or steps is not total) and not record_probe(steps):",
+        "the probe Q-values are then logged at every step: only how often (the contract says now and then)",
+    ),
+    Equivalent(
+        "network_sizes",
+        "_weights",
+        "core/",
+        "return sum(a * b for a, b in itertools.pairwise(hidden_dims)) + sum(hidden_dims)",
+        "",
+        "a cost estimate that only orders the runs between the two processes: the results are the same",
+    ),
+    Equivalent(
+        "network_sizes",
+        "_plan_runs",
+        "core/ReplaceComparisonOperator_NotEq_Lt",
+        "if len(set(seeds)) != len(seeds):",
+        "if len(set(seeds)) < len(seeds):",
+        "a set is never longer than its list, so < means !=",
+    ),
+    Equivalent(
+        "network_sizes",
+        "on_result",
+        "core/ReplaceTrueWithFalse",
+        "return progress(index, None, finished=True)",
+        "return progress(index, None, finished=False)",
+        "the exercise's contract asks for a message at every episode end only; the run-end message is the "
+        "reference's extra (its flag is not part of what a learner must send)",
+    ),
+    Equivalent(
         "network_sizes",
         "_curves_on_grid",
         "core/NumberReplacer",

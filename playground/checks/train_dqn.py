@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -431,14 +432,14 @@ class Arms(gym.Env[NDArray[np.float32], np.int64]):
         self.observation_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
         self.action_space = spaces.Discrete(4)
         self.render_mode = render_mode
-        type(self).instances += 1
-        self.number = type(self).instances
+        Arms.instances += 1  # one count for every kind of Arms
+        self.number = Arms.instances
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[NDArray[np.float32], dict[str, Any]]:
         super().reset(seed=seed)
-        type(self).resets.append((self.number, seed))
+        Arms.resets.append((self.number, seed))
         return np.ones(1, dtype=np.float32), {}
 
     def step(self, action: np.int64 | int) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
@@ -831,7 +832,9 @@ def plot_rewards_draws(mod: ModuleType) -> str:
 @check("train_dqn", "result is well formed", timeout=60)
 def result_well_formed(mod: ModuleType) -> str:
     config = small_lineworld(seed=0)
+    began = time.perf_counter()
     result = train(mod, config)
+    elapsed = time.perf_counter() - began
     n = len(result.episode_rewards)
     require(n > 0, "no episode was recorded in 600 LineWorld steps: append each finished episode's return")
     require(
@@ -919,6 +922,11 @@ def result_well_formed(mod: ModuleType) -> str:
     )
     require(result.gradient_updates > 0, "gradient_updates is 0: count the updates you make")
     require(result.wall_time > 0, "wall_time is not set: record the seconds the run took")
+    require(
+        result.wall_time <= elapsed + 0.5,
+        f"wall_time is {result.wall_time:.1f} s but the call took {elapsed:.1f} s: record "
+        "time.perf_counter() - started, the seconds since train_dqn began",
+    )
     require(bool(result.stop_reason), "stop_reason is empty: say why the run ended (e.g. 'finished')")
     return f"{n} episodes, {result.gradient_updates} updates, every field filled and consistent"
 
@@ -1619,6 +1627,21 @@ def evaluates_during_training(mod: ModuleType) -> str:
             f"at the episode end of env step {progress.timestep} the callback saw last_eval_mean={got}; the "
             f"latest evaluation by then gave {sorted(m for m in allowed if m is not None) or None} (evaluations: "
             f"{means}): pass the mean of the most recent evaluation (or None)",
+        )
+    # The stop looks at the latest evaluation: with a threshold between the first two means it stops at the second.
+    if len(growing.eval_means) >= 2 and growing.eval_means[1] > growing.eval_means[0]:
+        threshold = (float(growing.eval_means[0]) + float(growing.eval_means[1])) / 2
+        Arms.reset_log()
+        second = train(
+            mod,
+            base.replace(env_id=GROWING_ENV_ID, eval_freq=50, eval_episodes=1, reward_threshold=threshold),
+            q_network_cls=ArmsNetwork,
+        )
+        require(
+            second.total_steps == 100,
+            f"the evaluations' means grow ({fmt(growing.eval_means)}) and reward_threshold={threshold:g} lies between "
+            f"the first two, so the run should stop at the second evaluation (step 100); it stopped at step "
+            f"{second.total_steps}: compare the latest evaluation's mean with the threshold",
         )
     return "evaluations at 50, 100, 150, 200 with 3 episodes each; stops at the threshold, not before"
 
