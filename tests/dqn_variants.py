@@ -55,6 +55,9 @@ BUGS: tuple[str, ...] = (
     "loss_sum",  # td_loss sums over the batch instead of averaging
     "plot_cumulative_mean",  # plot_rewards averages over all episodes so far, not the window
     "probe_sparse",  # records the probe Q-values only every 500 steps
+    "no_divergence_stop",  # trains on after a non-finite loss
+    "stale_eval_mean",  # TrainingProgress.last_eval_mean is the first evaluation's mean, not the latest
+    "threshold_first_eval",  # compares the first evaluation's mean with reward_threshold, not the latest
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -246,6 +249,9 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             out.losses.extend(values)
             out.loss_steps.extend([step] * len(values))
             out.gradient_updates += len(values)
+            if values and not np.isfinite(values[-1]) and bug != "no_divergence_stop":
+                out.stop_reason = f"diverged at step {step}"
+                return True
         if bug != "no_sync" and step % config.target_update_interval == 0:
             update_target(parts["target"], parts["online"], config.tau)
         if step % (500 if bug == "probe_sparse" else 25) == 0 or step == 1:
@@ -258,7 +264,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             mean = float(np.mean(evaluate(parts["online"], config.env_id, episodes, config.seed + step)))
             out.eval_steps.append(step)
             out.eval_means.append(mean)
-            if config.reward_threshold is not None and mean >= config.reward_threshold:
+            judged = out.eval_means[0] if bug == "threshold_first_eval" else mean
+            if config.reward_threshold is not None and judged >= config.reward_threshold:
                 out.stop_reason = "solved"
                 return True
         return False
@@ -270,7 +277,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         out.episode_end_steps.append(step)
         if parts["callback"] is None:
             return False
-        info = TrainingProgress(step, config.total_timesteps, len(out.episode_rewards), ret, length, eps)
+        latest = out.eval_means[0 if bug == "stale_eval_mean" else -1] if out.eval_means else None
+        info = TrainingProgress(step, config.total_timesteps, len(out.episode_rewards), ret, length, eps, latest)
         return bool(parts["callback"](info) is False)
 
     def finish(parts: dict[str, Any], step: int, began: float) -> TrainingResult:

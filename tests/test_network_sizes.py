@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -228,6 +229,8 @@ def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure]
     ) -> pd.DataFrame:
         if bug == "ignores_sizes":
             sizes = reference.NETWORK_SIZES
+        if bug == "default_seeds" and tuple(seeds) == (0, 1, 2):
+            seeds = (0, 1)
         plan = [(name, list(dims), seed) for name, dims in sizes.items() for seed in seeds]
         names = [name for name, _, _ in plan]
         if bug == "swapped_labels":
@@ -250,7 +253,8 @@ def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure]
                 nonlocal stop
                 if callback is None or bug == "no_callback":
                     return True
-                answer = callback(ExperimentProgress(name, seed, index, len(plan), index, progress))
+                finished = bug == "episodes_finished"
+                answer = callback(ExperimentProgress(name, seed, index, len(plan), index, progress, finished))
                 if answer is False:
                     stop = True
                 return bug == "stop_between_runs" or answer is not False
@@ -261,6 +265,8 @@ def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure]
                 row = {"seed": seed, "size": names[index], "episode": episode, "timestep": step, "reward": reward}
                 if bug == "wrong_parameters":
                     row["parameters"] = 64 * 8
+                if bug == "absolute_seconds":
+                    row["seconds"] = time.perf_counter() + episode
                 rows.append(row)
         return pd.DataFrame(rows)
 
@@ -326,6 +332,9 @@ def test_a_differently_written_correct_module_passes(monkeypatch: pytest.MonkeyP
         ("stop_between_runs", "callback can stop the experiment", ("went on",)),
         ("ignores_stop", "callback can stop the experiment", ("no new run",)),
         ("wrong_parameters", "extra columns, when present, are right", ("parameters column",)),
+        ("default_seeds", "seeds default to (0, 1, 2)", ("default is seeds=(0, 1, 2)",)),
+        ("episodes_finished", "callback reports progress", ("finished=True",)),
+        ("absolute_seconds", "extra columns, when present, are right", ("time.perf_counter() - started",)),
         ("solved_episodes", "summary: one row per size, the right numbers", ("'solved'", "not how many episodes")),
         ("runs_as_episodes", "summary: one row per size, the right numbers", ("'runs'", "not how many episodes")),
     ],
@@ -414,6 +423,26 @@ def plot_without_band(df: pd.DataFrame, window: int) -> Figure:
     return figure
 
 
+def plot_from_second_episode(df: pd.DataFrame, window: int) -> Figure:
+    """Steps on a grid, but each run's curve starts only once its second episode has ended."""
+    grid = np.linspace(0, df["timestep"].max(), 200)
+    figure = Figure()
+    ax = figure.add_subplot()
+    for size, group in df.groupby("size", sort=False):
+        runs = []
+        for _seed, run in group.groupby("seed"):
+            smooth = run["reward"].rolling(window, min_periods=1).mean().to_numpy(dtype=float)
+            last = np.searchsorted(run["timestep"].to_numpy(dtype=float), grid, side="right") - 1
+            runs.append(np.where(last >= 1, smooth[np.clip(last, 0, None)], np.nan))
+        table = np.vstack(runs)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns before the second episode
+            mean, low, high = np.nanmean(table, axis=0), np.nanmin(table, axis=0), np.nanmax(table, axis=0)
+        ax.plot(grid, mean, label=str(size))
+        ax.fill_between(grid, low, high, alpha=0.2)
+    return figure
+
+
 def plot_ignoring_window(df: pd.DataFrame, window: int) -> Figure:
     return plot_with_std_band(df, 1)
 
@@ -430,6 +459,7 @@ def plot_returning_axes(df: pd.DataFrame, window: int) -> Any:
         (plot_by_episode, "plot: mean over seeds on env steps", ("env step",)),
         (plot_median, "plot: mean over seeds on env steps", ("median",)),
         (plot_ignoring_window, "plot: the window smooths", ("window",)),
+        (plot_from_second_episode, "plot: mean over seeds on env steps", ("gaps after env step 20",)),
         (plot_returning_axes, "plot: one line and one band per size", ("Figure",)),
     ],
 )

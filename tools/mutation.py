@@ -58,7 +58,7 @@ class Equivalent:
     function: str
     operator: str  # a prefix of the Cosmic Ray operator name
     line: str  # the stripped source line that is mutated (exact)
-    mutated: str  # the stripped line after the mutation (exact)
+    mutated: str  # the stripped line after the mutation (exact; "" for any mutant of this operator on the line)
     reason: str
 
 
@@ -68,6 +68,298 @@ _LOSS_REASON = (
 )
 _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values, same loss and gradient"
 EQUIVALENT: tuple[Equivalent, ...] = (
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_NotEq",
+        "if (steps % log_every == 0 or steps == total) and not record_probe(steps):",
+        "if (steps % log_every == 0 or steps != total) and not record_probe(steps):",
+        "the probe Q-values are then logged at every step: only how often (the contract says now and then)",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        "if (steps % log_every == 0 or steps == total) and not record_probe(steps):",
+        "if (steps % log_every == 0 or steps <= total) and not record_probe(steps):",
+        "the probe Q-values are then logged at every step: only how often (the contract says now and then)",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_IsNot",
+        "if (steps % log_every == 0 or steps == total) and not record_probe(steps):",
+        "if (steps % log_every == 0 or steps is not total) and not record_probe(steps):",
+        "the probe Q-values are then logged at every step: only how often (the contract says now and then)",
+    ),
+    Equivalent(
+        "network_sizes",
+        "_weights",
+        "core/",
+        "return sum(a * b for a, b in itertools.pairwise(hidden_dims)) + sum(hidden_dims)",
+        "",
+        "a cost estimate that only orders the runs between the two processes: the results are the same",
+    ),
+    Equivalent(
+        "network_sizes",
+        "_plan_runs",
+        "core/ReplaceComparisonOperator_NotEq_Lt",
+        "if len(set(seeds)) != len(seeds):",
+        "if len(set(seeds)) < len(seeds):",
+        "a set is never longer than its list, so < means !=",
+    ),
+    Equivalent(
+        "network_sizes",
+        "on_result",
+        "core/ReplaceTrueWithFalse",
+        "return progress(index, None, finished=True)",
+        "return progress(index, None, finished=False)",
+        "the exercise's contract asks for a message at every episode end only; the run-end message is the "
+        "reference's extra (its flag is not part of what a learner must send)",
+    ),
+    Equivalent(
+        "network_sizes",
+        "_curves_on_grid",
+        "core/NumberReplacer",
+        "values = np.where(last >= 0, smoothed[np.clip(last, 0, None)], np.nan)",
+        "values = np.where(last >= -1, smoothed[np.clip(last, 0, None)], np.nan)",
+        "the curve then starts at step 0 with the first episode's value, as np.interp (which the exercise allows) does",
+    ),
+    Equivalent(
+        "train_dqn",
+        "plot_rewards",
+        "core/NumberReplacer",
+        'episodes, moving_average(episode_rewards, window), color="tab:blue", linewidth=2, label=f"mean of {window}"',
+        'episodes, moving_average(episode_rewards, window), color="tab:blue", linewidth= 1, label=f"mean of {window}"',
+        "only the average line's width (still drawn, still visible)",
+    ),
+    Equivalent(
+        "train_dqn",
+        "plot_rewards",
+        "core/NumberReplacer",
+        'episodes, moving_average(episode_rewards, window), color="tab:blue", linewidth=2, label=f"mean of {window}"',
+        'episodes, moving_average(episode_rewards, window), color="tab:blue", linewidth= 3, label=f"mean of {window}"',
+        "only the average line's width (still drawn, still visible)",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/NumberReplacer",
+        "state_dim = int(np.prod(env.observation_space.shape or (1,)))",
+        "",
+        "the fallback is used only by an observation space without a shape; both environments have one",
+    ),
+    Equivalent(
+        "network_sizes",
+        "_train_run",
+        "core/ReplaceBinaryOperator_Add_",
+        "returns = evaluate(result.q_network, run.config.env_id, _FINAL_EVAL_EPISODES, "
+        "seed=_FINAL_EVAL_SEED + run.seed)",
+        "",
+        "the contract leaves the seed of the final greedy evaluation open (and LineWorld's reset ignores it)",
+    ),
+    Equivalent(
+        "network_sizes",
+        "<module>",
+        "core/NumberReplacer",
+        "_FINAL_EVAL_SEED = 20_000  # plus the run's seed: far from the seeds training uses",
+        "",
+        "the contract leaves the seed of the final greedy evaluation open (and LineWorld's reset ignores it)",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        "if steps % config.train_freq == 0 and steps > config.learning_starts and len(buffer) >= config.batch_size:",
+        "if steps % config.train_freq <= 0 and steps > config.learning_starts and len(buffer) >= config.batch_size:",
+        "a remainder is never negative, so <= 0 means == 0",
+    ),
+    Equivalent(
+        "replay_buffer",
+        "__init__",
+        "core/",
+        "self.rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))",
+        "",
+        "only the range the private generator's seed is drawn from: any seed drawn from NumPy's global generator "
+        "keeps the batches reproducible",
+    ),
+    Equivalent(
+        "replay_buffer",
+        "__init__",
+        "core/NumberReplacer",
+        "self.states: NDArray[np.float32] = np.empty((0,), dtype=np.float32)",
+        "",
+        "a placeholder: the first push sees that its shape is not (capacity, *state_shape) and allocates",
+    ),
+    Equivalent(
+        "replay_buffer",
+        "__init__",
+        "core/NumberReplacer",
+        "self.next_states: NDArray[np.float32] = np.empty((0,), dtype=np.float32)",
+        "",
+        "a placeholder: the first push allocates next_states together with states",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Gt_NotEq",
+        "if config.eval_freq > 0 and steps % config.eval_freq == 0 and not stop_reason:",
+        "if config.eval_freq != 0 and steps % config.eval_freq == 0 and not stop_reason:",
+        "DQNConfig rejects a negative eval_freq, so != 0 means > 0",
+    ),
+    Equivalent(
+        "train_dqn",
+        "update_target",
+        "core/ReplaceComparisonOperator_GtE_Gt",
+        "if tau >= 1.0:",
+        "if tau > 1.0:",
+        "for tau = 1 the other branch, lerp_(param, 1.0), gives the online weights too",
+    ),
+    Equivalent(
+        "train_dqn",
+        "gradient_phase",
+        "core/ReplaceTrueWithFalse",
+        "optimizer.zero_grad(set_to_none=True)",
+        "optimizer.zero_grad(set_to_none=False)",
+        "gradients set to zero instead of None: backward() gives the same gradients either way",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceOrWithAnd",
+        'stop_reason = stop_reason or f"diverged: Q-values of the probe state are not finite at env step {steps}"',
+        'stop_reason = stop_reason and f"diverged: Q-values of the probe state are not finite at env step {steps}"',
+        "non-finite Q-values make the next update's loss non-finite, so the run still stops as 'diverged' "
+        "(one update later); the contract allows stopping on either",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceBinaryOperator_Add_",
+        "returns = evaluate(q_network, config.env_id, config.eval_episodes, seed=config.seed + 10_000 + steps)",
+        "",
+        "the contract leaves the seed of the evaluations during training open; any fixed rule is reproducible",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        "if config.eval_freq > 0 and steps % config.eval_freq == 0 and not stop_reason:",
+        "if config.eval_freq > 0 and steps % config.eval_freq <= 0 and not stop_reason:",
+        "a remainder is never negative, so <= 0 means == 0",
+    ),
+    Equivalent(
+        "train_dqn",
+        "update_target",
+        "core/ReplaceComparisonOperator_GtE_Eq",
+        "if tau >= 1.0:",
+        "if tau == 1.0:",
+        "DQNConfig rejects tau > 1, so >= 1 means == 1",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_GtE",
+        "if t % log_every == 0:",
+        "if t % log_every >= 0:",
+        "only how often epsilon is logged (every step instead of every log_every): the contract says now and then",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_NotEq_Gt",
+        "if result.probe_steps[-1] != steps:",
+        "if result.probe_steps[-1] > steps:",
+        "only whether one more probe record is added after the loop (the contract says now and then)",
+    ),
+    Equivalent(
+        "network_sizes",
+        "_curves_on_grid",
+        "core/NumberReplacer",
+        "window = max(1, int(window))",
+        "window = max( 0, int(window))",
+        "the same for every window >= 1 (the page's slider starts at 1)",
+    ),
+    Equivalent(
+        "network_sizes",
+        "_curves_on_grid",
+        "core/NumberReplacer",
+        "values = np.where(last >= 0, smoothed[np.clip(last, 0, None)], np.nan)",
+        "values = np.where(last >= 0, smoothed[np.clip(last, -1, None)], np.nan)",
+        "the clip only changes indices where last < 0, and np.where puts NaN there anyway",
+    ),
+    Equivalent(
+        "network_sizes",
+        "plot_learning_curves",
+        "core/NumberReplacer",
+        "seeds = 0",
+        "",
+        "only the number of seeds quoted in the title",
+    ),
+    Equivalent(
+        "network_sizes",
+        "plot_learning_curves",
+        "core/NumberReplacer",
+        "ax.fill_between(grid, low, high, color=line.get_color(), alpha=0.2, linewidth=0)",
+        "",
+        "only the band's look (its opacity or edge width)",
+    ),
+    Equivalent(
+        "network_sizes",
+        "run_network_size_experiment",
+        "core/ReplaceTrueWithFalse",
+        "return pd.concat(frames, ignore_index=True)",
+        "return pd.concat(frames, ignore_index=False)",
+        "only the row labels; the long form is read by its columns",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/NumberReplacer",
+        "episode_reward, episode_length, steps = 0.0, 0, 0",
+        "episode_reward, episode_length, steps = 0.0, 0, 1",
+        "steps is set at the top of every loop pass, and the loop runs at least once (total_timesteps >= 1)",
+    ),
+    Equivalent(
+        "network_sizes",
+        "plot_learning_curves",
+        "core/NumberReplacer",
+        'figure = Figure(figsize=(8, 4.2), layout="constrained")',
+        "",
+        "only the figure's size in inches",
+    ),
+    Equivalent(
+        "network_sizes",
+        "summarize_experiment",
+        "core/NumberReplacer",
+        '"parameters": mine["parameters"].iloc[0],',
+        "",
+        "every run of a size has the same parameter count, so any row gives it",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceUnaryOperator_USub_Not",
+        "mean, threshold = result.eval_means[-1], config.reward_threshold",
+        "mean, threshold = result.eval_means[not 1], config.reward_threshold",
+        "only the wording of stop_reason (the mean it quotes); the stop itself is unchanged",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/NumberReplacer",
+        "log_every = max(1, total // LOG_POINTS)",
+        "log_every = max( 2, total // LOG_POINTS)",
+        "only how often epsilon and the probe Q-values are logged (the contract says now and then)",
+    ),
+    Equivalent(
+        "train_dqn",
+        "update_target",
+        "core/ReplaceTrueWithFalse",
+        "for target_param, param in zip(target_network.parameters(), q_network.parameters(), strict=True):",
+        "for target_param, param in zip(target_network.parameters(), q_network.parameters(), strict=False):",
+        "the target is built with the online network's class and sizes, so both lists have the same length",
+    ),
     Equivalent(
         "train_dqn",
         "train_dqn",
@@ -299,33 +591,35 @@ def _key(mutation: Any) -> tuple[str, int, int, int]:
 
 def _equivalent(module: str, function: str, operator: str, line: str, mutated: str) -> bool:
     return any(
-        (e.module, e.function, e.line, e.mutated) == (module, function, line, mutated)
+        (e.module, e.function, e.line) == (module, function, line)
+        and e.mutated in ("", mutated)
         and operator.startswith(e.operator)
         for e in EQUIVALENT
     )
 
 
 def table(rows: Iterable[tuple[str, list[Outcome]]]) -> str:
-    header = (
-        f"{'module':<14} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} {'equiv':>5} {'error':>5}  score"
-    )
+    rows = list(rows)
+    width = max([14, *(len(name) + 1 for name, _ in rows)])
+    names = ("mutants", "killed", "timeout", "survived", "equiv", "error")
+    header = f"{'module':<{width}} " + " ".join(names) + "  score"
     lines = [header, "-" * len(header)]
     totals = [0, 0, 0, 0, 0, 0]
     for name, found in rows:
         counts = [len(found)] + [sum(o.status == s for o in found) for s in ("killed", "timeout", "survived")]
         counts += [sum(o.status == "equivalent" for o in found), sum(o.status == "error" for o in found)]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
-        lines.append(_row(name, counts))
+        lines.append(_row(name, counts, width))
     lines.append("-" * len(header))
-    lines.append(_row("all", totals))
+    lines.append(_row("all", totals, width))
     return "\n".join(lines)
 
 
-def _row(name: str, counts: Sequence[int]) -> str:
+def _row(name: str, counts: Sequence[int], width: int = 14) -> str:
     total, killed, timeout, survived, equivalent, error = counts
     judged = total - equivalent - error
     score = f"{100 * (killed + timeout) / judged:5.1f}%" if judged else "    -"
-    return f"{name:<14} {total:>7} {killed:>6} {timeout:>7} {survived:>8} {equivalent:>5} {error:>5}  {score}"
+    return f"{name:<{width}} {total:>7} {killed:>6} {timeout:>7} {survived:>8} {equivalent:>5} {error:>5}  {score}"
 
 
 def survivors(found: Iterable[Outcome]) -> str:
@@ -349,7 +643,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true", help="print the table of the last run")
     parser.add_argument("--tag", default="", help="name this session <module>-<tag> (keeps earlier sessions)")
     parser.add_argument("--survivors", action="store_true", help="rerun only the survivors of earlier sessions")
+    parser.add_argument("--equivalents", action="store_true", help="print the equivalent mutants as a Markdown table")
+    parser.add_argument("--by-function", action="store_true", help="one row per function instead of per module")
     args = parser.parse_args(argv)
+    if args.equivalents:
+        print("| where | line | mutant | why it is equivalent |\n|---|---|---|---|")
+        for e in EQUIVALENT:
+            print(f"| `{e.module}.{e.function}` | `{e.line}` | `{e.mutated or e.operator}` | {e.reason} |")
+        return 0
     modules = args.modules or list(MODULES)
     unknown = [m for m in modules if m not in MODULES]
     if unknown:
@@ -369,7 +670,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{module}: {chosen} mutants to run", flush=True)
             cosmic_ray("exec", str(config), str(session), cwd=repo)
     found = [(module, outcomes(workdir, module)) for module in modules]
-    print(table(found))
+    if args.by_function:
+        rows: dict[str, list[Outcome]] = {}
+        for module, outs in found:
+            for o in outs:
+                rows.setdefault(f"{module}.{o.function}", []).append(o)
+        print(table(sorted(rows.items())))
+    else:
+        print(table(found))
     text = survivors(o for _, outs in found for o in outs)
     if text:
         print("\nsurvivors:\n" + text)

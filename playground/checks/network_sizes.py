@@ -321,6 +321,11 @@ def callback_reports(mod: ModuleType) -> str:
             progress.training is None or isinstance(progress.training, TrainingProgress),
             "ExperimentProgress.training should be the TrainingProgress that train_dqn's callback received",
         )
+        require(
+            progress.training is None or not getattr(progress, "finished", False),
+            "an ExperimentProgress for an episode end (training set) says finished=True: finished marks the "
+            "message sent when a whole run is done",
+        )
     episodes = sum(1 for p in seen if p.training is not None)
     require(
         episodes >= len(df),
@@ -456,7 +461,16 @@ def plot_mean_on_steps(mod: ModuleType) -> str:
     df = synthetic_df()
     figure = draw(mod, df, 1)
     try:
-        x, y = xy(line_for(figure, "1x64"))
+        line = line_for(figure, "1x64")
+        raw_x = np.asarray(line.get_xdata(), dtype=float)
+        raw_y = np.asarray(line.get_ydata(), dtype=float)
+        after_first = raw_x >= 20  # every 1x64 seed ends its first episode at env step 20
+        require(
+            bool(np.all(np.isfinite(raw_y[after_first]))),
+            "the 1x64 line has gaps after env step 20, where every seed has finished its first episode: a run's "
+            "curve starts at its first episode's end (use the last episode that ended at or before each step)",
+        )
+        x, y = xy(line)
         require(len(y) > 0, "the 1x64 line has no finite points")
         require(
             x.max() >= 0.9 * df["timestep"].max() and x.max() <= 1.1 * df["timestep"].max(),
@@ -468,6 +482,14 @@ def plot_mean_on_steps(mod: ModuleType) -> str:
             f"the three 1x64 seeds return 10, 20 and 60 every episode, so the mean line should sit at 30; it runs "
             f"from {y.min():.1f} to {y.max():.1f}"
             + (" (20 is their median, not their mean)" if np.allclose(y, 20.0, atol=0.5) else ""),
+        )
+        x, y = xy(line_for(figure, "2x256"))
+        first = (x >= 10) & (x < 12)  # after episode 1 (return 10, all seeds) ends, before episode 2 (return 0)
+        require(
+            not first.any() or bool(np.all(y[first] > 5)),
+            f"every 2x256 seed returns 10 in its first episode (ending at env step 10) and 0 in the second; just "
+            f"after step 10 the line shows {fmt_list(y[first])}: a curve's value at step t is that of the last "
+            "episode ended at or before t",
         )
         x, y = xy(line_for(figure, "2x64"))
         late = x >= 100
@@ -500,6 +522,20 @@ def plot_window_smooths(mod: ModuleType) -> str:
     return f"total variation {rough:.0f} with window 1, {smooth:.0f} with window 10"
 
 
+@check("network_sizes", "seeds default to (0, 1, 2)", timeout=60)
+def default_seeds(mod: ModuleType) -> str:
+    config = tiny_config(total_timesteps=100)
+    with intercept_train_dqn(mod, replacement=reference_train_dqn) as calls:
+        df = mod.run_network_size_experiment(config, sizes={"1x4": [4]})
+    seeds = sorted({int(call.config.seed) for call in calls}) or sorted({int(s) for s in df["seed"].unique()})
+    require(
+        seeds == [0, 1, 2],
+        f"run_network_size_experiment(config, sizes) without seeds trained seeds {seeds}; the signature's "
+        "default is seeds=(0, 1, 2)",
+    )
+    return "seeds 0, 1 and 2 by default"
+
+
 # --- The extras and the summary ---------------------------------------------------------------
 
 
@@ -520,12 +556,16 @@ def extra_columns(mod: ModuleType) -> str:
                 f"{size} seed {seed}: the parameters column holds {counts}; hidden layers {dims} on LineWorld have "
                 f"{expected_parameters(dims)} trainable parameters",
             )
+        trained = by_key.get((tuple(dims), seed))
         if "seconds" in run:
             seconds = run["seconds"].astype(float).to_numpy()
+            longest = (float(trained.wall_time) if trained is not None else 60.0) + 10.0
             require(
-                bool(np.all(seconds >= 0) and np.all(np.diff(seconds) >= 0)),
+                bool(np.all(seconds >= 0) and np.all(np.diff(seconds) >= 0) and seconds.max() <= longest)
+                and (trained is None or seconds[0] <= float(trained.wall_time) + 0.5),
                 f"{size} seed {seed}: seconds should be the time since the run started at each episode's end "
-                f"(never negative, never decreasing), got {fmt_list(seconds[:5])}...",
+                f"(never negative, never decreasing, at most the run's {longest - 10:.1f} s), got "
+                f"{fmt_list(seconds[:5])}...: subtract the start time (time.perf_counter() - started)",
             )
         if "solved_step" in run:
             # tiny_config has no evaluations (eval_freq = 0), so no run can be "solved".
@@ -534,7 +574,6 @@ def extra_columns(mod: ModuleType) -> str:
                 f"{size} seed {seed}: solved_step is {run['solved_step'].iloc[0]} though the runs had no greedy "
                 "evaluation (eval_freq = 0): it should be NaN",
             )
-        trained = by_key.get((tuple(dims), seed))
         if "final_greedy_mean" in run and trained is not None:
             want = greedy_mean(trained.q_network)
             got = sorted({float(x) for x in run["final_greedy_mean"]})

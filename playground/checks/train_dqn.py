@@ -11,12 +11,27 @@ the classic bugs visible:
 * A one-state environment that pays +1 per step and only ever *truncates*
   (a time limit of 5 steps): its true value is $1 / (1 - \\gamma)$; a loop that
   treats truncation as the end of the future learns a much smaller value.
+* "Arms": one state, four actions, +1 for action 2 only, never terminating, each
+  instance logging the seeds of its resets. A greedy policy scores the time limit
+  exactly, so one exploring step in a thousand shows, and the log shows how
+  ``evaluate`` and the loop's evaluations seed and reuse environments. Variants pay
+  more in each fresh instance (every evaluation has its own mean) or turn every
+  reward infinite after 60 steps (the loop must stop as "diverged").
+
+The helpers (``td_loss``, ``update_target``, ``greedy_action``, ``evaluate``,
+``gradient_phase``, ...) are called directly on inputs whose right answer is
+computed here. The loop itself is *traced*: the injected network and buffer and
+global optimizer-step hooks record every batch, every gradient the optimizer
+stepped with and the weights before and after, so each recorded loss, each
+clipped gradient, Adam's step size and the target network's Polyak averaging
+are compared with the config the loop was given, whatever shape the loop has.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -256,7 +271,9 @@ def td_loss_matches_math(mod: ModuleType) -> str:
         q_next, q_next_online = _rows(target, batch[3]), _rows(online, batch[3])
         errors = _td_errors(q_s, q_next, batch, gamma)
         for loss in ("huber", "mse"):
-            got = float(_call_td_loss(mod, online, target, gamma, loss).item())
+            # A loss name built at run time (from a form or a JSON file) is equal, not identical, to the literal.
+            name = "".join(list(loss))
+            got = float(_call_td_loss(mod, online, target, gamma, name).item())
             want = _reduce(errors, loss)
             if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
                 continue
@@ -415,14 +432,14 @@ class Arms(gym.Env[NDArray[np.float32], np.int64]):
         self.observation_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
         self.action_space = spaces.Discrete(4)
         self.render_mode = render_mode
-        type(self).instances += 1
-        self.number = type(self).instances
+        Arms.instances += 1  # one count for every kind of Arms
+        self.number = Arms.instances
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[NDArray[np.float32], dict[str, Any]]:
         super().reset(seed=seed)
-        type(self).resets.append((self.number, seed))
+        Arms.resets.append((self.number, seed))
         return np.ones(1, dtype=np.float32), {}
 
     def step(self, action: np.int64 | int) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
@@ -432,6 +449,39 @@ class Arms(gym.Env[NDArray[np.float32], np.int64]):
     def reset_log(cls) -> None:
         cls.resets, cls.instances = [], 0
 
+
+class BlowUp(Arms):
+    """The Arms environment, except that from env step ``BLOW_UP_AT`` on every reward is infinite."""
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[NDArray[np.float32], dict[str, Any]]:
+        if not hasattr(self, "steps"):
+            self.steps = 0
+        return super().reset(seed=seed, options=options)
+
+    def step(self, action: np.int64 | int) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        self.steps = getattr(self, "steps", 0) + 1
+        state, reward, terminated, truncated, info = super().step(action)
+        return state, (math.inf if self.steps >= BLOW_UP_AT else reward), terminated, truncated, info
+
+
+class GrowingArms(Arms):
+    """The Arms environment whose good arm pays the instance's number: each fresh environment pays more."""
+
+    def step(self, action: np.int64 | int) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        state, reward, terminated, truncated, info = super().step(action)
+        return state, reward * self.number, terminated, truncated, info
+
+
+GROWING_ENV_ID = "PlaygroundCheckGrowingArms-v0"
+if GROWING_ENV_ID not in gym.registry:
+    gym.register(id=GROWING_ENV_ID, entry_point=f"{__name__}:GrowingArms", max_episode_steps=ARMS_STEPS)
+
+BLOW_UP_ENV_ID = "PlaygroundCheckBlowUp-v0"
+BLOW_UP_AT = 60
+if BLOW_UP_ENV_ID not in gym.registry:
+    gym.register(id=BLOW_UP_ENV_ID, entry_point=f"{__name__}:BlowUp", max_episode_steps=ARMS_STEPS)
 
 for _id, _steps in ((ARMS_ENV_ID, ARMS_STEPS), (ARMS_EVAL_ENV_ID, ARMS_EVAL_STEPS)):
     if _id not in gym.registry:
@@ -737,7 +787,10 @@ def plot_rewards_draws(mod: ModuleType) -> str:
     window = 3
     averages = [float(np.mean(rewards[max(0, i - window + 1) : i + 1])) for i in range(len(rewards))]
     for source in (rewards, TrainingResult(q_network=_small_net(0), config=small_lineworld(), episode_rewards=rewards)):
-        figure = mod.plot_rewards(source, window, threshold=5.0)
+        if isinstance(source, TrainingResult):
+            figure = mod.plot_rewards(source, window, threshold=5.0)
+        else:  # by keyword, as the signature names them
+            figure = mod.plot_rewards(episode_rewards=source, window=window, threshold=5.0)
         require(isinstance(figure, Figure), f"plot_rewards returned {type(figure).__name__}; expected a Figure")
         lines = [np.asarray(line.get_ydata(), dtype=float) for ax in figure.axes for line in ax.get_lines()]
         shown = [y.tolist() for y in lines]
@@ -751,11 +804,26 @@ def plot_rewards_draws(mod: ModuleType) -> str:
             f"with window={window} the moving average of {rewards} is {fmt(averages)} (over min(window, i + 1) "
             f"episodes); the figure's lines are {shown}",
         )
+        flat = [
+            line
+            for ax in figure.axes
+            for line in ax.get_lines()
+            if len(line.get_ydata()) >= 1 and np.allclose(np.asarray(line.get_ydata(), dtype=float), 5.0)
+        ]
+        require(bool(flat), "plot_rewards(..., threshold=5.0) should draw a horizontal line at 5.0 (ax.axhline)")
         require(
-            any(len(y) >= 1 and np.allclose(y, 5.0) for y in lines),
-            "plot_rewards(..., threshold=5.0) should draw a horizontal line at 5.0 (ax.axhline)",
+            any(line.get_visible() and line.get_linewidth() > 0 and (line.get_alpha() or 1.0) > 0 for line in flat),
+            "the threshold line at 5.0 is drawn invisible (zero width, zero alpha or hidden): give it a width",
         )
-    return "returns, their moving average and the threshold line"
+    many = [float((i * 7) % 11) for i in range(30)]
+    default = mod.plot_rewards(many)
+    want = [float(np.mean(many[max(0, i - 19) : i + 1])) for i in range(len(many))]
+    drawn = [np.asarray(line.get_ydata(), dtype=float) for ax in default.axes for line in ax.get_lines()]
+    require(
+        any(len(y) == len(many) and np.allclose(y, want) for y in drawn),
+        "plot_rewards(rewards) without a window should average over the signature's default window=20",
+    )
+    return "returns, their moving average (window 20 by default) and the threshold line"
 
 
 # --- The checks -------------------------------------------------------------------------------
@@ -764,7 +832,9 @@ def plot_rewards_draws(mod: ModuleType) -> str:
 @check("train_dqn", "result is well formed", timeout=60)
 def result_well_formed(mod: ModuleType) -> str:
     config = small_lineworld(seed=0)
+    began = time.perf_counter()
     result = train(mod, config)
+    elapsed = time.perf_counter() - began
     n = len(result.episode_rewards)
     require(n > 0, "no episode was recorded in 600 LineWorld steps: append each finished episode's return")
     require(
@@ -852,6 +922,11 @@ def result_well_formed(mod: ModuleType) -> str:
     )
     require(result.gradient_updates > 0, "gradient_updates is 0: count the updates you make")
     require(result.wall_time > 0, "wall_time is not set: record the seconds the run took")
+    require(
+        result.wall_time <= elapsed + 0.5,
+        f"wall_time is {result.wall_time:.1f} s but the call took {elapsed:.1f} s: record "
+        "time.perf_counter() - started, the seconds since train_dqn began",
+    )
     require(bool(result.stop_reason), "stop_reason is empty: say why the run ended (e.g. 'finished')")
     return f"{n} episodes, {result.gradient_updates} updates, every field filled and consistent"
 
@@ -1521,10 +1596,53 @@ def evaluates_during_training(mod: ModuleType) -> str:
         f"{list(every.eval_steps)[:8]}: evaluate whenever eval_freq > 0 and the step count is a multiple of it",
     )
     require(
+        0.0 <= float(result.eval_time) <= float(result.wall_time),
+        f"eval_time is {result.eval_time!r} s but the whole run took {result.wall_time!r} s: eval_time is the part "
+        "of wall_time spent in evaluations (0 if you do not measure it)",
+    )
+    require(
         never.total_steps == base.total_timesteps,
         f"no evaluation can reach reward_threshold={ARMS_STEPS + 1} (the most is {ARMS_STEPS}), yet the run "
         f"stopped at step {never.total_steps}: stop only when the mean reaches the threshold",
     )
+    # Every fresh environment pays more, so each evaluation has its own mean: the callback must see the latest.
+    seen: list[TrainingProgress] = []
+    Arms.reset_log()
+    growing = train(
+        mod,
+        base.replace(env_id=GROWING_ENV_ID, eval_freq=50, eval_episodes=1),
+        q_network_cls=ArmsNetwork,
+        callback=lambda progress: seen.append(progress),
+    )
+    means = dict(zip((int(s) for s in growing.eval_steps), map(float, growing.eval_means), strict=True))
+    for progress in seen:
+        before = [mean for step, mean in means.items() if step < progress.timestep]
+        upto = [mean for step, mean in means.items() if step <= progress.timestep]
+        allowed = {before[-1] if before else None, upto[-1] if upto else None}
+        if progress.last_eval_mean is None:
+            continue  # optional: a loop may leave it out
+        got = float(progress.last_eval_mean)
+        require(
+            got in allowed,
+            f"at the episode end of env step {progress.timestep} the callback saw last_eval_mean={got}; the "
+            f"latest evaluation by then gave {sorted(m for m in allowed if m is not None) or None} (evaluations: "
+            f"{means}): pass the mean of the most recent evaluation (or None)",
+        )
+    # The stop looks at the latest evaluation: with a threshold between the first two means it stops at the second.
+    if len(growing.eval_means) >= 2 and growing.eval_means[1] > growing.eval_means[0]:
+        threshold = (float(growing.eval_means[0]) + float(growing.eval_means[1])) / 2
+        Arms.reset_log()
+        second = train(
+            mod,
+            base.replace(env_id=GROWING_ENV_ID, eval_freq=50, eval_episodes=1, reward_threshold=threshold),
+            q_network_cls=ArmsNetwork,
+        )
+        require(
+            second.total_steps == 100,
+            f"the evaluations' means grow ({fmt(growing.eval_means)}) and reward_threshold={threshold:g} lies between "
+            f"the first two, so the run should stop at the second evaluation (step 100); it stopped at step "
+            f"{second.total_steps}: compare the latest evaluation's mean with the threshold",
+        )
     return "evaluations at 50, 100, 150, 200 with 3 episodes each; stops at the threshold, not before"
 
 
@@ -1564,3 +1682,26 @@ def same_seed_same_cartpole(mod: ModuleType) -> str:
         "seeds 21 and 22 started CartPole from the same state: reset with seed=config.seed",
     )
     return f"seed 21 twice: identical ({len(first.episode_rewards)} episodes); seed 22 starts elsewhere"
+
+
+@check("train_dqn", "stops when the loss diverges", timeout=30)
+def stops_on_divergence(mod: ModuleType) -> str:
+    # From env step 60 every reward is infinite, so once such a transition is drawn the TD loss is not finite.
+    config = small_lineworld(
+        env_id=BLOW_UP_ENV_ID, total_timesteps=400, learning_starts=20, train_freq=1, batch_size=8, hidden_dims=(4,)
+    )
+    result = train(mod, config)
+    require(
+        str(result.stop_reason).startswith("diverged"),
+        f"from env step {BLOW_UP_AT} every reward is infinite, so the TD loss becomes infinite or NaN; the run "
+        f"should stop with a stop_reason starting with 'diverged', got {result.stop_reason!r} after "
+        f"{result.total_steps} steps: check math.isfinite(loss) after each update and stop",
+    )
+    require(
+        BLOW_UP_AT <= result.total_steps < config.total_timesteps
+        and bool(result.losses)
+        and not math.isfinite(float(result.losses[-1])),
+        f"the run should stop at the first non-finite loss (recorded last); it ran {result.total_steps} of "
+        f"{config.total_timesteps} steps and its last loss is {result.losses[-1] if result.losses else None}",
+    )
+    return f"stopped at env step {result.total_steps}: {result.stop_reason[:60]}"
