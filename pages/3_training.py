@@ -256,7 +256,7 @@ def keep_results(job: live_jobs.LiveJob) -> None:
                         config=report.config,
                     )
                 )
-        else:
+        elif not outcome.cancelled:
             errors[label] = ts.describe_failure(outcome.error, outcome.output)
     if timed and len(timed) == len(job.outcomes) and not job.stop_reason:
         # Measured once the results are on the page (the end of this script run): click to result.

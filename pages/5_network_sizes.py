@@ -90,7 +90,7 @@ def keep_experiment(job: live_jobs.LiveJob) -> None:
             speed.record_total(
                 SPEED_KIND, DQNConfig.from_dict(data.config), data.runs_total, job.meta["workers"], job.elapsed
             )
-    else:
+    elif outcome is None or not outcome.cancelled:
         errors[impl] = (outcome.error if outcome is not None else "") or "the experiment returned no result"
 
 

@@ -135,6 +135,8 @@ def keep_comparison(job: live_jobs.LiveJob) -> None:
             result = outcome.value
             speed.record_total(SPEED_KIND, result.config, len(job.meta["plan"]), 1, job.elapsed)
         return
+    if outcome is not None and outcome.cancelled:  # it left the queue: nothing ran
+        return
     if finished:  # the task failed late: keep the runs that finished
         config = DQNConfig.from_dict(job.meta["config"])
         st.session_state[COMPARISON_RESULT_KEY] = cmp.ComparisonResult(

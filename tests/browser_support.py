@@ -217,17 +217,33 @@ def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
 
 
 def sandbox_children() -> list[int]:
-    """Pids of sandbox processes started from this checkout (their working directory is the project root)."""
+    """Pids of sandbox jobs started from this checkout.
+
+    A job is a child of this checkout's fork server (``playground.sandbox.forkserver``, started in the
+    project root; the job itself works in a scratch directory), or, with the fork server off, a cold
+    ``playground.sandbox.child`` process.
+    """
+
+    def cmdline_and_cwd(pid: str) -> tuple[list[bytes], str]:
+        base = Path("/proc") / pid
+        return (base / "cmdline").read_bytes().split(b"\0"), os.readlink(base / "cwd")
+
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-            cwd = os.readlink(proc / "cwd")
-        except OSError:
+            cmdline, cwd = cmdline_and_cwd(proc.name)
+            if b"playground.sandbox.child" in cmdline and Path(cwd) == ROOT:
+                found.append(int(proc.name))
+                continue
+            ppid = next(
+                line.split()[1] for line in (proc / "status").read_text().splitlines() if line.startswith("PPid:")
+            )
+            parent_cmdline, parent_cwd = cmdline_and_cwd(ppid)
+        except (OSError, StopIteration):
             continue
-        if b"playground.sandbox.child" in cmdline and Path(cwd) == ROOT:
+        if b"playground.sandbox.forkserver" in parent_cmdline and Path(parent_cwd) == ROOT:
             found.append(int(proc.name))
     return found
 

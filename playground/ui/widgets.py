@@ -170,6 +170,9 @@ def run_and_store_checks(
     return results
 
 
+CANCELLED_IN_QUEUE = "cancelled while waiting in the queue: nothing ran"
+
+
 def queue_message(position: int) -> str:
     """What a learner reads while their job waits for a free slot."""
     return (
@@ -372,8 +375,12 @@ def live_job_panel(job: LiveJob, draw: Callable[[LiveJob], None], *, scroll: boo
     anchor = f"live-{job.slot}"
     runs_before = live_jobs.script_runs(job.session_id)
     with st.container(border=True, key=anchor):
+        queued = job.queue_position() is not None
         if job.stop_reason:
             st.markdown(f"**{job.title}**")
+        elif queued:
+            if st.button("Cancel", key=f"live_cancel_{job.slot}_{job.id}", help="Leave the queue"):
+                job.stop(CANCELLED_IN_QUEUE)
         elif st.button(
             "Stop",
             key=f"live_stop_{job.slot}_{job.id}",
@@ -417,7 +424,7 @@ def _live_body(job: LiveJob, draw: Callable[[LiveJob], None]) -> None:
 def _job_state(job: LiveJob) -> str:
     position = job.queue_position()
     if position:
-        return f"waiting for a free worker (place {position} in the queue)"
+        return queue_message(position)
     if job.stop_reason:
         return f":orange[{job.stop_reason}: finishing the episode, then evaluating and recording what was learned ...]"
     return f"{job.title} · running for {job.elapsed:.0f} s"
