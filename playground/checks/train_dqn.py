@@ -488,8 +488,11 @@ for _id, _steps in ((ARMS_ENV_ID, ARMS_STEPS), (ARMS_EVAL_ENV_ID, ARMS_EVAL_STEP
         gym.register(id=_id, entry_point=f"{__name__}:Arms", max_episode_steps=_steps)
 
 
-class ArmsNetwork(CustomQNetwork):
-    """The reference network with zero weights and output bias (0, 0, 1, 0): greedy picks action 2."""
+class _FavouringNetwork(CustomQNetwork):
+    """The reference network with zero weights and an output bias of 1 on one action: greedy always picks it."""
+
+    def favoured(self, action_dim: int) -> int:
+        raise NotImplementedError
 
     def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
         super().__init__(state_dim, action_dim, hidden_dims)
@@ -498,7 +501,14 @@ class ArmsNetwork(CustomQNetwork):
                 param.zero_()
             output = self.net[-1]
             assert isinstance(output, nn.Linear)
-            output.bias[ARMS_BEST % action_dim] = 1.0
+            output.bias[self.favoured(action_dim)] = 1.0
+
+
+class ArmsNetwork(_FavouringNetwork):
+    """Greedy picks action 2, the best arm of the Arms environment."""
+
+    def favoured(self, action_dim: int) -> int:
+        return ARMS_BEST % action_dim
 
 
 @check("train_dqn", "evaluate: greedy, seeded, fresh env", timeout=30)
@@ -1492,17 +1502,11 @@ def loop_reads_config(mod: ModuleType) -> str:
     )
 
 
-class RightNetwork(CustomQNetwork):
-    """The reference network with zero weights and output bias favouring the last action (right on LineWorld)."""
+class RightNetwork(_FavouringNetwork):
+    """Greedy picks the last action (right on LineWorld)."""
 
-    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
-        super().__init__(state_dim, action_dim, hidden_dims)
-        with torch.no_grad():
-            for param in self.parameters():
-                param.zero_()
-            output = self.net[-1]
-            assert isinstance(output, nn.Linear)
-            output.bias[action_dim - 1] = 1.0
+    def favoured(self, action_dim: int) -> int:
+        return action_dim - 1
 
 
 @check("train_dqn", "explores on the epsilon schedule", timeout=40)
