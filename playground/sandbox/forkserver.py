@@ -36,6 +36,7 @@ import time
 from typing import Any
 
 from playground.core.facts import PROJECT_ROOT
+from playground.sandbox.hardening import JOB_SETTINGS
 
 SOCKET_FD_ENV = "PLAYGROUND_FORKSERVER_FD"
 PARENT_PID_ENV = "PLAYGROUND_FORKSERVER_PARENT"
@@ -256,19 +257,8 @@ def zygote_environment() -> dict[str, str]:
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "VIRTUAL_ENV", "MPLCONFIGDIR", "XDG_CACHE_HOME")
     env = {key: os.environ[key] for key in keep if key in os.environ}
     env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.update(
-        {
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONUNBUFFERED": "1",
-            "MPLBACKEND": "Agg",
-            "SDL_VIDEODRIVER": "dummy",
-            "SDL_AUDIODRIVER": "dummy",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "PLAYGROUND_WORKERS": "1",
-        }
-    )
+    env.update(JOB_SETTINGS)
+    env["PYTHONUNBUFFERED"] = "1"
     return env
 
 

@@ -83,6 +83,21 @@ def describe_limit(err: BaseException, limits: Limits) -> str | None:
 # --- environment and working directory ---------------------------------------------------------
 
 
+# Settings every sandbox process runs with (the fork server too): headless plotting and rendering,
+# one thread per numeric library, no bytecode files.
+JOB_SETTINGS: dict[str, str] = {
+    "MPLBACKEND": "Agg",
+    "SDL_VIDEODRIVER": "dummy",
+    "SDL_AUDIODRIVER": "dummy",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    # One process per job: the admission queue already spreads jobs over the cores.
+    "PLAYGROUND_WORKERS": "1",
+}
+
+
 def scrubbed_environment(scratch: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The whole environment learner code sees: nothing of the server's."""
     env = {
@@ -91,15 +106,7 @@ def scrubbed_environment(scratch: str, extra: Mapping[str, str] | None = None) -
         "TMPDIR": scratch,
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
-        "MPLBACKEND": "Agg",
-        "SDL_VIDEODRIVER": "dummy",
-        "SDL_AUDIODRIVER": "dummy",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        # One process per job: the admission queue already spreads jobs over the cores.
-        "PLAYGROUND_WORKERS": "1",
+        **JOB_SETTINGS,
     }
     env.update(extra or {})
     return env
