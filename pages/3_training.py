@@ -353,6 +353,11 @@ def show_run(report: TrainingReport) -> None:
         )
     if report.gif:
         st.image(report.gif, caption=f"One greedy episode (return {report.gif_return:g})")
+    with st.expander("The same run drawn by this loop's own `plot_rewards`"):
+        if report.reward_plot is not None:
+            st.image(report.reward_plot)
+        else:
+            st.info(report.reward_plot_error or "no figure")
     for note in report.notes:
         st.info(note)
     st.download_button(

@@ -95,6 +95,32 @@ def test_training_task_returns_plain_data() -> None:
     assert report.snapshot.hidden_dims == (32,)
     assert episode_csv(report).splitlines()[0] == "episode,end_step,length,return"
     assert len(episode_csv(report).splitlines()) == len(report.run.episode_rewards) + 1
+    assert report.reward_plot is not None, report.reward_plot_error
+    assert report.reward_plot[:4] == b"\x89PNG"
+
+
+def test_a_loop_whose_plot_rewards_fails_still_reports_its_run() -> None:
+    """The loop's own ``plot_rewards`` draws the run; when it cannot, that is a message, not a failed run."""
+    loop = (ROOT / "solutions" / "train_dqn.py").read_text(encoding="utf-8")
+    broken = (
+        loop + "\n\ndef plot_rewards(*args: object, **kwargs: object) -> None:\n    raise RuntimeError('no plot')\n"
+    )
+    config = PRESETS["lineworld"].replace(total_timesteps=600, seed=1)
+    outcome = run_task(
+        "playground.tasks.training_task:training_task",
+        timeout=180,
+        sources={"train_dqn": broken},
+        config=config.to_dict(),
+        loop="exercises",
+        network="solutions",
+        buffer="solutions",
+    )
+    assert outcome.ok, outcome.error
+    report = outcome.value
+    assert isinstance(report, TrainingReport)
+    assert report.run.total_steps == 600
+    assert report.reward_plot is None
+    assert report.reward_plot_error.startswith("plot_rewards failed: raised RuntimeError: no plot")
 
 
 def test_training_task_reports_the_stub_clearly() -> None:

@@ -11,7 +11,6 @@ to solve), they are filled in from the ``train_dqn`` calls it made.
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,6 +29,7 @@ from playground.core.results import (
 )
 from playground.sandbox.child import TaskContext
 from playground.tasks.experiment import ExperimentData, plain_columns, run_reference_experiment
+from playground.tasks.learner_figure import figure_png
 
 PROGRESS_INTERVAL = 0.25  # seconds between a run's progress messages to the app (run ends always go)
 
@@ -109,19 +109,7 @@ def _figure_png(module: Any, df: pd.DataFrame, window: int) -> tuple[bytes | Non
     """The implementation's own chart as PNG bytes, or why there is none."""
     if not len(df):
         return None, "no episode finished, so there is nothing to plot"
-    try:
-        figure = module.plot_learning_curves(df, window)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
-    except Exception as err:  # noqa: BLE001 - a learner's plot may fail in any way; the data survives
-        from playground.checks import describe_exception
-
-        return None, f"plot_learning_curves failed: {describe_exception(err)}"
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close("all")
-    return buffer.getvalue(), ""
+    return figure_png(lambda: module.plot_learning_curves(df, window), "plot_learning_curves")
 
 
 def run_experiment_task(

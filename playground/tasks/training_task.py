@@ -24,9 +24,10 @@ from torch import nn
 
 from playground.core.config import DQNConfig
 from playground.core.envs import LINEWORLD_ID, env_dims
-from playground.core.facts import FINAL_EVAL_SEED_OFFSET, IMPL_SHORT, impl_module, require_impl
+from playground.core.facts import FINAL_EVAL_SEED_OFFSET, IMPL_SHORT, impl_module, require_impl, solved_return
 from playground.core.results import RunRecord, TrainingProgress, TrainingResult
 from playground.sandbox.child import TaskContext
+from playground.tasks.learner_figure import figure_png
 from playground.tasks.snapshot import NetworkSnapshot, snapshot_network
 
 COMPONENTS: tuple[str, ...] = ("loop", "network", "buffer")
@@ -69,6 +70,9 @@ class TrainingReport:
     gif_return: float = 0.0
     snapshot: NetworkSnapshot | None = None
     notes: list[str] = field(default_factory=list)
+    # The run drawn by the loop's own ``plot_rewards`` (the learner's, or the reference's), or why not.
+    reward_plot: bytes | None = None
+    reward_plot_error: str = ""
 
 
 def run_label(impls: dict[str, str]) -> str:
@@ -177,6 +181,12 @@ def training_task(ctx: TaskContext, config: dict[str, Any], loop: str, network: 
     total = cfg.total_timesteps
     ctx.emit(TrainingUpdate(result.total_steps, total, len(result.episode_rewards), list(pending), 0.0))
     returns, q_table, gif, gif_return, snapshot, notes = _measure(result, cfg, ctx, total)
+    reward_plot, reward_plot_error = figure_png(
+        lambda: _component(loop, "train_dqn", "plot_rewards")(
+            result.episode_rewards, 20, threshold=solved_return(cfg.env_id)
+        ),
+        "plot_rewards",
+    )
     return TrainingReport(
         run=RunRecord.of(result, cfg, label=run_label(impls), greedy_returns=returns),
         impls=impls,
@@ -187,4 +197,6 @@ def training_task(ctx: TaskContext, config: dict[str, Any], loop: str, network: 
         gif_return=float(gif_return),
         snapshot=snapshot,
         notes=notes,
+        reward_plot=reward_plot,
+        reward_plot_error=reward_plot_error,
     )
