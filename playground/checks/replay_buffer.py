@@ -563,3 +563,80 @@ def invalid_capacity(mod: ModuleType) -> str:
         )
         require(not problem, problem)
     return "ValueError for capacity 0 and -5"
+
+
+@check(EXERCISE, "capacity 1 works, a non-number capacity raises ValueError", timeout=10)
+def capacity_one_and_non_numbers(mod: ModuleType) -> str:
+    try:
+        single = mod.ReplayBufferWithIndices(1)
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - learner code may raise anything
+        raise CheckFailed(
+            f"a capacity of 1 is a valid buffer size (one slot), but ReplayBufferWithIndices(1) {_describe(err, mod)}: "
+            "refuse only capacities below 1"
+        ) from None
+    push_many(single, 3, mod)
+    require(
+        length(single, mod) == 1, f"a buffer of capacity 1 after 3 pushes should hold 1, len is {length(single, mod)}"
+    )
+    batch = sample(single, 1, mod)
+    require(
+        np.allclose(batch.states, state_of(2)[None]),
+        f"a buffer of capacity 1 after pushes #0..#2 should hold push #2 {state_of(2).tolist()}, "
+        f"sampled {batch.states.tolist()}",
+    )
+    for capacity in (2.5, None):
+        problem = _expect_value_error(
+            f"ReplayBufferWithIndices({capacity!r})",
+            lambda capacity=capacity: mod.ReplayBufferWithIndices(capacity),
+            mod,
+            "a capacity must be an integer: check it (operator.index(capacity) raises TypeError for anything else) "
+            "and raise ValueError",
+        )
+        require(not problem, problem)
+    return "capacity 1 keeps the newest transition; ValueError for capacity 2.5 and None"
+
+
+def _push_shaped(buffer: Any, state: NDArray[np.float32], mod: ModuleType) -> BaseException | None:
+    try:
+        buffer.push(state, 1, 0.5, state + 1, False)
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - refusing the state is one of the right answers
+        return err
+    return None
+
+
+@check(EXERCISE, "a state of another shape is never reshaped", timeout=10)
+def other_shape_not_broadcast(mod: ModuleType) -> str:
+    """A full buffer given a state of another shape must refuse it (ValueError) or store it as it is."""
+    cases = [
+        (np.arange(3, dtype=np.float32), np.array([7.0], dtype=np.float32)),
+        (np.arange(6, dtype=np.float32).reshape(2, 3), np.array([7.0, 8.0, 9.0], dtype=np.float32)),
+    ]
+    for first, other in cases:
+        buffer = make_buffer(mod, 1)
+        first_err = _push_shaped(buffer, first, mod)
+        require(first_err is None, f"pushing a state of shape {first.shape} into an empty buffer raised {first_err!r}")
+        what = f"a buffer of capacity 1 holding a state of shape {first.shape}, given a state of shape {other.shape}"
+        err = _push_shaped(buffer, other, mod)
+        if err is not None:
+            require(
+                isinstance(err, ValueError),
+                f"{what}: push {_describe(err, mod)}, expected ValueError (or storing the state as it is)",
+            )
+            continue
+        try:
+            states = np.asarray(buffer.sample_indices(1)[0], dtype=np.float64)
+        except NotImplementedError:
+            raise
+        except Exception:  # noqa: BLE001 - refusing at sample time is also fine
+            continue
+        require(
+            states.shape[1:] == other.shape and np.allclose(states[0], other),
+            f"{what}: the sample returned {states[0].tolist()} (shape {states.shape[1:]}), not the pushed "
+            f"{other.tolist()}: NumPy broadcast it into the old storage. Compare the state's shape with the stored "
+            "one and raise ValueError (or reallocate when the buffer is empty)",
+        )
+    return "a state of shape (1,) after (3,), or (3,) after (2, 3), is refused or kept as it is, never broadcast"
