@@ -449,6 +449,25 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         "tau never exceeds 1 (DQNConfig rejects it), and for tau = 1 the other branch, lerp_(param, 1.0), "
         "gives the online weights too: both copy",
     ),
+    Equivalent(
+        "replay_buffer",
+        "push",
+        "core/ReplaceComparisonOperator_NotEq_Lt",
+        "if self.states.shape[1:] != state_arr.shape or self.states.shape[0] != self.capacity:",
+        "if self.states.shape[1:] != state_arr.shape or self.states.shape[0] < self.capacity:",
+        "the storage has 0 rows (the placeholder) or capacity rows, never more, so < capacity means != capacity",
+    ),
+    *(
+        Equivalent(
+            module,
+            "_positive_int",
+            "core/NumberReplacer",
+            "number = 0",
+            "number = -1",
+            "the stand-in for a non-number only has to be below 1: -1 is refused with the same ValueError as 0",
+        )
+        for module in ("q_network", "replay_buffer")
+    ),
 )
 
 
