@@ -297,6 +297,40 @@ def _load_refusing_other_names(path: str) -> nn.Module:
 RENAMED = "weights under other names: loaded exactly or refused"
 
 
+def _load_refusing_size_one(path: str) -> nn.Module:
+    checkpoint = torch.load(path, weights_only=True)
+    if min(checkpoint["state_dim"], checkpoint["action_dim"], *checkpoint["hidden_dims"]) <= 1:
+        raise ValueError("sizes must be positive")
+    return save_load.load_model(path)
+
+
+def _load_by_position_unchecked(path: str) -> nn.Module:
+    """Copies weights under other names by position without comparing shapes first."""
+    checkpoint = torch.load(path, weights_only=True)
+    net = CustomQNetwork(checkpoint["state_dim"], checkpoint["action_dim"], checkpoint["hidden_dims"])
+    try:
+        net.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError:
+        with torch.no_grad():
+            for target, source in zip(net.parameters(), checkpoint["state_dict"].values(), strict=True):
+                target.copy_(source)
+    return net.eval()
+
+
+def test_refusing_a_size_of_one_is_named() -> None:
+    message = _run_all(_module(save_load.save_model, _load_refusing_size_one))["other architectures"]
+    assert message is not None
+    assert "CustomQNetwork(1, 1, [1])" in message
+    assert "raised ValueError" in message
+
+
+def test_copying_by_position_without_comparing_shapes_is_named() -> None:
+    message = _run_all(_module(_save_sized, _load_by_position_unchecked))[RENAMED]
+    assert message is not None
+    assert "every bias first" in message
+    assert "raised RuntimeError" in message
+
+
 def test_saving_the_config_object_is_named() -> None:
     failures = _run_all(_module(_save_config_object, _load_no_value_errors))
     message = failures["round trip"]

@@ -30,7 +30,12 @@ from playground.core.config import DQNConfig
 from solutions.q_network import CustomQNetwork as ReferenceNetwork
 
 DEFAULT = (4, 2, (64, 64))
-OTHER_ARCHITECTURES: tuple[tuple[int, int, tuple[int, ...]], ...] = ((3, 5, ()), (6, 2, (64,)), (8, 3, (32, 16, 8)))
+OTHER_ARCHITECTURES: tuple[tuple[int, int, tuple[int, ...]], ...] = (
+    (3, 5, ()),
+    (6, 2, (64,)),
+    (8, 3, (32, 16, 8)),
+    (1, 1, (1,)),
+)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -503,13 +508,40 @@ class _LayerListNetwork(nn.Module):
         return out
 
 
+class _BiasesFirstNetwork(nn.Module):
+    """The same function with its parameters in another order: every bias, then every weight."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__()
+        self.state_dim, self.action_dim, self.hidden_dims = state_dim, action_dim, tuple(hidden_dims)
+        layers = [nn.Linear(a, b) for a, b in itertools.pairwise([state_dim, *hidden_dims, action_dim])]
+        self.biases = nn.ParameterList(layer.bias for layer in layers)
+        self.weights = nn.ParameterList(layer.weight for layer in layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        last = len(self.weights) - 1
+        for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+            x = torch.nn.functional.linear(x, weight, bias)
+            x = x if i == last else torch.relu(x)
+        return x
+
+
 @check("save_load", "weights under other names: loaded exactly or refused", timeout=20)
 def renamed_weights(mod: ModuleType) -> str:
     """Weights saved from a network whose parameters have other names: the same Q-values, or a ValueError."""
     sizes = (4, 2, (8, 8))
-    kind = f"a {_describe(sizes)} written with an nn.ModuleList `layers` (parameters layers.0.weight, ...)"
+    outcomes = []
+    for cls, names in (
+        (_LayerListNetwork, "an nn.ModuleList `layers` (parameters layers.0.weight, ...)"),
+        (_BiasesFirstNetwork, "every bias first, then every weight (parameters biases.0, ..., weights.0, ...)"),
+    ):
+        outcomes.append(_renamed_outcome(mod, cls, sizes, f"a {_describe(sizes)} written with {names}"))
+    return "; ".join(outcomes)
+
+
+def _renamed_outcome(mod: ModuleType, cls: type[nn.Module], sizes: tuple[int, int, Sequence[int]], kind: str) -> str:
     torch.manual_seed(4)
-    net = _LayerListNetwork(*sizes)
+    net = cls(*sizes)
     with _workdir() as folder:
         path = folder / "renamed.pt"
         try:
@@ -522,7 +554,7 @@ def renamed_weights(mod: ModuleType) -> str:
             loaded = mod.load_model(str(path))
         except ValueError as err:
             require(bool(str(err).strip()), f"loading {kind}: ValueError without a message")
-            return f"{kind}: its weights do not fit this module's network by name, refused with ValueError"
+            return f"{kind}: refused with ValueError"
         except NotImplementedError:
             raise
         except Exception as err:
