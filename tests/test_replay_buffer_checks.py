@@ -382,6 +382,15 @@ class BroadcastsStates(PreallocatedBuffer):
         self.count += 1
 
 
+class RowsOfLenState(PreallocatedBuffer):
+    """Bug: storage of shape (capacity, len(state)), which fails for a plain-number state."""
+
+    def push(self, state: Any, action: int, reward: float, next_state: Any, done: bool) -> None:
+        if self.states is None:
+            self.states = np.zeros((self.capacity, len(state)))
+        super().push(state, action, reward, next_state, done)
+
+
 BUGS: list[tuple[str, str, type, tuple[str, ...]]] = [
     ("len counts pushes", "length grows then caps at capacity", UncappedLength, ("grows past the capacity",)),
     ("len is capacity", "length grows then caps at capacity", CapacityLength, ("returns the capacity",)),
@@ -430,6 +439,12 @@ BUGS: list[tuple[str, str, type, tuple[str, ...]]] = [
         "a state of another shape is never reshaped",
         BroadcastsStates,
         ("given a state of shape (1,)", "[7.0, 7.0, 7.0]", "broadcast"),
+    ),
+    (
+        "storage sized by len(state)",
+        "a state of another shape is never reshaped",
+        RowsOfLenState,
+        ("a plain number as the state (shape ())", "TypeError"),
     ),
 ]
 

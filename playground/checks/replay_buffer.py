@@ -610,7 +610,20 @@ def _push_shaped(buffer: Any, state: NDArray[np.float32], mod: ModuleType) -> Ba
 
 @check(EXERCISE, "a state of another shape is never reshaped", timeout=10)
 def other_shape_not_broadcast(mod: ModuleType) -> str:
-    """A full buffer given a state of another shape must refuse it (ValueError) or store it as it is."""
+    """Scalar states work; a full buffer refuses a state of another shape (ValueError) or stores it as it is."""
+    scalars = make_buffer(mod, 3)
+    for n in range(4):
+        err = _push_shaped(scalars, np.asarray(n, dtype=np.float32), mod)
+        require(
+            err is None,
+            f"push #{n} with a plain number as the state (shape ()) {_describe(err, mod) if err else ''}: a state "
+            "may be a single number; allocate the storage for shape () too",
+        )
+    kept = sorted(np.asarray(scalars.sample_indices(3)[0], dtype=np.float64).reshape(-1).tolist())
+    require(
+        kept == [1.0, 2.0, 3.0],
+        f"a buffer of capacity 3 given the states 0, 1, 2, 3 (plain numbers) should hold 1, 2, 3, sampled {kept}",
+    )
     cases = [
         (np.arange(3, dtype=np.float32), np.array([7.0], dtype=np.float32)),
         (np.arange(6, dtype=np.float32).reshape(2, 3), np.array([7.0, 8.0, 9.0], dtype=np.float32)),
@@ -639,4 +652,7 @@ def other_shape_not_broadcast(mod: ModuleType) -> str:
             f"{other.tolist()}: NumPy broadcast it into the old storage. Compare the state's shape with the stored "
             "one and raise ValueError (or reallocate when the buffer is empty)",
         )
-    return "a state of shape (1,) after (3,), or (3,) after (2, 3), is refused or kept as it is, never broadcast"
+    return (
+        "plain-number states are kept; a state of shape (1,) after (3,), or (3,) after (2, 3), is refused or kept "
+        "as it is, never broadcast"
+    )
