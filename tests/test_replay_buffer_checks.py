@@ -382,6 +382,15 @@ class BroadcastsStates(PreallocatedBuffer):
         self.count += 1
 
 
+class RefusesLargeCapacity(ListBuffer):
+    """Bug: an identity test (`is not`) on ints goes wrong above 256: a second push into a large buffer fails."""
+
+    def push(self, state: Any, action: int, reward: float, next_state: Any, done: bool) -> None:
+        if self.capacity > 256 and self.memory:
+            raise ValueError("state shape differs from the stored one")
+        super().push(state, action, reward, next_state, done)
+
+
 class RowsOfLenState(PreallocatedBuffer):
     """Bug: storage of shape (capacity, len(state)), which fails for a plain-number state."""
 
@@ -424,13 +433,19 @@ BUGS: list[tuple[str, str, type, tuple[str, ...]]] = [
     ("no capacity check", "capacity <= 0 raises ValueError", NoCapacityCheck, ("capacity <= 0",)),
     (
         "capacity 1 refused",
-        "capacity 1 works, a non-number capacity raises ValueError",
+        "capacities 1 and 1000 work, a non-number capacity raises ValueError",
         RefusesCapacityOne,
         ("a capacity of 1 is a valid buffer size", "raised ValueError"),
     ),
     (
+        "second push into a large buffer fails",
+        "capacities 1 and 1000 work, a non-number capacity raises ValueError",
+        RefusesLargeCapacity,
+        ("push #1", "raised ValueError"),
+    ),
+    (
         "no type check",
-        "capacity 1 works, a non-number capacity raises ValueError",
+        "capacities 1 and 1000 work, a non-number capacity raises ValueError",
         NoTypeCheck,
         ("ReplayBufferWithIndices(2.5) returned without an error", "must be an integer"),
     ),

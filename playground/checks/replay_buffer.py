@@ -565,7 +565,7 @@ def invalid_capacity(mod: ModuleType) -> str:
     return "ValueError for capacity 0 and -5"
 
 
-@check(EXERCISE, "capacity 1 works, a non-number capacity raises ValueError", timeout=10)
+@check(EXERCISE, "capacities 1 and 1000 work, a non-number capacity raises ValueError", timeout=10)
 def capacity_one_and_non_numbers(mod: ModuleType) -> str:
     try:
         single = mod.ReplayBufferWithIndices(1)
@@ -586,6 +586,11 @@ def capacity_one_and_non_numbers(mod: ModuleType) -> str:
         f"a buffer of capacity 1 after pushes #0..#2 should hold push #2 {state_of(2).tolist()}, "
         f"sampled {batch.states.tolist()}",
     )
+    large = make_buffer(mod, 1000)
+    push_many(large, 3, mod)
+    require(
+        length(large, mod) == 3, f"a buffer of capacity 1000 after 3 pushes should hold 3, len is {length(large, mod)}"
+    )
     for capacity in (2.5, None):
         problem = _expect_value_error(
             f"ReplayBufferWithIndices({capacity!r})",
@@ -595,7 +600,7 @@ def capacity_one_and_non_numbers(mod: ModuleType) -> str:
             "and raise ValueError",
         )
         require(not problem, problem)
-    return "capacity 1 keeps the newest transition; ValueError for capacity 2.5 and None"
+    return "capacity 1 keeps the newest transition, 1000 takes pushes; ValueError for capacity 2.5 and None"
 
 
 def _push_shaped(buffer: Any, state: NDArray[np.float32], mod: ModuleType) -> BaseException | None:
