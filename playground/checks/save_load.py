@@ -339,13 +339,21 @@ def bad_files(mod: ModuleType) -> str:
         problem = _bare_state_dict_problem(mod, folder)
         if problem is not None:
             problems.append(problem)
-    total = len(files) + 1
+        total = len(files) + 1
+        listed = _weights_as_list(mod, folder)
+        if listed is not None:
+            total += 1
+            problem = _refusal_problem(
+                mod, listed, "a file of yours with one weight tensor replaced by a list of numbers"
+            )
+            if problem is not None:
+                problems.append(problem)
     require(
         not problems, f"{len(problems)} of {total} bad files were not refused with ValueError:\n" + "\n".join(problems)
     )
     return (
         f"{total} bad files (empty, random bytes, a foreign zip, a lone tensor, a whole pickled model, "
-        "a bare state_dict) each raised ValueError"
+        "a bare state_dict, and when your layout could be edited: weights as a list) each raised ValueError"
     )
 
 
@@ -390,6 +398,27 @@ def mismatched_sizes(mod: ModuleType) -> str:
             problems.append(problem)
     require(not problems, "\n".join(problems))
     return f"{tried} file(s) whose sizes contradict their weights: refused with ValueError"
+
+
+def _weights_as_list(mod: ModuleType, folder: Path) -> Path | None:
+    """A file saved by the learner's save_model with its first weight tensor turned into a list (None if unfindable)."""
+    original = folder / "to_list.pt"
+    _save(mod, _build(mod, (4, 2, (8,))), original)
+    try:
+        checkpoint = torch.load(original, weights_only=True)
+    except Exception:  # noqa: BLE001 - a format we cannot edit: skip this file
+        return None
+    target = _find_weights(checkpoint) if isinstance(checkpoint, dict) else None
+    if target is None:
+        return None
+    holder, key = target
+    weights = dict(holder[key])
+    first = next(iter(weights))
+    weights[first] = weights[first].tolist()
+    holder[key] = weights
+    path = folder / "list_weights.pt"
+    torch.save(checkpoint, path)
+    return path
 
 
 def _spliced_checkpoint(mod: ModuleType, folder: Path) -> tuple[Path, nn.Module] | None:
