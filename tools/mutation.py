@@ -67,6 +67,10 @@ _LOSS_REASON = (
     "'huber' only, as with =="
 )
 _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values, same loss and gradient"
+_LAYOUT_REASON = (
+    "the file layout is the reference's own (the contract leaves it to the learner, so no check can write such a "
+    "file for every implementation), and save_model never writes one"
+)
 EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
         "train_dqn",
@@ -586,6 +590,38 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         "return False",
         "weights under other names are then refused with ValueError instead of loaded by position: the contract "
         "asks a file with wrong keys to be refused, and loading them by position is the reference's extra",
+    ),
+    Equivalent(
+        "replay_buffer",
+        "push",
+        "core/NumberReplacer",
+        'raise ValueError(f"state shape {state_arr.shape} differs from the stored {self.states.shape[1:]}")',
+        "",
+        "only the shape quoted in the error message: the state is refused with ValueError all the same",
+    ),
+    Equivalent(
+        "save_load",
+        "_read_checkpoint",
+        "core/ReplaceComparisonOperator_NotEq_Is",
+        "if fmt != FORMAT:",
+        "if fmt is FORMAT:",
+        "only a file whose 'format' marker names another layout is then read instead of refused: " + _LAYOUT_REASON,
+    ),
+    Equivalent(
+        "save_load",
+        "_architecture",
+        "core/ReplaceOrWithAnd",
+        "if not isinstance(hidden, (list, tuple)) or not all(_is_size(width) for width in hidden):",
+        "if not isinstance(hidden, (list, tuple)) and not all(_is_size(width) for width in hidden):",
+        "only a file whose hidden_dims list holds non-sizes is read differently: " + _LAYOUT_REASON,
+    ),
+    Equivalent(
+        "save_load",
+        "_architecture",
+        "core/ZeroIterationForLoop",
+        'for name, value in (("state_dim", state_dim), ("action_dim", action_dim)):',
+        "",
+        "only a file whose state_dim or action_dim is not a positive int is read differently: " + _LAYOUT_REASON,
     ),
     Equivalent(
         "save_load",
