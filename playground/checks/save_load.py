@@ -340,14 +340,16 @@ def bad_files(mod: ModuleType) -> str:
         if problem is not None:
             problems.append(problem)
         total = len(files) + 1
-        listed = _weights_as_list(mod, folder)
-        if listed is not None:
-            total += 1
-            problem = _refusal_problem(
-                mod, listed, "a file of yours with one weight tensor replaced by a list of numbers"
-            )
-            if problem is not None:
-                problems.append(problem)
+        for whole, kind in (
+            (False, "a file of yours with one weight tensor replaced by a list of numbers"),
+            (True, "a file of yours with its weights (the dict of tensors) replaced by a list of tensors"),
+        ):
+            listed = _weights_as_list(mod, folder, whole=whole)
+            if listed is not None:
+                total += 1
+                problem = _refusal_problem(mod, listed, kind)
+                if problem is not None:
+                    problems.append(problem)
     require(
         not problems, f"{len(problems)} of {total} bad files were not refused with ValueError:\n" + "\n".join(problems)
     )
@@ -400,7 +402,7 @@ def mismatched_sizes(mod: ModuleType) -> str:
     return f"{tried} file(s) whose sizes contradict their weights: refused with ValueError"
 
 
-def _weights_as_list(mod: ModuleType, folder: Path) -> Path | None:
+def _weights_as_list(mod: ModuleType, folder: Path, *, whole: bool = False) -> Path | None:
     """A file saved by the learner's save_model with its first weight tensor turned into a list (None if unfindable)."""
     original = folder / "to_list.pt"
     _save(mod, _build(mod, (4, 2, (8,))), original)
@@ -415,8 +417,8 @@ def _weights_as_list(mod: ModuleType, folder: Path) -> Path | None:
     weights = dict(holder[key])
     first = next(iter(weights))
     weights[first] = weights[first].tolist()
-    holder[key] = weights
-    path = folder / "list_weights.pt"
+    holder[key] = list(holder[key].values()) if whole else weights
+    path = folder / f"list_weights_{int(whole)}.pt"
     torch.save(checkpoint, path)
     return path
 
