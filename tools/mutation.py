@@ -677,6 +677,7 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         )
         for function, line in (
             ("_first_line", 'return "; ".join(lines[:3])'),
+            ("_why_unreadable", "if isinstance(err, pickle.UnpicklingError):"),
             (
                 "_why_unreadable",
                 'if isinstance(err, pickle.UnpicklingError) and "WeightsUnpickler" in text and "operand" not in text:',
@@ -704,6 +705,7 @@ EQUIVALENT: tuple[Equivalent, ...] = (
             "if value is None or isinstance(value, (bool, int, str)):",
             "if isinstance(value, (list, tuple)):",
             "return value if math.isfinite(value) else str(value)",
+            "if isinstance(value, Mapping):",
         )
     ),
     Equivalent(
