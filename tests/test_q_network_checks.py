@@ -7,6 +7,7 @@ through the real sandbox with ``playground.sandbox.runner``.
 from __future__ import annotations
 
 import itertools
+import operator
 import types
 from collections.abc import Callable, Sequence
 
@@ -41,8 +42,9 @@ def module_with(cls: type[nn.Module]) -> types.ModuleType:
 
 
 def validate(state_dim: int, action_dim: int, hidden: Sequence[int]) -> None:
-    if state_dim < 1 or action_dim < 1 or any(h < 1 for h in hidden):
-        raise ValueError("sizes must be positive")
+    sizes = [state_dim, action_dim, *hidden]
+    if not all(isinstance(n, int) for n in sizes) or any(n < 1 for n in sizes):
+        raise ValueError("sizes must be positive integers")
 
 
 # --------------------------------------------------------------------------- correct, differently written
@@ -70,7 +72,11 @@ class TanhNet(nn.Module):
 
     def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
         super().__init__()
-        if min([state_dim, action_dim, *hidden_dims]) <= 0:
+        try:
+            smallest = min(operator.index(n) for n in [state_dim, action_dim, *hidden_dims])
+        except TypeError:
+            raise ValueError("sizes must be integers") from None
+        if smallest <= 0:
             raise ValueError("bad size")
         layers: list[nn.Module] = []
         last = state_dim
@@ -208,6 +214,27 @@ class DoubleNet(ModuleListNet):
         self.double()
 
 
+class RefusesWidthOneNet(ModuleListNet):
+    """Bug: `< 2` where `< 1` was meant, so a width of 1 is refused."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        if min([state_dim, action_dim, *hidden_dims]) < 2:
+            raise ValueError("sizes must be positive")
+        super().__init__(state_dim, action_dim, hidden_dims)
+
+
+class NumbersOnlyCheckedNet(ModuleListNet):
+    """Bug: compares the sizes with 0 but lets a float or None through to nn.Linear (a TypeError)."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        if any(isinstance(n, (int, float)) and n < 1 for n in [state_dim, action_dim, *hidden_dims]):
+            raise ValueError("sizes must be positive")
+        nn.Module.__init__(self)
+        widths = [state_dim, *hidden_dims]
+        self.head = nn.Linear(widths[-1], action_dim)
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
+
+
 class ReluOnInputOnlyNet(ModuleListNet):
     def forward(self, x: Tensor) -> Tensor:
         x = torch.relu(x)
@@ -261,6 +288,18 @@ BUGS: list[tuple[str, str, type[nn.Module], tuple[str, ...]]] = [
         "invalid sizes raise ValueError",
         sequential_net(check_sizes=False),
         ("expected ValueError",),
+    ),
+    (
+        "width of 1 refused",
+        "invalid sizes raise ValueError",
+        RefusesWidthOneNet,
+        ("CustomQNetwork(1, 1, [1]) should build", "a width of 1 is a valid layer size", "raised ValueError"),
+    ),
+    (
+        "non-number width not checked",
+        "invalid sizes raise ValueError",
+        NumbersOnlyCheckedNet,
+        ("a hidden width of 2.5 is not a size", "TypeError", "raise ValueError"),
     ),
     ("ignores input", "works on a CartPole-v1 observation", IgnoresInputNet, ("ignores its input",)),
     ("float64 layers", "works on a CartPole-v1 observation", DoubleNet, ("float32",)),

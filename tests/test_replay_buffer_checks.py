@@ -43,8 +43,8 @@ class ListBuffer:
     """Correct: a list of tuples, ``random.sample`` (which raises ValueError itself), float64 arrays."""
 
     def __init__(self, capacity: int) -> None:
-        if capacity <= 0:
-            raise ValueError("capacity must be positive")
+        if not isinstance(capacity, int) or capacity <= 0:
+            raise ValueError("capacity must be a positive integer")
         self.capacity = capacity
         self.memory: list[Transition] = []
         self.position = 0
@@ -106,7 +106,53 @@ class GlobalNumpyBuffer(ListBuffer):
         return [int(i) for i in np.random.choice(len(self), batch_size, replace=False)]
 
 
-CORRECT = [solutions.replay_buffer.ReplayBufferWithIndices, ListBuffer, TorchRandpermBuffer, GlobalNumpyBuffer]
+class PreallocatedBuffer:
+    """Correct: arrays allocated on the first push, a shape test that raises, ``Generator.permutation``."""
+
+    def __init__(self, capacity: int) -> None:
+        if isinstance(capacity, bool) or not isinstance(capacity, int | np.integer) or capacity < 1:
+            raise ValueError("capacity must be a positive integer")
+        self.capacity = int(capacity)
+        self.count = 0
+        self.rng = np.random.default_rng(int(np.random.randint(1_000_000)))
+        self.states: np.ndarray[Any, Any] | None = None
+        self.next_states: np.ndarray[Any, Any] | None = None
+        self.actions = np.zeros(self.capacity, dtype=np.int64)
+        self.rewards = np.zeros(self.capacity)
+        self.dones = np.zeros(self.capacity, dtype=bool)
+
+    def __len__(self) -> int:
+        return min(self.count, self.capacity)
+
+    def push(self, state: Any, action: int, reward: float, next_state: Any, done: bool) -> None:
+        state = np.asarray(state, dtype=np.float64)
+        if self.states is None:
+            self.states = np.zeros((self.capacity, *state.shape))
+            self.next_states = np.zeros_like(self.states)
+        if state.shape != self.states.shape[1:]:
+            raise ValueError(f"state shape {state.shape}, expected {self.states.shape[1:]}")
+        assert self.next_states is not None
+        slot = self.count % self.capacity
+        self.states[slot], self.next_states[slot] = state, next_state
+        self.actions[slot], self.rewards[slot], self.dones[slot] = action, reward, done
+        self.count += 1
+
+    def sample_indices(self, batch_size: int) -> tuple[Any, ...]:
+        if batch_size > len(self):
+            raise ValueError("not enough transitions")
+        assert self.states is not None
+        assert self.next_states is not None
+        idx = self.rng.permutation(len(self))[:batch_size]
+        return self.states[idx], self.actions[idx], self.rewards[idx], self.next_states[idx], self.dones[idx], list(idx)
+
+
+CORRECT = [
+    solutions.replay_buffer.ReplayBufferWithIndices,
+    ListBuffer,
+    TorchRandpermBuffer,
+    GlobalNumpyBuffer,
+    PreallocatedBuffer,
+]
 
 
 @pytest.mark.parametrize("cls", CORRECT, ids=lambda cls: cls.__name__)
@@ -305,6 +351,55 @@ class NoCapacityCheck(ListBuffer):
         self.position = 0
 
 
+class RefusesCapacityOne(ListBuffer):
+    def __init__(self, capacity: int) -> None:
+        if capacity < 2:
+            raise ValueError("capacity must be positive")
+        super().__init__(capacity)
+
+
+class NoTypeCheck(ListBuffer):
+    def __init__(self, capacity: int) -> None:
+        if isinstance(capacity, int | float) and capacity <= 0:
+            raise ValueError("capacity must be positive")
+        self.capacity = capacity
+        self.memory = []
+        self.position = 0
+
+
+class BroadcastsStates(PreallocatedBuffer):
+    """Bug: no shape test, so NumPy broadcasts a state of another shape into the old storage."""
+
+    def push(self, state: Any, action: int, reward: float, next_state: Any, done: bool) -> None:
+        state = np.asarray(state, dtype=np.float64)
+        if self.states is None:
+            self.states = np.zeros((self.capacity, *state.shape))
+            self.next_states = np.zeros_like(self.states)
+        assert self.next_states is not None
+        slot = self.count % self.capacity
+        self.states[slot], self.next_states[slot] = state, next_state
+        self.actions[slot], self.rewards[slot], self.dones[slot] = action, reward, done
+        self.count += 1
+
+
+class RefusesLargeCapacity(ListBuffer):
+    """Bug: an identity test (`is not`) on ints goes wrong above 256: a second push into a large buffer fails."""
+
+    def push(self, state: Any, action: int, reward: float, next_state: Any, done: bool) -> None:
+        if self.capacity > 256 and self.memory:
+            raise ValueError("state shape differs from the stored one")
+        super().push(state, action, reward, next_state, done)
+
+
+class RowsOfLenState(PreallocatedBuffer):
+    """Bug: storage of shape (capacity, len(state)), which fails for a plain-number state."""
+
+    def push(self, state: Any, action: int, reward: float, next_state: Any, done: bool) -> None:
+        if self.states is None:
+            self.states = np.zeros((self.capacity, len(state)))
+        super().push(state, action, reward, next_state, done)
+
+
 BUGS: list[tuple[str, str, type, tuple[str, ...]]] = [
     ("len counts pushes", "length grows then caps at capacity", UncappedLength, ("grows past the capacity",)),
     ("len is capacity", "length grows then caps at capacity", CapacityLength, ("returns the capacity",)),
@@ -336,6 +431,36 @@ BUGS: list[tuple[str, str, type, tuple[str, ...]]] = [
     ("no batch check", "batch larger than len raises ValueError", TruncatesBatch, ("expected ValueError", "4 rows")),
     ("compares pushes", "batch larger than len raises ValueError", ComparesPushes, ("number of pushes",)),
     ("no capacity check", "capacity <= 0 raises ValueError", NoCapacityCheck, ("capacity <= 0",)),
+    (
+        "capacity 1 refused",
+        "capacities 1 and 1000 work, a non-number capacity raises ValueError",
+        RefusesCapacityOne,
+        ("a capacity of 1 is a valid buffer size", "raised ValueError"),
+    ),
+    (
+        "second push into a large buffer fails",
+        "capacities 1 and 1000 work, a non-number capacity raises ValueError",
+        RefusesLargeCapacity,
+        ("push #1", "raised ValueError"),
+    ),
+    (
+        "no type check",
+        "capacities 1 and 1000 work, a non-number capacity raises ValueError",
+        NoTypeCheck,
+        ("ReplayBufferWithIndices(2.5) returned without an error", "must be an integer"),
+    ),
+    (
+        "broadcast into old storage",
+        "a state of another shape is never reshaped",
+        BroadcastsStates,
+        ("given a state of shape (1,)", "[7.0, 7.0, 7.0]", "broadcast"),
+    ),
+    (
+        "storage sized by len(state)",
+        "a state of another shape is never reshaped",
+        RowsOfLenState,
+        ("a plain number as the state (shape ())", "TypeError"),
+    ),
 ]
 
 

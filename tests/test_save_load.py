@@ -212,7 +212,7 @@ def _run_all(module: ModuleType) -> dict[str, str | None]:
     return outcome
 
 
-def _save_sized(q_network: nn.Module, path: str) -> None:
+def _save_sized(q_network: nn.Module, path: str, *, config: Any = None) -> None:
     sizes = {k: getattr(q_network, k) for k in ("state_dim", "action_dim", "hidden_dims")}
     torch.save({**sizes, "state_dict": q_network.state_dict()}, path)
 
@@ -222,7 +222,7 @@ def _load_without_weights(path: str) -> nn.Module:
     return CustomQNetwork(checkpoint["state_dim"], checkpoint["action_dim"], checkpoint["hidden_dims"]).eval()
 
 
-def _save_whole(q_network: nn.Module, path: str) -> None:
+def _save_whole(q_network: nn.Module, path: str, *, config: Any = None) -> None:
     torch.save(q_network, path)
 
 
@@ -259,9 +259,109 @@ def _load_returns_report(path: str) -> Any:
     return net.load_state_dict(checkpoint["state_dict"])
 
 
+def _save_config_object(q_network: nn.Module, path: str, *, config: Any = None) -> None:
+    sizes = {k: getattr(q_network, k) for k in ("state_dim", "action_dim", "hidden_dims")}
+    torch.save({**sizes, "state_dict": q_network.state_dict(), "config": config}, path)
+
+
+def _load_by_name_leniently(path: str) -> nn.Module:
+    checkpoint = torch.load(path, weights_only=True)
+    net = CustomQNetwork(checkpoint["state_dim"], checkpoint["action_dim"], checkpoint["hidden_dims"])
+    net.load_state_dict(checkpoint["state_dict"], strict=False)
+    return net.eval()
+
+
+def _load_in_reverse_order(path: str) -> nn.Module:
+    """Loads weights under other names by position, but pairs them up wrongly (weights and biases swapped)."""
+    checkpoint = torch.load(path, weights_only=True)
+    net = CustomQNetwork(checkpoint["state_dim"], checkpoint["action_dim"], checkpoint["hidden_dims"])
+    try:
+        net.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError:
+        with torch.no_grad():
+            targets = list(net.parameters())
+            sources = list(checkpoint["state_dict"].values())
+            for target, source in zip(targets, sources[::-1], strict=True):
+                if target.shape == source.shape:
+                    target.copy_(source)
+    return net.eval()
+
+
+def _load_refusing_other_names(path: str) -> nn.Module:
+    try:
+        return _load_no_value_errors(path)
+    except RuntimeError as err:
+        raise ValueError(f"the weights do not fit: {err}") from err
+
+
+RENAMED = "weights under other names: loaded exactly or refused"
+
+
+def _load_refusing_size_one(path: str) -> nn.Module:
+    checkpoint = torch.load(path, weights_only=True)
+    if min(checkpoint["state_dim"], checkpoint["action_dim"], *checkpoint["hidden_dims"]) <= 1:
+        raise ValueError("sizes must be positive")
+    return save_load.load_model(path)
+
+
+def _load_by_position_unchecked(path: str) -> nn.Module:
+    """Copies weights under other names by position without comparing shapes first."""
+    checkpoint = torch.load(path, weights_only=True)
+    net = CustomQNetwork(checkpoint["state_dim"], checkpoint["action_dim"], checkpoint["hidden_dims"])
+    try:
+        net.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError:
+        with torch.no_grad():
+            for target, source in zip(net.parameters(), checkpoint["state_dict"].values(), strict=True):
+                target.copy_(source)
+    return net.eval()
+
+
+def test_refusing_a_size_of_one_is_named() -> None:
+    message = _run_all(_module(save_load.save_model, _load_refusing_size_one))["other architectures"]
+    assert message is not None
+    assert "CustomQNetwork(1, 1, [1])" in message
+    assert "raised ValueError" in message
+
+
+def test_copying_by_position_without_comparing_shapes_is_named() -> None:
+    message = _run_all(_module(_save_sized, _load_by_position_unchecked))[RENAMED]
+    assert message is not None
+    assert "every bias first" in message
+    assert "raised RuntimeError" in message
+
+
+def test_saving_the_config_object_is_named() -> None:
+    failures = _run_all(_module(_save_config_object, _load_no_value_errors))
+    message = failures["round trip"]
+    assert message is not None
+    assert "config=DQNConfig(...)" in message
+    assert "config.to_dict()" in message
+
+
+def test_weights_under_other_names_loaded_wrongly_or_with_runtime_error_are_named() -> None:
+    lenient = _run_all(_module(_save_sized, _load_by_name_leniently))[RENAMED]
+    assert lenient is not None
+    assert "other Q-values than the saved one" in lenient
+    assert "strict=False" in lenient
+    swapped = _run_all(_module(_save_sized, _load_in_reverse_order))[RENAMED]
+    assert swapped is not None
+    assert "copied into the wrong layers" in swapped
+    escaped = _run_all(_module(_save_sized, _load_no_value_errors))[RENAMED]
+    assert escaped is not None
+    assert "raised RuntimeError" in escaped
+    assert "raise ValueError" in escaped
+
+
+def test_refusing_or_loading_weights_under_other_names_both_pass() -> None:
+    assert _run_all(_module(_save_sized, _load_refusing_other_names))[RENAMED] is None
+    assert _run_all(save_load)[RENAMED] is None
+    assert _run_all(_module(_save_inferred, _load_inferred, RenamedNetwork))[RENAMED] is None
+
+
 def test_checks_pass_on_the_reference_in_the_sandbox() -> None:
     results = run_checks("save_load", "solutions")
-    assert len(results) == 7
+    assert len(results) == 8
     assert all(result.passed for result in results), [r.message for r in results if not r.passed]
 
 
@@ -313,6 +413,8 @@ def test_letting_torch_errors_escape_is_named() -> None:
     assert "random bytes: raised UnpicklingError" in bad
     assert "an empty file: raised EOFError" in bad
     assert "a lone tensor: raised" in bad
+    assert "one weight tensor replaced by a list of numbers: raised RuntimeError" in bad
+    assert "its weights (the dict of tensors) replaced by a list of tensors: raised" in bad
     hostile = failures["code in a file never runs"]
     assert hostile is not None
     assert "expected ValueError" in hostile
@@ -350,7 +452,7 @@ class RenamedNetwork(nn.Module):
         return out
 
 
-def _save_inferred(q_network: nn.Module, path: str) -> None:
+def _save_inferred(q_network: nn.Module, path: str, *, config: Any = None) -> None:
     """Sizes read from the Linear layers, another file layout, a file object."""
     linears = [m for m in q_network.modules() if isinstance(m, nn.Linear)]
     meta = {
@@ -358,8 +460,9 @@ def _save_inferred(q_network: nn.Module, path: str) -> None:
         "out": linears[-1].out_features,
         "hidden": [m.out_features for m in linears[:-1]],
     }
+    extra = {"config": config.to_dict() if config is not None else None, "saved_by": "test"}
     with open(path, "wb") as handle:
-        torch.save({"meta": meta, "params": dict(q_network.state_dict())}, handle)
+        torch.save({"meta": meta, "params": dict(q_network.state_dict()), **extra}, handle)
 
 
 def _load_inferred(path: str) -> nn.Module:

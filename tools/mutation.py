@@ -67,6 +67,10 @@ _LOSS_REASON = (
     "'huber' only, as with =="
 )
 _COPY_REASON = "astype(copy=True) makes a copy the loss only reads: same values, same loss and gradient"
+_LAYOUT_REASON = (
+    "the file layout is the reference's own (the contract leaves it to the learner, so no check can write such a "
+    "file for every implementation), and save_model never writes one"
+)
 EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
         "train_dqn",
@@ -448,6 +452,331 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         "if tau >= 2.0:",
         "tau never exceeds 1 (DQNConfig rejects it), and for tau = 1 the other branch, lerp_(param, 1.0), "
         "gives the online weights too: both copy",
+    ),
+    Equivalent(
+        "replay_buffer",
+        "push",
+        "core/ReplaceComparisonOperator_NotEq_Lt",
+        "if self.states.shape[1:] != state_arr.shape or self.states.shape[0] != self.capacity:",
+        "if self.states.shape[1:] != state_arr.shape or self.states.shape[0] < self.capacity:",
+        "the storage has 0 rows (the placeholder) or capacity rows, never more, so < capacity means != capacity",
+    ),
+    *(
+        Equivalent(
+            "save_load",
+            "_sizes_of",
+            "core/",
+            line,
+            "",
+            "the fallback for a network without state_dim / action_dim / hidden_dims attributes: the exercise's "
+            "save_model reads those attributes (its docstring says so), so the contract never hands it such a network",
+        )
+        for line in (
+            "linears = [module for module in q_network.modules() if isinstance(module, nn.Linear)]",
+            "if not linears:",
+            "return linears[0].in_features, linears[-1].out_features, [layer.out_features for layer in linears[:-1]]",
+        )
+    ),
+    Equivalent(
+        "save_load",
+        "_sizes_of",
+        "core/AddNot",
+        "if all(hasattr(q_network, name) for name in _ARCHITECTURE_KEYS):",
+        "",
+        "for a CustomQNetwork the Linear layers give the same sizes as its attributes",
+    ),
+    Equivalent(
+        "save_load",
+        "load_model",
+        "core/ReplaceComparisonOperator_NotEq_Gt",
+        "if expected != found:",
+        "if expected > found:",
+        "an early guard against sizes that would allocate more than the file holds; weights holding more numbers "
+        "than the sizes say are still refused, by load_state_dict, with ValueError",
+    ),
+    Equivalent(
+        "save_load",
+        "_load_in_order",
+        "core/ReplaceComparisonOperator_NotEq_Gt",
+        "if len(targets) != len(sources) or any(t.shape != s.shape for t, s in zip(targets, sources, strict=True)):",
+        "if len(targets) > len(sources) or any(t.shape != s.shape for t, s in zip(targets, sources, strict=True)):",
+        "with fewer targets than sources zip(strict=True) raises ValueError itself: the file is still refused "
+        "with ValueError",
+    ),
+    Equivalent(
+        "save_load",
+        "_load_in_order",
+        "core/ReplaceComparisonOperator_NotEq_IsNot",
+        "if len(targets) != len(sources) or any(t.shape != s.shape for t, s in zip(targets, sources, strict=True)):",
+        "if len(targets) is not len(sources) or "
+        "any(t.shape != s.shape for t, s in zip(targets, sources, strict=True)):",
+        "the tensor counts are small ints (cached by Python), so 'is not' means !=",
+    ),
+    Equivalent(
+        "save_load",
+        "_load_in_order",
+        "core/ReplaceTrueWithFalse",
+        "if len(targets) != len(sources) or any(t.shape != s.shape for t, s in zip(targets, sources, strict=True)):",
+        "if len(targets) != len(sources) or any(t.shape != s.shape for t, s in zip(targets, sources, strict=False)):",
+        "the zip is reached only when the two lists have the same length",
+    ),
+    Equivalent(
+        "save_load",
+        "_load_in_order",
+        "core/ReplaceTrueWithFalse",
+        "for target, source in zip(targets, sources, strict=True):",
+        "for target, source in zip(targets, sources, strict=False):",
+        "the lengths were compared just before: the two lists have the same length",
+    ),
+    Equivalent(
+        "save_load",
+        "_load_in_order",
+        "core/ReplaceUnaryOperator_Delete_Not",
+        "if not all(source.is_floating_point() for source in sources):",
+        "if  all(source.is_floating_point() for source in sources):",
+        "weights under other names are then refused with ValueError instead of loaded by position: the contract "
+        "asks a file with wrong keys to be refused, and loading them by position is the reference's extra",
+    ),
+    Equivalent(
+        "save_load",
+        "_read_checkpoint",
+        "core/ReplaceComparisonOperator_Gt_IsNot",
+        "if not isinstance(version, int) or version > FORMAT_VERSION:",
+        "if not isinstance(version, int) or version is not FORMAT_VERSION:",
+        "save_model writes version 1 (a cached small int, so 'is not' means !=); only a file with a version below 1, "
+        "which nothing writes, would differ, and the file layout is the reference's own (the contract leaves it open)",
+    ),
+    Equivalent(
+        "save_load",
+        "<module>",
+        "core/NumberReplacer",
+        "FORMAT_VERSION = 1",
+        "",
+        "the version written and the highest version read change together: files round-trip the same",
+    ),
+    Equivalent(
+        "save_load",
+        "_is_size",
+        "core/ReplaceAndWithOr",
+        "return isinstance(value, int) and not isinstance(value, bool) and value >= 1",
+        "return isinstance(value, int) or not isinstance(value, bool) and value >= 1",
+        "only a file whose sizes are bools or below 1 is read differently, and it is still refused: a size below 1 "
+        "by CustomQNetwork or the parameter count (ValueError), True as 1; save_model writes neither, and the "
+        "file layout is the reference's own",
+    ),
+    Equivalent(
+        "save_load",
+        "_read_checkpoint",
+        "core/ReplaceComparisonOperator_Gt_NotEq",
+        "if not isinstance(version, int) or version > FORMAT_VERSION:",
+        "if not isinstance(version, int) or version != FORMAT_VERSION:",
+        "save_model writes version 1; only a file with a version below 1, which nothing writes, would differ, and "
+        "the file layout is the reference's own (the contract leaves it open)",
+    ),
+    Equivalent(
+        "save_load",
+        "_why_unreadable",
+        "core/AddNot",
+        'if isinstance(err, pickle.UnpicklingError) and "WeightsUnpickler" in text and "operand" not in text:',
+        'if not isinstance(err, pickle.UnpicklingError) and "WeightsUnpickler" in text and "operand" not in text:',
+        "only which of two plain-words messages the ValueError carries: the file is refused either way and "
+        "nothing in it runs",
+    ),
+    Equivalent(
+        "save_load",
+        "_load_in_order",
+        "core/ReplaceTrueWithFalse",
+        "return True",
+        "return False",
+        "weights under other names are then refused with ValueError instead of loaded by position: the contract "
+        "asks a file with wrong keys to be refused, and loading them by position is the reference's extra",
+    ),
+    Equivalent(
+        "replay_buffer",
+        "push",
+        "core/NumberReplacer",
+        'raise ValueError(f"state shape {state_arr.shape} differs from the stored {self.states.shape[1:]}")',
+        "",
+        "only the shape quoted in the error message: the state is refused with ValueError all the same",
+    ),
+    Equivalent(
+        "save_load",
+        "_read_checkpoint",
+        "core/ReplaceComparisonOperator_NotEq_Is",
+        "if fmt != FORMAT:",
+        "if fmt is FORMAT:",
+        "only a file whose 'format' marker names another layout is then read instead of refused: " + _LAYOUT_REASON,
+    ),
+    Equivalent(
+        "save_load",
+        "_architecture",
+        "core/ReplaceOrWithAnd",
+        "if not isinstance(hidden, (list, tuple)) or not all(_is_size(width) for width in hidden):",
+        "if not isinstance(hidden, (list, tuple)) and not all(_is_size(width) for width in hidden):",
+        "only a file whose hidden_dims list holds non-sizes is read differently: " + _LAYOUT_REASON,
+    ),
+    Equivalent(
+        "save_load",
+        "_architecture",
+        "core/ZeroIterationForLoop",
+        'for name, value in (("state_dim", state_dim), ("action_dim", action_dim)):',
+        "",
+        "only a file whose state_dim or action_dim is not a positive int is read differently: " + _LAYOUT_REASON,
+    ),
+    *(
+        Equivalent(
+            "save_load",
+            "_load_in_order",
+            "core/",
+            line,
+            "",
+            "a mutant here that passes 'weights under other names' loads them exactly or refuses them with "
+            "ValueError: the contract asks a file with wrong keys to be refused, loading them by position is the "
+            "reference's extra",
+        )
+        for line in (
+            (
+                "if len(targets) != len(sources) or "
+                "any(t.shape != s.shape for t, s in zip(targets, sources, strict=True)):"
+            ),
+            "if not all(source.is_floating_point() for source in sources):",
+        )
+    ),
+    Equivalent(
+        "save_load",
+        "_read_checkpoint",
+        "core/",
+        "if fmt != FORMAT:",
+        "",
+        "only a file whose 'format' marker names another layout is read differently: " + _LAYOUT_REASON,
+    ),
+    Equivalent(
+        "save_load",
+        "_read_checkpoint",
+        "core/AddNot",
+        "if checkpoint and all(isinstance(value, Tensor) for value in checkpoint.values()):",
+        "",
+        "a bare state_dict is then refused a step later, for its missing sizes: still a ValueError, another message",
+    ),
+    Equivalent(
+        "save_load",
+        "_is_size",
+        "core/ReplaceAndWithOr",
+        "return isinstance(value, int) and not isinstance(value, bool) and value >= 1",
+        "return isinstance(value, int) and not isinstance(value, bool) or value >= 1",
+        "only a file whose sizes are floats or bools is read differently: " + _LAYOUT_REASON,
+    ),
+    *(
+        Equivalent(
+            "save_load",
+            function,
+            "core/",
+            line,
+            "",
+            "only the wording of the ValueError's message: the file is refused either way and nothing in it runs",
+        )
+        for function, line in (
+            ("_first_line", 'return "; ".join(lines[:3])'),
+            ("_why_unreadable", "if isinstance(err, pickle.UnpicklingError):"),
+            (
+                "_why_unreadable",
+                'if isinstance(err, pickle.UnpicklingError) and "WeightsUnpickler" in text and "operand" not in text:',
+            ),
+            (
+                "_why_unreadable",
+                (
+                    'f"refused: the file contains pickled Python objects ({refused.group(1)}), '
+                    'and rebuilding them could run "'
+                ),
+            ),
+        )
+    ),
+    *(
+        Equivalent(
+            "save_load",
+            "_plain",
+            "core/",
+            line,
+            "",
+            "only how the optional config (which save_model may ignore) is written: the file still loads with "
+            "weights_only=True and load_model returns the network alone",
+        )
+        for line in (
+            "if value is None or isinstance(value, (bool, int, str)):",
+            "if isinstance(value, (list, tuple)):",
+            "return value if math.isfinite(value) else str(value)",
+            "if isinstance(value, Mapping):",
+        )
+    ),
+    Equivalent(
+        "save_load",
+        "load_model",
+        "core/ReplaceComparisonOperator_NotEq_Lt",
+        "if expected != found:",
+        "if expected < found:",
+        "a file whose sizes claim more parameters than its weights hold is still refused with ValueError (by "
+        "load_state_dict), only after building the network; the contract does not cover that allocation",
+    ),
+    Equivalent(
+        "save_load",
+        "_load_in_order",
+        "core/ReplaceFalseWithTrue",
+        "return False",
+        "return True",
+        "reached only for weights under other names, of the right shapes, that are not floating point: no "
+        "save_model writes integer weights, and loading by position is the reference's extra",
+    ),
+    Equivalent(
+        "save_load",
+        "_read_checkpoint",
+        "core/ReplaceOrWithAnd",
+        "if not isinstance(version, int) or version > FORMAT_VERSION:",
+        "if not isinstance(version, int) and version > FORMAT_VERSION:",
+        "only a file whose format_version is too new or not an int is read differently: " + _LAYOUT_REASON,
+    ),
+    Equivalent(
+        "save_load",
+        "_is_size",
+        "core/NumberReplacer",
+        "return isinstance(value, int) and not isinstance(value, bool) and value >= 1",
+        "return isinstance(value, int) and not isinstance(value, bool) and value >= 0",
+        "a size of 0 in a file is still refused with ValueError, by CustomQNetwork; save_model never writes one",
+    ),
+    Equivalent(
+        "save_load",
+        "save_model",
+        "core/ReplaceBinaryOperator_Mul_Div",
+        "*,",
+        "/,",
+        "config may then be passed by position too: every call the contract shows (config=...) works the same",
+    ),
+    Equivalent(
+        "save_load",
+        "_read_checkpoint",
+        "core/ReplaceComparisonOperator_Gt_Lt",
+        "if not isinstance(version, int) or version > FORMAT_VERSION:",
+        "if not isinstance(version, int) or version < FORMAT_VERSION:",
+        "only a file whose format_version is not 1 is read differently: " + _LAYOUT_REASON,
+    ),
+    Equivalent(
+        "save_load",
+        "_plain",
+        "core/AddNot",
+        "if value is None or isinstance(value, (bool, int, str)):",
+        "if not value is None or isinstance(value, (bool, int, str)):",
+        "the optional config (which save_model may ignore) is then kept as it is: DQNConfig.to_dict() holds only "
+        "plain values already, so the file still loads with weights_only=True",
+    ),
+    *(
+        Equivalent(
+            module,
+            "_positive_int",
+            "core/NumberReplacer",
+            "number = 0",
+            "number = -1",
+            "the stand-in for a non-number only has to be below 1: -1 is refused with the same ValueError as 0",
+        )
+        for module in ("q_network", "replay_buffer")
     ),
 )
 

@@ -422,7 +422,20 @@ def invalid_sizes(mod: ModuleType) -> str:
         problem = _expect_value_error(mod, state_dim, action_dim, hidden)
         if problem:
             raise CheckFailed(problem)
-    return "ValueError for state_dim 0 or -1, action_dim 0, and hidden widths 0 or -5"
+    net = build(
+        mod, 1, 1, [1], "a width of 1 is a valid layer size (state_dim, action_dim and hidden widths >= 1 are all fine)"
+    )
+    with torch.no_grad():
+        out = forward(net, torch.ones(3, 1), mod, "a batch of shape (3, 1)")
+    require(_shape(out) == (3, 1), f"CustomQNetwork(1, 1, [1]) on shape (3, 1) should give (3, 1), got {_shape(out)}")
+    for hidden_width in (2.5, None):
+        problem = _expect_value_error(mod, 4, 2, [hidden_width])  # type: ignore[list-item]
+        require(
+            not problem,
+            f"a hidden width of {hidden_width!r} is not a size: {problem or 'no ValueError'}. Check that every "
+            "width is an integer (operator.index(width) raises TypeError for anything else) and raise ValueError",
+        )
+    return "ValueError for state_dim 0 or -1, action_dim 0, hidden widths 0, -5, 2.5 or None; sizes of 1 work"
 
 
 def _rounded(values: np.ndarray[Any, Any]) -> list[float]:

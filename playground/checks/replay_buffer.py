@@ -563,3 +563,101 @@ def invalid_capacity(mod: ModuleType) -> str:
         )
         require(not problem, problem)
     return "ValueError for capacity 0 and -5"
+
+
+@check(EXERCISE, "capacities 1 and 1000 work, a non-number capacity raises ValueError", timeout=10)
+def capacity_one_and_non_numbers(mod: ModuleType) -> str:
+    try:
+        single = mod.ReplayBufferWithIndices(1)
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - learner code may raise anything
+        raise CheckFailed(
+            f"a capacity of 1 is a valid buffer size (one slot), but ReplayBufferWithIndices(1) {_describe(err, mod)}: "
+            "refuse only capacities below 1"
+        ) from None
+    push_many(single, 3, mod)
+    require(
+        length(single, mod) == 1, f"a buffer of capacity 1 after 3 pushes should hold 1, len is {length(single, mod)}"
+    )
+    batch = sample(single, 1, mod)
+    require(
+        np.allclose(batch.states, state_of(2)[None]),
+        f"a buffer of capacity 1 after pushes #0..#2 should hold push #2 {state_of(2).tolist()}, "
+        f"sampled {batch.states.tolist()}",
+    )
+    large = make_buffer(mod, 1000)
+    push_many(large, 3, mod)
+    require(
+        length(large, mod) == 3, f"a buffer of capacity 1000 after 3 pushes should hold 3, len is {length(large, mod)}"
+    )
+    for capacity in (2.5, None):
+        problem = _expect_value_error(
+            f"ReplayBufferWithIndices({capacity!r})",
+            lambda capacity=capacity: mod.ReplayBufferWithIndices(capacity),
+            mod,
+            "a capacity must be an integer: check it (operator.index(capacity) raises TypeError for anything else) "
+            "and raise ValueError",
+        )
+        require(not problem, problem)
+    return "capacity 1 keeps the newest transition, 1000 takes pushes; ValueError for capacity 2.5 and None"
+
+
+def _push_shaped(buffer: Any, state: NDArray[np.float32], mod: ModuleType) -> BaseException | None:
+    try:
+        buffer.push(state, 1, 0.5, state + 1, False)
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - refusing the state is one of the right answers
+        return err
+    return None
+
+
+@check(EXERCISE, "a state of another shape is never reshaped", timeout=10)
+def other_shape_not_broadcast(mod: ModuleType) -> str:
+    """Scalar states work; a full buffer refuses a state of another shape (ValueError) or stores it as it is."""
+    scalars = make_buffer(mod, 3)
+    for n in range(4):
+        err = _push_shaped(scalars, np.asarray(n, dtype=np.float32), mod)
+        require(
+            err is None,
+            f"push #{n} with a plain number as the state (shape ()) {_describe(err, mod) if err else ''}: a state "
+            "may be a single number; allocate the storage for shape () too",
+        )
+    kept = sorted(np.asarray(scalars.sample_indices(3)[0], dtype=np.float64).reshape(-1).tolist())
+    require(
+        kept == [1.0, 2.0, 3.0],
+        f"a buffer of capacity 3 given the states 0, 1, 2, 3 (plain numbers) should hold 1, 2, 3, sampled {kept}",
+    )
+    cases = [
+        (np.arange(3, dtype=np.float32), np.array([7.0], dtype=np.float32)),
+        (np.arange(6, dtype=np.float32).reshape(2, 3), np.array([7.0, 8.0, 9.0], dtype=np.float32)),
+    ]
+    for first, other in cases:
+        buffer = make_buffer(mod, 1)
+        first_err = _push_shaped(buffer, first, mod)
+        require(first_err is None, f"pushing a state of shape {first.shape} into an empty buffer raised {first_err!r}")
+        what = f"a buffer of capacity 1 holding a state of shape {first.shape}, given a state of shape {other.shape}"
+        err = _push_shaped(buffer, other, mod)
+        if err is not None:
+            require(
+                isinstance(err, ValueError),
+                f"{what}: push {_describe(err, mod)}, expected ValueError (or storing the state as it is)",
+            )
+            continue
+        try:
+            states = np.asarray(buffer.sample_indices(1)[0], dtype=np.float64)
+        except NotImplementedError:
+            raise
+        except Exception:  # noqa: BLE001 - refusing at sample time is also fine
+            continue
+        require(
+            states.shape[1:] == other.shape and np.allclose(states[0], other),
+            f"{what}: the sample returned {states[0].tolist()} (shape {states.shape[1:]}), not the pushed "
+            f"{other.tolist()}: NumPy broadcast it into the old storage. Compare the state's shape with the stored "
+            "one and raise ValueError (or reallocate when the buffer is empty)",
+        )
+    return (
+        "plain-number states are kept; a state of shape (1,) after (3,), or (3,) after (2, 3), is refused or kept "
+        "as it is, never broadcast"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import io
+import itertools
 import pickle
 import tempfile
 import zipfile
@@ -25,10 +26,16 @@ import torch
 from torch import Tensor, nn
 
 from playground.checks import CheckFailed, check, require
+from playground.core.config import DQNConfig
 from solutions.q_network import CustomQNetwork as ReferenceNetwork
 
 DEFAULT = (4, 2, (64, 64))
-OTHER_ARCHITECTURES: tuple[tuple[int, int, tuple[int, ...]], ...] = ((3, 5, ()), (6, 2, (64,)), (8, 3, (32, 16, 8)))
+OTHER_ARCHITECTURES: tuple[tuple[int, int, tuple[int, ...]], ...] = (
+    (3, 5, ()),
+    (6, 2, (64,)),
+    (8, 3, (32, 16, 8)),
+    (1, 1, (1,)),
+)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -213,8 +220,21 @@ def round_trip(mod: ModuleType) -> str:
         require(loaded is not net, "load_model returned the very network that was saved: it must build a new one")
         gap = _compare(net, loaded, DEFAULT[0], f"saving and loading {_describe(DEFAULT)}")
         size = path.stat().st_size
+        with_config = folder / "with_config.pt"
+        try:
+            mod.save_model(net, str(with_config), config=DQNConfig(hidden_dims=DEFAULT[2]))
+            loaded = _load(mod, with_config)
+        except (CheckFailed, NotImplementedError):
+            raise
+        except Exception as err:
+            raise CheckFailed(
+                f"save_model(..., config=DQNConfig(...)) and load_model raised {_error_text(err)}: keep the config "
+                "as plain values (config.to_dict()) that torch.load(weights_only=True) can read, or leave it out"
+            ) from err
+        _compare(net, loaded, DEFAULT[0], "saving with config=DQNConfig(...) and loading")
     return (
-        f"{_describe(DEFAULT)} saved ({size:,} bytes) and loaded: same Q-values on 64 random states (max gap {gap:g})"
+        f"{_describe(DEFAULT)} saved ({size:,} bytes) and loaded: same Q-values on 64 random states (max gap {gap:g}), "
+        "also when saved with its DQNConfig"
     )
 
 
@@ -319,13 +339,23 @@ def bad_files(mod: ModuleType) -> str:
         problem = _bare_state_dict_problem(mod, folder)
         if problem is not None:
             problems.append(problem)
-    total = len(files) + 1
+        total = len(files) + 1
+        for whole, kind in (
+            (False, "a file of yours with one weight tensor replaced by a list of numbers"),
+            (True, "a file of yours with its weights (the dict of tensors) replaced by a list of tensors"),
+        ):
+            listed = _weights_as_list(mod, folder, whole=whole)
+            if listed is not None:
+                total += 1
+                problem = _refusal_problem(mod, listed, kind)
+                if problem is not None:
+                    problems.append(problem)
     require(
         not problems, f"{len(problems)} of {total} bad files were not refused with ValueError:\n" + "\n".join(problems)
     )
     return (
         f"{total} bad files (empty, random bytes, a foreign zip, a lone tensor, a whole pickled model, "
-        "a bare state_dict) each raised ValueError"
+        "a bare state_dict, and when your layout could be edited: weights as a list) each raised ValueError"
     )
 
 
@@ -370,6 +400,27 @@ def mismatched_sizes(mod: ModuleType) -> str:
             problems.append(problem)
     require(not problems, "\n".join(problems))
     return f"{tried} file(s) whose sizes contradict their weights: refused with ValueError"
+
+
+def _weights_as_list(mod: ModuleType, folder: Path, *, whole: bool = False) -> Path | None:
+    """A file saved by the learner's save_model with its first weight tensor turned into a list (None if unfindable)."""
+    original = folder / "to_list.pt"
+    _save(mod, _build(mod, (4, 2, (8,))), original)
+    try:
+        checkpoint = torch.load(original, weights_only=True)
+    except Exception:  # noqa: BLE001 - a format we cannot edit: skip this file
+        return None
+    target = _find_weights(checkpoint) if isinstance(checkpoint, dict) else None
+    if target is None:
+        return None
+    holder, key = target
+    weights = dict(holder[key])
+    first = next(iter(weights))
+    weights[first] = weights[first].tolist()
+    holder[key] = list(holder[key].values()) if whole else weights
+    path = folder / f"list_weights_{int(whole)}.pt"
+    torch.save(checkpoint, path)
+    return path
 
 
 def _spliced_checkpoint(mod: ModuleType, folder: Path) -> tuple[Path, nn.Module] | None:
@@ -470,3 +521,87 @@ def save_keeps_network(mod: ModuleType) -> str:
     require(torch.equal(_q(net, states), q_before), "the network gives different Q-values after save_model")
     _compare(net, loaded, DEFAULT[0], "saving the same network twice")
     return "weights, training mode and requires_grad are unchanged after saving twice"
+
+
+class _LayerListNetwork(nn.Module):
+    """Exercise 1 written another way: an ``nn.ModuleList`` named ``layers`` (so other parameter names)."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__()
+        self.state_dim, self.action_dim, self.hidden_dims = state_dim, action_dim, tuple(hidden_dims)
+        widths = [state_dim, *hidden_dims, action_dim]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
+
+    def forward(self, x: Tensor) -> Tensor:
+        for layer in self.layers[:-1]:
+            x = torch.relu(layer(x))
+        out: Tensor = self.layers[-1](x)
+        return out
+
+
+class _BiasesFirstNetwork(nn.Module):
+    """The same function with its parameters in another order: every bias, then every weight."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__()
+        self.state_dim, self.action_dim, self.hidden_dims = state_dim, action_dim, tuple(hidden_dims)
+        layers = [nn.Linear(a, b) for a, b in itertools.pairwise([state_dim, *hidden_dims, action_dim])]
+        self.biases = nn.ParameterList(layer.bias for layer in layers)
+        self.weights = nn.ParameterList(layer.weight for layer in layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        last = len(self.weights) - 1
+        for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+            x = torch.nn.functional.linear(x, weight, bias)
+            x = x if i == last else torch.relu(x)
+        return x
+
+
+@check("save_load", "weights under other names: loaded exactly or refused", timeout=20)
+def renamed_weights(mod: ModuleType) -> str:
+    """Weights saved from a network whose parameters have other names: the same Q-values, or a ValueError."""
+    sizes = (4, 2, (8, 8))
+    outcomes = []
+    for cls, names in (
+        (_LayerListNetwork, "an nn.ModuleList `layers` (parameters layers.0.weight, ...)"),
+        (_BiasesFirstNetwork, "every bias first, then every weight (parameters biases.0, ..., weights.0, ...)"),
+    ):
+        outcomes.append(_renamed_outcome(mod, cls, sizes, f"a {_describe(sizes)} written with {names}"))
+    return "; ".join(outcomes)
+
+
+def _renamed_outcome(mod: ModuleType, cls: type[nn.Module], sizes: tuple[int, int, Sequence[int]], kind: str) -> str:
+    torch.manual_seed(4)
+    net = cls(*sizes)
+    with _workdir() as folder:
+        path = folder / "renamed.pt"
+        try:
+            mod.save_model(net, str(path))
+        except NotImplementedError:
+            raise
+        except Exception as err:  # noqa: BLE001 - refusing a network that is not the module's own is fine
+            return f"save_model refused {kind} ({type(err).__name__}): fine, it is not this module's network"
+        try:
+            loaded = mod.load_model(str(path))
+        except ValueError as err:
+            require(bool(str(err).strip()), f"loading {kind}: ValueError without a message")
+            return f"{kind}: refused with ValueError"
+        except NotImplementedError:
+            raise
+        except Exception as err:
+            raise CheckFailed(
+                f"loading {kind} raised {_error_text(err)}, expected the network back or a ValueError: "
+                "load_state_dict raises RuntimeError for unexpected or missing keys; catch it and raise ValueError"
+            ) from err
+    require(
+        isinstance(loaded, nn.Module), f"loading {kind}: load_model returned a {type(loaded).__name__}, not a network"
+    )
+    states = _inputs(sizes[0])
+    gap = float((_q(loaded, states).double() - _q(net, states).double()).abs().max())
+    require(
+        gap <= 1e-6,
+        f"loading {kind}: the network returned gives other Q-values than the saved one (largest difference "
+        f"{gap:.3g}): weights were left out or copied into the wrong layers (load_state_dict(strict=False) "
+        "skips every key it does not know). Load them exactly or raise ValueError",
+    )
+    return f"{kind}: loaded with the same Q-values"
