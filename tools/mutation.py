@@ -778,6 +778,15 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         )
         for module in ("q_network", "replay_buffer")
     ),
+    Equivalent(
+        "replay_buffer",
+        "_positive_int",
+        "core/NumberReplacer",
+        "number = 0",
+        "number = 1",
+        "a capacity that is not an integer is then refused by np.zeros with TypeError instead of ValueError: the "
+        "contract types capacity as int, and the check accepts either refusal",
+    ),
 )
 
 

@@ -428,14 +428,28 @@ def invalid_sizes(mod: ModuleType) -> str:
     with torch.no_grad():
         out = forward(net, torch.ones(3, 1), mod, "a batch of shape (3, 1)")
     require(_shape(out) == (3, 1), f"CustomQNetwork(1, 1, [1]) on shape (3, 1) should give (3, 1), got {_shape(out)}")
-    for hidden_width in (2.5, None):
-        problem = _expect_value_error(mod, 4, 2, [hidden_width])  # type: ignore[list-item]
-        require(
-            not problem,
-            f"a hidden width of {hidden_width!r} is not a size: {problem or 'no ValueError'}. Check that every "
-            "width is an integer (operator.index(width) raises TypeError for anything else) and raise ValueError",
+    not_sizes: tuple[Any, ...] = (2.5, None)
+    for hidden_width in not_sizes:
+        # Not an int at all (the signature says Sequence[int]): refusing it with ValueError or TypeError is fine.
+        try:
+            mod.CustomQNetwork(4, 2, [hidden_width])
+        except (ValueError, TypeError):
+            continue
+        except NotImplementedError:
+            raise
+        except Exception as err:  # noqa: BLE001 - learner code may raise anything
+            raise CheckFailed(
+                f"{_call_text(4, 2, [hidden_width])} {_describe(err, mod)}, expected ValueError (or TypeError): "
+                "a width must be an integer"
+            ) from None
+        raise CheckFailed(
+            f"{_call_text(4, 2, [hidden_width])} built a network: a hidden width of {hidden_width!r} is not a size. "
+            "Check that every width is an integer (operator.index(width) raises TypeError for anything else)"
         )
-    return "ValueError for state_dim 0 or -1, action_dim 0, hidden widths 0, -5, 2.5 or None; sizes of 1 work"
+    return (
+        "ValueError for state_dim 0 or -1, action_dim 0, hidden widths 0 or -5; widths 2.5 and None refused; "
+        "sizes of 1 work"
+    )
 
 
 def _rounded(values: np.ndarray[Any, Any]) -> list[float]:
