@@ -116,7 +116,14 @@ def _component_editor(exercise: str, code: str, func: EditorFunc) -> bool:
         theme="default",
         height=[18, 36],
         response_mode=["debounce", "blur"],
-        options={"showLineNumbers": True, "tabSize": 4, "useSoftTabs": True, "wrap": False},
+        # No live autocompletion: its pop-up takes the Enter that ends a line of a comment (Ctrl+Space completes).
+        options={
+            "showLineNumbers": True,
+            "tabSize": 4,
+            "useSoftTabs": True,
+            "wrap": False,
+            "enableLiveAutocompletion": False,
+        },
         buttons=[
             {
                 "name": "Check (Ctrl+Enter)",
