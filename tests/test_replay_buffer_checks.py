@@ -447,7 +447,7 @@ BUGS: list[tuple[str, str, type, tuple[str, ...]]] = [
         "no type check",
         "capacities 1 and 1000 work, a non-number capacity raises ValueError",
         NoTypeCheck,
-        ("ReplayBufferWithIndices(2.5) built a buffer", "must be an integer"),
+        ("ReplayBufferWithIndices(2.5) returned without an error", "must be an integer"),
     ),
     (
         "broadcast into old storage",

@@ -106,6 +106,21 @@ def _where(err: BaseException, impl: str) -> str:
     return ""
 
 
+def require_refused(
+    build: Callable[[], object], call_text: str, describe: Callable[[BaseException], str], hint: str
+) -> None:
+    """``build()`` must refuse a value outside the typed contract with ``ValueError`` or ``TypeError``."""
+    try:
+        build()
+    except (ValueError, TypeError):
+        return
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - learner code may raise anything
+        raise CheckFailed(f"{call_text} {describe(err)}, expected ValueError (or TypeError): {hint}") from None
+    raise CheckFailed(f"{call_text} returned without an error: {hint}")
+
+
 def require(condition: bool, message: str) -> None:
     """Fail the current check with ``message`` unless ``condition`` holds."""
     if not condition:
