@@ -39,9 +39,9 @@ LINEWORLD_DIMS = (8, 2)
 
 
 def tiny_config(**changes: Any) -> DQNConfig:
-    """LineWorld, 300 env steps, updates from step 50: a fraction of a second per run."""
+    """LineWorld, 200 env steps, updates from step 50: a fraction of a second per run."""
     base = PRESETS["lineworld"].replace(
-        total_timesteps=300,
+        total_timesteps=200,
         learning_starts=50,
         buffer_size=500,
         batch_size=16,

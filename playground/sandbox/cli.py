@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from pathlib import Path
 from playground.checks import EXERCISES, CheckResult, hints
 from playground.checks.feedback import group_results, summary
 from playground.core.facts import IMPLS
+from playground.sandbox import forkserver
 from playground.sandbox.runner import run_checks, warm_up
 
 EPILOG = """\
@@ -116,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sources[name] = Path(path).read_text(encoding="utf-8")
         except OSError as err:
             parser.error(f"cannot read {path}: {err}")
+    if len(args.exercises or EXERCISES) == 1:  # one child: warming the zygote's lazy paths would not pay back
+        os.environ.setdefault(forkserver.WARM_ENV, "0")
     warm_up()  # start importing torch in the fork server while this process imports the checks
     results: list[CheckResult] = []
     hint_exercise: str | None = None

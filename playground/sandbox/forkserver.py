@@ -41,6 +41,7 @@ from playground.sandbox.hardening import JOB_SETTINGS
 SOCKET_FD_ENV = "PLAYGROUND_FORKSERVER_FD"
 PARENT_PID_ENV = "PLAYGROUND_FORKSERVER_PARENT"
 ENABLED_ENV = "PLAYGROUND_FORKSERVER"  # "0" runs every job in a cold ``python -m playground.sandbox.child``
+WARM_ENV = "PLAYGROUND_FORKSERVER_WARM"  # "0": the zygote only imports (the CLI, which forks one child)
 _SPAWN = struct.Struct(">Q")
 # Modules the zygote imports so that its children start warm (missing ones are skipped).
 PRELOAD = (
@@ -95,10 +96,42 @@ def _preload() -> None:
         from playground.core.envs import register_envs
 
         register_envs()
+    if os.environ.get(WARM_ENV, "1") != "0":
+        _exercise_lazy_paths()
     import gc
 
     gc.collect()
     gc.freeze()  # children then do not touch (and copy) the zygote's objects when they collect
+
+
+def _exercise_lazy_paths() -> None:
+    """Run the reference once on a tiny LineWorld budget and draw one figure, in the zygote.
+
+    Importing torch is not all of a cold start: the first ``optimizer.step()`` imports
+    ``torch._dynamo`` and sympy (about 800 modules, 0.8 s here), the first figure loads fonts and
+    the first DataFrame of strings starts Arrow. Paying that once here means no child pays it
+    again. Only trusted code runs here: the reference solutions.
+    """
+    try:
+        import matplotlib.pyplot as plt
+        import pandas as pd
+
+        from playground.core.config import PRESETS
+        from solutions.train_dqn import train_dqn
+
+        config = PRESETS["lineworld"].replace(
+            total_timesteps=80, learning_starts=20, batch_size=8, buffer_size=100, eval_freq=0, reward_threshold=None
+        )
+        train_dqn(config)
+        pd.DataFrame({"size": ["1x4"], "reward": [1.0]}).groupby("size").mean()
+        figure, axes = plt.subplots()
+        axes.plot([0, 1], [0, 1], label="warm")
+        axes.fill_between([0, 1], [0, 0], [1, 1], alpha=0.2)
+        axes.legend()
+        figure.canvas.draw()
+        plt.close(figure)
+    except Exception as err:  # noqa: BLE001 - a failed warm-up only makes the first child slower
+        print(f"forkserver: warm-up failed: {err}", file=sys.stderr, flush=True)
 
 
 def _send(sock: socket.socket, message: tuple[Any, ...]) -> None:
@@ -259,6 +292,8 @@ def zygote_environment() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env.update(JOB_SETTINGS)
     env["PYTHONUNBUFFERED"] = "1"
+    if WARM_ENV in os.environ:
+        env[WARM_ENV] = os.environ[WARM_ENV]
     return env
 
 

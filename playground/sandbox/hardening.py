@@ -93,6 +93,10 @@ JOB_SETTINGS: dict[str, str] = {
     "MKL_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
     "PYTHONDONTWRITEBYTECODE": "1",
+    # pandas keeps strings in Arrow, whose default allocator (mimalloc) first reserves a 1 GiB arena:
+    # under the job's address-space limit that reservation fails and a DataFrame of strings cannot be
+    # built. The system allocator maps only what is used, so the memory limit measures real use.
+    "ARROW_DEFAULT_MEMORY_POOL": "system",
     # One process per job: the admission queue already spreads jobs over the cores.
     "PLAYGROUND_WORKERS": "1",
 }
