@@ -54,6 +54,8 @@ PRELOAD = (
     "matplotlib.pyplot",
     "matplotlib.font_manager",
     "PIL.Image",
+    "pygame",
+    "playground.tasks.rollout",
     "playground.checks",
     "playground.checks.q_network",
     "playground.checks.replay_buffer",
