@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.core.envs import LINEWORLD_ID
-from playground.core.facts import IMPLS
-from playground.sandbox.runner import TaskOutcome
+from playground.core.facts import IMPLS, Impl
 from playground.tasks.network_view import (
     NetworkReport,
     architecture_text,
@@ -18,9 +17,10 @@ from playground.tasks.network_view import (
     reference_report,
     report_problems,
 )
+from playground.ui.exercise_page import exercise_page, run_beside_reference
 from playground.ui.router import ensure_router
 from playground.ui.session import Q_NETWORK_REPORTS_KEY
-from playground.ui.widgets import check_panel, exercise_header, impl_picker, keep_widgets, run_task_live, show_source
+from playground.ui.widgets import impl_picker, keep_widgets
 
 ensure_router()
 keep_widgets(("qn_env", "qn_hidden", "qn_seed", "qn_obs_steps", "qn_impl"))
@@ -73,31 +73,15 @@ def _settings() -> tuple[str, tuple[int, ...], int, int] | None:
     return str(env_id), hidden, seed, int(obs_steps)
 
 
-def _store(impl: str, value: NetworkReport | str) -> None:
-    st.session_state.setdefault(Q_NETWORK_REPORTS_KEY, {})[impl] = value
-
-
-def _run(impl: str, env_id: str, hidden: tuple[int, ...], seed: int, obs_steps: int) -> None:
-    try:
-        _store("solutions", reference_report(env_id, hidden, seed, obs_steps))
-    except Exception as err:  # noqa: BLE001 - show any failure instead of breaking the page
-        _store("solutions", f"the reference failed: {err}")
-    if impl == "solutions":
-        st.session_state.get(Q_NETWORK_REPORTS_KEY, {}).pop("exercises", None)
-        return
-
-    def on_finish(outcome: TaskOutcome) -> None:
-        if outcome.ok and isinstance(outcome.value, NetworkReport):
-            _store("exercises", outcome.value)
-        else:
-            _store("exercises", outcome.error or "no result")
-
-    run_task_live(
+def _run(impl: Impl, env_id: str, hidden: tuple[int, ...], seed: int, obs_steps: int) -> None:
+    run_beside_reference(
+        Q_NETWORK_REPORTS_KEY,
+        impl,
+        lambda: reference_report(env_id, hidden, seed, obs_steps),
         "playground.tasks.network_view:describe_network",
+        result_type=NetworkReport,
         label="Building your network in a separate process",
         timeout=30.0,
-        on_finish=on_finish,
-        impl="exercises",
         env_id=env_id,
         hidden_dims=list(hidden),
         seed=seed,
@@ -152,16 +136,12 @@ def _show_results() -> None:
         )
 
 
-def main() -> None:
-    exercise_header(EXERCISE, TASK)
+def demo() -> None:
     settings = _settings()
     impl = impl_picker("Run", key="qn_impl", default="exercises")
     if st.button("Build and run", key="qn_run", type="primary", disabled=settings is None) and settings:
         _run(impl, *settings)
     _show_results()
-    st.divider()
-    check_panel(EXERCISE)
-    show_source(EXERCISE)
 
 
-main()
+exercise_page(EXERCISE, TASK, demo)

@@ -8,8 +8,7 @@ import matplotlib.pyplot as plt
 import streamlit as st
 
 from playground.core.envs import LINEWORLD_ID
-from playground.core.facts import IMPLS
-from playground.sandbox.runner import TaskOutcome
+from playground.core.facts import IMPLS, Impl
 from playground.tasks.buffer_view import (
     BufferTrace,
     recent_transitions,
@@ -17,9 +16,10 @@ from playground.tasks.buffer_view import (
     slot_counts_figure,
     slots_figure,
 )
+from playground.ui.exercise_page import exercise_page, run_beside_reference
 from playground.ui.router import ensure_router
 from playground.ui.session import BUFFER_TRACES_KEY
-from playground.ui.widgets import check_panel, exercise_header, impl_picker, keep_widgets, run_task_live, show_source
+from playground.ui.widgets import impl_picker, keep_widgets
 
 ensure_router()
 keep_widgets(("rb_env", "rb_capacity", "rb_steps", "rb_batch", "rb_batches", "rb_seed", "rb_impl"))
@@ -78,31 +78,15 @@ def _settings() -> Settings:
     )
 
 
-def _store(impl: str, value: BufferTrace | str) -> None:
-    st.session_state.setdefault(BUFFER_TRACES_KEY, {})[impl] = value
-
-
-def _run(impl: str, settings: Settings) -> None:
-    try:
-        _store("solutions", reference_trace(**settings))
-    except Exception as err:  # noqa: BLE001 - show any failure instead of breaking the page
-        _store("solutions", f"the reference failed: {err}")
-    if impl == "solutions":
-        st.session_state.get(BUFFER_TRACES_KEY, {}).pop("exercises", None)
-        return
-
-    def on_finish(outcome: TaskOutcome) -> None:
-        if outcome.ok and isinstance(outcome.value, BufferTrace):
-            _store("exercises", outcome.value)
-        else:
-            _store("exercises", outcome.error or "no result")
-
-    run_task_live(
+def _run(impl: Impl, settings: Settings) -> None:
+    run_beside_reference(
+        BUFFER_TRACES_KEY,
+        impl,
+        lambda: reference_trace(**settings),
         "playground.tasks.buffer_view:buffer_trace",
+        result_type=BufferTrace,
         label="Running your buffer in a separate process",
         timeout=60.0,
-        on_finish=on_finish,
-        impl="exercises",
         **settings,
     )
 
@@ -161,8 +145,7 @@ def _show_histograms(traces: dict[str, BufferTrace | str], shown: list[str]) -> 
                 st.success("len, slots, batches and indices all behave as the contract says.")
 
 
-def main() -> None:
-    exercise_header(EXERCISE, TASK)
+def demo() -> None:
     settings = _settings()
     impl = impl_picker("Run", key="rb_impl", default="exercises")
     if st.button("Fill and sample", key="rb_run", type="primary"):
@@ -174,9 +157,6 @@ def main() -> None:
         _show_histograms(traces, shown)
     else:
         st.info("Press **Fill and sample** to push transitions into the buffer and sample from it.")
-    st.divider()
-    check_panel(EXERCISE)
-    show_source(EXERCISE)
 
 
-main()
+exercise_page(EXERCISE, TASK, demo)

@@ -10,31 +10,24 @@ import streamlit as st
 
 from playground.core.config import PRESETS
 from playground.core.envs import ACTION_NAMES
-from playground.sandbox.runner import TaskOutcome
 from playground.tasks import model_files, speed
 from playground.tasks.rollout import gif_bytes, greedy_rollout
 from playground.tasks.save_load_tasks import LoadReport
 from playground.tasks.snapshot import NetworkSnapshot, TrainedNetwork
-from playground.tasks.training_task import TrainingReport, TrainingUpdate
 from playground.ui.editor import session_sources
+from playground.ui.exercise_page import exercise_page
 from playground.ui.router import ensure_router
 from playground.ui.session import LOADED_KEY, SAVED_KEY, SOURCE_KEY, UPLOAD_SEEN_KEY
+from playground.ui.training_jobs import train_small_network
 from playground.ui.widgets import (
-    check_panel,
-    exercise_header,
     impl_picker,
     keep_widgets,
-    remember_network,
-    run_task_live,
-    show_source,
     trained_networks,
 )
 from solutions.train_dqn import evaluate
 
 ensure_router()
 keep_widgets(("save_load_save_impl", "save_load_load_impl", "save_load_episodes"))
-
-SMALL_RUN_NAME = "LineWorld (trained on the save/load page)"
 
 TASK = """
 A trained agent is only as useful as the file it lives in. Write two functions in the editor below (`save_load.py`):
@@ -81,35 +74,6 @@ def _architecture(snapshot: NetworkSnapshot) -> None:
     st.dataframe(pd.DataFrame(model_files.architecture_rows(snapshot)), hide_index=True)
 
 
-def _train_here() -> None:
-    """The training page's task, all reference code, on the LineWorld preset."""
-    config = PRESETS["lineworld"]
-    bar = st.progress(0.0, text="starting ...")
-
-    def on_progress(message: Any) -> None:
-        if isinstance(message, TrainingUpdate):
-            bar.progress(
-                message.fraction, text=f"{message.phase}: env step {message.timestep:,} of {config.total_timesteps:,}"
-            )
-
-    def on_finish(outcome: TaskOutcome) -> None:
-        report = outcome.value
-        if isinstance(report, TrainingReport) and report.snapshot is not None:
-            remember_network(TrainedNetwork(SMALL_RUN_NAME, report.snapshot, report.run.env_id, report.config))
-
-    run_task_live(
-        "playground.tasks.training_task:training_task",
-        label="Training a small LineWorld network (reference code)",
-        timeout=300.0,
-        on_progress=on_progress,
-        on_finish=on_finish,
-        config=config.to_dict(),
-        loop="solutions",
-        network="solutions",
-        buffer="solutions",
-    )
-
-
 def _pick_network() -> TrainedNetwork | None:
     st.subheader("1. Pick a trained network")
     networks = trained_networks()
@@ -121,7 +85,7 @@ def _pick_network() -> TrainedNetwork | None:
             f"on this server, {speed.measured_note('training', PRESETS['lineworld'])})."
         )
     if st.button("Train a small LineWorld network here", key="save_load_train"):
-        _train_here()
+        train_small_network()
         networks = trained_networks()
         if networks:
             note.empty()
@@ -279,15 +243,15 @@ def _compare(snapshot: NetworkSnapshot, env_id: str, source: TrainedNetwork | No
     st.dataframe(table, hide_index=True)
 
 
-exercise_header("save_load", TASK)
-with st.expander("The lesson's way, and why the sizes must travel with the weights", expanded=False):
-    st.markdown(LESSON_WAY)
-picked = _pick_network()
-if picked is not None:
-    _save_section(picked)
-loaded = _load_section()
-if loaded is not None:
-    _try_loaded(loaded, picked)
-st.divider()
-check_panel("save_load")
-show_source("save_load")
+def demo() -> None:
+    picked = _pick_network()
+    if picked is not None:
+        _save_section(picked)
+    loaded = _load_section()
+    if loaded is not None:
+        _try_loaded(loaded, picked)
+
+
+exercise_page(
+    "save_load", TASK, demo, background=("The lesson's way, and why the sizes must travel with the weights", LESSON_WAY)
+)

@@ -4,37 +4,40 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.core.config import DQNConfig
 from playground.core.facts import IMPLS
-from playground.core.results import ExperimentProgress
 from playground.tasks import speed
 from playground.tasks.experiment import (
     EXPERIMENT_SETTINGS,
     ExperimentData,
     choose_workers,
     display_summary,
-    experiment_progress,
     plural,
     read_summary,
 )
 from playground.ui import live_jobs
+from playground.ui.exercise_page import exercise_page
+from playground.ui.experiment_jobs import (
+    IMPL_TITLES,
+    SLOT,
+    SPEED_KIND,
+    draw_experiment,
+    keep_experiment,
+    start_experiment,
+)
 from playground.ui.router import ensure_router
 from playground.ui.session import SIZES_ERRORS_KEY, SIZES_RESULTS_KEY
-from playground.ui.widgets import (
-    check_panel,
-    exercise_header,
-    impl_picker,
-    live_job_panel,
-    remember_widgets,
-    restore_widgets,
-    show_source,
-)
+from playground.ui.widgets import impl_picker, live_job_panel, remember_widgets, restore_widgets
 from solutions.network_sizes import NETWORK_SIZES, plot_learning_curves, summarize_experiment
 
 ensure_router()
 
-SPEED_KIND = "network_sizes"
-IMPL_TITLES = {"exercises": "Mine (exercises/)", "solutions": "Reference (solutions/)"}
+WIDGETS = (
+    "ns_setting",
+    "ns_sizes",
+    "ns_seeds",
+    "ns_impl",
+    *(f"ns_{kind}_{label}" for kind in ("budget", "window") for label in EXPERIMENT_SETTINGS),
+)
 
 TASK = """
 The lesson's project: does a bigger Q-network learn CartPole faster? Train the same DQN with hidden layers
@@ -50,124 +53,14 @@ when it is wider than the bands. In the editor below (`network_sizes.py`) write
 as one row per episode: `size, seed, episode, timestep, reward`) and `plot_learning_curves(df, window)`.
 """
 
-st.session_state.setdefault(SIZES_RESULTS_KEY, {})
-st.session_state.setdefault(SIZES_ERRORS_KEY, {})
-exercise_header("network_sizes", TASK)
-check_panel("network_sizes")
-show_source("network_sizes")
 
-
-# --- Settings and the run ------------------------------------------------------------------
-
-st.subheader("Run the experiment")
-SLOT = "network_sizes"
-WIDGETS = (
-    "ns_setting",
-    "ns_sizes",
-    "ns_seeds",
-    "ns_impl",
-    *(f"ns_{kind}_{label}" for kind in ("budget", "window") for label in EXPERIMENT_SETTINGS),
-)
-restore_widgets(WIDGETS)
-st.session_state.setdefault("ns_sizes", list(NETWORK_SIZES))
-st.session_state.setdefault("ns_seeds", 3)
-for _label, _setting in EXPERIMENT_SETTINGS.items():
-    st.session_state.setdefault(f"ns_budget_{_label}", _setting.config.total_timesteps)
-    st.session_state.setdefault(f"ns_window_{_label}", _setting.window)
-
-
-def keep_experiment(job: live_jobs.LiveJob) -> None:
-    """Move a finished experiment into session state (safe to call twice)."""
-    impl = job.meta["impl"]
-    errors: dict[str, str] = st.session_state[SIZES_ERRORS_KEY]
-    errors.pop(impl, None)
-    outcome = job.outcomes[0] if job.outcomes else None
-    if outcome is not None and isinstance(outcome.value, ExperimentData):
-        st.session_state[SIZES_RESULTS_KEY][impl] = outcome.value
-        st.session_state["ns_stopped"] = job.stop_reason
-        if not job.stop_reason and not job.collected:
-            data = outcome.value
-            speed.record_total(
-                SPEED_KIND, DQNConfig.from_dict(data.config), data.runs_total, job.meta["workers"], job.elapsed
-            )
-    elif outcome is None or not outcome.cancelled:
-        errors[impl] = (outcome.error if outcome is not None else "") or "the experiment returned no result"
-
-
-def draw_experiment(job: live_jobs.LiveJob) -> None:
-    messages = [m for m in job.step_messages(0) if isinstance(m, ExperimentProgress)]
-    fraction, text = experiment_progress(messages, job.meta["runs"])
-    st.progress(fraction, text=text)
-
-
-live_jobs.collect(SLOT, keep_experiment)
-job = live_jobs.current(SLOT)
-running = job is not None and not job.done
-setting_label = st.radio("Setting", list(EXPERIMENT_SETTINGS), horizontal=True, key="ns_setting")
-setting = EXPERIMENT_SETTINGS[str(setting_label)]
-st.caption(setting.note)
-sizes = st.multiselect("Sizes", list(NETWORK_SIZES), key="ns_sizes")  # full width: every chip fits
-middle, right = st.columns(2)
-seed_count = int(middle.number_input("Seeds per size", min_value=1, max_value=5, step=1, key="ns_seeds"))
-budget = int(
-    right.number_input(
-        "Env steps per run (budget)",
-        min_value=setting.min_steps,
-        max_value=setting.max_steps,
-        step=setting.step,
-        key=f"ns_budget_{setting.label}",
-    )
-)
-window = int(st.slider("Smoothing window (episodes)", 1, 50, key=f"ns_window_{setting.label}"))
-impl = impl_picker("Implementation", key="ns_impl")
-config = setting.config.replace(total_timesteps=budget)
-runs_total = len(sizes) * seed_count
-workers = choose_workers(config, runs_total) if runs_total else 1
-if runs_total:
-    seconds = speed.estimate(SPEED_KIND, config, runs_total, workers)
-    st.caption(
-        f"{plural(len(sizes), 'size')} x {plural(seed_count, 'seed')} = {plural(runs_total, 'run')}, "
-        f"{'two at a time' if workers == 2 else 'one at a time'}: about {speed.duration_text(seconds)} "
-        f"({speed.measured_note(SPEED_KIND, config)}"
-        + ("; less when runs stop early at the threshold" if config.reward_threshold is not None else "")
-        + ")."
-    )
-else:
-    st.caption("Pick at least one size.")
-remember_widgets(WIDGETS)
-
-
-def start_experiment() -> None:
-    """Start the experiment as a job that outlives this script run (see playground.ui.live_jobs)."""
-    title = f"{IMPL_TITLES[impl]}: {plural(len(sizes), 'size')} x {plural(seed_count, 'seed')} on {config.env_id}"
-    step = live_jobs.Step(
-        "playground.tasks.experiment_task:run_experiment_task",
-        title,
-        {
-            "impl": impl,
-            "config": config.to_dict(),
-            "sizes": {name: list(NETWORK_SIZES[name]) for name in sizes},
-            "seeds": list(range(seed_count)),
-            "window": window,
-        },
-    )
-    live_jobs.start(SLOT, title, [step], {"impl": impl, "runs": runs_total, "workers": workers})
-    st.session_state["ns_scroll"] = True
-
-
-buttons = st.columns([1, 1, 4])
-run_clicked = buttons[0].button("Run", type="primary", disabled=not sizes or running, key="ns_run", width="stretch")
-if run_clicked and sizes and not running:
-    start_experiment()
-    job, running = live_jobs.current(SLOT), True
-if buttons[1].button("Clear results", key="ns_clear", disabled=running, width="stretch"):
-    st.session_state[SIZES_RESULTS_KEY] = {}
-    st.session_state[SIZES_ERRORS_KEY] = {}
-if job is not None and running:
-    live_job_panel(job, draw_experiment, scroll=bool(st.session_state.pop("ns_scroll", False)))
-
-
-# --- Results -------------------------------------------------------------------------------
+def _defaults() -> None:
+    restore_widgets(WIDGETS)
+    st.session_state.setdefault("ns_sizes", list(NETWORK_SIZES))
+    st.session_state.setdefault("ns_seeds", 3)
+    for label, setting in EXPERIMENT_SETTINGS.items():
+        st.session_state.setdefault(f"ns_budget_{label}", setting.config.total_timesteps)
+        st.session_state.setdefault(f"ns_window_{label}", setting.window)
 
 
 def show_result(data: ExperimentData) -> None:
@@ -205,16 +98,72 @@ def show_result(data: ExperimentData) -> None:
     )
 
 
-for failed_impl, error in st.session_state[SIZES_ERRORS_KEY].items():
-    st.error(f"{IMPL_TITLES.get(failed_impl, failed_impl)}: the experiment failed: {error}")
-results: dict[str, ExperimentData] = st.session_state[SIZES_RESULTS_KEY]
-if results:
-    st.subheader("Results")
-    shown = [name for name in IMPLS if name in results]
-    for column, name in zip(st.columns(len(shown)), shown, strict=True):
-        with column:
-            show_result(results[name])
-elif not running:
-    st.info(
-        "Press Run (the time it takes is above the button). Run your code and the reference to see them side by side."
+def _show_results(running: bool) -> None:
+    for failed_impl, error in st.session_state.get(SIZES_ERRORS_KEY, {}).items():
+        st.error(f"{IMPL_TITLES.get(failed_impl, failed_impl)}: the experiment failed: {error}")
+    results: dict[str, ExperimentData] = st.session_state.get(SIZES_RESULTS_KEY, {})
+    if results:
+        st.subheader("Results")
+        shown = [name for name in IMPLS if name in results]
+        for column, name in zip(st.columns(len(shown)), shown, strict=True):
+            with column:
+                show_result(results[name])
+    elif not running:
+        st.info(
+            "Press Run (the time it takes is above the button). Run your code and the reference to see them side "
+            "by side."
+        )
+
+
+def demo() -> None:
+    st.subheader("Run the experiment")
+    _defaults()
+    live_jobs.collect(SLOT, keep_experiment)
+    job = live_jobs.current(SLOT)
+    running = job is not None and not job.done
+    setting_label = st.radio("Setting", list(EXPERIMENT_SETTINGS), horizontal=True, key="ns_setting")
+    setting = EXPERIMENT_SETTINGS[str(setting_label)]
+    st.caption(setting.note)
+    sizes = st.multiselect("Sizes", list(NETWORK_SIZES), key="ns_sizes")  # full width: every chip fits
+    middle, right = st.columns(2)
+    seed_count = int(middle.number_input("Seeds per size", min_value=1, max_value=5, step=1, key="ns_seeds"))
+    budget = int(
+        right.number_input(
+            "Env steps per run (budget)",
+            min_value=setting.min_steps,
+            max_value=setting.max_steps,
+            step=setting.step,
+            key=f"ns_budget_{setting.label}",
+        )
     )
+    window = int(st.slider("Smoothing window (episodes)", 1, 50, key=f"ns_window_{setting.label}"))
+    impl = impl_picker("Implementation", key="ns_impl")
+    config = setting.config.replace(total_timesteps=budget)
+    runs_total = len(sizes) * seed_count
+    workers = choose_workers(config, runs_total) if runs_total else 1
+    if runs_total:
+        seconds = speed.estimate(SPEED_KIND, config, runs_total, workers)
+        st.caption(
+            f"{plural(len(sizes), 'size')} x {plural(seed_count, 'seed')} = {plural(runs_total, 'run')}, "
+            f"{'two at a time' if workers == 2 else 'one at a time'}: about {speed.duration_text(seconds)} "
+            f"({speed.measured_note(SPEED_KIND, config)}"
+            + ("; less when runs stop early at the threshold" if config.reward_threshold is not None else "")
+            + ")."
+        )
+    else:
+        st.caption("Pick at least one size.")
+    remember_widgets(WIDGETS)
+    buttons = st.columns([1, 1, 4])
+    run_clicked = buttons[0].button("Run", type="primary", disabled=not sizes or running, key="ns_run", width="stretch")
+    if run_clicked and sizes and not running:
+        start_experiment(impl, config, {name: NETWORK_SIZES[name] for name in sizes}, seed_count, window, workers)
+        job, running = live_jobs.current(SLOT), True
+    if buttons[1].button("Clear results", key="ns_clear", disabled=running, width="stretch"):
+        st.session_state[SIZES_RESULTS_KEY] = {}
+        st.session_state[SIZES_ERRORS_KEY] = {}
+    if job is not None and running:
+        live_job_panel(job, draw_experiment, scroll=bool(st.session_state.pop("ns_scroll", False)))
+    _show_results(running)
+
+
+exercise_page("network_sizes", TASK, demo)

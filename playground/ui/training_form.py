@@ -1,0 +1,156 @@
+"""The training page's settings form: a preset, every `DQNConfig` field with its range, the implementation of each part.
+
+The form starts from the link in the address bar (a shared URL) or the default
+preset, keeps the URL in step with the fields, and says what of a link it could
+not use. The ranges and the URL format are data, in :mod:`playground.ui.training_settings`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from playground.core.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
+from playground.core.facts import IMPL_LABELS, IMPLS, require_impl
+from playground.ui import training_settings as ts
+from playground.ui.session import TRAINING_CONFIG_KEY, TRAINING_PREFIX, TRAINING_READY_KEY
+from playground.ui.widgets import restore_widgets
+
+
+def _apply(config: DQNConfig) -> None:
+    """Put a config's values into the form's widgets."""
+    for name, value in config.to_dict().items():
+        if name == "hidden_dims":
+            st.session_state[TRAINING_PREFIX + name] = ",".join(str(v) for v in value)
+        elif name == "reward_threshold":
+            st.session_state[TRAINING_PREFIX + name] = "" if value is None else f"{value:g}"
+        else:
+            st.session_state[TRAINING_PREFIX + name] = value
+
+
+def _impl_key(component: str) -> str:
+    return f"{TRAINING_PREFIX}impl_{component}"
+
+
+def _init_from_url() -> None:
+    """First visit in this session: settings from the URL (a shared link), else the default preset."""
+    if st.session_state.get(TRAINING_READY_KEY):
+        return
+    settings = ts.settings_from_query(st.query_params.to_dict())
+    _apply(settings.config)
+    st.session_state[TRAINING_PREFIX + "preset"] = settings.preset
+    for component in ts.COMPONENT_KEYS:
+        st.session_state[_impl_key(component)] = settings.impls[component]
+    st.session_state[TRAINING_PREFIX + "url_problems"] = settings.problems
+    st.session_state[TRAINING_PREFIX + "url_config"] = settings.config.to_dict()
+    st.session_state.setdefault(TRAINING_PREFIX + "compare", True)
+    st.session_state[TRAINING_READY_KEY] = True
+
+
+def _on_preset() -> None:
+    _apply(PRESETS[st.session_state[TRAINING_PREFIX + "preset"]])
+
+
+def _numeric(column: Any, name: str) -> Any:
+    spec = ts.NUMERIC_FIELDS[name]
+    help_text = f"{FIELD_HELP[name]} Range: {spec.range_text}."
+    if spec.kind == "int":
+        return column.number_input(
+            name,
+            min_value=int(spec.low),
+            max_value=int(spec.high),
+            step=int(spec.step),
+            key=TRAINING_PREFIX + name,
+            help=help_text,
+        )
+    return column.number_input(
+        name,
+        min_value=float(spec.low),
+        max_value=float(spec.high),
+        step=float(spec.step),
+        format="%.6g",
+        key=TRAINING_PREFIX + name,
+        help=help_text,
+    )
+
+
+WIDGET_KEYS: tuple[str, ...] = (
+    *(TRAINING_PREFIX + name for name in ts.FIELD_ORDER),
+    TRAINING_PREFIX + "preset",
+    TRAINING_PREFIX + "compare",
+    *(f"{TRAINING_PREFIX}impl_{component}" for component in ts.COMPONENT_KEYS),
+)
+
+
+def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
+    """The preset picker, every setting and the implementation of each component."""
+    restore_widgets(WIDGET_KEYS)
+    _init_from_url()
+    link_notes = st.container()
+    st.subheader("Settings")
+    top = st.columns([1, 1, 2])
+    preset = top[0].selectbox(
+        "Preset",
+        list(PRESETS),
+        key=TRAINING_PREFIX + "preset",
+        on_change=_on_preset,
+        help="lineworld: LineWorld-v0, the quickest; fast: CartPole-v1 with a quick schedule; steady: "
+        "slower, but stable for small networks; lesson: the lesson's settings (slow)",
+    )
+    values: dict[str, Any] = {}
+    values["env_id"] = top[1].selectbox(
+        "env_id", ENV_IDS, key=TRAINING_PREFIX + "env_id", help=f"{FIELD_HELP['env_id']} {ts.range_text('env_id')}."
+    )
+    top[2].caption(
+        "A preset fills every field; change any of them below. Hover a field's (?) for its meaning and range, "
+        "or open the table under the form. The link in your address bar holds these settings: share it."
+    )
+    groups = (
+        ("Run", ("total_timesteps", "seed", "learning_starts")),
+        ("Learning", ("learning_rate", "batch_size", "gamma", "max_grad_norm")),
+        ("Schedule", ("train_freq", "gradient_steps", "target_update_interval", "tau")),
+        ("Exploration", ("exploration_fraction", "exploration_initial_eps", "exploration_final_eps")),
+        ("Memory and evaluation", ("buffer_size", "eval_freq", "eval_episodes")),
+    )
+    for title, names in groups:
+        st.markdown(f"**{title}**")
+        columns = st.columns(4)
+        for column, name in zip(columns, names, strict=False):
+            values[name] = _numeric(column, name)
+    last = st.columns(4)
+    hidden_text = last[0].text_input(
+        "hidden_dims",
+        key=TRAINING_PREFIX + "hidden_dims",
+        help=f"{FIELD_HELP['hidden_dims']} {ts.range_text('hidden_dims')}.",
+    )
+    values["loss"] = last[1].selectbox("loss", LOSSES, key=TRAINING_PREFIX + "loss", help=FIELD_HELP["loss"])
+    threshold_text = last[2].text_input(
+        "reward_threshold",
+        key=TRAINING_PREFIX + "reward_threshold",
+        help=f"{FIELD_HELP['reward_threshold']} {ts.range_text('reward_threshold')}.",
+    )
+    st.markdown("**Implementation of each component**")
+    picks = st.columns(3)
+    impls: dict[str, str] = {}
+    for column, component in zip(picks, ts.COMPONENT_KEYS, strict=True):
+        with column:
+            choice = st.radio(component, IMPLS, key=_impl_key(component), format_func=IMPL_LABELS.__getitem__)
+            impls[component] = require_impl(choice)
+    config: DQNConfig | None = None
+    try:
+        values["hidden_dims"] = ts.parse_hidden_dims(hidden_text)
+        values["reward_threshold"] = float(threshold_text) if threshold_text.strip() else None
+        config = DQNConfig(**values)
+    except ValueError as err:
+        st.error(f"These settings cannot run: {err}. Nothing is lost; fix the field and train.")
+    if config is not None and config.to_dict() == st.session_state.get(TRAINING_PREFIX + "url_config"):
+        for problem in st.session_state.get(TRAINING_PREFIX + "url_problems", []):
+            link_notes.warning(f"From the link: {problem}")
+    if config is not None:
+        st.session_state[TRAINING_CONFIG_KEY] = config.to_dict()
+        st.query_params.from_dict(ts.settings_to_query(config, impls, str(preset)))
+        with st.expander("Every setting: value, range and meaning"):
+            st.dataframe(pd.DataFrame(ts.settings_table(config)), hide_index=True, width="stretch")
+    return config, impls, str(preset)
