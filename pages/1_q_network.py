@@ -6,21 +6,20 @@ import streamlit as st
 
 from playground.core.envs import LINEWORLD_ID
 from playground.core.facts import IMPLS, Impl
-from playground.tasks.network_view import (
-    NetworkReport,
-    architecture_text,
-    layer_table,
-    parameter_formula,
-    parse_widths,
-    q_values_chart,
-    q_values_frame,
-    reference_report,
-    report_problems,
-)
+from playground.core.inspections import NetworkReport
+from playground.tasks.network_view import parse_widths, reference_report
 from playground.ui.exercise_page import exercise_page, run_beside_reference
 from playground.ui.router import ensure_router
 from playground.ui.session import Q_NETWORK_REPORTS_KEY
 from playground.ui.widgets import impl_picker, keep_widgets
+from playground.views.network_tables import (
+    architecture_text,
+    layer_table,
+    parameter_formula,
+    q_values_chart,
+    q_values_frame,
+    report_problems,
+)
 
 ensure_router()
 keep_widgets(("qn_env", "qn_hidden", "qn_seed", "qn_obs_steps", "qn_impl"))

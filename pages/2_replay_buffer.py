@@ -9,17 +9,13 @@ import streamlit as st
 
 from playground.core.envs import LINEWORLD_ID
 from playground.core.facts import IMPLS, Impl
-from playground.tasks.buffer_view import (
-    BufferTrace,
-    recent_transitions,
-    reference_trace,
-    slot_counts_figure,
-    slots_figure,
-)
+from playground.core.inspections import BufferTrace
+from playground.tasks.buffer_view import reference_trace
 from playground.ui.exercise_page import exercise_page, run_beside_reference
 from playground.ui.router import ensure_router
 from playground.ui.session import BUFFER_TRACES_KEY
 from playground.ui.widgets import impl_picker, keep_widgets
+from playground.views.buffer_figures import recent_transitions, slot_counts_figure, slots_figure
 
 ensure_router()
 keep_widgets(("rb_env", "rb_capacity", "rb_steps", "rb_batch", "rb_batches", "rb_seed", "rb_impl"))

@@ -15,26 +15,18 @@ import pytest
 import torch
 from torch import Tensor, nn
 
+from playground.core.inspections import BufferTrace, NetworkReport, expected_parameters
 from playground.sandbox.protocol import safe_loads
 from playground.sandbox.runner import run_task
-from playground.tasks.buffer_view import (
-    BufferTrace,
-    recent_transitions,
-    reference_trace,
-    slot_counts_figure,
-    slots_figure,
-)
+from playground.tasks.buffer_view import reference_trace
 from playground.tasks.buffer_view import trace_buffer as run_trace
-from playground.tasks.network_view import (
-    NetworkReport,
+from playground.tasks.network_view import build_report, parse_widths, reference_report
+from playground.views.buffer_figures import recent_transitions, slot_counts_figure, slots_figure
+from playground.views.network_tables import (
     architecture_text,
-    build_report,
-    expected_parameters,
     layer_table,
     parameter_formula,
-    parse_widths,
     q_values_frame,
-    reference_report,
     report_problems,
 )
 from solutions.replay_buffer import ReplayBufferWithIndices

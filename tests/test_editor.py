@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from playground.core.inspections import BufferTrace, NetworkReport
 from playground.core.workspace import DEPLOYED_ENV
-from playground.tasks.buffer_view import BufferTrace
-from playground.tasks.network_view import NetworkReport
 from playground.ui.editor import CODE_KEY, HINTS_KEY, PLAIN_KEY
 from playground.ui.session import CHECKS_KEY
 

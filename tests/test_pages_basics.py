@@ -7,8 +7,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from playground.checks import checks_for
-from playground.tasks.buffer_view import BufferTrace
-from playground.tasks.network_view import NetworkReport
+from playground.core.inspections import BufferTrace, NetworkReport
 from playground.ui.session import CHECKS_KEY
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")

@@ -6,8 +6,8 @@ reference) ``ReplayBufferWithIndices``, records ``len`` after every push, draws
 one batch to highlight, then ``n_batches`` more to count how often each slot
 index comes back. Only the public API is used, so the figures show what the
 learner's buffer *does*. :func:`reference_trace` runs the reference in the
-app's own process. The figure helpers draw the slots (with the write
-position, wrap-around and the sampled batch) and the slot histogram.
+app's own process. :mod:`playground.views.buffer_figures` draws the slots
+(with the write position, wrap-around and the sampled batch) and the slot histogram.
 """
 
 from __future__ import annotations
@@ -16,85 +16,20 @@ import math
 import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import torch
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 from numpy.typing import NDArray
 
 from playground.core.envs import make_env
 from playground.core.facts import impl_module
+from playground.core.inspections import BufferTrace
 
 MAX_CAPACITY = 200
 MAX_STEPS = 1000
 MAX_BATCHES = 5000
 SLOTS_PER_ROW = 20
-
-
-@dataclass(frozen=True)
-class BufferTrace:
-    """What a buffer did with ``steps`` pushes and ``1 + n_batches`` samples (plain data for the app)."""
-
-    impl: str
-    env_id: str
-    capacity: int
-    steps: int
-    seed: int
-    batch_size: int
-    n_batches: int
-    lengths: list[int]
-    states: NDArray[np.float32]
-    actions: list[int]
-    rewards: list[float]
-    dones: list[bool]
-    batch_indices: list[int] = field(default_factory=list)
-    batch_rows_match: list[bool] = field(default_factory=list)
-    slot_counts: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    batches_drawn: int = 0
-    out_of_range: int = 0
-    duplicate_batches: int = 0
-    mismatched_rows: int = 0
-    sample_error: str = ""
-
-    def slot_contents(self, pushes: int) -> list[int | None]:
-        """By the contract: after ``pushes`` pushes, slot ``s`` holds the newest insertion ``t`` with ``t % C == s``."""
-        contents: list[int | None] = [None] * self.capacity
-        for t in range(max(0, pushes - self.capacity), pushes):
-            contents[t % self.capacity] = t
-        return contents
-
-    def expected_length(self, pushes: int) -> int:
-        return min(pushes, self.capacity)
-
-    @property
-    def stored(self) -> int:
-        return self.expected_length(self.steps)
-
-    def problems(self) -> list[str]:
-        """What the trace shows going against the contract, in plain words."""
-        found: list[str] = []
-        wrong = [(k + 1, n) for k, n in enumerate(self.lengths) if n != self.expected_length(k + 1)]
-        if wrong:
-            pushes, seen = wrong[0]
-            found.append(f"len is {seen} after {pushes} pushes, expected {self.expected_length(pushes)}")
-        if self.sample_error:
-            found.append(f"sampling failed: {self.sample_error}")
-        if self.out_of_range:
-            found.append(f"{self.out_of_range} returned indices are outside 0..{self.capacity - 1}")
-        if self.duplicate_batches:
-            found.append(f"{self.duplicate_batches} of {self.batches_drawn} batches repeat a slot (with replacement?)")
-        if self.mismatched_rows:
-            found.append(
-                f"{self.mismatched_rows} returned rows differ from the transition stored in the slot their index names"
-            )
-        if self.slot_counts.size and self.stored < self.capacity and self.slot_counts[self.stored :].sum():
-            found.append("indices of empty slots came back: sampling reaches beyond the stored transitions")
-        return found
 
 
 @contextmanager
@@ -244,83 +179,3 @@ def reference_trace(
     from solutions.replay_buffer import ReplayBufferWithIndices
 
     return trace_buffer(ReplayBufferWithIndices, "solutions", env_id, capacity, steps, batch_size, n_batches, seed)
-
-
-# --------------------------------------------------------------------------- figures and tables
-
-
-def slots_figure(trace: BufferTrace, pushes: int, highlight: Sequence[int] = (), title: str = "") -> Figure:
-    """The ring of slots after ``pushes`` pushes: insertion numbers, age shading, write position, sampled slots."""
-    capacity = trace.capacity
-    per_row = min(capacity, SLOTS_PER_ROW)
-    rows = math.ceil(capacity / per_row)
-    fig, ax = plt.subplots(figsize=(max(6.0, per_row * 0.55), 0.9 + rows * 0.75))
-    contents = trace.slot_contents(pushes)
-    cmap = plt.get_cmap("Blues")
-    write = pushes % capacity
-    highlighted = set(highlight)
-    for slot, t in enumerate(contents):
-        x, y = slot % per_row, -(slot // per_row)
-        face: Any = "white"
-        if t is not None:
-            age = (pushes - 1 - t) / max(1, capacity - 1)  # 0 newest .. 1 oldest
-            face = cmap(0.85 - 0.6 * age)
-        edge, width = ("tab:orange", 3.0) if slot in highlighted else ("0.5", 0.8)
-        ax.add_patch(Rectangle((x, y), 0.94, 0.8, facecolor=face, edgecolor=edge, linewidth=width))
-        if t is not None:
-            dark = (pushes - 1 - t) < capacity * 0.5
-            ax.text(x + 0.47, y + 0.4, f"#{t}", ha="center", va="center", fontsize=8, color="white" if dark else "k")
-        ax.text(x + 0.47, y - 0.08, str(slot), ha="center", va="center", fontsize=6, color="0.45")
-    wx, wy = write % per_row, -(write // per_row)
-    ax.add_patch(Rectangle((wx - 0.03, wy - 0.03), 1.0, 0.86, fill=False, edgecolor="tab:red", linewidth=2.2))
-    ax.annotate("next write", (wx + 0.47, wy + 0.83), ha="center", va="bottom", fontsize=7, color="tab:red")
-    ax.set_xlim(-0.1, per_row + 0.05)
-    ax.set_ylim(-(rows - 1) - 0.3, 1.25)
-    ax.set_axis_off()
-    reported = trace.lengths[pushes - 1] if 0 < pushes <= len(trace.lengths) else 0
-    expected = trace.expected_length(pushes)
-    note = "" if reported == expected else f" (expected {expected})"
-    ax.set_title(title or f"after {pushes} pushes: len = {reported}{note} of {capacity} slots", fontsize=9, loc="left")
-    fig.tight_layout()
-    return fig
-
-
-def slot_counts_figure(trace: BufferTrace, title: str = "") -> Figure:
-    """How often each slot index came back over the batches, against the uniform expectation."""
-    fig, ax = plt.subplots(figsize=(6.5, 2.6))
-    capacity, stored = trace.capacity, trace.stored
-    counts = trace.slot_counts if trace.slot_counts.size == capacity else np.zeros(capacity, dtype=np.int64)
-    colors = ["tab:blue" if slot < stored else "tab:red" for slot in range(capacity)]
-    ax.bar(np.arange(capacity), counts, color=colors, width=0.85)
-    if trace.batches_drawn and stored:
-        expected = trace.batches_drawn * trace.batch_size / stored
-        ax.axhline(expected, color="k", linestyle="--", linewidth=1, label=f"uniform: {expected:.0f} per slot")
-        # +-3 sd band of a slot's count under uniform sampling without replacement
-        p = trace.batch_size / stored
-        sd = math.sqrt(trace.batches_drawn * p * (1 - p))
-        ax.axhspan(expected - 3 * sd, expected + 3 * sd, color="0.85", zorder=0, label="±3 sd")
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)
-    ax.set_xlim(-0.6, capacity - 0.4)
-    ax.set_xticks(range(capacity))
-    ax.set_xlabel("slot index returned", fontsize=8)
-    ax.set_ylabel("times drawn", fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.set_title(title or f"{trace.batches_drawn} batches of {trace.batch_size}", fontsize=9, loc="left")
-    fig.tight_layout()
-    return fig
-
-
-def recent_transitions(trace: BufferTrace, pushes: int, last: int = 6) -> pd.DataFrame:
-    """The newest ``last`` transitions pushed so far, with the slot each was written to."""
-    start = max(0, pushes - last)
-    ts = list(range(start, pushes))
-    return pd.DataFrame(
-        {
-            "push #": ts,
-            "slot": [t % trace.capacity for t in ts],
-            "state": [np.array2string(trace.states[t], precision=2, separator=", ") for t in ts],
-            "action": [trace.actions[t] for t in ts],
-            "reward": [trace.rewards[t] for t in ts],
-            "done": [trace.dones[t] for t in ts],
-        }
-    )
