@@ -9,10 +9,10 @@ from playground.tasks import speed
 from playground.tasks.experiment import (
     EXPERIMENT_SETTINGS,
     ExperimentData,
-    choose_workers,
     display_summary,
     plural,
     read_summary,
+    sandbox_workers,
 )
 from playground.ui import live_jobs
 from playground.ui.exercise_page import exercise_page
@@ -140,7 +140,7 @@ def demo() -> None:
     impl = impl_picker("Implementation", key="ns_impl")
     config = setting.config.replace(total_timesteps=budget)
     runs_total = len(sizes) * seed_count
-    workers = choose_workers(config, runs_total) if runs_total else 1
+    workers = sandbox_workers(runs_total)
     if runs_total:
         seconds = speed.estimate(SPEED_KIND, config, runs_total, workers)
         st.caption(

@@ -58,6 +58,8 @@ BUGS: tuple[str, ...] = (
     "no_divergence_stop",  # trains on after a non-finite loss
     "stale_eval_mean",  # TrainingProgress.last_eval_mean is the first evaluation's mean, not the latest
     "threshold_first_eval",  # compares the first evaluation's mean with reward_threshold, not the latest
+    "waits_past_batch",  # trains only once the buffer holds more than batch_size transitions
+    "late_sync",  # updates the target network one env step late (n % interval == 1)
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -242,7 +244,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         """Train, sync and evaluate after env step ``step`` (1-based); True to stop."""
         memory, out = parts["memory"], parts["out"]
         due = step >= config.learning_starts if bug == "starts_at_learning_starts" else step > config.learning_starts
-        if due and step % config.train_freq == 0 and len(memory) >= config.batch_size:
+        enough = len(memory) > config.batch_size if bug == "waits_past_batch" else len(memory) >= config.batch_size
+        if due and step % config.train_freq == 0 and enough:
             values = gradient_phase(
                 parts["online"], parts["target"], parts["optim"], memory, config, parts["per_phase"]
             )
@@ -252,7 +255,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             if values and not np.isfinite(values[-1]) and bug != "no_divergence_stop":
                 out.stop_reason = f"diverged at step {step}"
                 return True
-        if bug != "no_sync" and step % config.target_update_interval == 0:
+        if bug != "no_sync" and step % config.target_update_interval == (1 if bug == "late_sync" else 0):
             update_target(parts["target"], parts["online"], config.tau)
         if step % (500 if bug == "probe_sparse" else 25) == 0 or step == 1:
             with torch.no_grad():

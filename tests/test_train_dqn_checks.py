@@ -52,6 +52,10 @@ EXPECTED_FAILURES: dict[str, list[tuple[str, str]]] = {
         ("evaluates every eval_freq steps and stops at reward_threshold", "config.eval_episodes")
     ],
     "starts_at_learning_starts": [("follows the update schedule", "n > learning_starts")],
+    "waits_past_batch": [("follows the update schedule", "len(buffer) < batch_size")],
+    "late_sync": [
+        ("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "every target_update_interval env steps")
+    ],
     "hidden_dims_ignored": [("uses the given network and buffer classes", "config.hidden_dims")],
     "argmin": [("greedy_action picks the argmax", "argmin")],
     "loss_sum": [("td_loss matches the math", "summed over the batch")],

@@ -970,9 +970,10 @@ def _check_epsilons(result: TrainingResult, config: DQNConfig) -> None:
 @check("train_dqn", "follows the update schedule", timeout=60)
 def update_schedule(mod: ModuleType) -> str:
     seen: list[str] = []
-    for train_freq, gradient_steps, learning_starts in ((4, 2, 99), (3, -1, 99)):
+    # The last setting starts learning before the buffer holds a batch: the first update waits for it.
+    for train_freq, gradient_steps, learning_starts in ((4, 2, 99), (3, -1, 99), (1, 1, 0)):
         config = small_lineworld(
-            total_timesteps=400,
+            total_timesteps=400 if learning_starts else 120,
             train_freq=train_freq,
             gradient_steps=gradient_steps,
             learning_starts=learning_starts,
@@ -1003,7 +1004,14 @@ def update_schedule(mod: ModuleType) -> str:
             f"than learning_starts = {learning_starts} transitions are in (n > learning_starts)",
         )
         offsets = {step % train_freq for step in steps}
-        first_due = min(n for n in range(learning_starts + 1, total + 1) if n % train_freq == 0)
+        batch = config.batch_size
+        first_due = min(n for n in range(max(learning_starts + 1, batch), total + 1) if n % train_freq == 0)
+        require(
+            learning_starts >= batch or steps[0] == first_due,
+            f"with {setting} and batch_size={batch} the first update should come as soon as the buffer holds "
+            f"{batch} transitions, after env step {first_due}; it came after {steps[0]}: skip a phase only while "
+            "len(buffer) < batch_size",
+        )
         require(
             len(offsets) == 1 and all(b - a == train_freq for a, b in itertools.pairwise(steps)),
             f"with {setting} updates should come every {train_freq} env steps; they came after "
@@ -1360,7 +1368,7 @@ def _trace_config(tau: float) -> DQNConfig:
     return small_lineworld(
         total_timesteps=160,
         learning_starts=40,
-        train_freq=4,
+        train_freq=3,  # odd: some updates fall one step after a target update, so a late sync shows
         gradient_steps=1,
         batch_size=16,
         buffer_size=1_000,

@@ -1,8 +1,8 @@
 """The network-size experiment (exercise 5) as the app runs it: cost model, settings, readings.
 
-* :func:`estimated_seconds` and :func:`choose_workers`: how long a run takes
-  here, and whether a second process pays;
-* :data:`EXPERIMENT_SETTINGS` and :func:`estimate_text`: the page's choices;
+* :func:`choose_workers`: whether a second process pays, from the cost model
+  of :mod:`playground.tasks.speed`; :func:`sandbox_workers`: what a page's job gets;
+* :data:`EXPERIMENT_SETTINGS`: the page's choices of environment and budget;
 * :func:`read_summary` and :func:`display_summary`: a summary in plain words
   and as a table.
 """
@@ -21,22 +21,13 @@ import pandas as pd
 
 from playground.core.config import PRESETS, DQNConfig
 from playground.core.results import ExperimentCallback, ExperimentProgress, TrainingProgress
+from playground.sandbox.hardening import JOB_SETTINGS
 from playground.sandbox.pool import run_jobs
+from playground.tasks import speed
 
 WORKERS_ENV = "PLAYGROUND_WORKERS"
-# A run costs roughly this much per env step and per gradient update on one core here
-# (measured: LineWorld preset 2-3 s per run, CartPole fast and steady presets 2-12 s).
-SECONDS_PER_STEP = 3e-5
-SECONDS_PER_UPDATE = 9e-4
 # Below this estimated serial time, starting a helper process (about 3 s to import torch) does not pay.
 PARALLEL_MIN_SECONDS = 10.0
-
-
-def estimated_seconds(config: DQNConfig) -> float:
-    """A rough single-core time for one full run of ``config`` (no early stop)."""
-    per_phase = config.train_freq if config.gradient_steps == -1 else config.gradient_steps
-    phases = max(0, config.total_timesteps // config.train_freq - config.learning_starts // config.train_freq)
-    return config.total_timesteps * SECONDS_PER_STEP + phases * per_phase * SECONDS_PER_UPDATE
 
 
 def available_cores() -> int:
@@ -63,7 +54,17 @@ def choose_workers(config: DQNConfig, runs: int) -> int:
         return min(count, max(runs, 1))
     if runs < 2 or available_cores() < 2:
         return 1
-    return 2 if runs * estimated_seconds(config) >= PARALLEL_MIN_SECONDS else 1
+    return 2 if runs * speed.model_seconds(config) >= PARALLEL_MIN_SECONDS else 1
+
+
+def sandbox_workers(runs: int) -> int:
+    """The processes an experiment started from a page trains on: what its sandbox job is given.
+
+    Each job gets one (``PLAYGROUND_WORKERS`` in the job's environment): the
+    admission queue spreads the class's jobs over the cores instead, and the
+    sandbox lets no job start processes. The page's time estimate uses this.
+    """
+    return min(int(JOB_SETTINGS.get(WORKERS_ENV, "1")), max(runs, 1))
 
 
 # ---------------------------------------------------------------------------------------------
