@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playground.checks import EXERCISES  # noqa: E402
+from playground.checks import EXERCISES, checks_for  # noqa: E402
 from playground.sandbox import forkserver  # noqa: E402
 from playground.sandbox.runner import run_checks  # noqa: E402
 
@@ -37,6 +37,8 @@ def main() -> int:
     args = parser.parse_args()
     started = time.monotonic()
     server = forkserver.fork_server()
+    for exercise in EXERCISES:  # as on an exercise page, whose server has imported torch and the checks' names
+        checks_for(exercise)
     server.ready.wait(120)
     print(f"fork server ready after {time.monotonic() - started:.1f} s (one cold start)", flush=True)
     rows = []

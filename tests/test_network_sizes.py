@@ -35,6 +35,7 @@ from playground.tasks.experiment import (
     choose_workers,
     read_summary,
     run_reference_experiment,
+    sandbox_workers,
 )
 from solutions.train_dqn import train_dqn as reference_train_dqn
 
@@ -113,6 +114,13 @@ def test_workers_choice() -> None:
     assert choose_workers(PRESETS["fast"], 12) in (1, 2)
     assert choose_workers(tiny, 8) == 1  # not worth a helper process
     assert choose_workers(PRESETS["fast"], 1) == 1
+
+
+def test_a_page_experiment_is_estimated_with_the_one_process_its_job_gets() -> None:
+    """The sandbox gives each job one process (PLAYGROUND_WORKERS=1), so the page must not promise two."""
+    assert sandbox_workers(12) == 1
+    assert sandbox_workers(0) == 1
+    assert choose_workers(PRESETS["fast"], 12) >= sandbox_workers(12)
 
 
 def test_parallel_matches_serial_and_stops_promptly(monkeypatch: pytest.MonkeyPatch) -> None:
