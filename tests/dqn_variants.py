@@ -60,6 +60,9 @@ BUGS: tuple[str, ...] = (
     "threshold_first_eval",  # compares the first evaluation's mean with reward_threshold, not the latest
     "waits_past_batch",  # trains only once the buffer holds more than batch_size transitions
     "late_sync",  # updates the target network one env step late (n % interval == 1)
+    "threshold_strict",  # stops only when the mean exceeds reward_threshold (> instead of >=)
+    "divergence_first_loss",  # tests the first loss of a phase for NaN/inf, not the last
+    "invisible_returns",  # draws the returns with linewidth=0
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -185,7 +188,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         starts = np.zeros_like(ends) if bug == "plot_cumulative_mean" else np.maximum(0, ends - window)
         figure = Figure()
         ax = figure.add_subplot()
-        ax.plot(ends, rewards, alpha=0.4)
+        ax.plot(ends, rewards, alpha=0.4, linewidth=0 if bug == "invisible_returns" else 1)
         ax.plot(ends, (sums[ends] - sums[starts]) / (ends - starts), label="average")
         if threshold is not None:
             ax.axhline(threshold, linestyle=":")
@@ -252,7 +255,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             out.losses.extend(values)
             out.loss_steps.extend([step] * len(values))
             out.gradient_updates += len(values)
-            if values and not np.isfinite(values[-1]) and bug != "no_divergence_stop":
+            checked = values[0] if bug == "divergence_first_loss" and values else (values[-1] if values else 0.0)
+            if values and not np.isfinite(checked) and bug != "no_divergence_stop":
                 out.stop_reason = f"diverged at step {step}"
                 return True
         if bug != "no_sync" and step % config.target_update_interval == (1 if bug == "late_sync" else 0):
@@ -268,7 +272,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             out.eval_steps.append(step)
             out.eval_means.append(mean)
             judged = out.eval_means[0] if bug == "threshold_first_eval" else mean
-            if config.reward_threshold is not None and judged >= config.reward_threshold:
+            threshold = config.reward_threshold
+            if threshold is not None and (judged > threshold if bug == "threshold_strict" else judged >= threshold):
                 out.stop_reason = "solved"
                 return True
         return False

@@ -789,6 +789,13 @@ def seed_and_optimizer(mod: ModuleType) -> str:
     return "seeded generators repeat, Adam with the given learning rate"
 
 
+def _drawn(line: Any) -> bool:
+    """Whether a Line2D leaves ink: visible, not fully transparent, with a width or markers."""
+    alpha = line.get_alpha()
+    marked = line.get_marker() not in (None, "", " ", "None", "none")
+    return bool(line.get_visible()) and (alpha is None or alpha > 0) and (line.get_linewidth() > 0 or marked)
+
+
 @check("train_dqn", "plot_rewards draws returns and their average", timeout=20)
 def plot_rewards_draws(mod: ModuleType) -> str:
     from matplotlib.figure import Figure
@@ -802,18 +809,25 @@ def plot_rewards_draws(mod: ModuleType) -> str:
         else:  # by keyword, as the signature names them
             figure = mod.plot_rewards(episode_rewards=source, window=window, threshold=5.0)
         require(isinstance(figure, Figure), f"plot_rewards returned {type(figure).__name__}; expected a Figure")
-        lines = [np.asarray(line.get_ydata(), dtype=float) for ax in figure.axes for line in ax.get_lines()]
+        artists = [line for ax in figure.axes for line in ax.get_lines()]
+        lines = [np.asarray(line.get_ydata(), dtype=float) for line in artists]
         shown = [y.tolist() for y in lines]
         kind = "a TrainingResult" if isinstance(source, TrainingResult) else "a list"
-        require(
-            any(len(y) == len(rewards) and np.allclose(y, rewards) for y in lines),
-            f"given {kind} of returns {rewards} the figure has no line through them (lines: {shown})",
-        )
-        require(
-            any(len(y) == len(rewards) and np.allclose(y, averages) for y in lines),
-            f"with window={window} the moving average of {rewards} is {fmt(averages)} (over min(window, i + 1) "
-            f"episodes); the figure's lines are {shown}",
-        )
+        missing = {
+            "returns": f"given {kind} of returns {rewards} the figure has no line through them (lines: {shown})",
+            "moving average": f"with window={window} the moving average of {rewards} is {fmt(averages)} (over "
+            f"min(window, i + 1) episodes); the figure's lines are {shown}",
+        }
+        for values, what in ((rewards, "returns"), (averages, "moving average")):
+            through = [
+                a for a, y in zip(artists, lines, strict=True) if len(y) == len(values) and np.allclose(y, values)
+            ]
+            require(bool(through), missing[what])
+            require(
+                any(_drawn(line) for line in through),
+                f"the line of the {what} is drawn invisible (zero width and no markers, zero alpha, or hidden): "
+                "a faint line for the returns still needs a width, e.g. alpha=0.3, linewidth=1",
+            )
         flat = [
             line
             for ax in figure.axes
@@ -822,7 +836,7 @@ def plot_rewards_draws(mod: ModuleType) -> str:
         ]
         require(bool(flat), "plot_rewards(..., threshold=5.0) should draw a horizontal line at 5.0 (ax.axhline)")
         require(
-            any(line.get_visible() and line.get_linewidth() > 0 and (line.get_alpha() or 1.0) > 0 for line in flat),
+            any(_drawn(line) for line in flat),
             "the threshold line at 5.0 is drawn invisible (zero width, zero alpha or hidden): give it a width",
         )
     many = [float((i * 7) % 11) for i in range(30)]
@@ -1588,13 +1602,14 @@ def evaluates_during_training(mod: ModuleType) -> str:
     )
     stopped = train(
         mod,
-        base.replace(eval_freq=50, eval_episodes=1, reward_threshold=float(ARMS_STEPS) - 1),
+        base.replace(eval_freq=50, eval_episodes=1, reward_threshold=float(ARMS_STEPS)),
         q_network_cls=ArmsNetwork,
     )
     require(
         stopped.total_steps == 50 and len(stopped.eval_means) == 1,
-        f"the first evaluation (step 50) reached reward_threshold={ARMS_STEPS - 1}, so the run should stop there; "
-        f"it went on to step {stopped.total_steps} with {len(stopped.eval_means)} evaluations",
+        f"the first evaluation (step 50) scored {ARMS_STEPS}, exactly reward_threshold={ARMS_STEPS}, so the run "
+        f"should stop there (a mean equal to the threshold reaches it: compare with >=); it went on to step "
+        f"{stopped.total_steps} with {len(stopped.eval_means)} evaluations",
     )
     never = train(
         mod,
@@ -1699,8 +1714,15 @@ def same_seed_same_cartpole(mod: ModuleType) -> str:
 @check("train_dqn", "stops when the loss diverges", timeout=30)
 def stops_on_divergence(mod: ModuleType) -> str:
     # From env step 60 every reward is infinite, so once such a transition is drawn the TD loss is not finite.
+    # Four updates per phase: the first non-finite loss can come in the middle of a phase.
     config = small_lineworld(
-        env_id=BLOW_UP_ENV_ID, total_timesteps=400, learning_starts=20, train_freq=1, batch_size=8, hidden_dims=(4,)
+        env_id=BLOW_UP_ENV_ID,
+        total_timesteps=400,
+        learning_starts=20,
+        train_freq=1,
+        gradient_steps=4,
+        batch_size=8,
+        hidden_dims=(4,),
     )
     result = train(mod, config)
     require(
@@ -1715,5 +1737,12 @@ def stops_on_divergence(mod: ModuleType) -> str:
         and not math.isfinite(float(result.losses[-1])),
         f"the run should stop at the first non-finite loss (recorded last); it ran {result.total_steps} of "
         f"{config.total_timesteps} steps and its last loss is {result.losses[-1] if result.losses else None}",
+    )
+    bad = [k for k, loss in enumerate(result.losses) if not math.isfinite(float(loss))]
+    require(
+        len(bad) == 1,
+        f"{len(bad)} non-finite losses were recorded, at updates {[k + 1 for k in bad[:4]]}: the run should stop "
+        "after the first one, wherever it falls in a training phase (check the last loss of the phase, "
+        "values[-1], not the first)",
     )
     return f"stopped at env step {result.total_steps}: {result.stop_reason[:60]}"
