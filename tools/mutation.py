@@ -71,7 +71,134 @@ _LAYOUT_REASON = (
     "the file layout is the reference's own (the contract leaves it to the learner, so no check can write such a "
     "file for every implementation), and save_model never writes one"
 )
+_REMAINDER_REASON = "a remainder is never negative, so <= 0 means == 0"
+_PROBE_REASON = (
+    "only how often epsilon and the probe Q-values are recorded: at least as often as the reference, and always at "
+    "the last step; the contract asks for 'now and then'"
+)
+_EVAL_SEED_REASON = (
+    "the contract leaves the seeds of the evaluations during training open (the checks ask that they are greedy, "
+    "seeded and on a fresh environment)"
+)
+_FIGURE_REASON = "only the size of the figure or the width of a line that stays visible"
 EQUIVALENT: tuple[Equivalent, ...] = (
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceBinaryOperator_Add_",
+        "q_network, config.env_id, config.eval_episodes, seed=config.seed + EVAL_SEED_OFFSET + steps",
+        "",
+        _EVAL_SEED_REASON,
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceBinaryOperator_Mul_Div",
+        "*,",
+        "/,",
+        "q_network_cls, buffer_cls and callback may then be passed by position too: every call the contract shows "
+        "(by keyword) works the same",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_",
+        "if (steps % log_every == 0 or steps == total) and not record_probe(steps):",
+        "",
+        _PROBE_REASON,
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        "if t % log_every == 0:",
+        "",
+        _REMAINDER_REASON,
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        "if steps % config.target_update_interval == 0:",
+        "",
+        _REMAINDER_REASON,
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Eq_",
+        "updates_per_phase = config.train_freq if config.gradient_steps == -1 else config.gradient_steps",
+        "",
+        "DQNConfig refuses gradient_steps below -1, so <= -1 means == -1; and -1 is a cached small int, so 'is' "
+        "means ==",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_NotEq_",
+        "if result.probe_steps[-1] != steps:",
+        "",
+        "the probe's last step is never above the current one, so < means !=; 'is not' can only record the last "
+        "point twice (same step, same values)",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceComparisonOperator_Lt_LtE",
+        "explore = explore_rng.random() < epsilon",
+        "",
+        "differs only when the generator returns exactly epsilon (a chance of about 2^-53 per step)",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/ReplaceFalseWithTrue",
+        "target_network.requires_grad_(False)",
+        "",
+        "the TD target is computed under torch.no_grad(), so no gradient reaches the target network either way: "
+        "only memory",
+    ),
+    Equivalent("train_dqn", "<module>", "core/NumberReplacer", "LOG_POINTS = 500", "", _PROBE_REASON),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/NumberReplacer",
+        "episode_reward, episode_length, steps = 0.0, 0, 0",
+        "episode_reward, episode_length, steps = 0.0, 0, -1",
+        "steps is set to t + 1 before it is read in every step, and DQNConfig refuses total_timesteps below 1",
+    ),
+    Equivalent(
+        "train_dqn",
+        "train_dqn",
+        "core/",
+        'f"diverged: the TD loss became {values[-1]} at env step {steps} (update {len(result.losses)}); "',
+        "",
+        "only the number quoted in stop_reason's sentence; the contract asks that it starts with 'diverged'",
+    ),
+    Equivalent(
+        "train_dqn",
+        "plot_rewards",
+        "core/NumberReplacer",
+        'figure = Figure(figsize=(7, 3.5), layout="constrained")',
+        "",
+        _FIGURE_REASON,
+    ),
+    Equivalent(
+        "train_dqn",
+        "plot_rewards",
+        "core/NumberReplacer",
+        'ax.plot(episodes, episode_rewards, color="tab:blue", alpha=0.3, linewidth=1, label="episode return")',
+        'ax.plot(episodes, episode_rewards, color="tab:blue", alpha=0.3, linewidth= 2, label="episode return")',
+        _FIGURE_REASON,
+    ),
+    Equivalent(
+        "train_dqn",
+        "plot_rewards",
+        "core/NumberReplacer",
+        'ax.axhline(threshold, color="tab:green", linestyle="--", linewidth=1, label=f"solved ({threshold:g})")',
+        'ax.axhline(threshold, color="tab:green", linestyle="--", linewidth= 2, label=f"solved ({threshold:g})")',
+        _FIGURE_REASON,
+    ),
     Equivalent(
         "train_dqn",
         "train_dqn",
