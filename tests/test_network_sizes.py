@@ -263,7 +263,7 @@ def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure]
                     return True
                 finished = bug == "episodes_finished"
                 answer = callback(ExperimentProgress(name, seed, index, len(plan), index, progress, finished))
-                if answer is False:
+                if (answer <= False) if bug == "compares_callback" else (answer is False):  # type: ignore[operator]
                     stop = True
                 return bug == "stop_between_runs" or answer is not False
 
@@ -280,7 +280,11 @@ def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure]
 
     module.run_network_size_experiment = run  # type: ignore[attr-defined]
     module.plot_learning_curves = plot or reference.plot_learning_curves  # type: ignore[attr-defined]
-    module.summarize_experiment = summarize_by_hand(bug)  # type: ignore[attr-defined]
+    summary = summarize_by_hand(bug)
+    if bug == "summary_default_window":  # the signature says window=10
+        module.summarize_experiment = lambda df, window=10: summary(df, window)  # type: ignore[attr-defined]
+    else:
+        module.summarize_experiment = summary  # type: ignore[attr-defined]
     return module
 
 
@@ -345,6 +349,8 @@ def test_a_differently_written_correct_module_passes(monkeypatch: pytest.MonkeyP
         ("absolute_seconds", "extra columns, when present, are right", ("time.perf_counter() - started",)),
         ("solved_episodes", "summary: one row per size, the right numbers", ("'solved'", "not how many episodes")),
         ("runs_as_episodes", "summary: one row per size, the right numbers", ("'runs'", "not how many episodes")),
+        ("compares_callback", "callback reports progress", ("may return None", "is False")),
+        ("summary_default_window", "summary: one row per size, the right numbers", ("default is window=20",)),
     ],
 )
 def test_each_experiment_bug_fails_a_check_by_name(bug: str, check: str, words: tuple[str, ...]) -> None:

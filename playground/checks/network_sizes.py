@@ -294,12 +294,19 @@ def seeds_behave(mod: ModuleType) -> str:
 def callback_reports(mod: ModuleType) -> str:
     seen: list[Any] = []
 
-    def record(progress: ExperimentProgress) -> bool:
+    def record(progress: ExperimentProgress) -> None:  # returns None, as list.append does: only False stops
         seen.append(progress)
-        return True
 
     sizes = {"1x4": [4], "2x4": [4, 4]}
-    df, _ = run_experiment(mod, tiny_config(total_timesteps=200), sizes, (5,), callback=record)
+    try:
+        df, _ = run_experiment(mod, tiny_config(total_timesteps=200), sizes, (5,), callback=record)
+    except TypeError as err:
+        if "NoneType" not in str(err):
+            raise
+        raise CheckFailed(
+            f"with a callback that returns None the experiment raised TypeError ({err}): a callback may return "
+            "None, which does not stop; test `callback(progress) is False`, not a comparison with False"
+        ) from None
     require(bool(seen), "the callback was never called: call it with an ExperimentProgress at every episode end")
     wrong = [type(p).__name__ for p in seen if not isinstance(p, ExperimentProgress)]
     require(
@@ -720,4 +727,40 @@ def summary_numbers(mod: ModuleType) -> str:
             f"for a DataFrame without solved_step (no evaluations recorded) the solved column says "
             f"{bare['solved'].tolist()}; it should be NaN (unknown), not 0 runs solved",
         )
+    long = _long_summary_df()
+    if not _frames_equal(summarize(long, 20), summarize(long, 21)):  # the summary reads the window
+        require(
+            _frames_equal(summarize(long), summarize(long, 20)),
+            "summarize_experiment(df) without a window differs from summarize_experiment(df, 20): the signature's "
+            "default is window=20",
+        )
     return f"{', '.join(checked)} right for both sizes"
+
+
+def _long_summary_df() -> pd.DataFrame:
+    """Two runs per size of 60 episodes whose returns climb, so windows of 20 and 21 smooth differently."""
+    first = summary_df().iloc[0].to_dict()
+    rows = [
+        {
+            **first,
+            "size": size,
+            "seed": seed,
+            "episode": episode,
+            "timestep": 100 * episode,
+            "reward": float((episode * 7 + seed) % 13 + (size == "B") * episode),
+        }
+        for size in ("A", "B")
+        for seed in (0, 1)
+        for episode in range(1, 61)
+    ]
+    return pd.DataFrame(rows)
+
+
+def _frames_equal(a: Any, b: Any) -> bool:
+    if not isinstance(a, pd.DataFrame) or not isinstance(b, pd.DataFrame) or list(a.columns) != list(b.columns):
+        return False
+    try:
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+    except AssertionError:
+        return False
+    return True
