@@ -54,7 +54,8 @@ PRELOAD = (
     "matplotlib.pyplot",
     "matplotlib.font_manager",
     "PIL.Image",
-    "pygame",
+    # Not pygame: importing it installs a SIGSEGV handler (its "parachute") that would turn a learner's
+    # segfault into an abort in every child; CartPole's renderer imports it in the jobs that draw.
     "playground.tasks.rollout",
     "playground.checks",
     "playground.checks.q_network",
