@@ -176,6 +176,24 @@ def test_evaluate_is_seeded_and_rejects_zero_episodes() -> None:
         ref.evaluate(net, "CartPole-v1", 0, 5)
 
 
+def test_the_reference_optimizer_follows_plain_adam() -> None:
+    """fused=True is only PyTorch's one-kernel Adam: after 50 updates the weights match plain Adam's to rounding."""
+    torch.manual_seed(0)
+    first = CustomQNetwork(4, 2, [32, 32])
+    second = CustomQNetwork(4, 2, [32, 32])
+    second.load_state_dict(first.state_dict())
+    optimizers = (ref.make_optimizer(first.parameters(), 2e-3), torch.optim.Adam(second.parameters(), lr=2e-3))
+    assert isinstance(optimizers[0], torch.optim.Adam)
+    inputs, targets = torch.randn(64, 4), torch.randn(64, 2)
+    for _ in range(50):
+        for network, optimizer in zip((first, second), optimizers, strict=True):
+            optimizer.zero_grad()
+            torch.nn.functional.smooth_l1_loss(network(inputs), targets).backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+    for a, b in zip(first.parameters(), second.parameters(), strict=True):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
 def test_plot_rewards_draws_returns_and_average() -> None:
     figure = ref.plot_rewards([1.0, 2.0, 3.0, 10.0], window=2, threshold=5.0)
     lines = figure.axes[0].get_lines()

@@ -1,0 +1,95 @@
+"""From the click to the result in the browser: a Check of each exercise, as a learner sees it.
+
+    python benchmarks/bench_click.py [--repeats 3]
+
+Starts ``streamlit run streamlit_app.py`` with Streamlit Community Cloud's
+forced settings, opens each exercise page in headless Chromium, waits until the
+fork server is warm, then clicks **Check the reference** and times the click
+until the page shows "All N checks passed" (the sandbox run, the Streamlit
+reruns and the browser's drawing included). Each repeat is a fresh page load,
+so no result is left from the previous one. Targets (issue 13, quiet 2-core
+machine): q_network, replay_buffer, save_load <= 0.5 s; train_dqn <= 4 s;
+network_sizes <= 2.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser_support import (  # type: ignore[import-not-found, unused-ignore]  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CLOUD_SETTINGS,
+    free_port,
+    start_server,
+    stop_server,
+    wait_for_app,
+    wait_healthy,
+)
+
+from playground.checks import EXERCISES, checks_for  # noqa: E402
+
+TARGETS = {"q_network": 0.5, "replay_buffer": 0.5, "save_load": 0.5, "train_dqn": 4.0, "network_sizes": 2.5}
+URL_PATHS = {
+    "q_network": "q_network",
+    "replay_buffer": "replay_buffer",
+    "train_dqn": "training",
+    "save_load": "save_load",
+    "network_sizes": "network_sizes",
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = Path(tempfile.mkdtemp()) / "server.log"
+    server = start_server(port, log, CLOUD_SETTINGS)
+    rows = []
+    try:
+        wait_healthy(url, server, log)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            tab = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            tab.set_default_timeout(120_000)
+            tab.goto(f"{url}/q_network")
+            wait_for_app(tab, timeout=240)
+            time.sleep(8)  # the fork server imports torch and warms up once, when the first page opens
+            for exercise in EXERCISES:
+                done = f"All {len(checks_for(exercise))} checks passed"
+                times = []
+                for _ in range(args.repeats):
+                    tab.goto(f"{url}/{URL_PATHS[exercise]}")
+                    wait_for_app(tab, timeout=240)
+                    button = tab.get_by_role("button", name="Check the reference")
+                    button.scroll_into_view_if_needed()
+                    started = time.perf_counter()
+                    button.click()
+                    tab.get_by_text(done).first.wait_for(timeout=120_000)
+                    times.append(time.perf_counter() - started)
+                rows.append((exercise, statistics.median(times), max(times)))
+                print(f"{exercise}: {', '.join(f'{t:.2f}' for t in times)} s", flush=True)
+            browser.close()
+    finally:
+        stop_server(server)
+    print("\n| exercise | click to result, median (s) | worst (s) | target (s) |\n|---|---:|---:|---:|")
+    for exercise, median, worst in rows:
+        print(f"| {exercise} | {median:.2f} | {worst:.2f} | {TARGETS[exercise]:g} |")
+    return 0 if all(median <= TARGETS[exercise] for exercise, median, _ in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
