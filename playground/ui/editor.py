@@ -19,7 +19,7 @@ and a confirmation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import streamlit as st
@@ -264,12 +264,15 @@ def hints_panel(exercise: str) -> None:
         st.caption("No hints left for this exercise.")
 
 
+def _all_passed(results: Sequence[CheckResult] | None) -> bool:
+    return bool(results) and all(result.passed for result in results or ())
+
+
 def solution_panel(exercise: str) -> None:
     """The reference solution: open once all checks of the learner's code pass, or after a confirmation."""
     from playground.ui.widgets import read_source, stored_checks
 
-    results = stored_checks(exercise)
-    passed = bool(results) and all(r.passed for r in results or ())
+    passed = _all_passed(stored_checks(exercise))
     unlocked = _store(SOLUTION_KEY)
     if passed or unlocked.get(exercise):
         with st.expander(f"Reference solution (solutions/{exercise}.py)", expanded=False):
@@ -298,8 +301,14 @@ def solution_panel(exercise: str) -> None:
         st.rerun()
 
 
+@st.fragment
 def editor_panel(exercise: str) -> None:
-    """The editor with Check, file tools and hints: the exercise loop of a page."""
+    """The editor with Check, file tools and hints: the exercise loop of a page.
+
+    A fragment: typing, Check and the hints rerun this panel only, not the whole page, so a
+    result shows as soon as the sandbox has it (the rest of the page reads the code and the
+    results from session state on its own next run).
+    """
     from playground.ui.widgets import stored_checks
 
     st.subheader("Your code")
@@ -332,7 +341,10 @@ def editor_panel(exercise: str) -> None:
     with right:
         hints_panel(exercise)
     if submitted:
+        was_passing = _all_passed(stored_checks(exercise))
         check_code(exercise)
+        if _all_passed(stored_checks(exercise)) != was_passing:
+            st.rerun()  # the whole page: the reference solution below opens (or closes) with this result
     results = stored_checks(exercise)
     if results is not None:
         if _store(CHECKED_KEY).get(exercise) not in (None, workspace.fingerprint(code)):

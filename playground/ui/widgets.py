@@ -225,8 +225,12 @@ def show_check_results(results: list[CheckResult]) -> None:
             st.code(rest, language=None)
 
 
+@st.fragment
 def check_panel(exercise: str) -> None:
-    """The reference's side of Check (your code is checked from the editor at the top of the page)."""
+    """The reference's side of Check (your code is checked from the editor at the top of the page).
+
+    A fragment, like the editor: a click reruns this panel only.
+    """
     st.subheader("Check the reference")
     st.caption(
         "The same checks on the reference solution: every check passes there. Your code is checked with "
