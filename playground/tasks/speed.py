@@ -32,7 +32,8 @@ from playground.core.config import DQNConfig
 # Single-core costs measured by benchmarks/bench_train.py on the 2-core development machine.
 SECONDS_PER_STEP = 3e-5
 SECONDS_PER_UPDATE = 9e-4
-DEFAULT_OVERHEAD = 4.0  # seconds from click to result besides training: a warm sandbox child, evaluation, the GIF, the page
+# Seconds from click to result besides training: a warm sandbox child, evaluation, the GIF, the page.
+DEFAULT_OVERHEAD = 4.0
 # PLAYGROUND_SPEED_FILE moves the file (the browser tests give each server its own).
 STORE_PATH = Path(os.environ.get("PLAYGROUND_SPEED_FILE") or Path(tempfile.gettempdir()) / "dqn_playground_speed.json")
 SMOOTHING = 0.6  # weight of the newest measurement: the load of a shared machine changes
