@@ -5,9 +5,7 @@ The entry point learners type; the command itself lives in :mod:`playground.sand
 
 from __future__ import annotations
 
-import sys
-
-from playground.sandbox.cli import main
+from playground.sandbox.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -145,5 +146,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if results and passed == len(results) else 1
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The command's entry point: Ctrl+C ends it at once, like ``kill -TERM``.
+
+    With Python's KeyboardInterrupt the process ends only when its main thread
+    next runs Python code; with the default action the kernel ends it on the
+    spot, and the fork server and its children follow (their parent-death signal).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
