@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,11 +28,8 @@ from browser_support import (  # type: ignore[import-not-found, unused-ignore]  
     CHROMIUM,
     CHROMIUM_ARGS,
     CLOUD_SETTINGS,
-    free_port,
-    start_server,
-    stop_server,
+    served_app,
     wait_for_app,
-    wait_healthy,
 )
 
 from playground.checks import EXERCISES, checks_for  # noqa: E402
@@ -54,37 +50,29 @@ def main() -> int:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = Path(tempfile.mkdtemp()) / "server.log"
-    server = start_server(port, log, CLOUD_SETTINGS)
     rows = []
-    try:
-        wait_healthy(url, server, log)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            tab = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-            tab.set_default_timeout(120_000)
-            tab.goto(f"{url}/q_network")
-            wait_for_app(tab, timeout=240)
-            time.sleep(8)  # the fork server imports torch and warms up once, when the first page opens
-            for exercise in EXERCISES:
-                done = f"All {len(checks_for(exercise))} checks passed"
-                times = []
-                for _ in range(args.repeats):
-                    tab.goto(f"{url}/{URL_PATHS[exercise]}")
-                    wait_for_app(tab, timeout=240)
-                    button = tab.get_by_role("button", name="Check the reference")
-                    button.scroll_into_view_if_needed()
-                    started = time.perf_counter()
-                    button.click()
-                    tab.get_by_text(done).first.wait_for(timeout=120_000)
-                    times.append(time.perf_counter() - started)
-                rows.append((exercise, statistics.median(times), max(times)))
-                print(f"{exercise}: {', '.join(f'{t:.2f}' for t in times)} s", flush=True)
-            browser.close()
-    finally:
-        stop_server(server)
+    with served_app(CLOUD_SETTINGS) as (url, _server), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        tab = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        tab.set_default_timeout(120_000)
+        tab.goto(f"{url}/q_network")
+        wait_for_app(tab, timeout=240)
+        time.sleep(8)  # the fork server imports torch and warms up once, when the first page opens
+        for exercise in EXERCISES:
+            done = f"All {len(checks_for(exercise))} checks passed"
+            times = []
+            for _ in range(args.repeats):
+                tab.goto(f"{url}/{URL_PATHS[exercise]}")
+                wait_for_app(tab, timeout=240)
+                button = tab.get_by_role("button", name="Check the reference")
+                button.scroll_into_view_if_needed()
+                started = time.perf_counter()
+                button.click()
+                tab.get_by_text(done).first.wait_for(timeout=120_000)
+                times.append(time.perf_counter() - started)
+            rows.append((exercise, statistics.median(times), max(times)))
+            print(f"{exercise}: {', '.join(f'{t:.2f}' for t in times)} s", flush=True)
+        browser.close()
     print("\n| exercise | click to result, median (s) | worst (s) | target (s) |\n|---|---:|---:|---:|")
     for exercise, median, worst in rows:
         print(f"| {exercise} | {median:.2f} | {worst:.2f} | {TARGETS[exercise]:g} |")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,11 +25,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from browser_support import (  # type: ignore[import-not-found, unused-ignore]  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    free_port,
-    start_server,
-    stop_server,
+    served_app,
     wait_for_app,
-    wait_healthy,
 )
 
 MB = 1024 * 1024
@@ -42,42 +38,35 @@ def main() -> int:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = Path(tempfile.mkdtemp()) / "server.log"
-    server = start_server(port, log)
-    try:
-        wait_healthy(url, server, log)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            contexts = []
-            for _ in range(args.sessions):
-                context = browser.new_context(viewport={"width": 1280, "height": 900})
-                tab = context.new_page()
-                tab.set_default_timeout(120_000)
-                tab.goto(f"{url}/training?preset=lineworld")
-                wait_for_app(tab, timeout=240)
-                tab.goto(f"{url}/q_network")
-                wait_for_app(tab, timeout=240)
-                contexts.append(context)
-            time.sleep(3)
-            proc = psutil.Process(server.pid)
-            info = proc.memory_full_info()
-            tree = sum(p.memory_full_info().pss for p in [proc, *proc.children(recursive=True)])
-            print()
-            print("| measure | value |")
-            print("|---|---:|")
-            print(f"| sessions open | {len(contexts)} |")
-            print(f"| server process PSS | {info.pss / MB:.0f} MB |")
-            print(f"| server process USS | {info.uss / MB:.0f} MB |")
-            print(f"| server process RSS | {info.rss / MB:.0f} MB |")
-            print(f"| whole tree PSS (server + fork server) | {tree / MB:.0f} MB |")
-            print(f"| torch imported in the server | {'torch' in ' '.join(m.path for m in proc.memory_maps())} |")
-            for context in contexts:
-                context.close()
-            browser.close()
-    finally:
-        stop_server(server)
+    with served_app() as (url, server), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        contexts = []
+        for _ in range(args.sessions):
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            tab = context.new_page()
+            tab.set_default_timeout(120_000)
+            tab.goto(f"{url}/training?preset=lineworld")
+            wait_for_app(tab, timeout=240)
+            tab.goto(f"{url}/q_network")
+            wait_for_app(tab, timeout=240)
+            contexts.append(context)
+        time.sleep(3)
+        proc = psutil.Process(server.pid)
+        info = proc.memory_full_info()
+        tree = sum(p.memory_full_info().pss for p in [proc, *proc.children(recursive=True)])
+        print()
+        print("| measure | value |")
+        print("|---|---:|")
+        print(f"| sessions open | {len(contexts)} |")
+        print(f"| server process PSS | {info.pss / MB:.0f} MB |")
+        print(f"| server process USS | {info.uss / MB:.0f} MB |")
+        print(f"| server process RSS | {info.rss / MB:.0f} MB |")
+        print(f"| whole tree PSS (server + fork server) | {tree / MB:.0f} MB |")
+        print(f"| torch imported in the server | {'torch' in ' '.join(m.path for m in proc.memory_maps())} |")
+        for context in contexts:
+            context.close()
+        browser.close()
+
     return 0
 
 

@@ -26,7 +26,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -124,6 +124,22 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> 
                 return
         time.sleep(0.25)
     raise RuntimeError(f"streamlit did not become healthy in {SERVER_START_SECONDS:g} s:\n{log_path.read_text()}")
+
+
+@contextlib.contextmanager
+def served_app(extra_args: Sequence[str] = ()) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A healthy ``streamlit run`` server on a free port, as (its URL, its process); stopped on exit."""
+    import tempfile
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = Path(tempfile.mkdtemp()) / "server.log"
+    server = start_server(port, log, extra_args)
+    try:
+        wait_healthy(url, server, log)
+        yield url, server
+    finally:
+        stop_server(server)
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
