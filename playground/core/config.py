@@ -225,6 +225,7 @@ def _presets() -> dict[str, DQNConfig]:
         # >= 475, checked every 2,500 steps.
         # Measured on seeds 0-29 (2 cores): all 30 solved, median 22.5k-25k steps to solve
         # per group of ten, and the policy kept scored >= 475 on 20 fresh episodes every time.
+        # (That was with the default Adam; with the reference's fused Adam, seeds 0-9: 10 of 10 solved.)
         env_id="CartPole-v1",
         total_timesteps=50_000,
         learning_rate=2e-3,
