@@ -32,11 +32,16 @@ CHECK_SECONDS = 240
 
 def editor_frame(page: Page) -> Frame:
     """The code editor's iframe, once Ace is ready in it."""
+    from playwright.sync_api import Error as PlaywrightError
+
     page.locator('iframe[title*="code_editor"]').first.wait_for(state="visible", timeout=60_000)
     for _ in range(100):
         for frame in page.frames:
-            if "code_editor" in frame.url and frame.locator(".ace_editor").count():
-                return frame
+            try:
+                if "code_editor" in frame.url and frame.locator(".ace_editor").count():
+                    return frame
+            except PlaywrightError:  # a frame detached while we looked (a rerun replaced it): look again
+                continue
         page.wait_for_timeout(200)
     raise AssertionError("the code editor did not load")
 
