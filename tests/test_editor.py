@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apptest_support import APP, click, open_page
 from streamlit.testing.v1 import AppTest
 
 from playground.core.inspections import BufferTrace, NetworkReport
@@ -19,7 +20,6 @@ from playground.ui.editor import CODE_KEY, HINTS_KEY, PLAIN_KEY
 from playground.ui.session import CHECKS_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
 MINE = "mine (exercises/)"
 SOLUTION_Q = (ROOT / "solutions" / "q_network.py").read_text(encoding="utf-8")
 SOLUTION_RB = (ROOT / "solutions" / "replay_buffer.py").read_text(encoding="utf-8")
@@ -31,20 +31,6 @@ DROPS_WHEN_FULL = SOLUTION_RB.replace(
     "        state_arr = np.asarray(state, dtype=np.float32)\n",
     1,
 )
-
-
-def open_page(page: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def click(at: AppTest, label: str) -> None:
-    [button] = [b for b in at.button if b.label == label]
-    button.click().run()
-    assert not at.exception, [e.value for e in at.exception]
 
 
 def type_code(at: AppTest, exercise: str, code: str) -> None:

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
+from apptest_support import click, open_page
 
 from playground.checks import checks_for
 from playground.core.inspections import BufferTrace, NetworkReport
 from playground.ui.session import CHECKS_KEY
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 MINE, REFERENCE = "mine (exercises/)", "reference (solutions/)"
-
-
-def open_page(page: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def click(at: AppTest, label: str) -> None:
-    [button] = [b for b in at.button if b.label == label]
-    button.click().run()
-    assert not at.exception, [e.value for e in at.exception]
 
 
 def test_q_network_page_runs_both_implementations_and_checks() -> None:
