@@ -41,6 +41,12 @@ def state_of(n: int) -> NDArray[np.float32]:
     return np.array([n, 1.0, -n, 0.5], dtype=np.float32)
 
 
+def states_of(numbers: NDArray[np.int64]) -> NDArray[np.float32]:
+    """:func:`state_of` of many insertion numbers at once, one row each."""
+    n = numbers.astype(np.float32)
+    return np.stack([n, np.ones_like(n), -n, np.full_like(n, 0.5)], axis=1)
+
+
 def next_state_of(n: int) -> NDArray[np.float32]:
     return np.array([n + 0.5, 2.0, -n - 0.5, 0.25], dtype=np.float32)
 
@@ -132,14 +138,15 @@ class Batch:
     next_states: NDArray[np.float64]
     dones: NDArray[np.float64]
     indices: list[int]
-    dtypes: dict[str, str]
+    dtypes: dict[str, np.dtype[Any]]
 
     def ids(self) -> list[int]:
         """The insertion number of each row, read from its state (-1 when the state was never pushed)."""
-        ids: list[int] = []
-        for row in self.states:
-            n = round(float(row[0]))
-            ids.append(n if n >= 0 and np.array_equal(row, state_of(n)) else -1)
+        first = np.rint(self.states[:, 0])
+        plausible = np.isfinite(first) & (first >= 0) & (first < 2**31)
+        numbers = np.where(plausible, first, 0).astype(np.int64)
+        pushed = plausible & np.all(self.states == states_of(numbers), axis=1)
+        ids: list[int] = np.where(pushed, numbers, -1).tolist()
         return ids
 
 
@@ -207,7 +214,7 @@ def sample(buffer: Any, batch_size: int, mod: ModuleType) -> Batch:
         next_states=arrays["next_states"].astype(np.float64),
         dones=_scalar_field("dones", arrays["dones"], batch_size),
         indices=[int(i) for i in indices_list],
-        dtypes={name: str(value.dtype) for name, value in arrays.items()},
+        dtypes={name: value.dtype for name, value in arrays.items()},
     )
 
 

@@ -13,6 +13,7 @@ import torch
 from playground.core.facts import PROJECT_ROOT
 from playground.ui import live_jobs
 from playground.ui.lesson import render_home
+from playground.ui.server_warmup import freeze_loaded_objects, load_server_modules
 from playground.ui.widgets import finish_pending_tasks, running_jobs_note
 
 # (file, title, icon) of every page after the home page, in the lesson's order.
@@ -47,6 +48,12 @@ def _configure_torch() -> int:
     return torch.get_num_threads()
 
 
+@st.cache_resource
+def _load_server_modules() -> int:
+    """Once per server: everything the pages import (see :mod:`playground.ui.server_warmup`)."""
+    return load_server_modules(PROJECT_ROOT / path for path, _, _ in PAGES)
+
+
 # Wide display equations scroll sideways inside themselves instead of being cut off on a phone.
 PAGE_CSS = "<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding:2px 0 6px}</style>"
 
@@ -55,6 +62,8 @@ def main() -> None:
     """Set up the page and run the page the URL names (the lesson by default)."""
     st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
     _configure_torch()
+    _load_server_modules()
+    freeze_loaded_objects()
     live_jobs.note_script_run()
     st.html(PAGE_CSS)
     pages = [st.Page(render_home, title="Lesson: Deep Q-Networks", icon=":material/school:", default=True)]
