@@ -48,7 +48,7 @@ def _configure_torch() -> int:
     return torch.get_num_threads()
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner="Starting the playground: loading what its pages use (once per server) ...")
 def _load_server_modules() -> int:
     """Once per server: everything the pages import (see :mod:`playground.ui.server_warmup`)."""
     return load_server_modules(PROJECT_ROOT / path for path, _, _ in PAGES)
