@@ -13,8 +13,15 @@ from playground.tasks.training_task import TrainingReport, episode_csv
 from playground.ui import live_jobs
 from playground.ui import training_settings as ts
 from playground.ui.exercise_page import exercise_page
+from playground.ui.job_panel import live_job_panel
 from playground.ui.router import ensure_router
-from playground.ui.session import TRAINING_ERRORS_KEY, TRAINING_PREFIX, TRAINING_REPORTS_KEY, TRAINING_STOPS_KEY
+from playground.ui.session import (
+    TRAINING_ERRORS_KEY,
+    TRAINING_PREFIX,
+    TRAINING_REPORTS_KEY,
+    TRAINING_SCROLL_KEY,
+    TRAINING_STOPS_KEY,
+)
 from playground.ui.training_form import WIDGET_KEYS, settings_form
 from playground.ui.training_jobs import (
     ALL_REFERENCE,
@@ -25,7 +32,7 @@ from playground.ui.training_jobs import (
     record_speed,
     start_training,
 )
-from playground.ui.widgets import live_job_panel, remember_widgets
+from playground.ui.widgets import remember_widgets
 from playground.views import training_charts
 from playground.views.training_plots import probe_figure, q_table_figure, reward_figure
 
@@ -219,7 +226,7 @@ def demo() -> None:
         st.session_state[TRAINING_REPORTS_KEY] = {}
         st.session_state[TRAINING_ERRORS_KEY] = {}
     if job is not None and running:
-        live_job_panel(job, draw_progress, scroll=bool(st.session_state.pop(TRAINING_PREFIX + "scroll", False)))
+        live_job_panel(job, draw_progress, scroll=bool(st.session_state.pop(TRAINING_SCROLL_KEY, False)))
     for label, error in st.session_state[TRAINING_ERRORS_KEY].items():
         st.error(f"The {label} run failed: {error}")
     reports: dict[str, TrainingReport] = st.session_state[TRAINING_REPORTS_KEY]

@@ -14,16 +14,13 @@ from playground.tasks import model_files, speed
 from playground.tasks.rollout import gif_bytes, greedy_rollout
 from playground.tasks.save_load_tasks import LoadReport
 from playground.tasks.snapshot import NetworkSnapshot, TrainedNetwork
-from playground.ui.editor import session_sources
+from playground.ui.code_store import session_sources
 from playground.ui.exercise_page import exercise_page
 from playground.ui.router import ensure_router
 from playground.ui.session import LOADED_KEY, SAVED_KEY, SOURCE_KEY, UPLOAD_SEEN_KEY
+from playground.ui.trained_networks import trained_networks
 from playground.ui.training_jobs import train_small_network
-from playground.ui.widgets import (
-    impl_picker,
-    keep_widgets,
-    trained_networks,
-)
+from playground.ui.widgets import impl_picker, keep_widgets
 from solutions.train_dqn import evaluate
 
 ensure_router()

@@ -24,9 +24,10 @@ from playground.ui.experiment_jobs import (
     keep_experiment,
     start_experiment,
 )
+from playground.ui.job_panel import live_job_panel
 from playground.ui.router import ensure_router
-from playground.ui.session import SIZES_ERRORS_KEY, SIZES_RESULTS_KEY
-from playground.ui.widgets import impl_picker, live_job_panel, remember_widgets, restore_widgets
+from playground.ui.session import SIZES_ERRORS_KEY, SIZES_RESULTS_KEY, SIZES_SCROLL_KEY, SIZES_STOPPED_KEY
+from playground.ui.widgets import impl_picker, remember_widgets, restore_widgets
 from solutions.network_sizes import NETWORK_SIZES, plot_learning_curves, summarize_experiment
 
 ensure_router()
@@ -66,7 +67,7 @@ def _defaults() -> None:
 def show_result(data: ExperimentData) -> None:
     """One experiment: its chart, the summary table, a reading in words, and the CSV."""
     st.markdown(f"#### {IMPL_TITLES.get(data.impl, data.impl)}")
-    stopped = f" · {st.session_state.get('ns_stopped') or 'stopped early'}" if data.stopped else ""
+    stopped = f" · {st.session_state.get(SIZES_STOPPED_KEY) or 'stopped early'}" if data.stopped else ""
     st.caption(
         f"{data.config.get('env_id')} · {data.runs_done} of {plural(data.runs_total, 'run')} · "
         f"{data.config.get('total_timesteps', 0):,} env steps each · {data.wall_time:.0f} s{stopped}"
@@ -162,7 +163,7 @@ def demo() -> None:
         st.session_state[SIZES_RESULTS_KEY] = {}
         st.session_state[SIZES_ERRORS_KEY] = {}
     if job is not None and running:
-        live_job_panel(job, draw_experiment, scroll=bool(st.session_state.pop("ns_scroll", False)))
+        live_job_panel(job, draw_experiment, scroll=bool(st.session_state.pop(SIZES_SCROLL_KEY, False)))
     _show_results(running)
 
 

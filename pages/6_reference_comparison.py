@@ -14,9 +14,15 @@ from playground.sb3.hyperparams import MEANING_COLUMNS, hyperparameter_markdown,
 from playground.tasks import speed
 from playground.ui import live_jobs
 from playground.ui.comparison_jobs import SLOT, SPEED_KIND, draw_comparison, keep_comparison, start_comparison
+from playground.ui.job_panel import live_job_panel
 from playground.ui.router import ensure_router
-from playground.ui.session import COMPARISON_ERROR_KEY, COMPARISON_RESULT_KEY, TRAINING_CONFIG_KEY
-from playground.ui.widgets import live_job_panel, remember_widgets, restore_widgets
+from playground.ui.session import (
+    COMPARISON_ERROR_KEY,
+    COMPARISON_RESULT_KEY,
+    COMPARISON_SCROLL_KEY,
+    TRAINING_CONFIG_KEY,
+)
+from playground.ui.widgets import remember_widgets, restore_widgets
 
 ensure_router()
 
@@ -148,7 +154,7 @@ def _run_panel() -> DQNConfig | None:
         start_comparison(config, list(range(seed_count)), eval_episodes, implementations)
         job, running = live_jobs.current(SLOT), True
     if job is not None and running:
-        live_job_panel(job, draw_comparison, scroll=bool(st.session_state.pop("cmp_scroll", False)))
+        live_job_panel(job, draw_comparison, scroll=bool(st.session_state.pop(COMPARISON_SCROLL_KEY, False)))
 
     if COMPARISON_ERROR_KEY in st.session_state:
         st.error(f"The comparison failed: {st.session_state[COMPARISON_ERROR_KEY]}")

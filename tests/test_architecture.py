@@ -35,3 +35,36 @@ def test_an_upward_import_breaks_it(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "playground.core.config -> playground.sandbox.runner" in result.stdout
     assert "solutions.replay_buffer -> playground.ui.widgets" in result.stdout
+
+
+def test_a_cycle_inside_the_ui_breaks_it(tmp_path: Path) -> None:
+    """A function-level import from a lower ui module back up (the old editor <-> widgets cycle) is caught."""
+    for name in ("playground", "solutions", "exercises"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    check_panel = tmp_path / "playground" / "ui" / "check_panel.py"
+    check_panel.write_text(
+        check_panel.read_text(encoding="utf-8")
+        + "\n\ndef _late() -> None:\n    from playground.ui.editor import editor_panel  # noqa\n"
+    )
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "playground.ui.check_panel -> playground.ui.editor" in result.stdout
+
+
+def test_importing_the_ui_starts_nothing() -> None:
+    """Every ui module imports without side effects: no fork server, no job owner, no slots from secrets."""
+    code = (
+        "import pkgutil, importlib, playground.ui as ui\n"
+        "for info in pkgutil.iter_modules(ui.__path__):\n"
+        "    importlib.import_module('playground.ui.' + info.name)\n"
+        "from playground.sandbox import forkserver, runner\n"
+        "assert forkserver._server is None, 'the fork server was started by an import'\n"
+        "assert runner._owner_resolver is None, 'the job owner was set by an import'\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("ok")

@@ -52,7 +52,7 @@ def test_a_deep_link_as_a_fresh_servers_first_request_uses_the_router(
 
     On a new server whose first request is ``/training``, Streamlit would run the
     page file alone (automatic sidebar names like "training", no page config);
-    ``playground.ui.widgets.ensure_router`` hands the run back to ``streamlit_app.py``.
+    ``playground.ui.router.ensure_router`` hands the run back to ``streamlit_app.py``.
     """
     from browser_support import free_port, start_server, stop_server, wait_healthy
 

@@ -16,8 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground.core.inspections import BufferTrace, NetworkReport
 from playground.core.workspace import DEPLOYED_ENV
-from playground.ui.editor import CODE_KEY, HINTS_KEY, PLAIN_KEY
-from playground.ui.session import CHECKS_KEY
+from playground.ui.session import CHECKS_KEY, CODE_KEY, HINTS_KEY, PLAIN_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 MINE = "mine (exercises/)"

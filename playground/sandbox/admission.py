@@ -11,7 +11,7 @@ cancelled.
 ``K`` defaults to what the machine can hold (:func:`default_slots`: the CPU
 count, and the memory available divided by what one job needs), and can be
 set with the environment variable ``PLAYGROUND_MAX_JOBS`` (or the Streamlit
-secret of the same name, which :mod:`playground.ui.widgets` passes on).
+secret of the same name, which :mod:`playground.ui.startup` passes on).
 """
 
 from __future__ import annotations

@@ -13,7 +13,12 @@ from playground.core.results import RunRecord
 from playground.sb3 import comparison as cmp
 from playground.tasks import speed
 from playground.ui import live_jobs
-from playground.ui.session import COMPARISON_ERROR_KEY, COMPARISON_RESULT_KEY
+from playground.ui.session import (
+    COMPARISON_ERROR_KEY,
+    COMPARISON_RESULT_KEY,
+    COMPARISON_SCROLL_KEY,
+    COMPARISON_STOPPED_KEY,
+)
 
 SLOT = "comparison"
 SPEED_KIND = "comparison"
@@ -26,7 +31,7 @@ def keep_comparison(job: live_jobs.LiveJob) -> None:
     finished = [m for m in job.step_messages(0) if isinstance(m, RunRecord)]
     if outcome is not None and isinstance(outcome.value, cmp.ComparisonResult):
         st.session_state[COMPARISON_RESULT_KEY] = outcome.value
-        st.session_state["cmp_stopped"] = job.stop_reason
+        st.session_state[COMPARISON_STOPPED_KEY] = job.stop_reason
         if not job.stop_reason and not job.collected:
             result = outcome.value
             speed.record_total(SPEED_KIND, result.config, len(job.meta["plan"]), 1, job.elapsed)
@@ -72,4 +77,4 @@ def start_comparison(config: DQNConfig, seeds: list[int], episodes: int, impleme
     plan = [(seed, impl) for seed in seeds for impl in implementations]
     meta = {"config": config.to_dict(), "seeds": seeds, "episodes": episodes, "plan": plan}
     live_jobs.start(SLOT, title, [step], meta)
-    st.session_state["cmp_scroll"] = True
+    st.session_state[COMPARISON_SCROLL_KEY] = True

@@ -1,43 +1,42 @@
-"""The in-browser exercise editor: the learner's code per exercise, Check, hints and the reference solution.
+"""The in-browser exercise editor: the learner's code per exercise, with Check, hints and file tools.
 
 Every exercise page shows :func:`editor_panel`: a code editor (the
 ``streamlit-code-editor`` component: Ace with Python highlighting, line
 numbers, and Ctrl+Enter / Cmd+Enter to Check) holding the learner's code for
 that exercise, with a plain text box as a fallback (a toggle, and automatic
-when the component cannot be imported). The code lives in session state for
-the browser session, so it survives reruns and page changes; it starts as
-``exercises/<module>.py`` (the stub on a deployed app, the learner's file in a
-clone). Check and every "mine" run send it to the sandbox as ``sources``
-(:func:`session_sources`); nothing is written to disk unless the learner
+when the component cannot be imported). The code itself is kept by
+:mod:`playground.ui.code_store`; nothing is written to disk unless the learner
 presses "Save to exercises/<module>.py", which is offered only from a writable
 clone (:func:`playground.core.workspace.can_save`).
 
-Hints come one at a time from :mod:`playground.checks.hints`; the reference solution
-opens when all checks of the learner's code pass, or after an explicit request
-and a confirmation.
+Hints come one at a time from :mod:`playground.checks.hints`; the reference
+solution is :mod:`playground.ui.source_view`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from playground.checks import CheckResult, hints
-from playground.checks.feedback import group_results, summary
 from playground.core import workspace
-
-CODE_KEY = "editor_code"  # exercise -> the code in the editor
-VERSION_KEY = "editor_version"  # exercise -> n: bumped to remount the editor with new code
-EVENT_KEY = "editor_event"  # exercise -> id of the last editor event handled
-DISK_KEY = "editor_disk"  # exercise -> fingerprint of exercises/<module>.py when last loaded or saved
-UPLOAD_KEY = "editor_upload"  # exercise -> file_id of the last upload applied
-CHECKED_KEY = "editor_checked"  # exercise -> fingerprint of the code last checked
-HINTS_KEY = "hints_revealed"  # exercise -> function -> hints shown
-SOLUTION_KEY = "solution_unlocked"  # exercise -> True once asked for and confirmed
-CONFIRM_KEY = "solution_confirm"  # exercise -> True while the confirmation is shown
-PLAIN_KEY = "editor_plain_text"  # the fallback toggle (one for the session)
+from playground.ui.check_panel import run_and_store_checks, show_grouped_results
+from playground.ui.code_store import (
+    all_passed,
+    checked_is_current,
+    code_for,
+    follow_disk,
+    mark_checked,
+    replace_code,
+    session_sources,
+    set_code,
+    store,
+    stored_checks,
+)
+from playground.ui.session import DISK_KEY, EVENT_KEY, HINTS_KEY, PLAIN_KEY, UPLOAD_KEY, VERSION_KEY
+from playground.ui.widgets import escape_markdown
 
 EditorFunc = Callable[..., Any]
 
@@ -52,56 +51,6 @@ def _load_component() -> EditorFunc | None:
 
 
 CODE_EDITOR = _load_component()
-
-
-def _store(key: str) -> dict[str, Any]:
-    store: dict[str, Any] = st.session_state.setdefault(key, {})
-    return store
-
-
-def code_for(exercise: str) -> str:
-    """The learner's code for ``exercise`` in this session (first time: ``exercises/<module>.py``)."""
-    codes = _store(CODE_KEY)
-    if exercise not in codes:
-        text = workspace.read_exercise(exercise)
-        codes[exercise] = text
-        _store(DISK_KEY)[exercise] = workspace.fingerprint(text)
-    code: str = codes[exercise]
-    return code
-
-
-def follow_disk(exercise: str) -> bool:
-    """From a clone: take a newer ``exercises/<module>.py`` into the editor if the editor's code is untouched.
-
-    The editor follows the file while the learner has not changed the code in the page since it was
-    loaded (or saved), so editing in one's own editor and pressing Check just works. When both changed,
-    nothing is replaced: the page offers a reload instead. Returns True when the code was replaced.
-    """
-    codes = _store(CODE_KEY)
-    if exercise not in codes or not workspace.can_save():
-        return False
-    loaded = _store(DISK_KEY).get(exercise)
-    text = workspace.read_exercise(exercise)
-    current = workspace.fingerprint(text)
-    if current == loaded or workspace.fingerprint(codes[exercise]) != loaded:
-        return False
-    replace_code(exercise, text)
-    _store(DISK_KEY)[exercise] = current
-    return True
-
-
-def session_sources() -> dict[str, str]:
-    """Module name -> code of every exercise edited in this session: what "mine" means in the sandbox."""
-    for exercise in list(st.session_state.get(CODE_KEY, {})):
-        follow_disk(exercise)
-    return dict(st.session_state.get(CODE_KEY, {}))
-
-
-def replace_code(exercise: str, code: str) -> None:
-    """Put ``code`` in the editor (upload, reload, reset) and remount the editor to show it."""
-    _store(CODE_KEY)[exercise] = code
-    versions = _store(VERSION_KEY)
-    versions[exercise] = versions.get(exercise, 0) + 1
 
 
 def _widget_key(exercise: str, kind: str) -> str:
@@ -141,11 +90,11 @@ def _component_editor(exercise: str, code: str, func: EditorFunc) -> bool:
     if not isinstance(response, dict):
         return False
     event_id, text = str(response.get("id") or ""), response.get("text")
-    seen = _store(EVENT_KEY)
+    seen = store(EVENT_KEY)
     if not event_id or seen.get(exercise) == event_id or not isinstance(text, str):
         return False
     seen[exercise] = event_id
-    _store(CODE_KEY)[exercise] = text
+    set_code(exercise, text)
     return response.get("type") == "submit"
 
 
@@ -159,41 +108,15 @@ def _plain_editor(exercise: str, code: str) -> None:
         height=480,
         help="A plain text box: the same code as the code editor. Ctrl+Enter applies it; then press Check.",
     )
-    _store(CODE_KEY)[exercise] = str(text)
-
-
-def mark_checked(exercise: str) -> None:
-    """Remember that the editor's current code of ``exercise`` is what the stored results are about."""
-    _store(CHECKED_KEY)[exercise] = workspace.fingerprint(code_for(exercise))
+    set_code(exercise, str(text))
 
 
 def check_code(exercise: str) -> list[CheckResult]:
     """Check the editor's code in the sandbox (with live progress) and remember which code was checked."""
-    from playground.ui.widgets import run_and_store_checks
-
     code_for(exercise)
     results = run_and_store_checks(exercise, "exercises", sources=session_sources())
     mark_checked(exercise)
     return results
-
-
-def show_grouped_results(results: list[CheckResult]) -> None:
-    """Check results with identical failures grouped: a learner reads each message once."""
-    from playground.ui.widgets import escape_markdown
-
-    passed = sum(r.passed for r in results)
-    if passed == len(results):
-        st.success(f"All {len(results)} checks passed.")
-    else:
-        st.error(f"{summary(results)}. Fix the first failure first: later ones often follow from it.")
-    for line in group_results(results):
-        icon = ":material/check_circle:" if line.passed else ":material/cancel:"
-        first, _, rest = line.message.partition("\n")
-        st.markdown(f"{icon} **{escape_markdown(line.title)}** — {escape_markdown(first)}")
-        if len(line.checks) > 1:
-            st.caption("; ".join(line.checks))
-        if rest:
-            st.code(rest, language=None)
 
 
 def _file_tools(exercise: str, code: str) -> None:
@@ -214,17 +137,17 @@ def _file_tools(exercise: str, code: str) -> None:
             except OSError as err:
                 st.error(f"Could not save: {err}")
             else:
-                _store(DISK_KEY)[exercise] = workspace.fingerprint(code)
+                store(DISK_KEY)[exercise] = workspace.fingerprint(code)
                 st.toast(f"Saved exercises/{exercise}.py")
         disk = workspace.read_exercise(exercise)
-        if workspace.fingerprint(disk) != _store(DISK_KEY).get(exercise):
+        if workspace.fingerprint(disk) != store(DISK_KEY).get(exercise):
             st.info(
                 f"`exercises/{exercise}.py` changed on disk since the editor loaded it, and you changed the code "
                 "here too. Reloading replaces the editor's code with the file (download it first to keep it)."
             )
             if st.button(f"Reload exercises/{exercise}.py into the editor", key=f"reload_code_{exercise}"):
                 replace_code(exercise, disk)
-                _store(DISK_KEY)[exercise] = workspace.fingerprint(disk)
+                store(DISK_KEY)[exercise] = workspace.fingerprint(disk)
                 st.rerun()
     else:
         middle.caption("On this deployed app your code stays in this browser session: download it to keep it.")
@@ -232,8 +155,8 @@ def _file_tools(exercise: str, code: str) -> None:
         upload = st.file_uploader(
             f"Restore {exercise}.py", type=["py"], key=f"upload_code_{exercise}", max_upload_size=1
         )
-        if upload is not None and _store(UPLOAD_KEY).get(exercise) != upload.file_id:
-            _store(UPLOAD_KEY)[exercise] = upload.file_id
+        if upload is not None and store(UPLOAD_KEY).get(exercise) != upload.file_id:
+            store(UPLOAD_KEY)[exercise] = upload.file_id
             try:
                 text = workspace.decode_upload(upload.getvalue(), upload.name)
             except ValueError as err:
@@ -245,8 +168,6 @@ def _file_tools(exercise: str, code: str) -> None:
 
 def hints_panel(exercise: str) -> None:
     """ "Show a hint": the next hint of the first failing function, and every hint shown so far."""
-    from playground.ui.widgets import escape_markdown, stored_checks
-
     revealed: dict[str, dict[str, int]] = st.session_state.setdefault(HINTS_KEY, {})
     results = stored_checks(exercise) or []
     focus = hints.failing_functions(exercise, results)
@@ -264,43 +185,6 @@ def hints_panel(exercise: str) -> None:
         st.caption("No hints left for this exercise.")
 
 
-def _all_passed(results: Sequence[CheckResult] | None) -> bool:
-    return bool(results) and all(result.passed for result in results or ())
-
-
-def solution_panel(exercise: str) -> None:
-    """The reference solution: open once all checks of the learner's code pass, or after a confirmation."""
-    from playground.ui.widgets import read_source, stored_checks
-
-    passed = _all_passed(stored_checks(exercise))
-    unlocked = _store(SOLUTION_KEY)
-    if passed or unlocked.get(exercise):
-        with st.expander(f"Reference solution (solutions/{exercise}.py)", expanded=False):
-            if passed:
-                st.caption("All your checks pass: compare your code with the reference.")
-            st.code(read_source("solutions", exercise), language="python", line_numbers=True)
-        return
-    confirming = _store(CONFIRM_KEY)
-    if not confirming.get(exercise):
-        if st.button("Show me the solution", key=f"solution_ask_{exercise}", icon=":material/visibility:"):
-            confirming[exercise] = True
-            st.rerun()
-        st.caption("The reference solution opens by itself once all your checks pass.")
-        return
-    st.warning(
-        "Seeing the solution before your checks pass takes away the part where you find the bug yourself. "
-        "A hint may be enough. Show the solution anyway?"
-    )
-    yes, no = st.columns(2)
-    if yes.button("Yes, show the solution", key=f"solution_yes_{exercise}", type="primary"):
-        unlocked[exercise] = True
-        confirming[exercise] = False
-        st.rerun()
-    if no.button("No, keep trying", key=f"solution_no_{exercise}"):
-        confirming[exercise] = False
-        st.rerun()
-
-
 @st.fragment
 def editor_panel(exercise: str) -> None:
     """The editor with Check, file tools and hints: the exercise loop of a page.
@@ -309,8 +193,6 @@ def editor_panel(exercise: str) -> None:
     result shows as soon as the sandbox has it (the rest of the page reads the code and the
     results from session state on its own next run).
     """
-    from playground.ui.widgets import stored_checks
-
     st.subheader("Your code")
     code_for(exercise)
     if follow_disk(exercise):
@@ -341,13 +223,13 @@ def editor_panel(exercise: str) -> None:
     with right:
         hints_panel(exercise)
     if submitted:
-        was_passing = _all_passed(stored_checks(exercise))
+        was_passing = all_passed(stored_checks(exercise))
         check_code(exercise)
-        if _all_passed(stored_checks(exercise)) != was_passing:
+        if all_passed(stored_checks(exercise)) != was_passing:
             st.rerun()  # the whole page: the reference solution below opens (or closes) with this result
     results = stored_checks(exercise)
     if results is not None:
-        if _store(CHECKED_KEY).get(exercise) not in (None, workspace.fingerprint(code)):
+        if not checked_is_current(exercise):
             st.caption("Your code changed since this check: press Check again.")
         show_grouped_results(results)
     _file_tools(exercise, code)

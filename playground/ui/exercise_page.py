@@ -19,9 +19,20 @@ from typing import Any
 
 import streamlit as st
 
+from playground.checks import EXERCISE_TITLES
 from playground.core.facts import Impl
 from playground.sandbox.runner import TaskOutcome
-from playground.ui.widgets import check_panel, exercise_header, run_task_live, show_source
+from playground.ui.check_panel import check_panel
+from playground.ui.editor import editor_panel
+from playground.ui.job_panel import run_task_live
+from playground.ui.source_view import show_source
+
+
+def exercise_header(exercise: str, task_markdown: str) -> None:
+    """Title, task text and the editor holding the learner's code (:mod:`playground.ui.editor`)."""
+    st.title(EXERCISE_TITLES[exercise])
+    st.markdown(task_markdown)
+    editor_panel(exercise)
 
 
 def exercise_page(

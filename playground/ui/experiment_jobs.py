@@ -12,7 +12,7 @@ from playground.core.results import ExperimentProgress
 from playground.tasks import speed
 from playground.tasks.experiment import ExperimentData, experiment_progress, plural
 from playground.ui import live_jobs
-from playground.ui.session import SIZES_ERRORS_KEY, SIZES_RESULTS_KEY
+from playground.ui.session import SIZES_ERRORS_KEY, SIZES_RESULTS_KEY, SIZES_SCROLL_KEY, SIZES_STOPPED_KEY
 
 SLOT = "network_sizes"
 SPEED_KIND = "network_sizes"
@@ -37,7 +37,7 @@ def start_experiment(
     )
     runs = len(sizes) * seed_count
     live_jobs.start(SLOT, title, [step], {"impl": impl, "runs": runs, "workers": workers})
-    st.session_state["ns_scroll"] = True
+    st.session_state[SIZES_SCROLL_KEY] = True
 
 
 def keep_experiment(job: live_jobs.LiveJob) -> None:
@@ -48,7 +48,7 @@ def keep_experiment(job: live_jobs.LiveJob) -> None:
     outcome = job.outcomes[0] if job.outcomes else None
     if outcome is not None and isinstance(outcome.value, ExperimentData):
         st.session_state.setdefault(SIZES_RESULTS_KEY, {})[impl] = outcome.value
-        st.session_state["ns_stopped"] = job.stop_reason
+        st.session_state[SIZES_STOPPED_KEY] = job.stop_reason
         if not job.stop_reason and not job.collected:
             data = outcome.value
             speed.record_total(

@@ -27,7 +27,7 @@ import streamlit as st
 from playground.checks import EXERCISE_TITLES, EXERCISES, CheckResult, checks_for
 from playground.core.facts import LESSONS_DIR
 from playground.sandbox import runner
-from playground.ui import editor
+from playground.ui import code_store
 from playground.ui.session import CHECKS_KEY
 
 LESSON_PATH = LESSONS_DIR / "dqn.md"
@@ -139,7 +139,7 @@ def run_all_checks() -> None:
     An exercise whose page was not opened yet is checked as ``exercises/<module>.py`` (which the editor
     starts from).
     """
-    sources = {exercise: editor.code_for(exercise) for exercise in EXERCISES}
+    sources = {exercise: code_store.code_for(exercise) for exercise in EXERCISES}
     total = 0
     for exercise in EXERCISES:
         with contextlib.suppress(Exception):  # a broken check module is reported below, per exercise
@@ -160,7 +160,7 @@ def run_all_checks() -> None:
             except Exception as err:  # noqa: BLE001 - one broken exercise must not hide the others
                 results = [CheckResult(exercise, "run the checks", False, f"the checks could not run: {err}")]
             store[(exercise, "exercises")] = results
-            editor.mark_checked(exercise)
+            code_store.mark_checked(exercise)
         passed = sum(r.passed for exercise in EXERCISES for r in store[(exercise, "exercises")])
         status.update(label=f"{passed} of {done} checks passed", state="complete", expanded=False)
 

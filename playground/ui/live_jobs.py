@@ -8,7 +8,7 @@ survive all of that, so it is not tied to a script run: :func:`start` puts a
 *slot* ("training", "network_sizes", ...), and a daemon thread drives its
 sandbox task(s), collecting every progress message and the outcome into the
 job object itself (never into ``st.session_state``, which only a script run
-may touch). A page then polls the job (``playground.ui.live_job_panel``),
+may touch). A page then polls the job (:func:`playground.ui.job_panel.live_job_panel`),
 shows its progress, and, once the job is done, moves the outcome into session
 state with :func:`collect` — in whichever run of the page comes next, even
 after the learner looked at other pages meanwhile.
@@ -31,6 +31,7 @@ from typing import Any
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from playground.sandbox.runner import TaskHandle, TaskOutcome, job_owner, start_task
+from playground.ui.code_store import session_sources
 
 SUSPECT_STOP_SECONDS = 1.5  # a script run stopped without a new run of the session after this: toolbar Stop
 SESSION_GONE_SECONDS = 10.0  # a tab that reconnects within this keeps its run
@@ -235,8 +236,6 @@ def _editor_sources() -> dict[str, str]:
     """The editors' code of the session running this script; none outside a script run (tests, scripts)."""
     if get_script_run_ctx() is None:
         return {}
-    from playground.ui.editor import session_sources
-
     return session_sources()
 
 

@@ -6,15 +6,12 @@ so does :func:`ensure_router` when Streamlit ran a page file on its own.
 
 from __future__ import annotations
 
-import matplotlib
 import streamlit as st
-import torch
 
 from playground.core.facts import PROJECT_ROOT
-from playground.ui import live_jobs
+from playground.ui import live_jobs, startup
+from playground.ui.job_panel import finish_pending_tasks, running_jobs_note
 from playground.ui.lesson import render_home
-from playground.ui.server_warmup import freeze_loaded_objects, load_server_modules
-from playground.ui.widgets import finish_pending_tasks, running_jobs_note
 
 # (file, title, icon) of every page after the home page, in the lesson's order.
 PAGES: tuple[tuple[str, str, str], ...] = (
@@ -27,33 +24,6 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-@st.cache_resource
-def _configure_torch() -> int:
-    """Once per server: one intra-op thread, so sessions training at once share the cores fairly.
-
-    Also larger matplotlib text: figures are scaled to the column's width, so on a
-    phone (about 360 px) the default 10-point text would be too small to read.
-    """
-    torch.set_num_threads(1)
-    matplotlib.rcParams.update(
-        {
-            "font.size": 12,
-            "axes.titlesize": 13,
-            "axes.labelsize": 12,
-            "legend.fontsize": 10.5,
-            "xtick.labelsize": 11,
-            "ytick.labelsize": 11,
-        }
-    )
-    return torch.get_num_threads()
-
-
-@st.cache_resource(show_spinner="Starting the playground: loading what its pages use (once per server) ...")
-def _load_server_modules() -> int:
-    """Once per server: everything the pages import (see :mod:`playground.ui.server_warmup`)."""
-    return load_server_modules(PROJECT_ROOT / path for path, _, _ in PAGES)
-
-
 # Wide display equations scroll sideways inside themselves instead of being cut off on a phone.
 PAGE_CSS = "<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding:2px 0 6px}</style>"
 
@@ -61,9 +31,7 @@ PAGE_CSS = "<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding:2px 
 def main() -> None:
     """Set up the page and run the page the URL names (the lesson by default)."""
     st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
-    _configure_torch()
-    _load_server_modules()
-    freeze_loaded_objects()
+    startup.start(PROJECT_ROOT / path for path, _, _ in PAGES)
     live_jobs.note_script_run()
     st.html(PAGE_CSS)
     pages = [st.Page(render_home, title="Lesson: Deep Q-Networks", icon=":material/school:", default=True)]

@@ -15,7 +15,13 @@ import streamlit as st
 from playground.core.config import ENV_IDS, FIELD_HELP, LOSSES, PRESETS, DQNConfig
 from playground.core.facts import IMPL_LABELS, IMPLS, require_impl
 from playground.ui import training_settings as ts
-from playground.ui.session import TRAINING_CONFIG_KEY, TRAINING_PREFIX, TRAINING_READY_KEY
+from playground.ui.session import (
+    TRAINING_CONFIG_KEY,
+    TRAINING_PREFIX,
+    TRAINING_READY_KEY,
+    TRAINING_URL_CONFIG_KEY,
+    TRAINING_URL_PROBLEMS_KEY,
+)
 from playground.ui.widgets import restore_widgets
 
 
@@ -43,8 +49,8 @@ def _init_from_url() -> None:
     st.session_state[TRAINING_PREFIX + "preset"] = settings.preset
     for component in ts.COMPONENT_KEYS:
         st.session_state[_impl_key(component)] = settings.impls[component]
-    st.session_state[TRAINING_PREFIX + "url_problems"] = settings.problems
-    st.session_state[TRAINING_PREFIX + "url_config"] = settings.config.to_dict()
+    st.session_state[TRAINING_URL_PROBLEMS_KEY] = settings.problems
+    st.session_state[TRAINING_URL_CONFIG_KEY] = settings.config.to_dict()
     st.session_state.setdefault(TRAINING_PREFIX + "compare", True)
     st.session_state[TRAINING_READY_KEY] = True
 
@@ -145,8 +151,8 @@ def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
         config = DQNConfig(**values)
     except ValueError as err:
         st.error(f"These settings cannot run: {err}. Nothing is lost; fix the field and train.")
-    if config is not None and config.to_dict() == st.session_state.get(TRAINING_PREFIX + "url_config"):
-        for problem in st.session_state.get(TRAINING_PREFIX + "url_problems", []):
+    if config is not None and config.to_dict() == st.session_state.get(TRAINING_URL_CONFIG_KEY):
+        for problem in st.session_state.get(TRAINING_URL_PROBLEMS_KEY, []):
             link_notes.warning(f"From the link: {problem}")
     if config is not None:
         st.session_state[TRAINING_CONFIG_KEY] = config.to_dict()

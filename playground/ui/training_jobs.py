@@ -20,8 +20,15 @@ from playground.tasks.snapshot import TrainedNetwork
 from playground.tasks.training_task import TrainingReport, TrainingUpdate, run_label
 from playground.ui import live_jobs
 from playground.ui import training_settings as ts
-from playground.ui.session import TRAINING_ERRORS_KEY, TRAINING_PREFIX, TRAINING_REPORTS_KEY, TRAINING_STOPS_KEY
-from playground.ui.widgets import remember_network, run_task_live
+from playground.ui.job_panel import run_task_live
+from playground.ui.session import (
+    TRAINING_ERRORS_KEY,
+    TRAINING_REPORTS_KEY,
+    TRAINING_SCROLL_KEY,
+    TRAINING_STOPS_KEY,
+    TRAINING_TIMING_KEY,
+)
+from playground.ui.trained_networks import remember_network
 from playground.views.training_plots import moving_average
 
 ALL_REFERENCE = {key: "solutions" for key in ts.COMPONENT_KEYS}
@@ -45,7 +52,7 @@ def start_training(config: DQNConfig, runs: list[dict[str, str]]) -> None:
     ]
     title = f"Training {' and '.join(labels)} on {config.env_id}"
     live_jobs.start(SLOT, title, steps, {"labels": labels})
-    st.session_state[TRAINING_PREFIX + "scroll"] = True
+    st.session_state[TRAINING_SCROLL_KEY] = True
 
 
 def keep_results(job: live_jobs.LiveJob) -> None:
@@ -77,12 +84,12 @@ def keep_results(job: live_jobs.LiveJob) -> None:
             errors[label] = ts.describe_failure(outcome.error, outcome.output)
     if timed and len(timed) == len(job.outcomes) and not job.stop_reason:
         # Measured once the results are on the page (the end of this script run): click to result.
-        st.session_state[TRAINING_PREFIX + "timing"] = (job.started, timed)
+        st.session_state[TRAINING_TIMING_KEY] = (job.started, timed)
 
 
 def record_speed() -> None:
     """Fold the click-to-result time of the runs just shown into this server's speed (see playground.tasks.speed)."""
-    pending = st.session_state.pop(TRAINING_PREFIX + "timing", None)
+    pending = st.session_state.pop(TRAINING_TIMING_KEY, None)
     if pending is None:
         return
     started, timed = pending

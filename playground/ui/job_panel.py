@@ -1,0 +1,236 @@
+"""A job's panel on a page: its place in the queue with Cancel, a Stop button, its live progress.
+
+Two kinds of jobs show here. A short task (:func:`run_task_live`: building the
+learner's network, tracing their buffer) is drawn while the script run that
+started it waits. A long run (training, the size experiment, the comparison) is
+drawn by :func:`live_job_panel`, a fragment that polls the
+:mod:`playground.ui.live_jobs` job, which is not tied to any script run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from playground.sandbox.runner import TaskOutcome
+from playground.ui import live_jobs
+from playground.ui.live_jobs import LiveJob
+from playground.ui.widgets import scroll_into_view
+
+CANCELLED_IN_QUEUE = "cancelled while waiting in the queue: nothing ran"
+TASK_SLOT_PREFIX = "task:"
+LIVE_POLL_SECONDS = 0.5  # how often a running job's panel redraws
+LIVE_LOOP_SECONDS = 30.0  # one fragment run polls this long, then the next one takes over
+
+
+def queue_message(position: int) -> str:
+    """What a learner reads while their job waits for a free slot."""
+    return (
+        f"You are number {position} in the queue: the server runs a few learners' code at a time, "
+        "and yours starts as soon as a place is free."
+    )
+
+
+class QueueNotice:
+    """While a job waits for a slot: its place in the queue and a Cancel button, in a placeholder."""
+
+    def __init__(self, box: Any, status: Any, label: str, key: str) -> None:
+        self.box = box
+        self.status = status
+        self.label = label
+        self.key = key
+        self.shown: int | None = None
+
+    def show(self, position: int) -> None:
+        if position == self.shown:
+            # Sending an update is what lets a click on Cancel (a rerun) interrupt this run.
+            self.status.update(label=f"{self.label} (number {position} in the queue)", expanded=True)
+            return
+        self.shown = position
+        with self.box.container():
+            st.info(queue_message(position), icon=":material/hourglass_top:")
+            st.button("Cancel", key=f"{self.key}_{time.monotonic_ns()}", help="Leave the queue")
+        self.status.update(label=f"{self.label} (number {position} in the queue)", expanded=True)
+
+    def clear(self) -> None:
+        if self.shown is not None:
+            self.shown = None
+            self.box.empty()
+            self.status.update(label=self.label)
+
+
+def run_task_live(
+    target: str,
+    *,
+    label: str,
+    timeout: float = 600.0,
+    on_progress: Callable[[Any], None] | None = None,
+    on_finish: Callable[[TaskOutcome], None] | None = None,
+    **kwargs: Any,
+) -> TaskOutcome | None:
+    """Run a short sandbox task with a status box and a Stop button, while this script run waits.
+
+    ``on_progress`` sees every progress message (in this script run);
+    ``on_finish`` gets the outcome and should put it in session state. The task
+    runs as a :mod:`playground.ui.live_jobs` job, so when this script run is
+    stopped (a click, the page's or the toolbar's Stop, another page, Cloud's
+    fast reruns) the task is asked to stop, keeps what it finished, and
+    :func:`finish_pending_tasks` (called on every run by the app's entry point)
+    hands the outcome to ``on_finish`` in a later run. Returns the outcome, or
+    None when the task is still finishing.
+    """
+    slot = TASK_SLOT_PREFIX + target
+    job = live_jobs.start(slot, label, [live_jobs.Step(target, label, dict(kwargs), timeout)], {"on_finish": on_finish})
+    outcome: TaskOutcome | None = None
+    with st.status(label, expanded=True) as status:
+        queued = QueueNotice(st.empty(), status, label, key=f"cancel_{slot}_{job.id}")
+        st.button("Stop", key=f"stop_{slot}_{job.id}", help="Stop early and keep what was learned so far")
+        seen = 0
+        try:
+            while not job.done:
+                position = job.queue_position()
+                if position is not None:
+                    queued.show(position)
+                else:
+                    queued.clear()
+                messages = job.step_messages(0)
+                for message in messages[seen:]:
+                    if on_progress is not None:
+                        on_progress(message)
+                seen = len(messages)
+                time.sleep(0.1)
+            for message in job.step_messages(0)[seen:]:
+                if on_progress is not None:
+                    on_progress(message)
+        except BaseException:
+            job.stop("stopped when you clicked elsewhere")
+            raise
+        outcome = job.outcomes[0] if job.outcomes else TaskOutcome(error="the task ended without an outcome")
+        if outcome.ok:
+            status.update(
+                label=f"{label}: {'stopped' if outcome.stopped else 'done'}", state="complete", expanded=False
+            )
+        else:
+            status.update(label=f"{label}: failed (see below)", state="error", expanded=False)
+    live_jobs.collect(slot, _finish_task)
+    return outcome
+
+
+def _finish_task(job: LiveJob) -> None:
+    on_finish = job.meta.get("on_finish")
+    if callable(on_finish) and job.outcomes:
+        on_finish(job.outcomes[0])
+
+
+def finish_pending_tasks() -> None:
+    """Hand every finished short task of this session to its ``on_finish`` (see :func:`run_task_live`).
+
+    While one is still finishing (stopped by a click), a small poller reruns the
+    app once it is done, so its kept results show without another click.
+    """
+    running = False
+    for job in live_jobs.session_jobs():
+        if not job.slot.startswith(TASK_SLOT_PREFIX):
+            continue
+        if job.done:
+            live_jobs.collect(job.slot, _finish_task)
+        else:
+            running = True
+    if running:
+        _rerun_when_tasks_finish()
+
+
+def running_jobs_note() -> None:
+    """In the sidebar, on every page: the long runs of this session that go on, or wait on their page."""
+    for job in live_jobs.session_jobs():
+        if job.slot.startswith(TASK_SLOT_PREFIX):
+            continue
+        if job.done:
+            st.sidebar.caption(f":material/task_alt: {job.title}: finished; the results are on its page.")
+        elif job.stop_reason:
+            st.sidebar.caption(f":material/hourglass_top: {job.title}: {job.stop_reason}, finishing ...")
+        else:
+            st.sidebar.caption(
+                f":material/autorenew: {job.title}: running for {job.elapsed:.0f} s; it goes on while you look "
+                "at other pages."
+            )
+
+
+@st.fragment(run_every=0.5)
+def _rerun_when_tasks_finish() -> None:
+    jobs = [job for job in live_jobs.session_jobs() if job.slot.startswith(TASK_SLOT_PREFIX)]
+    if all(job.done for job in jobs):
+        st.rerun()
+
+
+def live_job_panel(job: LiveJob, draw: Callable[[LiveJob], None], *, scroll: bool = False) -> None:
+    """A running job's live view: its title, a Stop button and ``draw(job)`` (progress, a chart).
+
+    The drawing is a fragment that redraws every :data:`LIVE_POLL_SECONDS` from
+    what the job's own thread collected, so nothing is lost when Streamlit
+    stops a script run: a click, a page change, Cloud's fast reruns. When the
+    job is done it reruns the whole page, whose next run collects the result.
+    Stop is outside the fragment (a click there reruns the page at once, where a
+    fragment's own rerun would wait for the drawing loop). The toolbar's Stop
+    also stops the job and keeps what it learned. ``scroll`` brings the view
+    into sight (right after Train).
+    """
+    anchor = f"live-{job.slot}"
+    runs_before = live_jobs.script_runs(job.session_id)
+    with st.container(border=True, key=anchor):
+        queued = job.queue_position() is not None
+        if job.stop_reason:
+            st.markdown(f"**{job.title}**")
+        elif queued:
+            if st.button("Cancel", key=f"live_cancel_{job.slot}_{job.id}", help="Leave the queue"):
+                job.stop(CANCELLED_IN_QUEUE)
+        elif st.button(
+            "Stop",
+            key=f"live_stop_{job.slot}_{job.id}",
+            icon=":material/stop_circle:",
+            help="Stop early and keep what was learned so far (it is evaluated and shown below)",
+        ):
+            job.stop("stopped by you")
+
+        @st.fragment(run_every=1.0)
+        def panel() -> None:
+            from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+            try:
+                _live_body(job, draw)
+            except StopException:  # the toolbar's Stop, a closed tab, or a click (fast reruns)
+                job.script_stopped("stopped with the toolbar's Stop", runs_before)
+                raise
+
+        panel()
+    if scroll:
+        scroll_into_view(anchor)
+
+
+def _live_body(job: LiveJob, draw: Callable[[LiveJob], None]) -> None:
+    if job.done:
+        st.rerun()
+    head = st.empty()
+    body = st.empty()
+    until = time.monotonic() + LIVE_LOOP_SECONDS
+    while True:
+        head.caption(_job_state(job))
+        with body.container():
+            draw(job)
+        if job.done:
+            st.rerun()
+        if time.monotonic() >= until:
+            return
+        time.sleep(LIVE_POLL_SECONDS)
+
+
+def _job_state(job: LiveJob) -> str:
+    position = job.queue_position()
+    if position:
+        return queue_message(position)
+    if job.stop_reason:
+        return f":orange[{job.stop_reason}: finishing the episode, then evaluating and recording what was learned ...]"
+    return f"{job.title} · running for {job.elapsed:.0f} s"
