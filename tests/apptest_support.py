@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from playground.ui.session import CHECK_JOBS_KEY
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
@@ -22,4 +25,18 @@ def click(at: AppTest, label: str) -> None:
     """Click the one button labelled ``label`` and rerun; no exception on the way."""
     [button] = [b for b in at.button if b.label == label]
     button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    settle_checks(at)
+
+
+def settle_checks(at: AppTest, timeout: float = 180) -> None:
+    """Wait for the Checks a click started (they run on a thread), then rerun once, as the page's poller does."""
+    jobs = at.session_state[CHECK_JOBS_KEY] if CHECK_JOBS_KEY in at.session_state else {}  # noqa: SIM401
+    pending = [job for job in jobs.values() if not job.collected]
+    if not pending:
+        return
+    deadline = time.monotonic() + timeout
+    for job in pending:
+        assert job.wait(max(0.0, deadline - time.monotonic())), f"the Check {job.name} did not finish"
+    at.run()
     assert not at.exception, [e.value for e in at.exception]

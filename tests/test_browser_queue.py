@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from browser_support import (
+    CLOUD_SETTINGS,
     assert_no_errors,
     free_port,
     screenshot,
@@ -27,14 +28,14 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def one_slot_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A server that runs one sandbox job at a time (``PLAYGROUND_MAX_JOBS=1``)."""
+    """A server that runs one sandbox job at a time (``PLAYGROUND_MAX_JOBS=1``), with Cloud's forced settings."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("streamlit_one_slot") / "server.log"
     previous = os.environ.get("PLAYGROUND_MAX_JOBS")
     os.environ["PLAYGROUND_MAX_JOBS"] = "1"
     try:
-        process = start_server(port, log)
+        process = start_server(port, log, CLOUD_SETTINGS)
     finally:
         if previous is None:
             os.environ.pop("PLAYGROUND_MAX_JOBS", None)
@@ -92,6 +93,38 @@ def test_cancel_leaves_the_queue(browser: Browser, one_slot_url: str, tmp_path: 
         wait_for_app(second, timeout=60)
         assert_no_errors(second, "after Cancel")
         assert "in the queue" not in second.locator("body").inner_text()
+        first.get_by_role("button", name="Stop").first.click()
+        wait_for_app(first, timeout=120)
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_cancel_on_a_queued_check_leaves_the_queue_at_once(browser: Browser, one_slot_url: str) -> None:
+    """The Check runs in the editor's fragment: its Cancel must act while the Check waits, not after it ran."""
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(2)]
+    try:
+        first, second = (context.new_page() for context in contexts)
+        first.set_default_timeout(60_000)
+        second.set_default_timeout(60_000)
+        first.goto(f"{one_slot_url}/training?preset=fast")
+        second.goto(f"{one_slot_url}/q_network")
+        wait_for_app(first)
+        wait_for_app(second)
+        first.get_by_role("button", name="Train", exact=True).click()
+        first.wait_for_timeout(1500)  # the training has the only slot now
+        second.get_by_role("button", name="Check my code").click()
+        second.get_by_text("You are number 1 in the queue", exact=False).first.wait_for(timeout=30_000)
+        screenshot(second, "check_queued")
+        cancel = second.get_by_role("button", name="Cancel")
+        cancel.first.click()
+        pressed = second.evaluate("() => performance.now()")
+        second.get_by_text("Check cancelled", exact=False).first.wait_for(timeout=5_000)
+        waited = (second.evaluate("() => performance.now()") - pressed) / 1000
+        assert waited < 1.5, f"the page said so after {waited:.1f} s"
+        assert "in the queue" not in second.locator("body").inner_text()
+        assert not first.get_by_text("Greedy return, 20 episodes").count(), "the training still runs"
+        assert_no_errors(second, "after Cancel of a queued Check")
         first.get_by_role("button", name="Stop").first.click()
         wait_for_app(first, timeout=120)
     finally:

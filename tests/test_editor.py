@@ -71,8 +71,15 @@ def test_q_network_editor_fail_then_pass_then_run_mine(monkeypatch: pytest.Monke
     type_code(at, "q_network", SOLUTION_Q)
     click(at, "Check my code")
     assert all(r.passed for r in at.session_state[CHECKS_KEY][("q_network", "exercises")])
-    assert any("All 8 checks passed" in block.value for block in at.success)
+    assert any("Q-network: done" in block.value and "All 8 checks pass" in block.value for block in at.success)
     assert any("Reference solution" in e.label for e in at.expander)  # opens by itself now
+    # The way on, and the learner's code beside the reference.
+    [link] = [e for e in at.get("page_link") if "Next exercise" in e.proto.label]
+    assert link.proto.label == "Next exercise: 2. Replay buffer"
+    [beside] = [e for e in at.expander if e.label == "Your code beside the reference"]
+    codes = [block.value for block in beside.code]
+    assert codes[0].strip() == SOLUTION_Q.strip()
+    assert codes[1].strip() == (ROOT / "solutions" / "q_network.py").read_text(encoding="utf-8").strip()
 
     at.radio(key="qn_impl").set_value(MINE).run()
     click(at, "Build and run")

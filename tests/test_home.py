@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apptest_support import settle_checks
 from streamlit.testing.v1 import AppTest
 
 from playground.checks import EXERCISES, CheckResult
@@ -128,6 +129,7 @@ def test_home_page_renders_the_lesson_and_the_progress_button_works(monkeypatch:
     assert at.dataframe[0].value["Status"].tolist() == ["not checked yet"] * len(EXERCISES)
 
     at.button(key="check_all_exercises").click().run()
+    settle_checks(at)
     assert not at.exception
     assert calls == list(EXERCISES)
     statuses = at.dataframe[0].value["Status"].tolist()
@@ -162,6 +164,7 @@ def test_an_exercise_whose_checks_cannot_run_does_not_break_the_panel(monkeypatc
     monkeypatch.setattr(runner, "run_checks", flaky)
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.button(key="check_all_exercises").click().run()
+    settle_checks(at)
     assert not at.exception
     table = at.dataframe[0].value.set_index("File")
     assert "1 failing" in str(table.loc["exercises/train_dqn.py", "Status"])

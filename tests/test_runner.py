@@ -13,6 +13,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from playground import checks as registry
 from playground.checks import CheckResult
 from playground.sandbox import cli as check_cli
 from playground.sandbox import runner
+from playground.sandbox.admission import Admission, admission
 from playground.sandbox.child import TEST_MODULES_ENV
 from playground.sandbox.protocol import MessageReader, UnsafeMessage, safe_loads
 from playground.sandbox.runner import run_checks, run_task, start_task
@@ -150,6 +152,76 @@ def test_a_hang_is_reported_once_naming_where_it_was_stuck(learner: Path) -> Non
         assert "not run" in result.message
         assert "selftest: first" in result.message
     assert sandbox_selftest.CHECK_TIMEOUT <= elapsed < sandbox_selftest.CHECK_TIMEOUT + 30, elapsed
+
+
+def _run_in_thread(cancel: threading.Event, **kwargs: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    """run_checks of the self-test exercise on a thread; the dict gets its result or exception and end time."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["results"] = run_checks(sandbox_selftest.EXERCISE, "solutions", names=NAMES, cancel=cancel, **kwargs)
+        except runner.CheckCancelled as err:
+            box["cancelled"] = err
+        box["ended"] = time.monotonic()
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def test_cancel_ends_a_running_check_within_a_second(learner: Path) -> None:
+    write_learner(learner, "def first():\n    return 'ok'\n")
+    run_checks(sandbox_selftest.EXERCISE, "solutions", names=NAMES[:1])  # the fork server is warm
+    write_learner(learner, HANGS_IN_FIRST)
+    cancel = threading.Event()
+    seen: list[CheckResult] = []
+    thread, box = _run_in_thread(cancel, on_result=seen.append)
+    time.sleep(1.0)  # the child is in the endless loop by now (its time limit is 3 s)
+    assert thread.is_alive(), box
+    cancel.set()
+    pressed = time.monotonic()
+    thread.join(5.0)
+    assert "cancelled" in box, box
+    assert box["ended"] - pressed < 1.0
+    assert box["cancelled"].results == seen == []
+    assert admission().snapshot() == (0, 0), "the slot is free again"
+
+
+def test_cancel_leaves_the_queue_within_a_second(learner: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_learner(learner, "def first():\n    return 'ok'\n")
+    queue = Admission(1)
+    monkeypatch.setattr(runner, "admission", lambda: queue)
+    holder = queue.request("another learner")  # the only slot is taken
+    cancel = threading.Event()
+    positions: list[int] = []
+    thread, box = _run_in_thread(cancel, on_queue=positions.append)
+    time.sleep(1.0)
+    assert positions, "it waits in the queue"
+    assert positions[-1] == 1, "as number 1"
+    cancel.set()
+    pressed = time.monotonic()
+    thread.join(5.0)
+    assert "cancelled" in box, box
+    assert box["ended"] - pressed < 1.0
+    assert queue.snapshot() == (1, 0), "it left the queue; the other learner still runs"
+    holder.release()
+    assert queue.snapshot() == (0, 0)
+
+
+HANGS_IN_FIRST = """
+import time
+
+def first():
+    while True:
+        time.sleep(0.01)
+
+def second():
+    return "never reached"
+
+def third():
+    return "never reached"
+"""
 
 
 def test_garbage_on_the_result_pipe_is_a_failed_check(learner: Path) -> None:

@@ -331,12 +331,22 @@ def _where(stack: list[tuple[str, int, str]], sources: Mapping[str, str]) -> str
 # --- admission ----------------------------------------------------------------------------------
 
 
+class CheckCancelled(Exception):
+    """A Check was cancelled (:func:`run_checks`' ``cancel`` was set): it left the queue, or its child was ended."""
+
+    def __init__(self, results: list[CheckResult]) -> None:
+        super().__init__(f"cancelled after {len(results)} check(s)")
+        self.results = results  # the checks that finished before the cancel
+
+
 @contextlib.contextmanager
-def _admitted(on_queue: Callable[[int], None] | None) -> Iterator[Ticket]:
+def _admitted(on_queue: Callable[[int], None] | None, cancel: threading.Event | None = None) -> Iterator[Ticket]:
     """Wait for a slot (telling ``on_queue`` the place in the queue while waiting); release it after."""
     ticket = admission().request(current_owner())
     try:
         while not ticket.wait(QUEUE_POLL_SECONDS):
+            if cancel is not None and cancel.is_set():
+                raise CheckCancelled([])
             position = ticket.position()
             if position is None:
                 break
@@ -358,13 +368,16 @@ def run_checks(
     *,
     sources: Mapping[str, str] | None = None,
     on_queue: Callable[[int], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[CheckResult]:
     """Run the checks of ``exercise`` against ``impl`` ("exercises" or "solutions").
 
     ``sources`` maps exercise module names to submitted source text (the
     browser editor): ``exercises.<name>`` is then that text. ``on_queue`` is
     told the job's 1-based place in the queue, every quarter second while it
-    waits for a slot.
+    waits for a slot. Setting ``cancel`` (from another thread) ends the Check
+    within a quarter second, in the queue or running (its child is killed), and
+    raises :class:`CheckCancelled` with the results so far.
 
     Each check has its own time limit. When a check crashes, it fails with the
     reason and a fresh child runs the rest; when one hangs, it fails naming
@@ -385,10 +398,12 @@ def run_checks(
         if on_result is not None:
             on_result(result)
 
-    with _admitted(on_queue):
+    with _admitted(on_queue, cancel):
         pending = list(specs)
         while pending:
-            done, hung = _run_check_batch(exercise, impl, pending, record, submitted)
+            done, hung = _run_check_batch(exercise, impl, pending, record, submitted, cancel)
+            if cancel is not None and cancel.is_set():
+                raise CheckCancelled(results)
             pending = pending[done:]
             if hung is not None:
                 for spec in pending:
@@ -411,6 +426,7 @@ def _run_check_batch(
     specs: list[CheckSpec],
     record: Callable[[CheckResult], None],
     sources: dict[str, str],
+    cancel: threading.Event | None = None,
 ) -> tuple[int, str | None]:
     """Run checks in one child until they are all done or the child fails: (results recorded, hung check)."""
     by_name = {spec.name: spec for spec in specs}
@@ -428,6 +444,8 @@ def _run_check_batch(
     hung: str | None = None
     try:
         for message in child.messages(lambda: deadline):  # noqa: B023 - read late on purpose
+            if cancel is not None and cancel.is_set():
+                break
             if message is None:
                 continue
             kind = message[0] if isinstance(message, tuple) and message else None
@@ -452,6 +470,10 @@ def _run_check_batch(
         failure = f"did not finish within {limit:g} s"
     except (UnsafeMessage, pickle.UnpicklingError, EOFError, ValueError) as err:
         failure = f"the check process sent output that could not be read ({err})"
+    if cancel is not None and cancel.is_set():
+        child.finish(grace=0.0)
+        child.output_tail()
+        return done, None
     ended = child.finish(grace=0.5 if failure else 5.0)
     output = child.output_tail()
     if hung is not None:

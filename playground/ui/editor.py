@@ -20,22 +20,24 @@ from typing import Any
 
 import streamlit as st
 
-from playground.checks import CheckResult, hints
+from playground.checks import EXERCISE_TITLES, EXERCISES, CheckResult, hints
+from playground.checks.feedback import summary
 from playground.core import workspace
-from playground.ui.check_panel import run_and_store_checks, show_grouped_results
+from playground.ui.check_panel import cancel_note, check_progress, follow_check, show_grouped_results, start_check
 from playground.ui.code_store import (
     all_passed,
     checked_is_current,
     code_for,
     follow_disk,
-    mark_checked,
     replace_code,
     session_sources,
     set_code,
     store,
     stored_checks,
 )
+from playground.ui.page_list import exercise_of, next_page
 from playground.ui.session import DISK_KEY, EVENT_KEY, HINTS_KEY, PLAIN_KEY, UPLOAD_KEY, VERSION_KEY
+from playground.ui.source_view import read_source
 from playground.ui.widgets import escape_markdown
 
 EditorFunc = Callable[..., Any]
@@ -111,14 +113,6 @@ def _plain_editor(exercise: str, code: str) -> None:
     set_code(exercise, str(text))
 
 
-def check_code(exercise: str) -> list[CheckResult]:
-    """Check the editor's code in the sandbox (with live progress) and remember which code was checked."""
-    code_for(exercise)
-    results = run_and_store_checks(exercise, "exercises", sources=session_sources())
-    mark_checked(exercise)
-    return results
-
-
 def _file_tools(exercise: str, code: str) -> None:
     """Download, upload, and (from a writable clone) save to / reload from exercises/<module>.py."""
     left, middle, right = st.columns(3)
@@ -166,33 +160,81 @@ def _file_tools(exercise: str, code: str) -> None:
                 st.rerun()
 
 
-def hints_panel(exercise: str) -> None:
-    """ "Show a hint": the next hint of the first failing function, and every hint shown so far."""
+def _reveal_hint(exercise: str) -> None:
+    """The hint button's callback: it runs before the panel is drawn, so the button is never a click behind."""
     revealed: dict[str, dict[str, int]] = st.session_state.setdefault(HINTS_KEY, {})
-    results = stored_checks(exercise) or []
-    focus = hints.failing_functions(exercise, results)
-    upcoming = hints.next_hint(exercise, revealed, focus)
-    label = "Show a hint" if not hints.shown_hints(exercise, revealed) else "Next hint"
-    clicked = st.button(label, key=f"hint_{exercise}", icon=":material/lightbulb:", disabled=upcoming is None)
-    if clicked and upcoming is not None:
+    upcoming = _upcoming_hint(exercise)
+    if upcoming is not None:
         hints.reveal(revealed, upcoming)
+
+
+def _upcoming_hint(exercise: str) -> hints.HintStep | None:
+    revealed: dict[str, dict[str, int]] = st.session_state.setdefault(HINTS_KEY, {})
+    focus = hints.failing_functions(exercise, stored_checks(exercise) or [])
+    return hints.next_hint(exercise, revealed, focus)
+
+
+def hint_button(exercise: str) -> None:
+    """ "Show a hint" (then "Next hint"): the next hint of the first failing function; says when none is left."""
+    revealed: dict[str, dict[str, int]] = st.session_state.setdefault(HINTS_KEY, {})
+    upcoming = _upcoming_hint(exercise)
+    if upcoming is None:
+        label = "No hints left"
+    else:
+        label = "Show a hint" if not hints.shown_hints(exercise, revealed) else "Next hint"
+    st.button(
+        label,
+        key=f"hint_{exercise}",
+        icon=":material/lightbulb:",
+        disabled=upcoming is None,
+        on_click=_reveal_hint,
+        args=(exercise,),
+        help="Hints come one at a time: the idea, then the approach, then near code.",
+    )
+
+
+def shown_hints(exercise: str) -> None:
+    """Every hint shown so far for ``exercise``."""
+    revealed: dict[str, dict[str, int]] = st.session_state.setdefault(HINTS_KEY, {})
     shown = hints.shown_hints(exercise, revealed)
     if shown:
         with st.container(border=True):
             for step in shown:
                 st.markdown(f"**{escape_markdown(step.label)}**  \n{step.text}")
-    if upcoming is None:
-        st.caption("No hints left for this exercise.")
+
+
+def exercise_done(exercise: str, results: list[CheckResult], code: str) -> None:
+    """The end of an exercise: a success banner, the way on, and the learner's code beside the reference."""
+    title = EXERCISE_TITLES.get(exercise, exercise)
+    st.success(
+        f"**{title}: done.** All {len(results)} checks pass. Compare your code with the reference below, then go on.",
+        icon=":material/celebration:",
+    )
+    after = next_page(exercise)
+    if after is not None:
+        path, page_title, _ = after
+        label = f"Next exercise: {page_title}" if exercise_of(path) in EXERCISES else f"Last step: {page_title}"
+        st.page_link(path, label=label, icon=":material/arrow_forward:")
+    with st.expander("Your code beside the reference", expanded=True, icon=":material/compare:"):
+        mine, reference = st.columns(2)
+        with mine:
+            st.markdown(f"**Yours** (`{exercise}.py`)")
+            st.code(code, language="python", line_numbers=True)
+        with reference:
+            st.markdown(f"**Reference** (`solutions/{exercise}.py`)")
+            st.code(read_source("solutions", exercise), language="python", line_numbers=True)
 
 
 @st.fragment
 def editor_panel(exercise: str) -> None:
-    """The editor with Check, file tools and hints: the exercise loop of a page.
+    """The editor with Check, hints and file tools: the exercise loop of a page.
 
     A fragment: typing, Check and the hints rerun this panel only, not the whole page, so a
     result shows as soon as the sandbox has it (the rest of the page reads the code and the
-    results from session state on its own next run).
+    results from session state on its own next run). Results come right under the buttons,
+    above the hints, so a new result is where the learner is looking.
     """
+    name = f"{exercise}:exercises"
     st.subheader("Your code")
     code_for(exercise)
     if follow_disk(exercise):
@@ -221,15 +263,22 @@ def editor_panel(exercise: str) -> None:
     if left.button("Check my code", key=f"check_mine_{exercise}", type="primary", icon=":material/play_arrow:"):
         submitted = True
     with right:
-        hints_panel(exercise)
+        hint_button(exercise)
+    was_passing = all_passed(stored_checks(exercise))
     if submitted:
-        was_passing = all_passed(stored_checks(exercise))
-        check_code(exercise)
-        if all_passed(stored_checks(exercise)) != was_passing:
-            st.rerun()  # the whole page: the reference solution below opens (or closes) with this result
+        follow_check(start_check(name, [exercise], "exercises", sources=session_sources()))
+    check_progress(name)
+    if all_passed(stored_checks(exercise)) != was_passing:
+        st.rerun()  # the whole page: what the result opens (or closes) further down changes with it
+    cancel_note(name)
     results = stored_checks(exercise)
     if results is not None:
         if not checked_is_current(exercise):
             st.caption("Your code changed since this check: press Check again.")
-        show_grouped_results(results)
+        if all_passed(results):
+            exercise_done(exercise, results, code)
+        else:
+            st.error(f"{summary(results)}. Fix the first failure first: later ones often follow from it.")
+        show_grouped_results(results, summary_line=False)
+    shown_hints(exercise)
     _file_tools(exercise, code)

@@ -14,7 +14,6 @@ an exercise page shows up here and the other way round.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -24,16 +23,17 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from playground.checks import EXERCISE_TITLES, EXERCISES, CheckResult, checks_for
+from playground.checks import EXERCISE_TITLES, EXERCISES, CheckResult
 from playground.core.facts import LESSONS_DIR
-from playground.sandbox import runner
 from playground.ui import code_store
+from playground.ui.check_panel import cancel_note, check_progress, follow_check, start_check
 from playground.ui.session import CHECKS_KEY
 
 LESSON_PATH = LESSONS_DIR / "dqn.md"
 FRONT_MATTER_FENCE = "+++"
 PROGRESS_MARKER = "<!-- PROGRESS -->"
 NOT_STARTED_PREFIX = "not implemented yet"
+ALL_CHECKS = "all:exercises"  # the name of the home page's Check of every exercise
 
 
 class LessonFormatError(ValueError):
@@ -133,38 +133,6 @@ def _stored_results() -> dict[str, list[CheckResult] | None]:
     return {exercise: store.get((exercise, "exercises")) for exercise in EXERCISES}
 
 
-def run_all_checks() -> None:
-    """Run every exercise's checks on the code in this session's editors, in the sandbox, and store the results.
-
-    An exercise whose page was not opened yet is checked as ``exercises/<module>.py`` (which the editor
-    starts from).
-    """
-    sources = {exercise: code_store.code_for(exercise) for exercise in EXERCISES}
-    total = 0
-    for exercise in EXERCISES:
-        with contextlib.suppress(Exception):  # a broken check module is reported below, per exercise
-            total += len(checks_for(exercise))
-    store: dict[tuple[str, str], list[CheckResult]] = st.session_state.setdefault(CHECKS_KEY, {})
-    done = 0
-    with st.status("Checking every exercise ...", expanded=True) as status:
-        bar = st.progress(0.0)
-
-        def on_result(result: CheckResult) -> None:
-            nonlocal done
-            done += 1
-            bar.progress(min(done / max(total, 1), 1.0), text=f"{result.exercise}: {result.check}")
-
-        for exercise in EXERCISES:
-            try:
-                results = runner.run_checks(exercise, "exercises", on_result=on_result, sources=sources)
-            except Exception as err:  # noqa: BLE001 - one broken exercise must not hide the others
-                results = [CheckResult(exercise, "run the checks", False, f"the checks could not run: {err}")]
-            store[(exercise, "exercises")] = results
-            code_store.mark_checked(exercise)
-        passed = sum(r.passed for exercise in EXERCISES for r in store[(exercise, "exercises")])
-        status.update(label=f"{passed} of {done} checks passed", state="complete", expanded=False)
-
-
 def progress_panel() -> None:
     """The "Your progress" section: a button that runs every check, and the table."""
     st.header("Your progress")
@@ -173,7 +141,11 @@ def progress_panel() -> None:
         "`python -m playground.check`). Results from the Check buttons of the exercise pages show up here too."
     )
     if st.button("Check all exercises", key="check_all_exercises", icon=":material/fact_check:"):
-        run_all_checks()
+        # An exercise whose page was not opened yet is checked as exercises/<module>.py (the editor starts there).
+        sources = {exercise: code_store.code_for(exercise) for exercise in EXERCISES}
+        follow_check(start_check(ALL_CHECKS, EXERCISES, "exercises", sources=sources))
+    check_progress(ALL_CHECKS)
+    cancel_note(ALL_CHECKS)
     stored = _stored_results()
     st.dataframe(progress_table(stored), hide_index=True, width="stretch")
     if all(results is None for results in stored.values()):

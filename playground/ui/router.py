@@ -12,17 +12,7 @@ from playground.core.facts import PROJECT_ROOT
 from playground.ui import live_jobs, startup
 from playground.ui.job_panel import finish_pending_tasks, running_jobs_note
 from playground.ui.lesson import render_home
-
-# (file, title, icon) of every page after the home page, in the lesson's order.
-PAGES: tuple[tuple[str, str, str], ...] = (
-    ("pages/1_q_network.py", "1. Q-network", ":material/hub:"),
-    ("pages/2_replay_buffer.py", "2. Replay buffer", ":material/storage:"),
-    ("pages/3_training.py", "3. Training", ":material/trending_up:"),
-    ("pages/4_save_load.py", "4. Save and load", ":material/save:"),
-    ("pages/5_network_sizes.py", "5. Network sizes", ":material/stacked_line_chart:"),
-    ("pages/6_reference_comparison.py", "Reference vs SB3", ":material/compare_arrows:"),
-)
-
+from playground.ui.page_list import HOME_TITLE, PAGES
 
 # Wide display equations scroll sideways inside themselves instead of being cut off on a phone.
 PAGE_CSS = "<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding:2px 0 6px}</style>"
@@ -34,7 +24,7 @@ def main() -> None:
     startup.start(PROJECT_ROOT / path for path, _, _ in PAGES)
     live_jobs.note_script_run()
     st.html(PAGE_CSS)
-    pages = [st.Page(render_home, title="Lesson: Deep Q-Networks", icon=":material/school:", default=True)]
+    pages = [st.Page(render_home, title=HOME_TITLE, icon=":material/school:", default=True)]
     pages += [
         st.Page(PROJECT_ROOT / path, title=title, icon=icon)
         for path, title, icon in PAGES

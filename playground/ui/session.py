@@ -23,10 +23,8 @@ DISK_KEY = "editor_disk"  # fingerprint of exercises/<module>.py when last loade
 UPLOAD_KEY = "editor_upload"  # file_id of the last upload applied
 CHECKED_KEY = "editor_checked"  # fingerprint of the code last checked
 HINTS_KEY = "hints_revealed"  # function -> hints shown
-HINT_CLICKS_KEY = "hint_clicks"  # how many times "Show a hint" was pressed with no hint left
 SOLUTION_KEY = "solution_unlocked"  # True once asked for and confirmed
 CONFIRM_KEY = "solution_confirm"  # True while the confirmation is shown
-PASSED_NOW_KEY = "editor_passed_now"  # True right after a Check turned the exercise green (the success banner)
 PLAIN_KEY = "editor_plain_text"  # the fallback toggle (one for the session)
 
 # Page 1, Q-network.
