@@ -12,16 +12,20 @@ from apptest_support import settle_checks
 from streamlit.testing.v1 import AppTest
 
 from playground.checks import EXERCISES, CheckResult
+from playground.core.workspace import DEPLOYED_ENV
 from playground.sandbox import runner
 from playground.ui.lesson import (
     LESSON_PATH,
     PROGRESS_MARKER,
     LessonFormatError,
     exercise_status,
+    how_to_work,
     load_lesson,
+    next_step,
     parse_lesson,
     progress_table,
 )
+from playground.ui.page_list import PAGES
 from playground.ui.session import CHECKS_KEY
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -74,10 +78,52 @@ def test_the_real_lesson_covers_the_math_and_the_code_names() -> None:
         "`max_grad_norm`",
         "`CustomQNetwork`",
         "`ReplayBufferWithIndices`",
-        "python -m playground.check",
     ):
         assert needle in lesson.body, needle
     assert LESSON_PATH.name == "dqn.md"
+    assert "How to work" not in lesson.body, "the app writes it, as it runs (deployed or from a clone)"
+
+
+def test_where_to_start_follows_the_progress() -> None:
+    nothing: dict[str, list[CheckResult] | None] = {}
+    assert next_step(nothing) == ("Start with 1. Q-network", "pages/1_q_network.py")
+    first_done = {"q_network": [_result("q_network", True)]}
+    assert next_step(first_done) == ("Continue with 2. Replay buffer", "pages/2_replay_buffer.py")
+    failing = {"q_network": [_result("q_network", False)]}
+    assert next_step(failing) == ("Continue with 1. Q-network", "pages/1_q_network.py")
+    all_done = {exercise: [_result(exercise, True)] for exercise in EXERCISES}
+    text, path = next_step(all_done)
+    assert path == "pages/6_reference_comparison.py"
+    assert text.startswith("All five exercises pass")
+
+
+def test_how_to_work_matches_how_the_app_runs() -> None:
+    deployed, local = how_to_work(local=False), how_to_work(local=True)
+    for text in (deployed, local):
+        assert "**Check my code**" in text
+        assert "**Show a hint**" in text
+    assert "no files, no terminal" in deployed
+    assert "python -m playground.check" not in deployed
+    assert "exercises/" not in deployed
+    assert "Download my code" in deployed
+    assert "python -m playground.check" in local
+    assert "**Save to exercises/<name>.py**" in local
+
+
+def test_the_home_page_opens_with_where_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DEPLOYED_ENV, "1")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    links = [e.proto.label for e in at.get("page_link")]
+    assert links[0] == "**Start with 1. Q-network**"
+    assert links[1:6] == [title for _, title, _ in PAGES[:5]], "the progress strip: one link per exercise"
+    [how] = [e for e in at.expander if e.label == "How to work on the exercises"]
+    text = "\n".join(block.value for block in how.markdown)
+    assert "no files, no terminal" in text
+    at.session_state[CHECKS_KEY] = {("q_network", "exercises"): [_result("q_network", True)]}
+    at.run()
+    assert at.get("page_link")[0].proto.label == "**Continue with 2. Replay buffer**"
+    assert at.get("page_link")[1].proto.icon == ":material/check_circle:"
 
 
 def _result(exercise: str, passed: bool, message: str = "msg", name: str = "c") -> CheckResult:
@@ -169,3 +215,17 @@ def test_an_exercise_whose_checks_cannot_run_does_not_break_the_panel(monkeypatc
     table = at.dataframe[0].value.set_index("File")
     assert "1 failing" in str(table.loc["exercises/train_dqn.py", "Status"])
     assert "all passed" in str(table.loc["exercises/q_network.py", "Status"])
+
+
+def test_every_exercise_has_its_page_and_the_last_leads_to_the_comparison() -> None:
+    from playground.core.facts import PROJECT_ROOT
+    from playground.ui.page_list import exercise_of, next_page, page_of
+
+    for exercise in EXERCISES:
+        page = page_of(exercise)
+        assert page is not None, exercise
+        assert (PROJECT_ROOT / page[0]).exists()
+        assert exercise_of(page[0]) == exercise
+    assert next_page("q_network") == PAGES[1]
+    assert next_page(EXERCISES[-1]) == PAGES[-1]
+    assert exercise_of(PAGES[-1][0]) is None

@@ -24,9 +24,11 @@ import pandas as pd
 import streamlit as st
 
 from playground.checks import EXERCISE_TITLES, EXERCISES, CheckResult
+from playground.core import workspace
 from playground.core.facts import LESSONS_DIR
 from playground.ui import code_store
 from playground.ui.check_panel import cancel_note, check_progress, follow_check, start_check
+from playground.ui.page_list import PAGES, page_of
 from playground.ui.session import CHECKS_KEY
 
 LESSON_PATH = LESSONS_DIR / "dqn.md"
@@ -152,8 +154,75 @@ def progress_panel() -> None:
         st.info("Nothing checked yet in this session: press the button above, or Check on an exercise page.")
 
 
+def next_step(stored: Mapping[str, Sequence[CheckResult] | None]) -> tuple[str, str]:
+    """(what to say, page file) for the start box: the first exercise whose checks do not all pass yet."""
+    for exercise in EXERCISES:
+        results = stored.get(exercise)
+        if not results or not all(r.passed for r in results):
+            page = page_of(exercise)
+            path, title = (page[0], page[1]) if page is not None else ("", EXERCISE_TITLES[exercise])
+            started = any(stored.get(name) for name in EXERCISES)
+            return (f"Continue with {title}" if started else f"Start with {title}"), path
+    path, title, _ = PAGES[-1]
+    return f"All five exercises pass: on to {title}", path
+
+
+def how_to_work(local: bool) -> str:
+    """How to work on the exercises, as this app runs: from a clone (files, a terminal) or deployed (the editor)."""
+    if local:
+        return (
+            "1. Open the exercises in order (later ones use earlier ones). Each page's **editor** holds "
+            "`exercises/<name>.py`: signatures, docstrings, and bodies that raise `NotImplementedError`. Write there, "
+            "or in your own editor: the page follows the file while you have not changed the code in the page, and "
+            "**Save to exercises/<name>.py** writes the page's code to the file.\n"
+            "2. Press **Check my code** (or Ctrl+Enter in the editor). Your code runs in a separate process with a "
+            "time limit; each message says what was expected, what happened and the usual cause. From a terminal, "
+            "`python -m playground.check <name>` runs the same checks on the files (alone, it checks all five).\n"
+            "3. Stuck? **Show a hint**: the idea first, then the approach, then near code.\n"
+            "4. When every check passes, the page puts your code beside the reference and shows the way to the "
+            "next exercise. Then run yours and the reference side by side on the page."
+        )
+    return (
+        "1. Open the exercises in order (later ones use earlier ones). Each page has a **code editor** with the "
+        "exercise's stub: signatures, docstrings, and bodies that raise `NotImplementedError`. You write your code "
+        "there: nothing to install, no files, no terminal.\n"
+        "2. Press **Check my code** (or Ctrl+Enter in the editor). Your code runs in a separate process with a "
+        "time limit; each message says what was expected, what happened and the usual cause.\n"
+        "3. Stuck? **Show a hint**: the idea first, then the approach, then near code.\n"
+        "4. When every check passes, the page puts your code beside the reference and shows the way to the next "
+        "exercise. Your code stays in this browser session: **Download my code** keeps a copy, and uploading the "
+        "file restores it."
+    )
+
+
+def status_icon(results: Sequence[CheckResult] | None) -> str:
+    """The progress strip's icon for an exercise: passed, started, or not checked."""
+    if results and all(r.passed for r in results):
+        return ":material/check_circle:"
+    if results:
+        return ":material/pending:"
+    return ":material/radio_button_unchecked:"
+
+
+def start_box() -> None:
+    """The top of the home page: where to start (or go on), the progress strip, and how to work."""
+    stored = _stored_results()
+    with st.container(border=True, key="start-here"):
+        text, path = next_step(stored)
+        st.page_link(path, label=f"**{text}**", icon=":material/arrow_forward:")
+        strip = st.columns(len(EXERCISES))
+        for column, exercise in zip(strip, EXERCISES, strict=True):
+            page = page_of(exercise)
+            if page is not None:
+                column.page_link(page[0], label=page[1], icon=status_icon(stored.get(exercise)))
+        passed = sum(bool(r) and all(x.passed for x in r) for r in stored.values() if r is not None)
+        st.caption(f"{passed} of {len(EXERCISES)} exercises pass in this session.")
+        with st.expander("How to work on the exercises", expanded=not any(stored.values())):
+            st.markdown(how_to_work(workspace.can_save()))
+
+
 def render_home() -> None:
-    """The home page: the lesson with the progress panel at its marker."""
+    """The home page: where to start, then the lesson with the progress panel at its marker."""
     try:
         lesson = load_lesson()
     except LessonFormatError as err:
@@ -165,6 +234,7 @@ def render_home() -> None:
     byline = lesson.author + (f" · {lesson.date:%d %B %Y}" if lesson.date else "")
     if byline:
         st.caption(byline)
+    start_box()
     before, after = lesson.sections()
     st.markdown(before)
     progress_panel()

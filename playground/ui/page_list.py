@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 # (file, title, icon) of every page after the home page, in the lesson's order.
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/1_q_network.py", "1. Q-network", ":material/hub:"),
@@ -16,14 +14,24 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 HOME_TITLE = "Lesson: Deep Q-Networks"
 
 
-def exercise_of(path: str) -> str:
-    """The exercise a page file is about, by its name ``pages/<n>_<exercise>.py``."""
-    return Path(path).stem.split("_", 1)[-1]
+# The page of each exercise.
+EXERCISE_PAGES: dict[str, str] = {
+    "q_network": "pages/1_q_network.py",
+    "replay_buffer": "pages/2_replay_buffer.py",
+    "train_dqn": "pages/3_training.py",
+    "save_load": "pages/4_save_load.py",
+    "network_sizes": "pages/5_network_sizes.py",
+}
+
+
+def exercise_of(path: str) -> str | None:
+    """The exercise whose page is the file ``path`` (None for the other pages)."""
+    return next((exercise for exercise, page in EXERCISE_PAGES.items() if page == path), None)
 
 
 def page_of(exercise: str) -> tuple[str, str, str] | None:
-    """The page of ``exercise``."""
-    return next((page for page in PAGES if exercise_of(page[0]) == exercise), None)
+    """The page of ``exercise``: (file, title, icon)."""
+    return next((page for page in PAGES if page[0] == EXERCISE_PAGES.get(exercise)), None)
 
 
 def next_page(exercise: str) -> tuple[str, str, str] | None:
