@@ -13,7 +13,7 @@ from playground.tasks.training_task import TrainingReport, episode_csv
 from playground.ui import live_jobs
 from playground.ui import training_settings as ts
 from playground.ui.exercise_page import exercise_page
-from playground.ui.job_panel import live_job_panel
+from playground.ui.job_panel import collect_job, job_note, live_job_panel
 from playground.ui.router import ensure_router
 from playground.ui.session import (
     TRAINING_ERRORS_KEY,
@@ -202,31 +202,35 @@ def show_results(reports: dict[str, TrainingReport]) -> None:
 def demo() -> None:
     st.session_state.setdefault(TRAINING_REPORTS_KEY, {})
     st.session_state.setdefault(TRAINING_ERRORS_KEY, {})
-    live_jobs.collect(SLOT, keep_results)
-    config, impls, _ = settings_form()
+    collect_job(SLOT, keep_results)
+    st.subheader("Train")
+    config, impls, _, controls = settings_form()
     job = live_jobs.current(SLOT)
     running = job is not None and not job.done
-    compare = st.checkbox(
-        "Also train the reference on the same settings and seed, to compare side by side",
-        disabled=impls == ALL_REFERENCE,
-        key=TRAINING_PREFIX + "compare",
-    )
-    runs = [impls] + ([ALL_REFERENCE] if compare and impls != ALL_REFERENCE else [])
-    if config is not None:
-        st.caption(ts.duration_hint(config, len(runs)))
-    buttons = st.columns([1, 1, 4])
-    train_clicked = buttons[0].button(
-        "Train", type="primary", disabled=config is None or running, key=TRAINING_PREFIX + "train", width="stretch"
-    )
-    if train_clicked and config is not None and not running:
-        start_training(config, runs)
-        job, running = live_jobs.current(SLOT), True
-    remember_widgets(WIDGET_KEYS)
-    if buttons[1].button("Clear results", key=TRAINING_PREFIX + "clear", disabled=running, width="stretch"):
-        st.session_state[TRAINING_REPORTS_KEY] = {}
-        st.session_state[TRAINING_ERRORS_KEY] = {}
-    if job is not None and running:
-        live_job_panel(job, draw_progress, scroll=bool(st.session_state.pop(TRAINING_SCROLL_KEY, False)))
+    with controls:
+        compare = st.checkbox(
+            "Also train the reference on the same settings and seed, to compare side by side",
+            disabled=impls == ALL_REFERENCE,
+            key=TRAINING_PREFIX + "compare",
+        )
+        runs = [impls] + ([ALL_REFERENCE] if compare and impls != ALL_REFERENCE else [])
+        buttons = st.columns([1, 1, 4], vertical_alignment="center")
+        train_clicked = buttons[0].button(
+            "Train", type="primary", disabled=config is None or running, key=TRAINING_PREFIX + "train", width="stretch"
+        )
+        remember_widgets(WIDGET_KEYS)
+        if buttons[1].button("Clear results", key=TRAINING_PREFIX + "clear", disabled=running, width="stretch"):
+            st.session_state[TRAINING_REPORTS_KEY] = {}
+            st.session_state[TRAINING_ERRORS_KEY] = {}
+        if config is not None:
+            buttons[2].caption(ts.duration_hint(config, len(runs)))
+        if train_clicked and config is not None and not running:
+            start_training(config, runs)
+            st.rerun()  # drawn again with Train disabled and the live run in view
+        if job is not None and running:
+            live_job_panel(job, draw_progress, scroll=bool(st.session_state.pop(TRAINING_SCROLL_KEY, False)))
+        else:
+            job_note(SLOT)
     for label, error in st.session_state[TRAINING_ERRORS_KEY].items():
         st.error(f"The {label} run failed: {error}")
     reports: dict[str, TrainingReport] = st.session_state[TRAINING_REPORTS_KEY]
@@ -237,4 +241,9 @@ def demo() -> None:
         st.info("Press Train to see the agent learn here.")
 
 
-exercise_page("train_dqn", TASK, demo)
+LEAD = (
+    "Train a DQN agent here and watch it learn: with the reference parts, or with yours from exercises 1 to 3 "
+    "(pick *mine* for a part). The exercise, writing the training loop `train_dqn`, is under **Your task** below."
+)
+
+exercise_page("train_dqn", TASK, demo, run_first=LEAD)

@@ -24,7 +24,7 @@ from playground.ui.experiment_jobs import (
     keep_experiment,
     start_experiment,
 )
-from playground.ui.job_panel import live_job_panel
+from playground.ui.job_panel import collect_job, job_note, live_job_panel
 from playground.ui.router import ensure_router
 from playground.ui.session import SIZES_ERRORS_KEY, SIZES_RESULTS_KEY, SIZES_SCROLL_KEY, SIZES_STOPPED_KEY
 from playground.ui.widgets import impl_picker, remember_widgets, restore_widgets
@@ -119,7 +119,7 @@ def _show_results(running: bool) -> None:
 def demo() -> None:
     st.subheader("Run the experiment")
     _defaults()
-    live_jobs.collect(SLOT, keep_experiment)
+    collect_job(SLOT, keep_experiment)
     job = live_jobs.current(SLOT)
     running = job is not None and not job.done
     setting_label = st.radio("Setting", list(EXPERIMENT_SETTINGS), horizontal=True, key="ns_setting")
@@ -158,13 +158,20 @@ def demo() -> None:
     run_clicked = buttons[0].button("Run", type="primary", disabled=not sizes or running, key="ns_run", width="stretch")
     if run_clicked and sizes and not running:
         start_experiment(impl, config, {name: NETWORK_SIZES[name] for name in sizes}, seed_count, window, workers)
-        job, running = live_jobs.current(SLOT), True
+        st.rerun()  # drawn again with Run disabled and the live run in view
     if buttons[1].button("Clear results", key="ns_clear", disabled=running, width="stretch"):
         st.session_state[SIZES_RESULTS_KEY] = {}
         st.session_state[SIZES_ERRORS_KEY] = {}
     if job is not None and running:
         live_job_panel(job, draw_experiment, scroll=bool(st.session_state.pop(SIZES_SCROLL_KEY, False)))
+    else:
+        job_note(SLOT)
     _show_results(running)
 
 
-exercise_page("network_sizes", TASK, demo)
+LEAD = (
+    "Does a bigger Q-network learn faster? Run the lesson's experiment here: four network sizes, several seeds "
+    "each, mean curves with bands. The exercise, writing the experiment yourself, is under **Your task** below."
+)
+
+exercise_page("network_sizes", TASK, demo, run_first=LEAD)

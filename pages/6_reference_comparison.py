@@ -14,7 +14,7 @@ from playground.sb3.hyperparams import MEANING_COLUMNS, hyperparameter_markdown,
 from playground.tasks import speed
 from playground.ui import live_jobs
 from playground.ui.comparison_jobs import SLOT, SPEED_KIND, draw_comparison, keep_comparison, start_comparison
-from playground.ui.job_panel import live_job_panel
+from playground.ui.job_panel import collect_job, job_note, live_job_panel
 from playground.ui.router import ensure_router
 from playground.ui.session import (
     COMPARISON_ERROR_KEY,
@@ -121,18 +121,7 @@ def _run_panel() -> DQNConfig | None:
     seed_count = int(left.number_input("Seeds (0, 1, ...)", 1, 5, 1, key="cmp_seeds", help="Each seed trains both"))
     eval_episodes = int(right.number_input("Greedy evaluation episodes per run", 1, 100, 20, key="cmp_eval_episodes"))
 
-    with st.expander("How each setting reaches SB3, and what differs"):
-        st.dataframe(
-            pd.DataFrame(mapping_rows()),
-            hide_index=True,
-            width="stretch",
-        )
-        st.markdown("**SB3 arguments we pin** (not in `DQNConfig`):")
-        st.markdown("\n".join(f"- `{name}={value!r}`: {why}" for name, (value, why) in SB3_FIXED_ARGUMENTS.items()))
-        st.markdown("**Differences in the implementations** (same settings, different code):")
-        st.markdown("\n".join(f"- **{topic}.** {text}" for topic, text in IMPLEMENTATION_DIFFERENCES))
-
-    live_jobs.collect(SLOT, keep_comparison)
+    collect_job(SLOT, keep_comparison)
     implementations = ["reference", "sb3"]
     if st.checkbox(
         "Also train my loop (exercises/train_dqn.py, with the reference network and buffer)",
@@ -152,9 +141,21 @@ def _run_panel() -> DQNConfig | None:
     train_clicked = st.button("Train", type="primary", disabled=config is None or running, key="cmp_train")
     if train_clicked and config is not None and not running:
         start_comparison(config, list(range(seed_count)), eval_episodes, implementations)
-        job, running = live_jobs.current(SLOT), True
+        st.rerun()  # drawn again with Train disabled and the live run in view
     if job is not None and running:
         live_job_panel(job, draw_comparison, scroll=bool(st.session_state.pop(COMPARISON_SCROLL_KEY, False)))
+    else:
+        job_note(SLOT)
+    with st.expander("How each setting reaches SB3, and what differs"):
+        st.dataframe(
+            pd.DataFrame(mapping_rows()),
+            hide_index=True,
+            width="stretch",
+        )
+        st.markdown("**SB3 arguments we pin** (not in `DQNConfig`):")
+        st.markdown("\n".join(f"- `{name}={value!r}`: {why}" for name, (value, why) in SB3_FIXED_ARGUMENTS.items()))
+        st.markdown("**Differences in the implementations** (same settings, different code):")
+        st.markdown("\n".join(f"- **{topic}.** {text}" for topic, text in IMPLEMENTATION_DIFFERENCES))
 
     if COMPARISON_ERROR_KEY in st.session_state:
         st.error(f"The comparison failed: {st.session_state[COMPARISON_ERROR_KEY]}")

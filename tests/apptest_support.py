@@ -7,6 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from playground.ui import live_jobs
 from playground.ui.session import CHECK_JOBS_KEY
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -27,6 +28,23 @@ def click(at: AppTest, label: str) -> None:
     button.click().run()
     assert not at.exception, [e.value for e in at.exception]
     settle_checks(at)
+    settle_runs(at)
+
+
+def settle_runs(at: AppTest, timeout: float = 600) -> None:
+    """Wait for the long runs a click started (training, the experiment, the comparison), then rerun once.
+
+    In a browser the run's live panel polls it and reruns the page when it ends; AppTest does not run
+    polling fragments, so the test waits here instead.
+    """
+    jobs = live_jobs.running_jobs()
+    if not jobs:
+        return
+    deadline = time.monotonic() + timeout
+    for job in jobs:
+        assert job.wait(max(0.0, deadline - time.monotonic())), f"the run {job.title} did not finish"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
 
 
 def settle_checks(at: AppTest, timeout: float = 180) -> None:

@@ -77,9 +77,48 @@ def test_stop_keeps_the_partial_run_and_the_child_ends(browser: Browser, app_url
         tab.context.close()
 
 
+def test_train_near_the_window_bottom_brings_the_run_into_view_and_keeps_the_page_readable(
+    browser: Browser, app_url: str
+) -> None:
+    tab = _tab(browser, f"{app_url}/{LONG_RUN}")
+    try:
+        train = tab.get_by_role("button", name="Train", exact=True)
+        box = train.bounding_box()
+        assert box is not None
+        assert box["y"] < 900, f"Train must be near the top of the page, not at {box['y']:.0f} px"
+        # Scroll so that Train sits at the bottom edge of the window, then press it there.
+        tab.evaluate(
+            "d => document.querySelector('[data-testid=stMain]').scrollBy(0, d)", box["y"] + box["height"] - 890
+        )
+        tab.wait_for_timeout(300)
+        box = train.bounding_box()
+        assert box is not None
+        tab.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        _wait_running(tab)
+        tab.wait_for_timeout(1500)
+        live = tab.locator(".st-key-live-training").bounding_box()
+        assert live is not None
+        assert 0 <= live["y"] < 300, f"the live run must come into view at the top: {live}"
+        assert train.is_disabled(), "Train is disabled while its run runs"
+        # The page's own run ended: nothing outside the live panel is drawn faded (stale) while the run goes on.
+        stale = tab.evaluate(
+            "() => [...document.querySelectorAll('[data-stale=true]')]"
+            ".filter(e => !e.closest('.st-key-live-training')).length"
+        )
+        assert stale == 0, f"{stale} elements are faded during the run"
+        screenshot(tab, "training_running")
+        tab.locator(".st-key-live-training").get_by_role("button", name="Stop").click()
+        tab.get_by_text(RESULT_TEXT).first.wait_for(timeout=60_000)
+        wait_for_app(tab)
+        assert not train.is_disabled(), "Train is enabled again once the run ended"
+    finally:
+        tab.context.close()
+
+
 def test_walking_away_mid_run_and_back_finds_the_run_and_the_settings(browser: Browser, app_url: str) -> None:
     tab = _tab(browser, f"{app_url}/{LONG_RUN}")
     try:
+        tab.get_by_text("All settings", exact=False).first.click()
         tab.get_by_role("spinbutton", name="gamma", exact=True).fill("0.95")
         tab.get_by_role("spinbutton", name="gamma", exact=True).press("Enter")
         wait_for_app(tab)
@@ -89,6 +128,7 @@ def test_walking_away_mid_run_and_back_finds_the_run_and_the_settings(browser: B
         tab.wait_for_timeout(2000)
         assert sandbox_children(), "the run must go on while the learner looks at another page"
         open_page_running(tab, "3. Training")
+        tab.get_by_text("All settings", exact=False).first.click()
         steps = tab.get_by_role("spinbutton", name="total_timesteps", exact=True).input_value()
         assert steps.replace(",", "") == "300000"
         assert tab.get_by_role("spinbutton", name="gamma", exact=True).input_value() == "0.95"

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 import torch
+from apptest_support import settle_runs
 from streamlit.testing.v1 import AppTest
 
 from playground.core.config import PRESETS, DQNConfig
@@ -188,6 +189,7 @@ def test_page_trains_both_with_a_small_budget_and_keeps_the_result() -> None:
     app.number_input(key="cmp_lineworld_total_timesteps").set_value(400)
     app.button(key="cmp_train").click()
     app.run(timeout=240)
+    settle_runs(app)
     assert not app.exception, [e.value for e in app.exception]
     assert not app.error, [e.value for e in app.error]
     result = app.session_state["comparison_result"]

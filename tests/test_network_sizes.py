@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import pytest
+from apptest_support import settle_runs
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from streamlit.testing.v1 import AppTest
@@ -511,6 +512,7 @@ def test_page_runs_a_short_experiment() -> None:
     at.number_input(key="ns_seeds").set_value(1).run()
     at.number_input(key="ns_budget_Quick: LineWorld-v0").set_value(500).run()
     at.button(key="ns_run").click().run()
+    settle_runs(at)
     assert not at.exception, [e.value for e in at.exception]
     results = at.session_state["ns_results"]
     data = results["solutions"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from apptest_support import settle_runs
 from streamlit.testing.v1 import AppTest
 
 from playground.core.config import PRESETS, DQNConfig
@@ -156,6 +157,7 @@ def test_page_trains_lineworld_and_shows_results() -> None:
     app.run()
     app.button(key="tr_train").click()
     app.run()
+    settle_runs(app)
     assert not app.exception
     assert not app.error
     reports = app.session_state["training_reports"]

@@ -5,7 +5,8 @@ Every exercise page (``pages/1`` to ``pages/5``) is, top to bottom:
 1. **the task**: the title, what to write and the math it implements, and the
    editor holding the learner's file with its *Check my code* button;
 2. **the demo**: settings, then the learner's code and the reference run on the
-   same inputs and shown side by side;
+   same inputs and shown side by side (on the pages whose demo is a long run,
+   the demo comes first, right under the title, and the task after it);
 3. **Check**: the reference's checks, to see what passing looks like;
 4. **the source** of the reference (as far as the editor lets it open).
 
@@ -36,14 +37,33 @@ def exercise_header(exercise: str, task_markdown: str) -> None:
 
 
 def exercise_page(
-    exercise: str, task: str, demo: Callable[[], None], *, background: tuple[str, str] | None = None
+    exercise: str,
+    task: str,
+    demo: Callable[[], None],
+    *,
+    background: tuple[str, str] | None = None,
+    run_first: str | None = None,
 ) -> None:
-    """Lay out an exercise page in the order above; ``background`` is an optional (title, markdown) expander."""
-    exercise_header(exercise, task)
+    """Lay out an exercise page in the order above; ``background`` is an optional (title, markdown) expander.
+
+    ``run_first`` (a one-paragraph lead) puts the demo right under the title, before the task: for the
+    pages whose demo is a run (training, the size experiment), so its controls sit near the top.
+    """
+    if run_first is None:
+        exercise_header(exercise, task)
+    else:
+        st.title(EXERCISE_TITLES[exercise])
+        st.markdown(run_first)
+        demo()
+        st.divider()
+        st.header("Your task")
+        st.markdown(task)
+        editor_panel(exercise)
     if background is not None:
         with st.expander(background[0], expanded=False):
             st.markdown(background[1])
-    demo()
+    if run_first is None:
+        demo()
     st.divider()
     check_panel(exercise)
     show_source(exercise)

@@ -18,6 +18,7 @@ import streamlit as st
 from playground.sandbox.runner import TaskOutcome
 from playground.ui import live_jobs
 from playground.ui.live_jobs import LiveJob
+from playground.ui.session import JOB_NOTES_KEY
 from playground.ui.widgets import scroll_into_view
 
 CANCELLED_IN_QUEUE = "cancelled while waiting in the queue: nothing ran"
@@ -166,6 +167,22 @@ def _rerun_when_tasks_finish() -> None:
         st.rerun()
 
 
+def collect_job(slot: str, keep: Callable[[LiveJob], None]) -> LiveJob | None:
+    """:func:`live_jobs.collect`, and a note for :func:`job_note` when the job left the queue before it ran."""
+    job = live_jobs.collect(slot, keep)
+    if job is not None and job.stop_reason == CANCELLED_IN_QUEUE:
+        notes: dict[str, str] = st.session_state.setdefault(JOB_NOTES_KEY, {})
+        notes[slot] = f"{job.title}: cancelled while it waited in the queue; nothing ran."
+    return job
+
+
+def job_note(slot: str) -> None:
+    """Say (once) that the last job in ``slot`` was cancelled in the queue."""
+    note = st.session_state.get(JOB_NOTES_KEY, {}).pop(slot, None)
+    if note:
+        st.info(note, icon=":material/block:")
+
+
 def live_job_panel(job: LiveJob, draw: Callable[[LiveJob], None], *, scroll: bool = False) -> None:
     """A running job's live view: its title, a Stop button and ``draw(job)`` (progress, a chart).
 
@@ -177,9 +194,16 @@ def live_job_panel(job: LiveJob, draw: Callable[[LiveJob], None], *, scroll: boo
     fragment's own rerun would wait for the drawing loop). The toolbar's Stop
     also stops the job and keeps what it learned. ``scroll`` brings the view
     into sight (right after Train).
+
+    In the page's own run the view is drawn once and the run goes on, so the
+    rest of the page is drawn (and readable) at once; the fragment's later runs
+    poll in a loop.
     """
     anchor = f"live-{job.slot}"
     runs_before = live_jobs.script_runs(job.session_id)
+    if scroll:
+        scroll_into_view(anchor)  # before the panel: the script waits for it to appear
+    first_draw = [True]
     with st.container(border=True, key=anchor):
         queued = job.queue_position() is not None
         if job.stop_reason:
@@ -200,22 +224,21 @@ def live_job_panel(job: LiveJob, draw: Callable[[LiveJob], None], *, scroll: boo
             from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
             try:
-                _live_body(job, draw)
+                _live_body(job, draw, loop=not first_draw[0])
+                first_draw[0] = False
             except StopException:  # the toolbar's Stop, a closed tab, or a click (fast reruns)
                 job.script_stopped("stopped with the toolbar's Stop", runs_before)
                 raise
 
         panel()
-    if scroll:
-        scroll_into_view(anchor)
 
 
-def _live_body(job: LiveJob, draw: Callable[[LiveJob], None]) -> None:
+def _live_body(job: LiveJob, draw: Callable[[LiveJob], None], *, loop: bool) -> None:
     if job.done:
         st.rerun()
     head = st.empty()
     body = st.empty()
-    until = time.monotonic() + LIVE_LOOP_SECONDS
+    until = time.monotonic() + (LIVE_LOOP_SECONDS if loop else 0.0)
     while True:
         head.caption(_job_state(job))
         with body.container():

@@ -272,6 +272,12 @@ def current(slot: str, session_id: str | None = None) -> LiveJob | None:
         return _registry.get((session_id or current_session_id(), slot))
 
 
+def running_jobs() -> list[LiveJob]:
+    """Every job of every session that is not done yet (tests and benchmarks wait for them)."""
+    with _registry_lock:
+        return [job for job in _registry.values() if not job.done]
+
+
 def session_jobs(session_id: str | None = None) -> list[LiveJob]:
     sid = session_id or current_session_id()
     with _registry_lock:

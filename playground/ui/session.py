@@ -13,6 +13,7 @@ CHECKS_KEY = "check_results"  # (exercise, impl) -> list[CheckResult]; every exe
 CHECK_JOBS_KEY = "check_jobs"  # (exercise, impl) -> the CheckJob running now (ui/check_panel.py)
 TRAINED_KEY = "trained_networks"  # label -> TrainedNetwork, newest first; written by training, read by save/load
 TRAINING_CONFIG_KEY = "training_config"  # the training page's current settings; read by the comparison page
+JOB_NOTES_KEY = "job_notes"  # slot -> what became of its last job, shown once (a Cancel in the queue; ui/job_panel.py)
 KEPT_KEY = "kept_widget_values"  # widget key -> last value, kept while the learner is on other pages (ui/widgets.py)
 
 # The exercise editor (ui/editor.py, ui/code_store.py, ui/source_view.py): exercise -> value unless said otherwise.

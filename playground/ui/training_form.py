@@ -90,73 +90,86 @@ WIDGET_KEYS: tuple[str, ...] = (
 )
 
 
-def settings_form() -> tuple[DQNConfig | None, dict[str, str], str]:
-    """The preset picker, every setting and the implementation of each component."""
+# The settings a preset fills and few learners change, in the "All settings" expander, by theme.
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Learning", ("learning_rate", "batch_size", "gamma", "max_grad_norm")),
+    ("Schedule", ("learning_starts", "train_freq", "gradient_steps", "target_update_interval", "tau")),
+    ("Exploration", ("exploration_fraction", "exploration_initial_eps", "exploration_final_eps")),
+    ("Memory and evaluation", ("buffer_size", "eval_freq", "eval_episodes")),
+)
+ROW = 4  # fields per row
+
+
+def settings_form() -> tuple[DQNConfig | None, dict[str, str], str, Any]:
+    """The settings that matter (preset, environment, length, seed, whose parts), then the rest in an expander.
+
+    Returns (config or None when invalid, implementation of each part, preset, the container between the two
+    parts, where the page puts its Train button and the live run).
+    """
     restore_widgets(WIDGET_KEYS)
     _init_from_url()
     link_notes = st.container()
-    st.subheader("Settings")
-    top = st.columns([1, 1, 2])
+    top = st.columns(4)
     preset = top[0].selectbox(
         "Preset",
         list(PRESETS),
         key=TRAINING_PREFIX + "preset",
         on_change=_on_preset,
         help="lineworld: LineWorld-v0, the quickest; fast: CartPole-v1 with a quick schedule; steady: "
-        "slower, but stable for small networks; lesson: the lesson's settings (slow)",
+        "slower, but stable for small networks; lesson: the lesson's settings (slow). A preset fills every "
+        "setting; change any of them.",
     )
     values: dict[str, Any] = {}
     values["env_id"] = top[1].selectbox(
         "env_id", ENV_IDS, key=TRAINING_PREFIX + "env_id", help=f"{FIELD_HELP['env_id']} {ts.range_text('env_id')}."
     )
-    top[2].caption(
-        "A preset fills every field; change any of them below. Hover a field's (?) for its meaning and range, "
-        "or open the table under the form. The link in your address bar holds these settings: share it."
-    )
-    groups = (
-        ("Run", ("total_timesteps", "seed", "learning_starts")),
-        ("Learning", ("learning_rate", "batch_size", "gamma", "max_grad_norm")),
-        ("Schedule", ("train_freq", "gradient_steps", "target_update_interval", "tau")),
-        ("Exploration", ("exploration_fraction", "exploration_initial_eps", "exploration_final_eps")),
-        ("Memory and evaluation", ("buffer_size", "eval_freq", "eval_episodes")),
-    )
-    for title, names in groups:
-        st.markdown(f"**{title}**")
-        columns = st.columns(4)
-        for column, name in zip(columns, names, strict=False):
-            values[name] = _numeric(column, name)
-    last = st.columns(4)
-    hidden_text = last[0].text_input(
-        "hidden_dims",
-        key=TRAINING_PREFIX + "hidden_dims",
-        help=f"{FIELD_HELP['hidden_dims']} {ts.range_text('hidden_dims')}.",
-    )
-    values["loss"] = last[1].selectbox("loss", LOSSES, key=TRAINING_PREFIX + "loss", help=FIELD_HELP["loss"])
-    threshold_text = last[2].text_input(
-        "reward_threshold",
-        key=TRAINING_PREFIX + "reward_threshold",
-        help=f"{FIELD_HELP['reward_threshold']} {ts.range_text('reward_threshold')}.",
-    )
-    st.markdown("**Implementation of each component**")
+    values["total_timesteps"] = _numeric(top[2], "total_timesteps")
+    values["seed"] = _numeric(top[3], "seed")
     picks = st.columns(3)
     impls: dict[str, str] = {}
     for column, component in zip(picks, ts.COMPONENT_KEYS, strict=True):
         with column:
-            choice = st.radio(component, IMPLS, key=_impl_key(component), format_func=IMPL_LABELS.__getitem__)
+            choice = st.radio(
+                component, IMPLS, key=_impl_key(component), format_func=IMPL_LABELS.__getitem__, horizontal=True
+            )
             impls[component] = require_impl(choice)
+    controls = st.container()
+    with st.expander("All settings: learning, schedule, exploration, memory and evaluation"):
+        st.caption(
+            "Hover a field's (?) for its meaning and range; the table below has them all. The link in your address "
+            "bar holds every setting: share it."
+        )
+        for title, names in GROUPS:
+            st.markdown(f"**{title}**")
+            for start in range(0, len(names), ROW):
+                for column, name in zip(st.columns(ROW), names[start : start + ROW], strict=False):
+                    values[name] = _numeric(column, name)
+        last = st.columns(ROW)
+        hidden_text = last[0].text_input(
+            "hidden_dims",
+            key=TRAINING_PREFIX + "hidden_dims",
+            help=f"{FIELD_HELP['hidden_dims']} {ts.range_text('hidden_dims')}.",
+        )
+        values["loss"] = last[1].selectbox("loss", LOSSES, key=TRAINING_PREFIX + "loss", help=FIELD_HELP["loss"])
+        threshold_text = last[2].text_input(
+            "reward_threshold",
+            key=TRAINING_PREFIX + "reward_threshold",
+            help=f"{FIELD_HELP['reward_threshold']} {ts.range_text('reward_threshold')}.",
+        )
+        table = st.container()
     config: DQNConfig | None = None
     try:
         values["hidden_dims"] = ts.parse_hidden_dims(hidden_text)
         values["reward_threshold"] = float(threshold_text) if threshold_text.strip() else None
         config = DQNConfig(**values)
     except ValueError as err:
-        st.error(f"These settings cannot run: {err}. Nothing is lost; fix the field and train.")
+        link_notes.error(f"These settings cannot run: {err}. Nothing is lost; fix the field and train.")
     if config is not None and config.to_dict() == st.session_state.get(TRAINING_URL_CONFIG_KEY):
         for problem in st.session_state.get(TRAINING_URL_PROBLEMS_KEY, []):
             link_notes.warning(f"From the link: {problem}")
     if config is not None:
         st.session_state[TRAINING_CONFIG_KEY] = config.to_dict()
         st.query_params.from_dict(ts.settings_to_query(config, impls, str(preset)))
-        with st.expander("Every setting: value, range and meaning"):
-            st.dataframe(pd.DataFrame(ts.settings_table(config)), hide_index=True, width="stretch")
-    return config, impls, str(preset)
+        table.markdown("**Every setting: value, range and meaning**")
+        table.dataframe(pd.DataFrame(ts.settings_table(config)), hide_index=True, width="stretch")
+    return config, impls, str(preset), controls

@@ -68,11 +68,11 @@ def impl_picker(label: str, key: str, default: Impl = "solutions", horizontal: b
 
 
 def scroll_into_view(key: str) -> None:
-    """Scroll the page so the container with ``key`` is in sight (once, right after it appears)."""
+    """Scroll the page so the container with ``key`` is in sight, below the app's header (once, when it appears)."""
     st.html(
         "<script>(function(){let n=0;const t=setInterval(()=>{const e=document.querySelector('.st-key-"
         + key
-        + "');if(e){e.scrollIntoView({block:'start',behavior:'smooth'});clearInterval(t);}"
+        + "');if(e){e.style.scrollMarginTop='4.5rem';e.scrollIntoView({block:'start'});clearInterval(t);}"
         "if(++n>40){clearInterval(t);}},100);})();</script>",
         unsafe_allow_javascript=True,
     )
