@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from playground.core.envs import ACTION_NAMES
-from playground.core.facts import solved_return
+from playground.core.facts import solved_return, threshold_text
 from playground.tasks.training_task import TrainingReport, episode_csv
 from playground.ui import live_jobs
 from playground.ui import training_settings as ts
@@ -94,10 +94,10 @@ def show_run(report: TrainingReport) -> None:
         f"{report.run.greedy_mean:.1f} ± {report.run.greedy_std:.1f}",
         help="Mean and standard deviation of 20 episodes with epsilon = 0, on seeds the training never saw.",
     )
-    if report.run.solved:
-        st.badge(f"Solved: mean >= {threshold:g}", icon=":material/emoji_events:", color="green")
+    if report.run.solved and threshold is not None:
+        st.badge(f"Solved: mean >= {threshold_text(threshold)}", icon=":material/emoji_events:", color="green")
     elif threshold is not None:
-        st.badge(f"Not solved yet (needs {threshold:g})", color="orange")
+        st.badge(f"Not solved yet (needs {threshold_text(threshold)})", color="orange")
     st.caption(
         f"{_ended(report)} · {report.run.total_steps:,} env steps, {report.run.gradient_updates:,} updates, "
         f"{report.run.wall_time:.1f} s ({report.run.eval_time:.1f} s of it in evaluations)"

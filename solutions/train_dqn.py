@@ -345,7 +345,7 @@ def plot_rewards(
             episodes, moving_average(episode_rewards, window), color="tab:blue", linewidth=2, label=f"mean of {window}"
         )
     if threshold is not None:
-        ax.axhline(threshold, color="tab:green", linestyle="--", linewidth=1, label=f"solved ({threshold:g})")
+        ax.axhline(threshold, color="tab:green", linestyle="--", linewidth=1, label=f"solved ({threshold:.4g})")
     ax.set_xlabel("episode")
     ax.set_ylabel("return")
     ax.set_title(title)

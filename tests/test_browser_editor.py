@@ -90,6 +90,7 @@ def test_q_network_in_the_editor_fail_pass_run_download(page: Page, app_url: str
     assert frame.locator(".ace_gutter-cell").count() > 10, "the editor shows line numbers"
 
     frame = set_code(page, RELU_ON_OUTPUT)
+    assert frame.get_by_text("Check (Ctrl+Enter)").count() == 0, "no button inside the editor covers a line"
     frame.locator(".ace_text-input").press("Control+Enter")  # the keyboard shortcut to Check
     wait_for_text(page, f"{len(checks_for('q_network')) - 1} of {len(checks_for('q_network'))} checks passed")
     assert "no activation on the Q-values" in body(page)

@@ -106,6 +106,11 @@ def test_train_near_the_window_bottom_brings_the_run_into_view_and_keeps_the_pag
             ".filter(e => !e.closest('.st-key-live-training')).length"
         )
         assert stale == 0, f"{stale} elements are faded during the run"
+        # The sidebar's line follows the run instead of freezing at its first second.
+        sidebar = tab.locator('[data-testid="stSidebar"]')
+        first_note = sidebar.get_by_text("running for", exact=False).first.inner_text()
+        tab.wait_for_timeout(3000)
+        assert sidebar.get_by_text("running for", exact=False).first.inner_text() != first_note
         screenshot(tab, "training_running")
         tab.locator(".st-key-live-training").get_by_role("button", name="Stop").click()
         tab.get_by_text(RESULT_TEXT).first.wait_for(timeout=60_000)
@@ -139,7 +144,11 @@ def test_walking_away_mid_run_and_back_finds_the_run_and_the_settings(browser: B
         # Back on the page, stop with Streamlit's own toolbar Stop: the run stops, its results are kept.
         assert toolbar_stop(tab), "the toolbar's Stop never showed while the run was polled"
         tab.get_by_text(RESULT_TEXT).first.wait_for(timeout=30_000)
-        _wait_no_children(10.0)
+        try:
+            _wait_no_children(10.0)
+        except AssertionError:
+            print(tab.locator("body").inner_text())
+            raise
         wait_for_app(tab)
         assert_no_errors(tab, "training page after walking away, back, and the toolbar's Stop")
         assert "stopped with the toolbar's Stop" in tab.locator("body").inner_text()
@@ -231,3 +240,38 @@ def test_closing_the_tab_stops_the_run(browser: Browser, app_url: str) -> None:
     tab.context.close()
     gone = _wait_no_children(40.0)
     print(f"child gone {gone:.1f} s after the tab closed")
+
+
+def test_on_a_phone_figures_keep_legible_labels_and_wide_tables_scroll(browser: Browser, app_url: str) -> None:
+    tab = _tab(browser, app_url, width=390, height=844)
+    try:
+        # The lesson's symbol table scrolls sideways inside itself, so its last column can be reached.
+        table = tab.locator("[data-testid=stMarkdownContainer] table", has_text="Name in the code").first
+        table.wait_for()
+        widths = table.evaluate("t => [t.scrollWidth, t.clientWidth, getComputedStyle(t).overflowX]")
+        assert widths[0] > widths[1], f"the symbol table fits a phone? {widths}"
+        assert widths[2] == "auto", widths
+        table.evaluate("t => { t.scrollLeft = t.scrollWidth; }")
+        header = table.locator("th", has_text="Name in the code")
+        box = header.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0, f"'Name in the code' out of reach: {box}"
+        assert box["x"] + box["width"] <= 390, f"'Name in the code' out of reach: {box}"
+        # A page's figures keep their width (their text stays about as large as on a laptop) and scroll sideways.
+        tab.goto(f"{app_url}/replay_buffer")
+        wait_for_app(tab)
+        tab.get_by_role("button", name="Fill and sample").click()
+        wait_for_app(tab)
+        images = tab.locator("[data-testid=stImage] img")
+        images.first.wait_for()
+        for i in range(images.count()):
+            width = images.nth(i).evaluate("e => e.getBoundingClientRect().width")
+            assert width >= 590, f"figure {i} is scaled down to {width:.0f} px: its labels shrink with it"
+        overflow = tab.evaluate(
+            "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+            " return m ? m.scrollWidth - m.clientWidth : 0; }"
+        )
+        assert overflow <= 2, f"the page itself scrolls sideways by {overflow} px"
+        screenshot(tab, "phone_replay_buffer")
+    finally:
+        tab.context.close()

@@ -63,6 +63,10 @@ def test_second_session_waits_in_the_queue_then_gets_its_result(browser: Browser
         notice = second.get_by_text("You are number 1 in the queue", exact=False).first
         notice.wait_for(timeout=60_000)
         assert second.get_by_role("button", name="Cancel").count() >= 1, "a queued job offers Cancel"
+        second.wait_for_timeout(1500)
+        live = second.locator(".st-key-live-training").inner_text()
+        assert "starting a sandbox process" not in live, "a queued run says only that it waits: " + live
+        assert "number 1 in the queue" in second.locator('[data-testid="stSidebar"]').inner_text()
         screenshot(second, "training_queued")
         # Once the first session's run ends, the second one runs and shows its result.
         second.get_by_text("Greedy return, 20 episodes", exact=False).first.wait_for(timeout=600_000)

@@ -71,7 +71,7 @@ def test_q_network_editor_fail_then_pass_then_run_mine(monkeypatch: pytest.Monke
     type_code(at, "q_network", SOLUTION_Q)
     click(at, "Check my code")
     assert all(r.passed for r in at.session_state[CHECKS_KEY][("q_network", "exercises")])
-    assert any("Q-network: done" in block.value and "All 8 checks pass" in block.value for block in at.success)
+    assert any("Q-network: done" in block.value and "All 8 checks passed" in block.value for block in at.success)
     assert any("Reference solution" in e.label for e in at.expander)  # opens by itself now
     # The way on, and the learner's code beside the reference.
     [link] = [e for e in at.get("page_link") if "Next exercise" in e.proto.label]
@@ -198,3 +198,31 @@ def test_from_a_clone_save_writes_the_file_and_a_change_on_disk_offers_a_reload(
     assert not [b for b in at.button if b.label.startswith("Reload exercises/")]
     [box] = [t for t in at.text_area if str(t.key).startswith("plain_editor_q_network_")]
     assert box.value == "# edited in my own editor\n"  # the editor was remounted with the file's text
+
+
+def test_the_hint_button_is_never_a_click_behind_and_says_when_none_is_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DEPLOYED_ENV, "1")
+    at = open_page("pages/1_q_network.py")
+    [button] = [b for b in at.button if b.key == "hint_q_network"]
+    assert button.label == "Show a hint"
+    button.click().run()
+    [button] = [b for b in at.button if b.key == "hint_q_network"]
+    assert button.label == "Next hint", "the click that showed the first hint also renames the button"
+    shown = 1
+    while not button.disabled:
+        assert shown < 40, "the hint ladders never end"
+        button.click().run()
+        shown += 1
+        [button] = [b for b in at.button if b.key == "hint_q_network"]
+        revealed = sum(at.session_state[HINTS_KEY]["q_network"].values())
+        assert revealed == shown, "each click shows exactly one more hint"
+    assert button.label == "No hints left", "the click that showed the last hint already says so"
+
+
+def test_a_failed_check_says_it_once_without_a_status_box(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DEPLOYED_ENV, "1")
+    at = open_page("pages/1_q_network.py")
+    click(at, "Check my code")
+    assert len(at.error) == 1, [e.value for e in at.error]
+    assert not [e for e in at.expander if "checks passed" in e.label], "no status box repeating the summary"
+    assert not at.success

@@ -63,22 +63,40 @@ def test_a_stopped_script_run_without_a_new_run_is_the_toolbar_stop() -> None:
     assert job.outcomes[0].ok
 
 
-def test_estimates_narrow_once_this_machine_is_measured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_estimates_follow_what_this_machine_measured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(speed, "STORE_PATH", tmp_path / "speed.json")
     monkeypatch.setattr(speed, "_speeds", None)
-    config = PRESETS["fast"]
+    config = PRESETS["fast"].replace(reward_threshold=None)
     low, high = speed.estimate("test", config)
-    assert high / low == pytest.approx(speed.UNCALIBRATED_SPREAD[1] / speed.UNCALIBRATED_SPREAD[0])
+    assert high / low <= 2.0 + 1e-9
     assert "first guess" in speed.measured_note("test", config)
     modelled = speed.model_seconds(config)
     speed.record("test", config, train_seconds=3 * modelled, total_seconds=3 * modelled + 4.0)
     low, high = speed.estimate("test", config)
     middle = 3 * modelled + 4.0
-    assert low == pytest.approx(middle * speed.CALIBRATED_SPREAD[0])
-    assert high == pytest.approx(middle * speed.CALIBRATED_SPREAD[1])
+    assert low == pytest.approx(middle * speed.SPREAD[0])
+    assert high == pytest.approx(middle * speed.SPREAD[1])
+    assert high / low <= 2.0 + 1e-9
     assert "1 run measured" in speed.measured_note("test", config)
     monkeypatch.setattr(speed, "_speeds", None)  # a restarted server reads what was measured
     assert speed.speed_for("test", config).samples == 1
+
+
+def test_runs_that_stop_at_their_threshold_are_estimated_with_the_budget_they_use(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(speed, "STORE_PATH", tmp_path / "speed.json")
+    monkeypatch.setattr(speed, "_speeds", None)
+    config = PRESETS["fast"]
+    assert config.reward_threshold is not None
+    half = config.replace(total_timesteps=config.total_timesteps // 2)
+    train = 2 * speed.model_seconds(half)
+    speed.record("stops", config, train_seconds=train, total_seconds=train + 4.0, steps=half.total_timesteps)
+    assert speed.speed_for("stops", config).used == pytest.approx(0.5)
+    low, high = speed.estimate("stops", config)
+    assert low < train + 4.0 < high, "the next run is expected to stop about where this one did"
+    full = config.replace(reward_threshold=None)
+    assert speed.estimate("stops", full)[0] > low, "without a threshold the whole budget is trained"
 
 
 def test_duration_text() -> None:

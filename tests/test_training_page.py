@@ -167,6 +167,32 @@ def test_page_trains_lineworld_and_shows_results() -> None:
     networks = app.session_state["trained_networks"]
     assert any(isinstance(n, TrainedNetwork) and n.env_id == "LineWorld-v0" for n in networks.values())
     assert app.session_state["training_config"]["total_timesteps"] == 1200
+    # LineWorld's solved threshold (a hair below 0.4 for float sums) is shown as 0.4.
+    text = " ".join(str(block.value) for block in app.markdown)
+    assert "0.399999" not in text
+    assert "mean >= 0.4" in text or "needs 0.4)" in text, text
+
+
+def test_progress_updates_place_each_episode_at_the_env_step_it_ended() -> None:
+    """The live chart is drawn against env steps, as the results are."""
+
+    config = PRESETS["lineworld"].replace(total_timesteps=1500, seed=2)
+    handle = start_task(
+        "playground.tasks.training_task:training_task",
+        timeout=300,
+        config=config.to_dict(),
+        loop="solutions",
+        network="solutions",
+        buffer="solutions",
+    )
+    updates = [m for m in handle.progress() if isinstance(m, TrainingUpdate)]
+    assert handle.outcome is not None
+    report = handle.outcome.value
+    assert isinstance(report, TrainingReport), handle.outcome.error
+    steps = [s for u in updates for s in u.new_end_steps]
+    rewards = [r for u in updates for r in u.new_rewards]
+    assert len(steps) == len(rewards) == len(report.run.episode_rewards)
+    assert steps == list(report.run.episode_end_steps)
 
 
 def test_page_reads_settings_from_the_url() -> None:

@@ -69,6 +69,11 @@ def solved_return(env_id: str) -> float | None:
     return SOLVED_RETURNS.get(env_id)
 
 
+def threshold_text(value: float) -> str:
+    """A solved threshold for people: LineWorld's is a hair below 0.4 (float sums), shown as 0.4."""
+    return f"{value:.4g}"
+
+
 def solve_threshold(config: DQNConfig) -> float | None:
     """The greedy mean that counts as solved for a run: its own ``reward_threshold`` when set."""
     if config.reward_threshold is not None:

@@ -46,6 +46,7 @@ class TrainingUpdate:
     epsilon: float
     last_eval_mean: float | None = None
     phase: str = "training"
+    new_end_steps: list[int] = field(default_factory=list)  # the env step each of ``new_rewards``' episodes ended at
 
     @property
     def fraction(self) -> float:
@@ -154,11 +155,13 @@ def training_task(ctx: TaskContext, config: dict[str, Any], loop: str, network: 
     q_network_cls = _component(network, "q_network", "CustomQNetwork")
     buffer_cls = _component(buffer, "replay_buffer", "ReplayBufferWithIndices")
     pending: list[float] = []
+    pending_steps: list[int] = []
     last_emit = time.monotonic()
 
     def callback(progress: TrainingProgress) -> bool:
         nonlocal last_emit
         pending.append(float(progress.episode_reward))
+        pending_steps.append(int(progress.timestep))
         now = time.monotonic()
         if now - last_emit >= EMIT_INTERVAL:
             ctx.emit(
@@ -169,9 +172,11 @@ def training_task(ctx: TaskContext, config: dict[str, Any], loop: str, network: 
                     list(pending),
                     float(progress.epsilon),
                     progress.last_eval_mean,
+                    new_end_steps=list(pending_steps),
                 )
             )
             pending.clear()
+            pending_steps.clear()
             last_emit = now
         return not ctx.should_stop()
 
@@ -179,7 +184,16 @@ def training_task(ctx: TaskContext, config: dict[str, Any], loop: str, network: 
     if not isinstance(result, TrainingResult):
         raise TypeError(f"train_dqn returned {type(result).__name__}, not a TrainingResult")
     total = cfg.total_timesteps
-    ctx.emit(TrainingUpdate(result.total_steps, total, len(result.episode_rewards), list(pending), 0.0))
+    ctx.emit(
+        TrainingUpdate(
+            result.total_steps,
+            total,
+            len(result.episode_rewards),
+            list(pending),
+            0.0,
+            new_end_steps=list(pending_steps),
+        )
+    )
     returns, q_table, gif, gif_return, snapshot, notes = _measure(result, cfg, ctx, total)
     reward_plot, reward_plot_error = figure_png(
         lambda: _component(loop, "train_dqn", "plot_rewards")(

@@ -60,7 +60,7 @@ def _widget_key(exercise: str, kind: str) -> str:
 
 
 def _component_editor(exercise: str, code: str, func: EditorFunc) -> bool:
-    """The Ace editor; returns True when the learner pressed Ctrl+Enter or the editor's Check button."""
+    """The Ace editor; returns True when the learner pressed Ctrl+Enter in it."""
     response = func(
         code,
         lang="python",
@@ -75,18 +75,8 @@ def _component_editor(exercise: str, code: str, func: EditorFunc) -> bool:
             "wrap": False,
             "enableLiveAutocompletion": False,
         },
-        buttons=[
-            {
-                "name": "Check (Ctrl+Enter)",
-                "feather": "Play",
-                "primary": True,
-                "hasText": True,
-                "showWithIcon": True,
-                "alwaysOn": True,
-                "commands": ["submit"],
-                "style": {"bottom": "0.44rem", "right": "0.4rem"},
-            }
-        ],
+        # No button inside the editor: it covered the last visible line. Ctrl+Enter (the component's own
+        # "submit") and the Check my code button right under the editor check the code.
         key=_widget_key(exercise, "code_editor"),
     )
     if not isinstance(response, dict):
@@ -207,7 +197,7 @@ def exercise_done(exercise: str, results: list[CheckResult], code: str) -> None:
     """The end of an exercise: a success banner, the way on, and the learner's code beside the reference."""
     title = EXERCISE_TITLES.get(exercise, exercise)
     st.success(
-        f"**{title}: done.** All {len(results)} checks pass. Compare your code with the reference below, then go on.",
+        f"**{title}: done.** All {len(results)} checks passed. Compare your code with the reference below, then go on.",
         icon=":material/celebration:",
     )
     after = next_page(exercise)

@@ -24,7 +24,9 @@ from playground.ui.widgets import scroll_into_view
 CANCELLED_IN_QUEUE = "cancelled while waiting in the queue: nothing ran"
 TASK_SLOT_PREFIX = "task:"
 LIVE_POLL_SECONDS = 0.5  # how often a running job's panel redraws
-LIVE_LOOP_SECONDS = 30.0  # one fragment run polls this long, then the next one takes over
+# One fragment run polls this long, then the next one takes over. Short: while a fragment runs, no other
+# fragment of the page may (the sidebar's run lines, a Check's Cancel), and they must answer within a second.
+LIVE_LOOP_SECONDS = 0.8
 
 
 def queue_message(position: int) -> str:
@@ -145,16 +147,41 @@ def finish_pending_tasks() -> None:
 
 
 def running_jobs_note() -> None:
-    """In the sidebar, on every page: the long runs of this session that go on, or wait on their page."""
+    """In the sidebar, on every page: the long runs of this session that go on, or wait on their page.
+
+    A fragment that redraws every second, so the lines follow the runs (elapsed time, finished).
+    """
+    if any(not job.slot.startswith(TASK_SLOT_PREFIX) for job in live_jobs.session_jobs()):
+        with st.sidebar:
+            _jobs_note(live_jobs.script_runs(live_jobs.current_session_id()))
+
+
+@st.fragment(run_every=1.0)
+def _jobs_note(runs_before: int) -> None:
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    try:
+        _draw_jobs_note()
+    except StopException:  # the toolbar's Stop while this note was drawn: it stops the runs, as on their page
+        for job in live_jobs.session_jobs():
+            if not job.done and not job.slot.startswith(TASK_SLOT_PREFIX):
+                job.script_stopped("stopped with the toolbar's Stop", runs_before)
+        raise
+
+
+def _draw_jobs_note() -> None:
     for job in live_jobs.session_jobs():
         if job.slot.startswith(TASK_SLOT_PREFIX):
             continue
+        position = job.queue_position()
         if job.done:
-            st.sidebar.caption(f":material/task_alt: {job.title}: finished; the results are on its page.")
+            st.caption(f":material/task_alt: {job.title}: finished; the results are on its page.")
         elif job.stop_reason:
-            st.sidebar.caption(f":material/hourglass_top: {job.title}: {job.stop_reason}, finishing ...")
+            st.caption(f":material/hourglass_top: {job.title}: {job.stop_reason}, finishing ...")
+        elif position is not None:
+            st.caption(f":material/hourglass_top: {job.title}: number {position} in the queue.")
         else:
-            st.sidebar.caption(
+            st.caption(
                 f":material/autorenew: {job.title}: running for {job.elapsed:.0f} s; it goes on while you look "
                 "at other pages."
             )
@@ -242,7 +269,8 @@ def _live_body(job: LiveJob, draw: Callable[[LiveJob], None], *, loop: bool) -> 
     while True:
         head.caption(_job_state(job))
         with body.container():
-            draw(job)
+            if job.queue_position() is None:  # while it waits, the queue is all there is to say
+                draw(job)
         if job.done:
             st.rerun()
         if time.monotonic() >= until:

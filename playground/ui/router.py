@@ -14,23 +14,37 @@ from playground.ui.job_panel import finish_pending_tasks, running_jobs_note
 from playground.ui.lesson import render_home
 from playground.ui.page_list import HOME_TITLE, PAGES
 
-# Wide display equations scroll sideways inside themselves instead of being cut off on a phone.
-PAGE_CSS = "<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding:2px 0 6px}</style>"
+# For a phone. Wide display equations and Markdown tables (the lesson's symbol table) scroll sideways inside
+# themselves instead of being cut off. On a narrow screen a figure keeps at least FIGURE_MIN_PX of width and
+# scrolls sideways: scaled down to the column (about 360 px), a figure's 11-point labels would shrink to 5-7 px.
+FIGURE_MIN_PX = 600
+PAGE_CSS = (
+    "<style>"
+    ".katex-display{overflow-x:auto;overflow-y:hidden;padding:2px 0 6px}"
+    "[data-testid=stMarkdownContainer] table{display:block;overflow-x:auto;max-width:100%}"
+    "@media (max-width:640px){"
+    "[data-testid=stImage]{overflow-x:auto;max-width:100%}"
+    f"[data-testid=stImage] img{{min-width:{FIGURE_MIN_PX}px;max-width:none}}"
+    "}"
+    "</style>"
+)
 
 
 def main() -> None:
     """Set up the page and run the page the URL names (the lesson by default)."""
     st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
-    startup.start(PROJECT_ROOT / path for path, _, _ in PAGES)
-    live_jobs.note_script_run()
-    st.html(PAGE_CSS)
     pages = [st.Page(render_home, title=HOME_TITLE, icon=":material/school:", default=True)]
     pages += [
         st.Page(PROJECT_ROOT / path, title=title, icon=icon)
         for path, title, icon in PAGES
         if (PROJECT_ROOT / path).exists()
     ]
+    # The navigation first: a cold server's start-up below takes seconds, and until this call the sidebar
+    # lists the raw file names of pages/.
     navigation = st.navigation(pages)
+    startup.start(PROJECT_ROOT / path for path, _, _ in PAGES)
+    live_jobs.note_script_run()
+    st.html(PAGE_CSS)
     finish_pending_tasks()
     running_jobs_note()
     try:

@@ -111,10 +111,15 @@ def draw_progress(job: live_jobs.LiveJob) -> None:
     updates = [m for m in job.step_messages(job.step_index) if isinstance(m, TrainingUpdate)]
     st.progress(*ts.progress_line(label, updates[-1] if updates else None, job.elapsed))
     rewards = [r for update in updates for r in update.new_rewards]
+    steps = [s for update in updates for s in update.new_end_steps]
     if rewards:
+        # Against env steps, like the results' curves (an episode is drawn at the step it ended).
         frame = pd.DataFrame({"return": rewards, f"mean of {WINDOW}": moving_average(rewards, WINDOW)})
-        frame.index = pd.RangeIndex(1, len(rewards) + 1, name="episode")
-        st.line_chart(frame, x_label="episode", y_label="return", height=240)
+        if len(steps) == len(rewards):
+            frame.index = pd.Index(steps, name="env step")
+        else:  # a loop whose callback gave no steps
+            frame.index = pd.RangeIndex(1, len(rewards) + 1, name="episode")
+        st.line_chart(frame, x_label=str(frame.index.name), y_label="return", height=240)
 
 
 def train_small_network() -> None:

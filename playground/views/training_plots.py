@@ -14,6 +14,7 @@ from matplotlib.patches import Rectangle
 from numpy.typing import ArrayLike
 
 from playground.core.curves import moving_average as moving_average
+from playground.core.facts import threshold_text
 
 COLORS: tuple[str, ...] = ("tab:blue", "tab:orange", "tab:green", "tab:red")
 
@@ -61,7 +62,7 @@ def reward_figure(
                 label=f"{label}: greedy evaluations",
             )
     if threshold is not None:
-        ax.axhline(threshold, color="black", linestyle="--", linewidth=1, label=f"solved ({threshold:g})")
+        ax.axhline(threshold, color="black", linestyle="--", linewidth=1, label=f"solved ({threshold_text(threshold)})")
     ax.set_xlabel("env step" if x_values is not None else "episode")
     ax.set_ylabel("return")
     ax.set_title(title)
