@@ -113,7 +113,8 @@ def test_one_learner_from_the_home_page_to_the_comparison(browser: Browser, depl
             screenshot(page, f"walkthrough_{number + 2:02d}_{exercise}_done", full_page=False)
             if exercise == "train_dqn":
                 # One LineWorld run of the learner's loop: its live view comes into sight, then its result.
-                page.get_by_role("radio", name="mine (exercises/)").first.click()
+                loop = page.locator('[data-testid="stRadio"]', has_text="loop").first
+                loop.get_by_text("mine (exercises/)").click()
                 wait_for_app(page)
                 page.get_by_role("button", name="Train", exact=True).click()
                 page.get_by_text("Greedy return, 20 episodes").first.wait_for(timeout=120_000)
