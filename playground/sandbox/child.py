@@ -177,7 +177,14 @@ def run_job(job: Job, out: BinaryIO) -> int:
             run = _prepare_task(request)
         else:
             raise TypeError(f"unknown request {type(request).__name__}")
-        harden(job.scratch, job.limits, extra_env)
+        harden(
+            job.scratch,
+            job.limits,
+            extra_env,
+            cpu=job.cpu,
+            extra_read=job.python_path,
+            strict=job.strict,
+        )
         run(out)
     except BaseException as err:  # noqa: BLE001 - report, never die silently
         with contextlib.suppress(BaseException):
