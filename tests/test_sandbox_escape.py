@@ -422,3 +422,37 @@ def test_a_killed_job_leaves_no_scratch_directory_and_the_server_keeps_serving(l
     while Path(results[0].message).exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not Path(results[0].message).exists()
+
+
+@pytest.mark.skipif(not HAS_SECCOMP or LANDLOCK_ABI < 6, reason="not every layer exists on this kernel")
+def test_the_self_test_probes_every_layer_and_reports_that_each_holds() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "playground.sandbox", "--self-test"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    layers = ("seccomp (i386 calls): kill the job", "seccomp (x32 calls): kill the job", "Landlock reads", "disk quota")
+    for layer in layers:
+        assert f"holds    {layer}" in done.stdout, done.stdout
+    assert "MISSING" not in done.stdout.split("\n", 1)[1], done.stdout
+    assert "every layer holds here" in done.stdout
+
+
+def test_strict_mode_refuses_to_run_learner_code_when_a_layer_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no CPU to pin to (as on a platform without ``sched_setaffinity``), strict mode runs nothing."""
+    from playground.sandbox.admission import admission
+
+    monkeypatch.setenv("PLAYGROUND_SANDBOX", "strict")
+    monkeypatch.setattr(admission(), "cpus", [])
+    refused = run_checks("q_network", "solutions")
+    assert refused, "no result"
+    assert not any(r.passed for r in refused)
+    assert "PLAYGROUND_SANDBOX=strict and this server lacks part of the sandbox (pinning" in refused[0].message
+    if HAS_SECCOMP and LANDLOCK_ABI >= 6:  # everything there: strict mode runs the checks as usual
+        monkeypatch.undo()
+        monkeypatch.setenv("PLAYGROUND_SANDBOX", "strict")
+        assert all(r.passed for r in run_checks("q_network", "solutions"))

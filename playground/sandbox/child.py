@@ -33,6 +33,7 @@ import playground.checks as checks_package
 from playground.checks import describe_exception as describe_raised
 from playground.core.facts import impl_module
 from playground.sandbox.hardening import (
+    SandboxUnavailable,
     SandboxViolation,
     describe_limit,
     harden,
@@ -69,7 +70,7 @@ _LIMITS = Limits()
 
 def _describe_limit(err: BaseException) -> str | None:
     limit = describe_limit(err, _LIMITS)
-    if limit is None and isinstance(err, SandboxViolation):
+    if limit is None and isinstance(err, (SandboxViolation, SandboxUnavailable)):
         limit = str(err)
     return limit
 

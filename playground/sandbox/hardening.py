@@ -235,6 +235,9 @@ class Layers:
         return missing
 
 
+installed: Layers | None = None  # what harden() installed in this process (the self-test's probe reads it)
+
+
 def _prctl(option: int, arg: int = 0) -> int:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
@@ -442,6 +445,8 @@ def harden(
     dumpable = set_dumpable(True) if landlock_status.files else is_dumpable()
     seccomp_status = seccomp_filter.install()
     layers = Layers(seccomp_status, landlock_status, pinned, dumpable)
+    global installed
+    installed = layers
     if strict and layers.missing():
         raise SandboxUnavailable(
             f"{STRICT_ENV}=strict and this server lacks part of the sandbox ({'; '.join(layers.missing())}), "

@@ -11,6 +11,7 @@ import streamlit as st
 import torch
 
 from playground.core.facts import PROJECT_ROOT
+from playground.sandbox.selftest import server_start
 from playground.ui import live_jobs
 from playground.ui.lesson import render_home
 from playground.ui.server_warmup import freeze_loaded_objects, load_server_modules
@@ -48,6 +49,12 @@ def _configure_torch() -> int:
     return torch.get_num_threads()
 
 
+@st.cache_resource
+def _protect_server() -> str:
+    """Once per server: no sandbox job may read this process's /proc entries; the log says what holds."""
+    return server_start()
+
+
 @st.cache_resource(show_spinner="Starting the playground: loading what its pages use (once per server) ...")
 def _load_server_modules() -> int:
     """Once per server: everything the pages import (see :mod:`playground.ui.server_warmup`)."""
@@ -61,6 +68,7 @@ PAGE_CSS = "<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding:2px 
 def main() -> None:
     """Set up the page and run the page the URL names (the lesson by default)."""
     st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
+    _protect_server()
     _configure_torch()
     _load_server_modules()
     freeze_loaded_objects()
