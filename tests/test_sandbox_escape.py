@@ -425,9 +425,11 @@ def test_a_killed_job_leaves_no_scratch_directory_and_the_server_keeps_serving(l
 
 
 @pytest.mark.skipif(not HAS_SECCOMP or LANDLOCK_ABI < 6, reason="not every layer exists on this kernel")
-def test_the_self_test_probes_every_layer_and_reports_that_each_holds() -> None:
+@pytest.mark.parametrize("fork_server", ["1", "0"], ids=["forked child", "cold child"])
+def test_the_self_test_probes_every_layer_and_reports_that_each_holds(fork_server: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "playground.sandbox", "--self-test"],
+        env={**os.environ, "PLAYGROUND_FORKSERVER": fork_server},
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -456,3 +458,22 @@ def test_strict_mode_refuses_to_run_learner_code_when_a_layer_is_missing(monkeyp
         monkeypatch.undo()
         monkeypatch.setenv("PLAYGROUND_SANDBOX", "strict")
         assert all(r.passed for r in run_checks("q_network", "solutions"))
+
+
+def test_a_cartpole_training_still_draws_its_animation_behind_every_wall() -> None:
+    """Legitimate jobs import lazily after the walls are up: pygame renders CartPole, Pillow writes the GIF."""
+    from playground.core.config import PRESETS
+    from playground.sandbox.runner import run_task
+
+    config = PRESETS["fast"].replace(total_timesteps=300, learning_starts=100)
+    outcome = run_task(
+        "playground.tasks.training_task:training_task",
+        timeout=120,
+        config=config.to_dict(),
+        loop="solutions",
+        network="solutions",
+        buffer="solutions",
+    )
+    assert outcome.ok, outcome.error
+    assert outcome.value.notes == [], outcome.value.notes
+    assert outcome.value.gif.startswith(b"GIF8")

@@ -439,11 +439,12 @@ def harden(
     enter_scratch(scratch, extra_env)
     apply_limits(limits)
     pinned = pin_to_cpu(cpu)
+    prepared_filter = seccomp_filter.prepare()  # loads libseccomp while every file can still be read
     landlock_status = landlock.restrict(scratch, extra_read)
     # With Landlock, other processes cannot open our /proc entries: stay dumpable, so the parent
     # can measure the job's open files for the disk quota. Without it, stay as the fork server left us.
     dumpable = set_dumpable(True) if landlock_status.files else is_dumpable()
-    seccomp_status = seccomp_filter.install()
+    seccomp_status = seccomp_filter.install(prepared_filter)
     layers = Layers(seccomp_status, landlock_status, pinned, dumpable)
     global installed
     installed = layers

@@ -175,12 +175,24 @@ def build(own_pid: int) -> Any:
     return refuse
 
 
-def install() -> SeccompStatus:
-    """Load the filter on every thread of this process; what was loaded."""
+def prepare() -> Any:
+    """The filter for this process, built now (before Landlock: finding libseccomp runs ``ldconfig``),
+    or the reason there is none (a ``SeccompStatus``)."""
     if not sys.platform.startswith("linux"):
         return SeccompStatus(error="seccomp exists only on Linux")
     try:
-        build(os.getpid()).load()
+        return build(os.getpid())
+    except OSError as err:
+        return SeccompStatus(error=str(err))
+
+
+def install(prepared: Any = None) -> SeccompStatus:
+    """Load the filter (:func:`prepare`'s, or a new one) on every thread of this process; what was loaded."""
+    refuse = prepare() if prepared is None else prepared
+    if isinstance(refuse, SeccompStatus):
+        return refuse
+    try:
+        refuse.load()
     except OSError as err:
         return SeccompStatus(error=str(err))
     return SeccompStatus(installed=True, foreign_abis_killed=True)

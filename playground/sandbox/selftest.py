@@ -72,6 +72,7 @@ def probe_layers(ctx: Any) -> dict[str, Any]:
         refused[name] = fd == -1
         if fd >= 0:
             libc.close(fd)
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     moved = False
     with contextlib.suppress(OSError):
         os.sched_setaffinity(0, range(os.cpu_count() or 1))
@@ -84,7 +85,7 @@ def probe_layers(ctx: Any) -> dict[str, Any]:
     return {
         "layers": None if layers is None else asdict(layers),
         "refused": refused,
-        "cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [],
+        "cpus": cpus,
         "cpu_change_refused": not moved,
         "rlimits": limits,
         "threads": landlock.thread_count(),
