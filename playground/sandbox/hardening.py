@@ -215,6 +215,7 @@ class Layers:
     landlock: LandlockStatus
     cpu: int | None  # the one CPU the job is pinned to (``None``: not pinned)
     dumpable: bool
+    no_capabilities: bool = False
 
     def missing(self) -> list[str]:
         """The layers that are not in place, in a teacher's words (empty when everything holds)."""
@@ -232,6 +233,8 @@ class Layers:
                 missing.append(f"Landlock on every thread ({self.landlock.threads} threads when it was installed)")
         if self.cpu is None:
             missing.append("pinning to one CPU (no sched_setaffinity here)")
+        if not self.no_capabilities:
+            missing.append("dropping the job's capabilities")
         return missing
 
 
@@ -262,6 +265,31 @@ def make_undumpable() -> bool:
     """For the processes above the jobs (the server, the fork server, the check command): no job may
     read their ``/proc`` entries. ``True`` when it holds (``False`` off Linux)."""
     return set_dumpable(False)
+
+
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def drop_capabilities() -> bool:
+    """Linux: give up every capability (effective, permitted, inheritable; ambient ones follow).
+
+    A job of a server that runs as root (a container's default) would otherwise keep
+    ``CAP_SYS_RESOURCE`` (raise its own rlimits), ``CAP_DAC_OVERRIDE``, ``CAP_SYS_NICE``... With
+    ``no_new_privs`` and no ``execve`` they never come back. ``True`` when none is left.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()  # two struct __user_cap_data_struct, all zero
+    libc = ctypes.CDLL(None, use_errno=True)
+    if hasattr(libc, "capset"):
+        libc.capset(header, data)
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+    except OSError:
+        return False
+    return all(int(fields.get(name, "1").strip(), 16) == 0 for name in ("CapEff", "CapPrm", "CapInh"))
 
 
 def pin_to_cpu(cpu: int | None) -> int | None:
@@ -439,13 +467,14 @@ def harden(
     enter_scratch(scratch, extra_env)
     apply_limits(limits)
     pinned = pin_to_cpu(cpu)
+    no_capabilities = drop_capabilities()
     prepared_filter = seccomp_filter.prepare()  # loads libseccomp while every file can still be read
     landlock_status = landlock.restrict(scratch, extra_read)
     # With Landlock, other processes cannot open our /proc entries: stay dumpable, so the parent
     # can measure the job's open files for the disk quota. Without it, stay as the fork server left us.
     dumpable = set_dumpable(True) if landlock_status.files else is_dumpable()
     seccomp_status = seccomp_filter.install(prepared_filter)
-    layers = Layers(seccomp_status, landlock_status, pinned, dumpable)
+    layers = Layers(seccomp_status, landlock_status, pinned, dumpable, no_capabilities)
     global installed
     installed = layers
     if strict and layers.missing():

@@ -24,8 +24,11 @@ which fail with an error code, so Python sees a clean ``OSError`` and C code a
   modules, ``kexec``, ``reboot``, ``swapon``, clocks, ``acct``, ``quotactl``,
   the NUMA calls, ``ioperm``/``iopl``, ``memfd_create`` (files in memory that no
   disk quota sees), ``ioctl(TIOCSTI)`` (typing into a terminal);
-* ``sched_setaffinity`` (the job stays on the core it was pinned to) and
-  ``sched_setscheduler``/``sched_setattr``.
+* ``sched_setaffinity`` (the job stays on the core it was pinned to),
+  ``sched_setscheduler``/``sched_setattr``, ``setpriority``, ``ioprio_set``;
+* file metadata, which Landlock does not cover: the ``chmod``, ``chown``,
+  extended-attribute and ``utime`` families (a job may read the app's files,
+  and the server's user owns them: it must not change their mode or owner).
 
 Every other architecture's entry point is refused wholesale: a call made
 through the 32-bit ``int 0x80`` gate (i386) or with the x32 bit set kills the
@@ -121,6 +124,30 @@ DENIED = (
     "sched_setaffinity",
     "sched_setscheduler",
     "sched_setattr",
+    "setpriority",
+    "ioprio_set",
+    # File metadata, which Landlock does not cover: a job could otherwise chmod, chown or touch
+    # the app's own files (it may read them, and the server's user owns them).
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "fchmodat2",
+    "chown",
+    "fchown",
+    "lchown",
+    "fchownat",
+    "setxattr",
+    "lsetxattr",
+    "fsetxattr",
+    "setxattrat",
+    "removexattr",
+    "lremovexattr",
+    "fremovexattr",
+    "removexattrat",
+    "utime",
+    "utimes",
+    "utimensat",
+    "futimesat",
 )
 
 

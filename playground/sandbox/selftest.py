@@ -9,7 +9,7 @@ layer should stop, from inside the hardened child:
   filter kills the job, so the parent reads the outcome);
 * Landlock: reading the app's ``.streamlit`` folder and ``/etc/passwd``,
   writing ``/var/tmp``; its ABI, and whether TCP and signals are covered;
-* the rlimits the job runs under; the CPU it is pinned to, and whether it can
+* the capabilities it holds (none) and the rlimits it runs under; the CPU it is pinned to, and whether it can
   move; the disk quota (a job that writes past a small quota must be stopped);
 * the processes above the jobs: whether this process and the fork server
   are non-dumpable.
@@ -236,6 +236,7 @@ def run_self_test() -> list[tuple[bool, str]]:
             f"pinned to CPU {report['cpus']}, moving refused {report['cpu_change_refused']}",
         )
     )
+    lines.append(_line(bool(layers.get("no_capabilities")), "capabilities", "the job holds none"))
     limits = report["rlimits"]
     lines.append(
         _line(
