@@ -104,3 +104,14 @@ def print_then_fail(ctx: TaskContext) -> None:
     """Print something, then raise."""
     print("task output before the failure", flush=True)
     raise RuntimeError("task failed on purpose")
+
+
+def hold_a_file(ctx: TaskContext, text: str = "another learner's code") -> str:
+    """Write a file into this job's scratch directory, say where it is, and wait until asked to stop."""
+    path = os.path.join(os.getcwd(), "submitted.py")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    ctx.emit(path)
+    while not ctx.should_stop():
+        time.sleep(0.05)
+    return path

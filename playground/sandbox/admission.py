@@ -6,7 +6,9 @@ admitted. At most ``slots`` tickets run at once, and at most one per owner
 (a browser session): a session's second job waits until its first is done,
 even when a slot is free. Waiting tickets know their 1-based place in the
 queue, which the pages show ("You are number 2 in the queue"), and can be
-cancelled.
+cancelled. An admitted ticket also gets a CPU (:attr:`Ticket.cpu`): the one of
+this process's CPUs that the fewest running tickets hold, so K jobs pinned to
+their CPUs (:func:`playground.sandbox.hardening.pin_to_cpu`) use at most K cores.
 
 ``K`` defaults to what the machine can hold (:func:`default_slots`: the CPU
 count, and the memory available divided by what one job needs), and can be
@@ -50,6 +52,13 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
+def _usable_cpus() -> list[int]:
+    """The CPUs this process may run on (empty where the platform cannot pin a process)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return []
+    return sorted(os.sched_getaffinity(0))
+
+
 def default_slots() -> int:
     """min(cores, (memory - server) / job), at least 1."""
     slots = _cores()
@@ -82,6 +91,7 @@ class Ticket:
         self.state = "queued"
         self.created = time.monotonic()
         self.admitted_at: float | None = None
+        self.cpu: int | None = None  # handed out on admission; the job pins itself to it
 
     @property
     def waited(self) -> float:
@@ -112,6 +122,7 @@ class Admission:
         self._queue: list[Ticket] = []
         self._running: list[Ticket] = []
         self.waits: list[float] = []  # seconds each admitted ticket waited (for benchmarks)
+        self.cpus = _usable_cpus()
 
     def set_slots(self, slots: int) -> None:
         with self._changed:
@@ -136,10 +147,18 @@ class Admission:
             self._running.append(ticket)
             ticket.state = "running"
             ticket.admitted_at = time.monotonic()
+            ticket.cpu = self._free_cpu()
             self.waits.append(ticket.waited)
             if ticket.owner is not None:
                 busy_owners.add(ticket.owner)
         self._changed.notify_all()
+
+    def _free_cpu(self) -> int | None:
+        """The usable CPU held by the fewest running tickets (the lowest number among equals)."""
+        if not self.cpus:
+            return None
+        held = [t.cpu for t in self._running]
+        return min(self.cpus, key=lambda cpu: (held.count(cpu), cpu))
 
     def position(self, ticket: Ticket) -> int | None:
         with self._changed:

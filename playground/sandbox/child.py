@@ -33,6 +33,7 @@ import playground.checks as checks_package
 from playground.checks import describe_exception as describe_raised
 from playground.core.facts import impl_module
 from playground.sandbox.hardening import (
+    SandboxUnavailable,
     SandboxViolation,
     describe_limit,
     harden,
@@ -69,7 +70,7 @@ _LIMITS = Limits()
 
 def _describe_limit(err: BaseException) -> str | None:
     limit = describe_limit(err, _LIMITS)
-    if limit is None and isinstance(err, SandboxViolation):
+    if limit is None and isinstance(err, (SandboxViolation, SandboxUnavailable)):
         limit = str(err)
     return limit
 
@@ -177,7 +178,14 @@ def run_job(job: Job, out: BinaryIO) -> int:
             run = _prepare_task(request)
         else:
             raise TypeError(f"unknown request {type(request).__name__}")
-        harden(job.scratch, job.limits, extra_env)
+        harden(
+            job.scratch,
+            job.limits,
+            extra_env,
+            cpu=job.cpu,
+            extra_read=job.python_path,
+            strict=job.strict,
+        )
         run(out)
     except BaseException as err:  # noqa: BLE001 - report, never die silently
         with contextlib.suppress(BaseException):

@@ -27,6 +27,7 @@ from playground.checks import EXERCISES, CheckResult, hints
 from playground.checks.feedback import group_results, summary
 from playground.core.facts import IMPLS
 from playground.sandbox import forkserver
+from playground.sandbox.hardening import make_undumpable
 from playground.sandbox.runner import run_checks, warm_up
 
 EPILOG = """\
@@ -97,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="check FILE in place of exercises/EXERCISE.py (repeatable)",
     )
     args = parser.parse_args(argv)
+    make_undumpable()  # no sandbox child may read this process's /proc entries (environ, memory)
     unknown = [name for name in args.exercises if name not in EXERCISES]
     if unknown:
         parser.error(f"unknown exercise(s): {', '.join(unknown)}; choose from {', '.join(EXERCISES)}")

@@ -54,6 +54,7 @@ PRELOAD = (
     "matplotlib.pyplot",
     "matplotlib.font_manager",
     "PIL.Image",
+    "pyseccomp",  # finding libseccomp runs ldconfig once here, not in every child
     # Not pygame: importing it installs a SIGSEGV handler (its "parachute") that would turn a learner's
     # segfault into an abort in every child; CartPole's renderer imports it in the jobs that draw.
     "playground.tasks.rollout",
@@ -185,9 +186,10 @@ def _child(sock: socket.socket, wake: tuple[int, int], fds: list[int], zygote_pi
 
 def serve() -> int:
     """The zygote's main loop: fork a child per spawn request, report pids and exit codes."""
-    from playground.sandbox.hardening import set_parent_death_signal
+    from playground.sandbox.hardening import make_undumpable, set_parent_death_signal
 
     set_parent_death_signal()
+    dumpable = not make_undumpable()  # no job may read our /proc entries (environ, maps, memory)
     expected_parent = int(os.environ.pop(PARENT_PID_ENV, "0") or 0)
     if expected_parent and os.getppid() != expected_parent:
         return 1  # the parent died before we could arm the parent-death signal
@@ -201,7 +203,7 @@ def serve() -> int:
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     children: set[int] = set()
     my_pid = os.getpid()
-    _send(sock, ("ready", my_pid))
+    _send(sock, ("ready", my_pid, dumpable))
     try:
         while True:
             readable, _, _ = select.select([sock.fileno(), wake_r], [], [], 1.0)
@@ -312,6 +314,7 @@ class ForkServer:
         self.dead = False
         self.ready = threading.Event()
         self.zygote_pid = 0
+        self.zygote_dumpable: bool | None = None  # as the zygote reported it when ready
         self.process: subprocess.Popen[bytes] | None = None
         self._sock, self._zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         started = threading.Event()
@@ -356,6 +359,7 @@ class ForkServer:
                     kind = message[0]
                     if kind == "ready":
                         self.zygote_pid = message[1]
+                        self.zygote_dumpable = bool(message[2]) if len(message) > 2 else None
                         self.ready.set()
                     elif kind == "spawned":
                         child = self._pending.pop(message[1], None)

@@ -8,12 +8,17 @@ and before the learner's module is imported. It
   with a minimal one (no variable of the server reaches learner code);
 * sets resource limits: address space, CPU time, largest file, open files,
   no core files;
-* installs a Landlock ruleset (Linux): files may be created, written or
-  removed only beneath the scratch directory (and ``/dev/null``), even from C;
-* installs a seccomp filter (Linux x86-64): no new programs (``execve``), no
-  new processes (``fork``/``clone`` without ``CLONE_THREAD``), no sockets, no
-  signals to other processes, no ``ptrace``, no leaving the process group,
-  no change of the parent-death signal;
+* pins the process to the one CPU its admission slot came with;
+* installs a Landlock ruleset (Linux, :mod:`playground.sandbox.landlock`): files
+  may be read only beneath the Python installation, the app's code folders,
+  the system libraries and the scratch directory, and created, written or
+  removed only beneath the scratch directory; no TCP; no signals out of the
+  job; all of it for C code (``ctypes``) too;
+* installs a seccomp filter (Linux, :mod:`playground.sandbox.seccomp_filter`): no
+  new programs or processes, no sockets, no signals to other processes, nothing
+  that reaches around the kernel's walls (``io_uring``, namespaces, ``bpf``...),
+  no change of CPU, and any call through another ABI (32-bit ``int 0x80``,
+  x32) kills the job;
 * installs an audit hook that refuses, with a message in the learner's words,
   what seccomp cannot see by path: writing files outside the scratch
   directory, reading other processes' ``/proc`` entries or the app's
@@ -32,16 +37,19 @@ import os
 import re
 import resource
 import signal
-import struct
 import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
 
 from playground.core.facts import EXERCISES, PROJECT_ROOT
+from playground.sandbox import landlock, seccomp_filter
+from playground.sandbox.landlock import LandlockStatus
 from playground.sandbox.protocol import Limits
+from playground.sandbox.seccomp_filter import SeccompStatus
 
 SOURCES_DIR = "_submitted"
 
@@ -182,163 +190,130 @@ def apply_limits(limits: Limits) -> None:
     lower(resource.RLIMIT_CORE, 0)
 
 
-# --- seccomp -----------------------------------------------------------------------------------
+# --- the layers a child installs, and what it reports about them --------------------------------
 
-_AUDIT_ARCH_X86_64 = 0xC000003E
-_SECCOMP_RET_ALLOW = 0x7FFF0000
-_SECCOMP_RET_ERRNO = 0x00050000
-_PR_SET_NO_NEW_PRIVS = 38
-_PR_SET_SECCOMP = 22
+_PR_SET_DUMPABLE = 4
+_PR_GET_DUMPABLE = 3
 _PR_SET_PDEATHSIG = 1
-_SECCOMP_MODE_FILTER = 2
-_CLONE_THREAD = 0x00010000
-# x86-64 system call numbers
-_NR = {
-    "socket": 41,
-    "socketpair": 53,
-    "clone": 56,
-    "fork": 57,
-    "vfork": 58,
-    "execve": 59,
-    "kill": 62,
-    "ptrace": 101,
-    "setpgid": 109,
-    "setsid": 112,
-    "rt_sigqueueinfo": 129,
-    "prctl": 157,
-    "tkill": 200,
-    "tgkill": 234,
-    "rt_tgsigqueueinfo": 297,
-    "process_vm_writev": 311,
-    "execveat": 322,
-    "pidfd_send_signal": 424,
-    "clone3": 435,
-}
+STRICT_ENV = "PLAYGROUND_SANDBOX"  # "strict": refuse to run learner code when a layer is missing
 
 
-def _ld(offset: int) -> tuple[int, int, int, int]:
-    return (0x20, 0, 0, offset)  # BPF_LD | BPF_W | BPF_ABS
+def strict_mode() -> bool:
+    """``PLAYGROUND_SANDBOX=strict``: learner code runs only when every layer holds."""
+    return os.environ.get(STRICT_ENV, "").strip().lower() == "strict"
 
 
-def _jeq(value: int, jt: int, jf: int) -> tuple[int, int, int, int]:
-    return (0x15, jt, jf, value & 0xFFFFFFFF)
+class SandboxUnavailable(RuntimeError):
+    """Strict mode, and a layer of the sandbox is missing here: learner code is not run."""
 
 
-def _jset(value: int, jt: int, jf: int) -> tuple[int, int, int, int]:
-    return (0x45, jt, jf, value)
+@dataclass(frozen=True)
+class Layers:
+    """What :func:`harden` installed in this child."""
+
+    seccomp: SeccompStatus
+    landlock: LandlockStatus
+    cpu: int | None  # the one CPU the job is pinned to (``None``: not pinned)
+    dumpable: bool
+    no_capabilities: bool = False
+
+    def missing(self) -> list[str]:
+        """The layers that are not in place, in a teacher's words (empty when everything holds)."""
+        missing = []
+        if not self.seccomp.installed:
+            missing.append(f"the seccomp filter ({self.seccomp.error or 'not installed'})")
+        if not self.landlock.files:
+            missing.append(f"Landlock for files ({self.landlock.error or 'not installed'})")
+        else:
+            if not self.landlock.network:
+                missing.append(f"Landlock network rules (kernel ABI {self.landlock.abi}, needs 4: Linux 6.7+)")
+            if not self.landlock.scoped:
+                missing.append(f"Landlock signal scoping (kernel ABI {self.landlock.abi}, needs 6: Linux 6.12+)")
+            if self.landlock.threads > 1:
+                missing.append(f"Landlock on every thread ({self.landlock.threads} threads when it was installed)")
+        if self.cpu is None:
+            missing.append("pinning to one CPU (no sched_setaffinity here)")
+        if not self.no_capabilities:
+            missing.append("dropping the job's capabilities")
+        return missing
 
 
-def _ret(value: int) -> tuple[int, int, int, int]:
-    return (0x06, 0, 0, value)
+installed: Layers | None = None  # what harden() installed in this process (the self-test's probe reads it)
 
 
-def _errno(code: int) -> int:
-    return _SECCOMP_RET_ERRNO | code
-
-
-def seccomp_program(own_pid: int) -> list[tuple[int, int, int, int]]:
-    """The BPF program: refuse processes, programs, sockets and signals to others; allow the rest."""
-    nr, arg0 = 0, 16
-    program = [_ld(4), _jeq(_AUDIT_ARCH_X86_64, 1, 0), _ret(_SECCOMP_RET_ALLOW), _ld(nr)]
-    for name in ("fork", "vfork", "execve", "execveat", "ptrace", "setsid", "setpgid", "process_vm_writev"):
-        program += [_jeq(_NR[name], 0, 1), _ret(_errno(errno.EPERM))]
-    for name in ("rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal", "tkill"):
-        program += [_jeq(_NR[name], 0, 1), _ret(_errno(errno.EPERM))]
-    program += [_jeq(_NR["socketpair"], 0, 1), _ret(_errno(errno.EACCES))]
-    program += [_jeq(_NR["clone3"], 0, 1), _ret(_errno(errno.ENOSYS))]  # glibc then falls back to clone
-    # clone: threads only
-    program += [_jeq(_NR["clone"], 0, 4), _ld(arg0), _jset(_CLONE_THREAD, 0, 1), _ret(_SECCOMP_RET_ALLOW)]
-    program += [_ret(_errno(errno.EPERM))]
-    program += [_jeq(_NR["socket"], 0, 1), _ret(_errno(errno.EACCES))]  # no sockets at all
-    # kill: this process, or its own process group
-    program += [_jeq(_NR["kill"], 0, 6), _ld(arg0), _jeq(own_pid, 3, 0), _jeq(0, 2, 0), _jeq(-own_pid, 1, 0)]
-    program += [_ret(_errno(errno.EPERM)), _ret(_SECCOMP_RET_ALLOW)]
-    # tgkill: threads of this process
-    program += [_jeq(_NR["tgkill"], 0, 4), _ld(arg0), _jeq(own_pid, 1, 0), _ret(_errno(errno.EPERM))]
-    program += [_ret(_SECCOMP_RET_ALLOW)]
-    # prctl: everything but changing the parent-death signal
-    program += [_jeq(_NR["prctl"], 0, 4), _ld(arg0), _jeq(_PR_SET_PDEATHSIG, 0, 1), _ret(_errno(errno.EPERM))]
-    program += [_ret(_SECCOMP_RET_ALLOW)]
-    program += [_ret(_SECCOMP_RET_ALLOW)]
-    return program
-
-
-def install_seccomp() -> bool:
-    """Install :func:`seccomp_program` for this process; ``False`` where the platform has no seccomp."""
-    if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
-        return False
-    program = seccomp_program(os.getpid())
-    data = b"".join(struct.pack("<HBBI", *instruction) for instruction in program)
-    buffer = ctypes.create_string_buffer(data, len(data))
-
-    class SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-    fprog = SockFprog(len(program), ctypes.cast(buffer, ctypes.c_void_p))
+def _prctl(option: int, arg: int = 0) -> int:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+    return int(libc.prctl(option, arg, 0, 0, 0))
+
+
+def set_dumpable(dumpable: bool) -> bool:
+    """Linux: ``PR_SET_DUMPABLE``. A non-dumpable process's ``/proc/<pid>`` entries (``environ``,
+    ``maps``, ``mem``...) are closed to other processes of the same user, and it cannot be traced.
+    ``True`` when the setting now holds."""
+    if not sys.platform.startswith("linux"):
         return False
-    return bool(libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0) == 0)
+    _prctl(_PR_SET_DUMPABLE, 1 if dumpable else 0)
+    return is_dumpable() == dumpable
 
 
-# --- Landlock: no writes outside the scratch directory, for C code too -------------------------
-
-_SYS_LANDLOCK_CREATE_RULESET = 444
-_SYS_LANDLOCK_ADD_RULE = 445
-_SYS_LANDLOCK_RESTRICT_SELF = 446
-_LANDLOCK_CREATE_RULESET_VERSION = 1
-_LANDLOCK_RULE_PATH_BENEATH = 1
-_FS_WRITE_FILE = 1 << 1
-_FS_DIR_WRITES = sum(1 << bit for bit in range(4, 13))  # remove dir/file, make char/dir/reg/sock/fifo/block/sym
-_FS_REFER = 1 << 13  # ABI 2
-_FS_TRUNCATE = 1 << 14  # ABI 3
+def is_dumpable() -> bool:
+    return sys.platform.startswith("linux") and _prctl(_PR_GET_DUMPABLE) == 1
 
 
-def install_landlock(scratch: str) -> bool:
-    """Linux Landlock: this process may create, change or remove files only beneath ``scratch``.
+def make_undumpable() -> bool:
+    """For the processes above the jobs (the server, the fork server, the check command): no job may
+    read their ``/proc`` entries. ``True`` when it holds (``False`` off Linux)."""
+    return set_dumpable(False)
 
-    Unlike the audit hook this also holds for C code (``ctypes``). ``False`` when
-    the kernel has no Landlock (then only the audit hook guards writes).
+
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def drop_capabilities() -> bool:
+    """Linux: give up every capability (effective, permitted, inheritable; ambient ones follow).
+
+    A job of a server that runs as root (a container's default) would otherwise keep
+    ``CAP_SYS_RESOURCE`` (raise its own rlimits), ``CAP_DAC_OVERRIDE``, ``CAP_SYS_NICE``... With
+    ``no_new_privs`` and no ``execve`` they never come back. ``True`` when none is left.
     """
-    if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
+    if not sys.platform.startswith("linux"):
         return False
+    header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()  # two struct __user_cap_data_struct, all zero
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    abi = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), _LANDLOCK_CREATE_RULESET_VERSION)
-    if abi < 1:
-        return False
-    file_rights = _FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0)
-    handled = file_rights | _FS_DIR_WRITES | (_FS_REFER if abi >= 2 else 0)
-    attr = ctypes.c_uint64(handled)
-    ruleset = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(8), 0)
-    if ruleset < 0:
-        return False
+    if hasattr(libc, "capset"):
+        libc.capset(header, data)
     try:
-        for path, rights in ((scratch, handled), (os.devnull, file_rights)):
-            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            try:
-                rule = struct.pack("<Qi", rights, fd)  # struct landlock_path_beneath_attr (packed)
-                buffer = ctypes.create_string_buffer(rule, len(rule))
-                if libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, _LANDLOCK_RULE_PATH_BENEATH, buffer, 0) != 0:
-                    return False
-            finally:
-                os.close(fd)
-        libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            return False
-        return bool(libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0) == 0)
-    finally:
-        os.close(ruleset)
+        with open("/proc/self/status", encoding="ascii") as status:
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+    except OSError:
+        return False
+    return all(int(fields.get(name, "1").strip(), 16) == 0 for name in ("CapEff", "CapPrm", "CapInh"))
+
+
+def pin_to_cpu(cpu: int | None) -> int | None:
+    """Pin every thread of this process to ``cpu``; the CPU, or ``None`` where that is not possible."""
+    if cpu is None or not hasattr(os, "sched_setaffinity"):
+        return None
+    try:
+        tids = [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:
+        tids = [0]
+    try:
+        for tid in tids:
+            with contextlib.suppress(ProcessLookupError):  # a thread that just ended
+                os.sched_setaffinity(tid, {cpu})
+    except OSError:
+        return None
+    return cpu
 
 
 def set_parent_death_signal(signum: int = signal.SIGKILL) -> None:
     """Linux: die with ``signum`` when the parent (the thread that forked us) dies."""
     if not sys.platform.startswith("linux"):
         return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+    _prctl(_PR_SET_PDEATHSIG, signum)
 
 
 # --- the audit hook ----------------------------------------------------------------------------
@@ -473,10 +448,39 @@ def install_audit_hook(scratch: str, limits: Limits) -> None:
     sys.addaudithook(hook)
 
 
-def harden(scratch: str, limits: Limits, extra_env: Mapping[str, str] | None = None) -> None:
-    """Everything above, in order; call it once, in the child, right before learner code."""
+def harden(
+    scratch: str,
+    limits: Limits,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    cpu: int | None = None,
+    extra_read: Sequence[str] = (),
+    strict: bool = False,
+) -> Layers:
+    """Everything above, in order; call it once, in the child, right before learner code.
+
+    The order matters: the CPU pin comes before the seccomp filter (which then refuses
+    ``sched_setaffinity``), Landlock before seccomp (whose filter does not allow the
+    Landlock calls' ``prctl`` to be refused, but is simpler to reason about last).
+    With ``strict``, raises :class:`SandboxUnavailable` when a layer is missing.
+    """
     enter_scratch(scratch, extra_env)
     apply_limits(limits)
-    install_landlock(scratch)
-    install_seccomp()
+    pinned = pin_to_cpu(cpu)
+    no_capabilities = drop_capabilities()
+    prepared_filter = seccomp_filter.prepare()  # loads libseccomp while every file can still be read
+    landlock_status = landlock.restrict(scratch, extra_read)
+    # With Landlock, other processes cannot open our /proc entries: stay dumpable, so the parent
+    # can measure the job's open files for the disk quota. Without it, stay as the fork server left us.
+    dumpable = set_dumpable(True) if landlock_status.files else is_dumpable()
+    seccomp_status = seccomp_filter.install(prepared_filter)
+    layers = Layers(seccomp_status, landlock_status, pinned, dumpable, no_capabilities)
+    global installed
+    installed = layers
+    if strict and layers.missing():
+        raise SandboxUnavailable(
+            f"{STRICT_ENV}=strict and this server lacks part of the sandbox ({'; '.join(layers.missing())}), "
+            "so it does not run learner code. `python -m playground.sandbox --self-test` says what holds here."
+        )
     install_audit_hook(scratch, limits)
+    return layers

@@ -57,6 +57,7 @@ class Limits:
     file_bytes: int = 32 * 1024 * 1024  # largest file (and the learner's printed output)
     open_files: int = 256
     files_written: int = 64  # files the job may create or open for writing
+    disk_bytes: int = 256 * 1024 * 1024  # all the job's files together (the parent watches)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class Job:
     limits: Limits = field(default_factory=Limits)
     python_path: tuple[str, ...] = ()  # extra import paths (the test suite's helper modules)
     test_modules: tuple[str, ...] = ()  # see playground.sandbox.TEST_MODULES_ENV
+    cpu: int | None = None  # the CPU the job is pinned to (from its admission slot)
+    strict: bool = False  # PLAYGROUND_SANDBOX=strict: refuse to run when a layer of the sandbox is missing
 
 
 _HEADER = struct.Struct(">I")

@@ -50,6 +50,7 @@ from playground.checks import CheckResult, CheckSpec, checks_for
 from playground.core.facts import PROJECT_ROOT, require_impl
 from playground.sandbox import forkserver
 from playground.sandbox.admission import Ticket, admission
+from playground.sandbox.hardening import strict_mode
 from playground.sandbox.protocol import (
     RESULT_FD_ENV,
     CheckRequest,
@@ -59,6 +60,7 @@ from playground.sandbox.protocol import (
     TaskRequest,
     UnsafeMessage,
 )
+from playground.sandbox.quota import DiskWatch, disk_limit_bytes
 
 STARTUP_SECONDS = 30.0  # a cold child (or the fork server's first start) imports torch first
 OUTPUT_TAIL_CHARS = 1500
@@ -104,7 +106,7 @@ def job_limits(seconds: float) -> Limits:
     memory_mb = 1024
     with contextlib.suppress(ValueError):
         memory_mb = int(os.environ.get(MEMORY_ENV, "") or memory_mb)
-    return Limits(memory_bytes=memory_mb * 1024 * 1024, cpu_seconds=int(seconds) + 30)
+    return Limits(memory_bytes=memory_mb * 1024 * 1024, cpu_seconds=int(seconds) + 30, disk_bytes=disk_limit_bytes())
 
 
 def warm_up() -> None:
@@ -142,14 +144,23 @@ class _Child:
     output: IO[bytes]
     reader: MessageReader
     scratch: str
+    disk: DiskWatch | None = None
     returncode: int | None = None
     tail_cache: str | None = None
     stack: list[tuple[str, int, str]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, request: CheckRequest | TaskRequest, limits: Limits) -> _Child:
-        scratch = tempfile.mkdtemp(prefix="playground-job-")
-        job = Job(request, scratch, limits, python_path=_python_path(), test_modules=_test_modules())
+    def start(cls, request: CheckRequest | TaskRequest, limits: Limits, cpu: int | None = None) -> _Child:
+        scratch = tempfile.mkdtemp(prefix="playground-job-")  # mode 0700: no other user's job looks in
+        job = Job(
+            request,
+            scratch,
+            limits,
+            python_path=_python_path(),
+            test_modules=_test_modules(),
+            cpu=cpu,
+            strict=strict_mode(),
+        )
         data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         read_fd, write_fd = os.pipe()
         output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in output_tail()
@@ -172,7 +183,10 @@ class _Child:
             raise
         finally:
             os.close(write_fd)
-        return cls(process, read_fd, output, MessageReader(), scratch)
+        child = cls(process, read_fd, output, MessageReader(), scratch)
+        child.disk = DiskWatch(scratch, limits.disk_bytes, kill=lambda: child.signal(signal.SIGKILL))
+        child.disk.start(process.pid)
+        return child
 
     def messages(self, deadline: Callable[[], float]) -> Iterator[Any]:
         """Yield messages until the pipe closes; ``TimeoutError`` past the deadline.
@@ -227,11 +241,15 @@ class _Child:
         if self.returncode is None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=grace)
+            if self.disk is not None:
+                self.disk.stop()
             self.signal(signal.SIGKILL)
             self.returncode = self.process.wait()
             os.close(self.read_fd)
             shutil.rmtree(self.scratch, ignore_errors=True)
         code = self.returncode
+        if self.disk is not None and self.disk.exceeded:
+            return self.disk.exceeded
         if code < 0:
             try:
                 name = signal.Signals(-code).name
@@ -239,6 +257,11 @@ class _Child:
                 name = f"signal {-code}"
             if name == "SIGXCPU":
                 return "your code used up the CPU time allowed for one job and was stopped"
+            if name == "SIGSYS":
+                return (
+                    "the sandbox stopped your code: it made a system call through another ABI "
+                    "(a 32-bit or x32 call), which the sandbox does not allow (SIGSYS)"
+                )
             return f"the process was killed by {name}" + (" (a crash in native code)" if name == "SIGSEGV" else "")
         return f"the process exited with code {code}"
 
@@ -398,10 +421,10 @@ def run_checks(
         if on_result is not None:
             on_result(result)
 
-    with _admitted(on_queue, cancel):
+    with _admitted(on_queue, cancel) as ticket:
         pending = list(specs)
         while pending:
-            done, hung = _run_check_batch(exercise, impl, pending, record, submitted, cancel)
+            done, hung = _run_check_batch(exercise, impl, pending, record, submitted, cancel, ticket.cpu)
             if cancel is not None and cancel.is_set():
                 raise CheckCancelled(results)
             pending = pending[done:]
@@ -427,13 +450,14 @@ def _run_check_batch(
     record: Callable[[CheckResult], None],
     sources: dict[str, str],
     cancel: threading.Event | None = None,
+    cpu: int | None = None,
 ) -> tuple[int, str | None]:
     """Run checks in one child until they are all done or the child fails: (results recorded, hung check)."""
     by_name = {spec.name: spec for spec in specs}
     total = sum(spec.timeout for spec in specs) + STARTUP_SECONDS
     request = CheckRequest(exercise, impl, tuple(by_name), sources)
     try:
-        child = _Child.start(request, job_limits(total))
+        child = _Child.start(request, job_limits(total), cpu)
     except (forkserver.ForkServerDied, OSError) as err:
         record(CheckResult(exercise, specs[0].name, False, f"the sandbox could not start the check ({err})"))
         return 1, None
@@ -475,6 +499,8 @@ def _run_check_batch(
         child.output_tail()
         return done, None
     ended = child.finish(grace=0.5 if failure else 5.0)
+    if not failure and child.disk is not None and child.disk.exceeded:
+        failure = child.disk.exceeded
     output = child.output_tail()
     if hung is not None:
         where = _where(child.stack, sources)
@@ -554,7 +580,7 @@ class TaskHandle:
         self.started = time.monotonic()
         self._deadline = self.started + STARTUP_SECONDS + self.timeout
         try:
-            self._child = _Child.start(self._request, job_limits(self.timeout + STARTUP_SECONDS))
+            self._child = _Child.start(self._request, job_limits(self.timeout + STARTUP_SECONDS), self._ticket.cpu)
         except (forkserver.ForkServerDied, OSError) as err:
             self.outcome = TaskOutcome(error=f"the sandbox could not start the task ({err})")
             return
@@ -595,6 +621,8 @@ class TaskHandle:
             outcome.cancelled = self._cancelled
             if self._cancelled and not outcome.error:
                 outcome.error = "cancelled"
+            if child.disk is not None and child.disk.exceeded and not outcome.error:
+                outcome.error = child.disk.exceeded
             if outcome.value is None and not outcome.error:
                 outcome.error = f"{ended} before returning a result"
             self.outcome = outcome

@@ -18,6 +18,7 @@ import torch
 
 from playground.sandbox.admission import SLOTS_ENV, admission
 from playground.sandbox.runner import set_owner_resolver, warm_up
+from playground.sandbox.selftest import server_start
 from playground.ui.server_warmup import freeze_loaded_objects, load_server_modules
 
 
@@ -47,6 +48,7 @@ def slots_from_secrets() -> int | None:
 @st.cache_resource(show_spinner="Starting the playground: loading what its pages use (once per server) ...")
 def _start_once(pages: tuple[Path, ...]) -> int:
     """Once per server: the settings, the module loads and the fork server; returns how many modules are loaded."""
+    server_start()  # no sandbox job may read this process's /proc entries; the log says which layers hold
     torch.set_num_threads(1)  # sessions training at once share the cores fairly
     # Figures are scaled to the column's width: on a phone (about 360 px) the default 10-point text would be
     # far too small to read.
