@@ -63,6 +63,9 @@ BUGS: tuple[str, ...] = (
     "threshold_strict",  # stops only when the mean exceeds reward_threshold (> instead of >=)
     "divergence_first_loss",  # tests the first loss of a phase for NaN/inf, not the last
     "invisible_returns",  # draws the returns with linewidth=0
+    "eps_per_episode",  # epsilon decays with the episode count, not the env step
+    "return_not_reset",  # the episode return is not reset between episodes (flat loop)
+    "seed_misses_random",  # seed_everything leaves Python's random unseeded
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -79,7 +82,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
     def seed_everything(seed: int) -> None:
         torch.manual_seed(seed)
         np.random.seed(seed)
-        random.seed(seed)
+        if bug != "seed_misses_random":
+            random.seed(seed)
 
     def make_optimizer(params: Any, learning_rate: float) -> torch.optim.Optimizer:
         if bug == "lr_ignored":
@@ -238,7 +242,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         }
 
     def act(parts: dict[str, Any], config: DQNConfig, t: int, obs: Any) -> tuple[int, float]:
-        eps = epsilon(config, t)
+        eps = epsilon(config, len(parts["out"].episode_rewards) if bug == "eps_per_episode" else t)
         if parts["rng"].random() < eps:
             return int(parts["env"].action_space.sample()), eps
         return greedy_action(parts["online"], obs), eps
@@ -326,7 +330,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
                 if stop:
                     out.stop_reason = "callback asked to stop"
                 obs, _ = env.reset()
-                ret, length = 0.0, 0
+                ret, length = (ret if bug == "return_not_reset" else 0.0), 0
             if after_step(parts, config, step) or stop:
                 break
         return finish(parts, step, began)

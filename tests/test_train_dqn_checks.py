@@ -38,7 +38,7 @@ EXPECTED_FAILURES: dict[str, list[tuple[str, str]]] = {
     "eval_explores": [("evaluate: greedy, seeded, fresh env", "must not explore")],
     "eval_reseeds": [("evaluate: greedy, seeded, fresh env", "seed only the first reset")],
     "lr_ignored": [
-        ("helpers: seed_everything and make_optimizer", "lr=learning_rate"),
+        ("make_optimizer: Adam at learning_rate", "lr=learning_rate"),
         ("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "lr=config.learning_rate"),
     ],
     "no_clip": [
@@ -46,6 +46,7 @@ EXPECTED_FAILURES: dict[str, list[tuple[str, str]]] = {
         ("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "clip_grad_norm_"),
     ],
     "no_zero_grad": [("gradient_phase: sample, loss, clip, step", "gradients pile up")],
+    "seed_misses_random": [("seed_everything seeds random, NumPy and torch", "random")],
     "gamma_ignored": [("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "ignores config.gamma")],
     "final_eps_ignored": [("explores on the epsilon schedule", "explored with epsilon")],
     "eval_episodes_ignored": [

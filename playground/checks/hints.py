@@ -6,10 +6,11 @@ and always in this order: **the idea** (what the function is for, in words),
 two that do it, or the trap to avoid). The stubs in ``exercises/`` say *what*
 to implement and its contract; how to implement it lives here.
 
-Which function a hint is about: the first function named in a failing check's
-message (the stubs' ``NotImplementedError`` messages and the checks' messages
-name the function), else the first function of the exercise whose ladder has
-hints left. How many hints a learner has seen is a plain mapping
+Which function a hint is about: the function of the first failing check (each
+check declares the function it tests, and :mod:`playground.checks.aim` blames
+the function that holds the bug; a check that was not run counts for nothing),
+else the first function named in a failing message, else the first function of
+the exercise whose ladder has hints left. How many hints a learner has seen is a plain mapping
 ``{exercise: {function: count}}``: the app keeps it in session state, the
 command line (``python -m playground.check EXERCISE --hint``) in a small JSON
 file in the user's cache directory (:func:`state_path`), never in the project.
@@ -255,12 +256,23 @@ def _mentions(message: str, function: str) -> bool:
 
 
 def failing_functions(exercise: str, results: Iterable[FailedCheck]) -> list[str]:
-    """The functions named in failing checks' messages, in the order of the first failure naming each."""
+    """The functions that hold the bugs, in the order of the checks.
+
+    A result that knows its function (``function``, set by the check registry)
+    counts for it unless it was not run; one that does not counts for the
+    first function its message names.
+    """
     found: list[str] = []
+    functions = ladder(exercise)
     for result in results:
-        if result.passed:
+        if result.passed or getattr(result, "status", "") == "not_run":
             continue
-        for function in ladder(exercise):
+        own = getattr(result, "function", "")
+        if own in functions:
+            if own not in found:
+                found.append(own)
+            continue
+        for function in functions:
             if function not in found and _mentions(result.message, function):
                 found.append(function)
                 break  # the first function a message names is the one it is about

@@ -121,7 +121,7 @@ def same_curve(a: Sequence[float], b: Sequence[float]) -> bool:
 # --- The experiment ---------------------------------------------------------------------------
 
 
-@check("network_sizes", "the four sizes of the lesson", timeout=10)
+@check("network_sizes", "the four sizes of the lesson", timeout=10, tests="run_network_size_experiment")
 def lesson_sizes(mod: ModuleType) -> str:
     sizes = getattr(mod, "NETWORK_SIZES", None)
     require(isinstance(sizes, Mapping), "NETWORK_SIZES should be a dict from size name to hidden layer widths")
@@ -140,7 +140,7 @@ def lesson_sizes(mod: ModuleType) -> str:
     return "1x64, 1x256, 2x64 and 2x256, trained by default"
 
 
-@check("network_sizes", "one curve per size and seed", timeout=90)
+@check("network_sizes", "one curve per size and seed", timeout=90, tests="run_network_size_experiment")
 def one_curve_per_run(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
     require_columns(df)
@@ -194,7 +194,7 @@ def one_curve_per_run(mod: ModuleType) -> str:
     return f"{len(runs)} runs, {len(df)} episodes, columns {list(df.columns)[:5]}"
 
 
-@check("network_sizes", "each size trains its own architecture", timeout=90)
+@check("network_sizes", "each size trains its own architecture", timeout=90, tests="run_network_size_experiment")
 def trains_each_architecture(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
     require_columns(df)
@@ -254,7 +254,7 @@ def trains_each_architecture(mod: ModuleType) -> str:
     return f"parameter counts match ({counts}) and each curve is its run's"
 
 
-@check("network_sizes", "seeds: different curves, repeatable", timeout=90)
+@check("network_sizes", "seeds: different curves, repeatable", timeout=90, tests="run_network_size_experiment")
 def seeds_behave(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
     require_columns(df)
@@ -290,7 +290,7 @@ def seeds_behave(mod: ModuleType) -> str:
     return "different seeds differ, and the same seed gives the same curve"
 
 
-@check("network_sizes", "callback reports progress", timeout=90)
+@check("network_sizes", "callback reports progress", timeout=90, tests="run_network_size_experiment")
 def callback_reports(mod: ModuleType) -> str:
     seen: list[Any] = []
 
@@ -342,7 +342,7 @@ def callback_reports(mod: ModuleType) -> str:
     return f"{len(seen)} progress messages for {len(df)} episodes"
 
 
-@check("network_sizes", "callback can stop the experiment", timeout=120)
+@check("network_sizes", "callback can stop the experiment", timeout=120, tests="run_network_size_experiment")
 def callback_stops(mod: ModuleType) -> str:
     calls_to_callback = 0
 
@@ -441,7 +441,7 @@ def close(figure: Figure) -> None:
     plt.close(figure)
 
 
-@check("network_sizes", "plot: one line and one band per size", timeout=30)
+@check("network_sizes", "plot: one line and one band per size", timeout=30, tests="plot_learning_curves")
 def plot_lines_and_bands(mod: ModuleType) -> str:
     df = synthetic_df()
     figure = draw(mod, df, 1)
@@ -463,7 +463,7 @@ def plot_lines_and_bands(mod: ModuleType) -> str:
     return "3 lines and 3 bands for 3 sizes"
 
 
-@check("network_sizes", "plot: mean over seeds on env steps", timeout=30)
+@check("network_sizes", "plot: mean over seeds on env steps", timeout=30, tests="plot_learning_curves")
 def plot_mean_on_steps(mod: ModuleType) -> str:
     df = synthetic_df()
     figure = draw(mod, df, 1)
@@ -511,7 +511,7 @@ def plot_mean_on_steps(mod: ModuleType) -> str:
     return "the line is the mean over seeds, and runs line up by env step"
 
 
-@check("network_sizes", "plot: the window smooths", timeout=30)
+@check("network_sizes", "plot: the window smooths", timeout=30, tests="plot_learning_curves")
 def plot_window_smooths(mod: ModuleType) -> str:
     df = synthetic_df()
     rough_figure, smooth_figure = draw(mod, df, 1), draw(mod, df, 10)
@@ -529,7 +529,7 @@ def plot_window_smooths(mod: ModuleType) -> str:
     return f"total variation {rough:.0f} with window 1, {smooth:.0f} with window 10"
 
 
-@check("network_sizes", "seeds default to (0, 1, 2)", timeout=60)
+@check("network_sizes", "seeds default to (0, 1, 2)", timeout=60, tests="run_network_size_experiment")
 def default_seeds(mod: ModuleType) -> str:
     config = tiny_config(total_timesteps=100)
     with intercept_train_dqn(mod, replacement=reference_train_dqn) as calls:
@@ -546,7 +546,7 @@ def default_seeds(mod: ModuleType) -> str:
 # --- The extras and the summary ---------------------------------------------------------------
 
 
-@check("network_sizes", "extra columns, when present, are right", timeout=90)
+@check("network_sizes", "extra columns, when present, are right", timeout=90, tests="run_network_size_experiment")
 def extra_columns(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
     require_columns(df)
@@ -682,7 +682,7 @@ def _same(a: Any, b: float) -> bool:
     return math.isclose(value, b, rel_tol=1e-6, abs_tol=1e-6)
 
 
-@check("network_sizes", "summary: one row per size, the right numbers", timeout=30)
+@check("network_sizes", "summary: one row per size, the right numbers", timeout=30, tests="summarize_experiment")
 def summary_numbers(mod: ModuleType) -> str:
     summarize = getattr(mod, "summarize_experiment", None)
     require(callable(summarize), "summarize_experiment is missing: keep the stub's function (it is optional to fill)")

@@ -173,7 +173,7 @@ def _shape(t: Tensor) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- checks
 
 
-@check(EXERCISE, "output shape", timeout=15)
+@check(EXERCISE, "output shape", timeout=15, tests="CustomQNetwork.forward")
 def output_shape(mod: ModuleType) -> str:
     """(B, state_dim) -> (B, action_dim) for several batch sizes; a single state gives (action_dim,)."""
     state_dim, action_dim, hidden = 5, 3, [16]
@@ -209,7 +209,7 @@ def output_shape(mod: ModuleType) -> str:
     )
 
 
-@check(EXERCISE, "one Linear layer per hidden width", timeout=15)
+@check(EXERCISE, "one Linear layer per hidden width", timeout=15, tests="CustomQNetwork.__init__")
 def layers_follow_hidden_dims(mod: ModuleType) -> str:
     """state_dim -> h1 -> ... -> hk -> action_dim, one nn.Linear each, for lists, tuples and the empty list."""
     state_dim, action_dim = 4, 2
@@ -255,7 +255,7 @@ def layers_follow_hidden_dims(mod: ModuleType) -> str:
     return "[] -> 1 layer, [64] -> 2, [32, 16, 8] -> 4, (24, 12) -> 3, sizes in order"
 
 
-@check(EXERCISE, "parameter count", timeout=15)
+@check(EXERCISE, "parameter count", timeout=15, tests="CustomQNetwork.__init__")
 def parameter_count(mod: ModuleType) -> str:
     """sum(p.numel() for p in parameters()) equals the formula sum_i (h_{i-1} + 1) h_i."""
     state_dim, action_dim = 4, 2
@@ -283,7 +283,7 @@ def parameter_count(mod: ModuleType) -> str:
     return "matches the formula (" + ", ".join(counts) + ")"
 
 
-@check(EXERCISE, "parameters registered and trained", timeout=15)
+@check(EXERCISE, "parameters registered and trained", timeout=15, tests="CustomQNetwork.__init__")
 def parameters_get_gradients(mod: ModuleType) -> str:
     """Every layer's parameters are registered and receive a gradient from the Q-values."""
     state_dim, action_dim, hidden = 4, 2, [32, 16]
@@ -318,7 +318,7 @@ def parameters_get_gradients(mod: ModuleType) -> str:
     return f"{len(params)} parameter tensors ({total} scalars), all registered, all receive gradients"
 
 
-@check(EXERCISE, "nonlinearity between layers", timeout=15)
+@check(EXERCISE, "nonlinearity between layers", timeout=15, tests="CustomQNetwork.__init__")
 def not_affine(mod: ModuleType) -> str:
     """The network is not an affine map, and every pair of consecutive Linear layers has an activation between."""
     state_dim, action_dim, hidden = 4, 2, [32, 32]
@@ -356,7 +356,7 @@ def not_affine(mod: ModuleType) -> str:
     return "not affine (an activation between layers)"
 
 
-@check(EXERCISE, "no activation on the Q-values", timeout=15)
+@check(EXERCISE, "no activation on the Q-values", timeout=15, tests="CustomQNetwork.forward")
 def unbounded_output(mod: ModuleType) -> str:
     """Q-values are plain Linear outputs: they can be negative, exceed 1, and are not probabilities."""
     state_dim, action_dim, hidden = 4, 3, [64]
@@ -415,7 +415,7 @@ def _expect_value_error(mod: ModuleType, state_dim: int, action_dim: int, hidden
     )
 
 
-@check(EXERCISE, "invalid sizes raise ValueError", timeout=10)
+@check(EXERCISE, "invalid sizes raise ValueError", timeout=10, tests="CustomQNetwork.__init__")
 def invalid_sizes(mod: ModuleType) -> str:
     build(mod, 4, 2, [8])  # a valid network first: an unfinished stub fails here as "not implemented"
     cases: list[tuple[int, int, list[int]]] = [(0, 2, [8]), (-1, 2, [8]), (4, 0, [8]), (4, 2, [8, 0]), (4, 2, [-5])]
@@ -467,7 +467,7 @@ def _cartpole_observations(count: int) -> np.ndarray[Any, np.dtype[np.float32]]:
         env.close()
 
 
-@check(EXERCISE, "works on a CartPole-v1 observation", timeout=20)
+@check(EXERCISE, "works on a CartPole-v1 observation", timeout=20, tests="CustomQNetwork.forward")
 def cartpole_observation(mod: ModuleType) -> str:
     """Real float32 CartPole states (single and batch) give finite Q-values that depend on the state."""
     observations = _cartpole_observations(32)

@@ -261,7 +261,7 @@ def _call_td_loss(mod: ModuleType, online: nn.Module, target: nn.Module, gamma: 
     return value
 
 
-@check("train_dqn", "td_loss matches the math", timeout=20)
+@check("train_dqn", "td_loss matches the math", timeout=20, tests="td_loss")
 def td_loss_matches_math(mod: ModuleType) -> str:
     batch = _td_batch()
     online, target = _table_network(TD_ONLINE), _table_network(TD_TARGET)
@@ -336,7 +336,7 @@ def _flat(network: nn.Module) -> NDArray[np.float64]:
     return np.concatenate([p.detach().numpy().astype(np.float64).reshape(-1) for p in network.parameters()])
 
 
-@check("train_dqn", "update_target blends by tau", timeout=20)
+@check("train_dqn", "update_target blends by tau", timeout=20, tests="update_target")
 def update_target_blends(mod: ModuleType) -> str:
     for tau in (0.3, 0.8):
         online, target = _small_net(1), _small_net(2)
@@ -385,7 +385,7 @@ class _GradModeNetwork(nn.Module):
         return self.inner(x)  # type: ignore[no-any-return]
 
 
-@check("train_dqn", "greedy_action picks the argmax", timeout=20)
+@check("train_dqn", "greedy_action picks the argmax", timeout=20, tests="greedy_action")
 def greedy_action_argmax(mod: ModuleType) -> str:
     table = [[0.1, 0.9, -1.0], [2.0, -3.0, 1.5], [-0.5, -0.2, -0.1], [0.0, 5.0, 4.9]]
     net = _GradModeNetwork(table)
@@ -511,7 +511,7 @@ class ArmsNetwork(_FavouringNetwork):
         return ARMS_BEST % action_dim
 
 
-@check("train_dqn", "evaluate: greedy, seeded, fresh env", timeout=30)
+@check("train_dqn", "evaluate: greedy, seeded, fresh env", timeout=30, tests="evaluate", uses=("greedy_action",))
 def evaluate_seeded_greedy(mod: ModuleType) -> str:
     Arms.reset_log()
     episodes = 4
@@ -673,7 +673,29 @@ def _piled_up(
     )
 
 
-@check("train_dqn", "gradient_phase: sample, loss, clip, step", timeout=30)
+@check("train_dqn", "evaluate plays greedy episodes", timeout=30, tests="evaluate", uses=("greedy_action",))
+def evaluate_greedy(mod: ModuleType) -> str:
+    go_right: Callable[..., Any] = mod.evaluate
+    right = go_right(_constant_policy_network(1), LINEWORLD_ID, 3, 0)
+    require(
+        isinstance(right, list) and len(right) == 3,
+        f"evaluate(network, env_id, episodes=3, seed=0) should return a list of 3 returns, got {right!r}",
+    )
+    require(
+        np.allclose(right, [0.4] * 3),
+        f"a network that always picks 'right' should return 0.4 per LineWorld episode, got {fmt(right)}: "
+        "play argmax_a Q(s, a) (no exploration) until terminated or truncated, summing the rewards",
+    )
+    left = go_right(_constant_policy_network(0), LINEWORLD_ID, 2, 0)
+    require(
+        np.allclose(left, [-5.0] * 2),
+        f"a network that always picks 'left' never reaches the goal: each episode should end at the 50-step time "
+        f"limit with return -5.0, got {fmt(left)}: stop an episode on truncated as well as terminated",
+    )
+    return "always-right scores 0.4 per episode, always-left -5.0"
+
+
+@check("train_dqn", "gradient_phase: sample, loss, clip, step", timeout=30, tests="gradient_phase", uses=("td_loss",))
 def gradient_phase_steps(mod: ModuleType) -> str:
     updates = 3
     for loss, gamma in (("huber", 0.8), ("mse", 0.6)):
@@ -737,6 +759,13 @@ def gradient_phase_steps(mod: ModuleType) -> str:
                     )
                 elif k > 0 and _piled_up(seen, log.grads[k - 1], raw, config.max_grad_norm):
                     cause = "gradients pile up from update to update: call optimizer.zero_grad() before backward()"
+                elif math.isclose(float(np.linalg.norm(seen)), float(np.linalg.norm(clipped)), rel_tol=1e-2):
+                    cosine = float(seen @ clipped) / (float(np.linalg.norm(seen) * np.linalg.norm(clipped)) + 1e-12)
+                    cause = (
+                        f"its norm is right but it points elsewhere (cosine {cosine:.2f} with this batch's gradient): "
+                        "it holds gradients of other batches or losses. Call optimizer.zero_grad() before "
+                        "loss.backward(), and backward() only this batch's loss"
+                    )
                 else:
                     cause = (
                         f"expected the gradient of this batch's loss clipped to a norm of {config.max_grad_norm}, "
@@ -755,8 +784,8 @@ def gradient_phase_steps(mod: ModuleType) -> str:
     return f"{updates} updates: each loss and clipped gradient match the batch drawn; stops after a non-finite loss"
 
 
-@check("train_dqn", "helpers: seed_everything and make_optimizer", timeout=20)
-def seed_and_optimizer(mod: ModuleType) -> str:
+@check("train_dqn", "seed_everything seeds random, NumPy and torch", timeout=20, tests="seed_everything")
+def seeds_three_generators(mod: ModuleType) -> str:
     import random
 
     def draw(seed: int) -> tuple[float, float, float]:
@@ -773,6 +802,11 @@ def seed_and_optimizer(mod: ModuleType) -> str:
     )
     constant = [name for name, a, b in zip(names, first, other, strict=True) if a == b]
     require(not constant, f"seeds 7 and 8 gave the same {', '.join(constant)} numbers: seed with the given seed")
+    return "seed_everything(7) twice repeats random, NumPy and torch; seed 8 differs"
+
+
+@check("train_dqn", "make_optimizer: Adam at learning_rate", timeout=20, tests="make_optimizer")
+def adam_at_learning_rate(mod: ModuleType) -> str:
     net = _small_net(0)
     optimizer = mod.make_optimizer(net.parameters(), 0.0123)
     require(
@@ -786,7 +820,7 @@ def seed_and_optimizer(mod: ModuleType) -> str:
         covered == {id(p) for p in net.parameters()},
         "make_optimizer's Adam does not hold exactly the parameters it was given",
     )
-    return "seeded generators repeat, Adam with the given learning rate"
+    return "Adam over the given parameters with the given learning rate"
 
 
 def _drawn(line: Any) -> bool:
@@ -796,7 +830,7 @@ def _drawn(line: Any) -> bool:
     return bool(line.get_visible()) and (alpha is None or alpha > 0) and (line.get_linewidth() > 0 or marked)
 
 
-@check("train_dqn", "plot_rewards draws returns and their average", timeout=20)
+@check("train_dqn", "plot_rewards draws returns and their average", timeout=20, tests="plot_rewards")
 def plot_rewards_draws(mod: ModuleType) -> str:
     from matplotlib.figure import Figure
 
@@ -853,7 +887,13 @@ def plot_rewards_draws(mod: ModuleType) -> str:
 # --- The checks -------------------------------------------------------------------------------
 
 
-@check("train_dqn", "result is well formed", timeout=60)
+@check(
+    "train_dqn",
+    "result is well formed",
+    timeout=60,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+)
 def result_well_formed(mod: ModuleType) -> str:
     config = small_lineworld(seed=0)
     began = time.perf_counter()
@@ -981,7 +1021,13 @@ def _check_epsilons(result: TrainingResult, config: DQNConfig) -> None:
     )
 
 
-@check("train_dqn", "follows the update schedule", timeout=60)
+@check(
+    "train_dqn",
+    "follows the update schedule",
+    timeout=60,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+)
 def update_schedule(mod: ModuleType) -> str:
     seen: list[str] = []
     # The last setting starts learning before the buffer holds a batch: the first update waits for it.
@@ -1059,7 +1105,13 @@ def update_schedule(mod: ModuleType) -> str:
     return "; ".join(seen)
 
 
-@check("train_dqn", "uses the given network and buffer classes", timeout=60)
+@check(
+    "train_dqn",
+    "uses the given network and buffer classes",
+    timeout=60,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+)
 def uses_injected_classes(mod: ModuleType) -> str:
     config = small_lineworld(total_timesteps=400, buffer_size=777, hidden_dims=(12, 6), seed=2)
     RecordingNetwork.instances = 0
@@ -1095,7 +1147,13 @@ def uses_injected_classes(mod: ModuleType) -> str:
     return f"{RecordingNetwork.instances} networks built, {pushes} pushes, {len(RecordingBuffer.batch_sizes)} batches"
 
 
-@check("train_dqn", "learns LineWorld", timeout=90)
+@check(
+    "train_dqn",
+    "learns LineWorld",
+    timeout=90,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+)
 def learns_lineworld(mod: ModuleType) -> str:
     optimal = LineWorld().optimal_return()
     returns: list[float] = []
@@ -1122,7 +1180,13 @@ def learns_lineworld(mod: ModuleType) -> str:
     return f"greedy return {optimal:.1f} (optimal) after {config.total_timesteps:,} steps"
 
 
-@check("train_dqn", "bootstraps through truncation", timeout=60)
+@check(
+    "train_dqn",
+    "bootstraps through truncation",
+    timeout=60,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+)
 def bootstraps_through_truncation(mod: ModuleType) -> str:
     config = DQNConfig(
         env_id=TRUNCATING_ENV_ID,
@@ -1194,7 +1258,13 @@ def _frozen_target_run(mod: ModuleType, interval: int) -> NDArray[np.float64]:
     return lineworld_q_table(result.q_network)
 
 
-@check("train_dqn", "honours the target network", timeout=90)
+@check(
+    "train_dqn",
+    "honours the target network",
+    timeout=90,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+)
 def honours_target_network(mod: ModuleType) -> str:
     # Target updates disabled: the target stays Q = 0, so every TD target is r (+ gamma * 0).
     frozen = _frozen_target_run(mod, interval=10_000_000)
@@ -1224,7 +1294,13 @@ def honours_target_network(mod: ModuleType) -> str:
     )
 
 
-@check("train_dqn", "callback sees episodes and can stop", timeout=60)
+@check(
+    "train_dqn",
+    "callback sees episodes and can stop",
+    timeout=60,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+)
 def callback_stops(mod: ModuleType) -> str:
     seen: list[TrainingProgress] = []
 
@@ -1271,28 +1347,6 @@ def _constant_policy_network(action: int) -> nn.Module:
         assert isinstance(output, nn.Linear)
         output.bias[action] = 1.0
     return net
-
-
-@check("train_dqn", "evaluate plays greedy episodes", timeout=30)
-def evaluate_greedy(mod: ModuleType) -> str:
-    go_right: Callable[..., Any] = mod.evaluate
-    right = go_right(_constant_policy_network(1), LINEWORLD_ID, 3, 0)
-    require(
-        isinstance(right, list) and len(right) == 3,
-        f"evaluate(network, env_id, episodes=3, seed=0) should return a list of 3 returns, got {right!r}",
-    )
-    require(
-        np.allclose(right, [0.4] * 3),
-        f"a network that always picks 'right' should return 0.4 per LineWorld episode, got {fmt(right)}: "
-        "play argmax_a Q(s, a) (no exploration) until terminated or truncated, summing the rewards",
-    )
-    left = go_right(_constant_policy_network(0), LINEWORLD_ID, 2, 0)
-    require(
-        np.allclose(left, [-5.0] * 2),
-        f"a network that always picks 'left' never reaches the goal: each episode should end at the 50-step time "
-        f"limit with return -5.0, got {fmt(left)}: stop an episode on truncated as well as terminated",
-    )
-    return "always-right scores 0.4 per episode, always-left -5.0"
 
 
 # --- The loop reads its config ----------------------------------------------------------------
@@ -1397,7 +1451,13 @@ def _trace_config(tau: float) -> DQNConfig:
     )
 
 
-@check("train_dqn", "the loop uses learning_rate, gamma, loss, max_grad_norm and tau", timeout=40)
+@check(
+    "train_dqn",
+    "the loop uses learning_rate, gamma, loss, max_grad_norm and tau",
+    timeout=40,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+)
 def loop_reads_config(mod: ModuleType) -> str:
     config = _trace_config(tau=0.3)
     TraceNetwork.reset_log(config.batch_size)
@@ -1531,7 +1591,13 @@ class RightNetwork(_FavouringNetwork):
         return action_dim - 1
 
 
-@check("train_dqn", "explores on the epsilon schedule", timeout=40)
+@check(
+    "train_dqn",
+    "explores on the epsilon schedule",
+    timeout=40,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+)
 def explores_on_schedule(mod: ModuleType) -> str:
     # No update ever (learning_starts = total_timesteps): the greedy action is always 'right', so every
     # 'left' pushed is exploration, drawn with probability epsilon_t / 2.
@@ -1570,7 +1636,21 @@ def explores_on_schedule(mod: ModuleType) -> str:
     return "non-greedy actions follow epsilon from 0.6 to 0.2 over the first 800 steps, then 0.2"
 
 
-@check("train_dqn", "evaluates every eval_freq steps and stops at reward_threshold", timeout=40)
+@check(
+    "train_dqn",
+    "evaluates every eval_freq steps and stops at reward_threshold",
+    timeout=40,
+    tests="train_dqn",
+    uses=(
+        "seed_everything",
+        "make_optimizer",
+        "greedy_action",
+        "td_loss",
+        "update_target",
+        "gradient_phase",
+        "evaluate",
+    ),
+)
 def evaluates_during_training(mod: ModuleType) -> str:
     # The Arms env pays +1 per greedy step for ARMS_STEPS steps; the network never trains.
     base = small_lineworld(
@@ -1673,7 +1753,13 @@ def evaluates_during_training(mod: ModuleType) -> str:
     return "evaluations at 50, 100, 150, 200 with 3 episodes each; stops at the threshold, not before"
 
 
-@check("train_dqn", "same seed, same CartPole run", timeout=40)
+@check(
+    "train_dqn",
+    "same seed, same CartPole run",
+    timeout=40,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+)
 def same_seed_same_cartpole(mod: ModuleType) -> str:
     # CartPole's reset is random unless seeded, so here an unseeded reset or action space shows.
     config = small_lineworld(
@@ -1711,7 +1797,13 @@ def same_seed_same_cartpole(mod: ModuleType) -> str:
     return f"seed 21 twice: identical ({len(first.episode_rewards)} episodes); seed 22 starts elsewhere"
 
 
-@check("train_dqn", "stops when the loss diverges", timeout=30)
+@check(
+    "train_dqn",
+    "stops when the loss diverges",
+    timeout=30,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+)
 def stops_on_divergence(mod: ModuleType) -> str:
     # From env step 60 every reward is infinite, so once such a transition is drawn the TD loss is not finite.
     # Four updates per phase: the first non-finite loss can come in the middle of a phase.
