@@ -164,3 +164,24 @@ def test_cli_help_states_the_exit_codes_and_hint_usage_errors(capsys: pytest.Cap
     with pytest.raises(SystemExit) as done:
         check_cli.main(["q_network", "--hint", "--json"])
     assert done.value.code == 2
+
+
+def test_the_manifest_names_every_exercise_page_and_function() -> None:
+    from playground.core.facts import MANIFEST
+    from playground.ui.router import PAGES
+
+    assert [exercise.module for exercise in MANIFEST] == list(EXERCISES)
+    for exercise in MANIFEST:
+        assert (ROOT / exercise.page).is_file(), exercise.page
+        assert (ROOT / "solutions" / f"{exercise.module}.py").is_file()
+        assert list(exercise.functions) == public_functions(exercise.module)
+    assert [page for page, _, _ in PAGES[: len(MANIFEST)]] == [exercise.page for exercise in MANIFEST]
+
+
+def test_an_incomplete_manifest_is_refused(tmp_path: Path) -> None:
+    from playground.core.facts import load_manifest
+
+    broken = tmp_path / "exercises.toml"
+    broken.write_text('[[exercise]]\nmodule = "x"\ntitle = "X"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="lacks"):
+        load_manifest(broken)

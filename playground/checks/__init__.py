@@ -26,6 +26,7 @@ from typing import Any
 
 from playground.core.facts import EXERCISE_TITLES as EXERCISE_TITLES
 from playground.core.facts import EXERCISES as EXERCISES
+from playground.core.facts import exercise_info
 
 CheckFunc = Callable[[ModuleType], str]
 
@@ -136,10 +137,8 @@ def check(
 
 
 def exercise_functions(exercise: str) -> tuple[str, ...]:
-    """The functions a learner writes in ``exercise``, in the order they are written."""
-    from playground.checks.hints import ladder
-
-    return tuple(ladder(exercise))
+    """The functions a learner writes in ``exercise``, in the order they are written (from the manifest)."""
+    return exercise_info(exercise).functions
 
 
 def run_check(spec: CheckSpec, module: ModuleType, impl: str = "exercises") -> CheckResult:

@@ -10,19 +10,15 @@ import matplotlib
 import streamlit as st
 import torch
 
-from playground.core.facts import PROJECT_ROOT
+from playground.core.facts import MANIFEST, PROJECT_ROOT
 from playground.ui import live_jobs
 from playground.ui.lesson import render_home
 from playground.ui.server_warmup import freeze_loaded_objects, load_server_modules
 from playground.ui.widgets import finish_pending_tasks, running_jobs_note
 
-# (file, title, icon) of every page after the home page, in the lesson's order.
+# (file, title, icon) of every page after the home page, in the lesson's order: the exercises' from the manifest.
 PAGES: tuple[tuple[str, str, str], ...] = (
-    ("pages/1_q_network.py", "1. Q-network", ":material/hub:"),
-    ("pages/2_replay_buffer.py", "2. Replay buffer", ":material/storage:"),
-    ("pages/3_training.py", "3. Training", ":material/trending_up:"),
-    ("pages/4_save_load.py", "4. Save and load", ":material/save:"),
-    ("pages/5_network_sizes.py", "5. Network sizes", ":material/stacked_line_chart:"),
+    *((exercise.page, exercise.nav_title, exercise.icon) for exercise in MANIFEST),
     ("pages/6_reference_comparison.py", "Reference vs SB3", ":material/compare_arrows:"),
 )
 
