@@ -48,20 +48,13 @@ BUGS: tuple[str, ...] = (
     "no_zero_grad",  # gradients accumulate across updates
     "gamma_ignored",  # the loop's TD target uses gamma = 0.99 whatever the config says
     "final_eps_ignored",  # epsilon decays to 0.05 whatever exploration_final_eps says
-    "eval_episodes_ignored",  # evaluations always play 10 episodes
     "starts_at_learning_starts",  # trains at n >= learning_starts instead of n > learning_starts
     "hidden_dims_ignored",  # builds the networks with [64]
     "argmin",  # greedy_action takes the argmin
     "loss_sum",  # td_loss sums over the batch instead of averaging
     "plot_cumulative_mean",  # plot_rewards averages over all episodes so far, not the window
-    "probe_sparse",  # records the probe Q-values only every 500 steps
-    "no_divergence_stop",  # trains on after a non-finite loss
-    "stale_eval_mean",  # TrainingProgress.last_eval_mean is the first evaluation's mean, not the latest
-    "threshold_first_eval",  # compares the first evaluation's mean with reward_threshold, not the latest
     "waits_past_batch",  # trains only once the buffer holds more than batch_size transitions
     "late_sync",  # updates the target network one env step late (n % interval == 1)
-    "threshold_strict",  # stops only when the mean exceeds reward_threshold (> instead of >=)
-    "divergence_first_loss",  # tests the first loss of a phase for NaN/inf, not the last
     "invisible_returns",  # draws the returns with linewidth=0
     "eps_per_episode",  # epsilon decays with the episode count, not the env step
     "return_not_reset",  # the episode return is not reset between episodes (flat loop)
@@ -290,7 +283,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         if parts["callback"] is None:
             return False
         latest = out.eval_means[0 if bug == "stale_eval_mean" else -1] if out.eval_means else None
-        info = TrainingProgress(step, config.total_timesteps, len(out.episode_rewards), ret, length, eps, latest)
+        info = TrainingProgress(step, ret, length, config.total_timesteps, len(out.episode_rewards), eps, latest)
         return bool(parts["callback"](info) is False)
 
     def finish(parts: dict[str, Any], step: int, began: float) -> TrainingResult:

@@ -179,12 +179,12 @@ def one_curve_per_run(mod: ModuleType) -> str:
             require(
                 not same_curve(steps, trained.episode_lengths) or same_curve(steps, trained.episode_end_steps),
                 f"{size} seed {seed}: timestep holds each episode's length; it should be the env step at which "
-                "the episode ended (result.episode_end_steps)",
+                "the episode ended (the running total of result.episode_lengths)",
             )
             require(
                 same_curve(steps, trained.episode_end_steps),
-                f"{size} seed {seed}: timestep {steps[:4]}... differs from the run's episode_end_steps "
-                f"{trained.episode_end_steps[:4]}...",
+                f"{size} seed {seed}: timestep {steps[:4]}... differs from the env steps at which the run's "
+                f"episodes ended, {trained.episode_end_steps[:4]}... (the running total of episode_lengths)",
             )
         require(
             bool(np.all(np.diff(steps) > 0)),
