@@ -195,9 +195,9 @@ def output_shape(mod: ModuleType) -> str:
             )
     single = forward(net, torch.randn(state_dim), mod, f"a single state of shape ({state_dim},)")
     require(
-        _shape(single) in ((action_dim,), (1, action_dim)),
+        _shape(single) == (action_dim,),
         f"a single state of shape ({state_dim},) should give {action_dim} Q-values, shape ({action_dim},), got "
-        f"{_shape(single)}: do not reshape the input with a fixed batch size",
+        f"{_shape(single)}: do not add a batch axis (unsqueeze) or reshape the input; nn.Linear takes both shapes",
     )
     require(
         single.is_floating_point(),
@@ -205,7 +205,7 @@ def output_shape(mod: ModuleType) -> str:
     )
     return (
         f"(7, {state_dim}) -> (7, {action_dim}), (1, {state_dim}) -> (1, {action_dim}), "
-        f"({state_dim},) -> {_shape(single)}"
+        f"({state_dim},) -> ({action_dim},)"
     )
 
 
@@ -345,14 +345,35 @@ def not_affine(mod: ModuleType) -> str:
         a.layer.out_features == b.layer.in_features for a, b in itertools.pairwise(calls)
     )
     if chained:
+        net.train()  # as the optimizer sees it: a Dropout would act here
+        with record_linear_calls(net) as calls, torch.no_grad():
+            forward(net, x1, mod, "a batch of states")
         for position, (before, after) in enumerate(itertools.pairwise(calls), start=1):
-            if before.output.shape == after.inputs.shape and torch.allclose(before.output, after.inputs):
+            between = f"between Linear layer {position} ({before.layer.in_features}->{before.layer.out_features}) "
+            between += f"and Linear layer {position + 1}"
+            if before.output.shape != after.inputs.shape:
+                continue
+            if torch.allclose(before.output, after.inputs):
                 raise CheckFailed(
                     f"Linear layer {position} ({before.layer.in_features}->{before.layer.out_features}) feeds "
                     f"Linear layer {position + 1} directly, with no activation between them: put nn.ReLU() after "
                     "every hidden Linear layer (not only some of them, and not only on the input)"
                 )
-        return f"not affine, and an activation sits between each of the {n_layers} Linear layers"
+            if torch.allclose(torch.relu(before.output), after.inputs, atol=1e-6):
+                continue
+            if torch.allclose(torch.tanh(before.output), after.inputs, atol=1e-6):
+                cause = "a Tanh"
+            elif torch.allclose(torch.sigmoid(before.output), after.inputs, atol=1e-6):
+                cause = "a Sigmoid"
+            elif bool((after.inputs == 0).any()) and not torch.allclose(after.inputs, torch.relu(before.output)):
+                cause = "a Dropout (or another random layer): it zeroes activations while training"
+            else:
+                cause = "something other than ReLU"
+            raise CheckFailed(
+                f"{between} there is {cause}; the class docstring says z_i = ReLU(W_i z_(i-1) + b_i): use exactly "
+                "nn.ReLU() between the layers, nothing else"
+            )
+        return f"not affine, and a ReLU sits between each of the {n_layers} Linear layers"
     return "not affine (an activation between layers)"
 
 
@@ -413,6 +434,33 @@ def _expect_value_error(mod: ModuleType, state_dim: int, action_dim: int, hidden
         f"{call} built a network, expected ValueError: nn.Linear accepts a size of 0 without complaint, so "
         "check that state_dim, action_dim and every hidden width are >= 1 and raise ValueError"
     )
+
+
+@check(EXERCISE, "keeps its sizes as attributes", timeout=10, tests="CustomQNetwork.__init__")
+def keeps_sizes(mod: ModuleType) -> str:
+    """state_dim, action_dim and hidden_dims are attributes with the sizes given (exercise 4 saves them)."""
+    for state_dim, action_dim, hidden in ((4, 2, [8, 4]), (3, 5, ())):
+        net = build(mod, state_dim, action_dim, hidden)
+        missing = [name for name in ("state_dim", "action_dim", "hidden_dims") if not hasattr(net, name)]
+        require(
+            not missing,
+            f"{_call_text(state_dim, action_dim, hidden)} has no attribute {', '.join(missing)}: keep the sizes as "
+            "self.state_dim, self.action_dim and self.hidden_dims (exercise 4 saves them to rebuild the network)",
+        )
+        seen = (getattr(net, "state_dim", None), getattr(net, "action_dim", None))
+        require(
+            seen == (state_dim, action_dim), f"state_dim and action_dim are {seen}, expected {(state_dim, action_dim)}"
+        )
+        widths = getattr(net, "hidden_dims", None)
+        try:
+            as_tuple = tuple(int(w) for w in widths)  # type: ignore[union-attr]
+        except TypeError:
+            as_tuple = None
+        require(
+            as_tuple == tuple(hidden),
+            f"hidden_dims is {widths!r}, expected the widths given, {tuple(hidden)} (as a tuple of ints)",
+        )
+    return "state_dim, action_dim and hidden_dims hold the sizes given"
 
 
 @check(EXERCISE, "invalid sizes raise ValueError", timeout=10, tests="CustomQNetwork.__init__")

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from playground.checks import CheckFailed, check, require, require_refused
+from playground.checks import CheckFailed, check, require
 
 EXERCISE = "replay_buffer"
 FIELDS = ("states", "actions", "rewards", "next_states", "dones")
@@ -286,6 +286,12 @@ def batch_layout(mod: ModuleType) -> str:
             "(pushed as NumPy arrays, lists and tuples): store np.asarray(state, dtype=np.float32), and keep the "
             "float values (not an integer array)"
         )
+    dones = batch.dtypes["dones"]
+    require(
+        dones.kind == "f",
+        f"dones has dtype {dones}, but the signature says a float array (NDArray[np.float32]): the TD target "
+        "computes 1 - dones, so store or return dones as floats (np.float32)",
+    )
     layout = ", ".join(f"{name} {dtype}" for name, dtype in batch.dtypes.items())
     return f"states pushed as arrays, lists and tuples all come back: {layout}"
 
@@ -575,66 +581,6 @@ def overwrites_oldest(mod: ModuleType) -> str:
     )
 
 
-def _push_shaped(buffer: Any, state: NDArray[np.float32], mod: ModuleType) -> BaseException | None:
-    try:
-        buffer.push(state, 1, 0.5, state + 1, False)
-    except NotImplementedError:
-        raise
-    except Exception as err:  # noqa: BLE001 - refusing the state is one of the right answers
-        return err
-    return None
-
-
-@check(EXERCISE, "a state of another shape is never reshaped", timeout=10, tests="ReplayBufferWithIndices.push")
-def other_shape_not_broadcast(mod: ModuleType) -> str:
-    """Scalar states work; a full buffer refuses a state of another shape (ValueError) or stores it as it is."""
-    scalars = make_buffer(mod, 3)
-    for n in range(4):
-        err = _push_shaped(scalars, np.asarray(n, dtype=np.float32), mod)
-        require(
-            err is None,
-            f"push #{n} with a plain number as the state (shape ()) {_describe(err, mod) if err else ''}: a state "
-            "may be a single number; allocate the storage for shape () too",
-        )
-    kept = sorted(np.asarray(scalars.sample_indices(3)[0], dtype=np.float64).reshape(-1).tolist())
-    require(
-        kept == [1.0, 2.0, 3.0],
-        f"a buffer of capacity 3 given the states 0, 1, 2, 3 (plain numbers) should hold 1, 2, 3, sampled {kept}",
-    )
-    cases = [
-        (np.arange(3, dtype=np.float32), np.array([7.0], dtype=np.float32)),
-        (np.arange(6, dtype=np.float32).reshape(2, 3), np.array([7.0, 8.0, 9.0], dtype=np.float32)),
-    ]
-    for first, other in cases:
-        buffer = make_buffer(mod, 1)
-        first_err = _push_shaped(buffer, first, mod)
-        require(first_err is None, f"pushing a state of shape {first.shape} into an empty buffer raised {first_err!r}")
-        what = f"a buffer of capacity 1 holding a state of shape {first.shape}, given a state of shape {other.shape}"
-        err = _push_shaped(buffer, other, mod)
-        if err is not None:
-            require(
-                isinstance(err, ValueError),
-                f"{what}: push {_describe(err, mod)}, expected ValueError (or storing the state as it is)",
-            )
-            continue
-        try:
-            states = np.asarray(buffer.sample_indices(1)[0], dtype=np.float64)
-        except NotImplementedError:
-            raise
-        except Exception:  # noqa: BLE001 - refusing at sample time is also fine
-            continue
-        require(
-            states.shape[1:] == other.shape and np.allclose(states[0], other),
-            f"{what}: the sample returned {states[0].tolist()} (shape {states.shape[1:]}), not the pushed "
-            f"{other.tolist()}: NumPy broadcast it into the old storage. Compare the state's shape with the stored "
-            "one and raise ValueError (or reallocate when the buffer is empty)",
-        )
-    return (
-        "plain-number states are kept; a state of shape (1,) after (3,), or (3,) after (2, 3), is refused or kept "
-        "as it is, never broadcast"
-    )
-
-
 @check(EXERCISE, "capacity <= 0 raises ValueError", timeout=10, tests="ReplayBufferWithIndices.__init__")
 def invalid_capacity(mod: ModuleType) -> str:
     make_buffer(mod, 3)  # a valid buffer first: an unfinished stub fails here as "not implemented"
@@ -651,7 +597,7 @@ def invalid_capacity(mod: ModuleType) -> str:
 
 @check(
     EXERCISE,
-    "capacities 1 and 1000 work, a non-number capacity raises ValueError",
+    "capacities 1 and 1000 work",
     timeout=10,
     tests="ReplayBufferWithIndices.__init__",
     uses=("ReplayBufferWithIndices.push", "ReplayBufferWithIndices.sample_indices"),
@@ -681,12 +627,4 @@ def capacity_one_and_non_numbers(mod: ModuleType) -> str:
     require(
         length(large, mod) == 3, f"a buffer of capacity 1000 after 3 pushes should hold 3, len is {length(large, mod)}"
     )
-    for capacity in (2.5, None):
-        # Not an int at all (the signature says int): refusing it with ValueError or TypeError is fine.
-        require_refused(
-            functools.partial(mod.ReplayBufferWithIndices, capacity),
-            f"ReplayBufferWithIndices({capacity!r})",
-            lambda err: _describe(err, mod),
-            "a capacity must be an integer: check it (operator.index(capacity) raises TypeError for anything else)",
-        )
-    return "capacity 1 keeps the newest transition, 1000 takes pushes; capacities 2.5 and None refused"
+    return "capacity 1 keeps the newest transition, 1000 takes pushes"
