@@ -16,7 +16,7 @@ from dqn_variants import make_loop
 from test_replay_buffer_checks import DropsWhenFull, WithReplacement, module_with
 from test_save_load import _load_without_weights, _module, _save_sized
 
-from playground.checks import EXERCISES, CheckResult, checks_for, exercise_functions, hints, run_check
+from playground.checks import EXERCISES, CheckResult, checks_for, exercise_functions, hints, run_check, unstated
 from playground.checks.aim import culprits, settle
 
 
@@ -167,3 +167,17 @@ def test_the_json_of_a_result_has_its_status_and_function() -> None:
     assert CheckResult("q_network", "c", True, "ok").status == "passed"
     with pytest.raises(ValueError, match="status"):
         CheckResult("q_network", "c", True, "ok", "failed")
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_check_stands_on_sentences_of_the_stub(exercise: str) -> None:
+    stub = (Path(__file__).resolve().parent.parent / "exercises" / f"{exercise}.py").read_text(encoding="utf-8")
+    assert unstated(exercise, stub) == []
+
+
+def test_a_sentence_missing_from_the_stub_is_noticed() -> None:
+    stub = (Path(__file__).resolve().parent.parent / "exercises" / "replay_buffer.py").read_text(encoding="utf-8")
+    cut = stub.replace("Raises ``ValueError`` when ``batch_size > len(self)``.", "")
+    assert unstated("replay_buffer", cut) == [
+        ("batch larger than len raises ValueError", "Raises ``ValueError`` when ``batch_size > len(self)``.")
+    ]

@@ -69,6 +69,7 @@ class CheckSpec:
     timeout: float
     tests: str = ""
     uses: tuple[str, ...] = ()
+    enforces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,19 @@ _REGISTRY: dict[str, list[CheckSpec]] = {}
 
 
 def check(
-    exercise: str, name: str, timeout: float = 20.0, *, tests: str = "", uses: tuple[str, ...] = ()
+    exercise: str,
+    name: str,
+    timeout: float = 20.0,
+    *,
+    tests: str = "",
+    uses: tuple[str, ...] = (),
+    enforces: tuple[str, ...] = (),
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Decorator: register ``func`` as the next check of ``exercise``, about learner function ``tests``.
 
-    Every check of the exercises names the function it tests (``tests/test_aim.py`` holds them to it).
+    ``enforces`` quotes the sentences of the stub (``exercises/<exercise>.py``) the check holds a learner
+    to, word for word. Every check of the exercises names the function it tests and the sentences it
+    enforces (``tests/test_aim.py`` holds them to it: :func:`unstated`).
     """
     if exercise not in EXERCISES:
         raise ValueError(f"unknown exercise {exercise!r}")
@@ -130,10 +139,25 @@ def check(
         specs = _REGISTRY.setdefault(exercise, [])
         if any(spec.name == name for spec in specs):
             raise ValueError(f"duplicate check name {name!r} in {exercise}")
-        specs.append(CheckSpec(exercise, name, func, timeout, tests, tuple(uses)))
+        specs.append(CheckSpec(exercise, name, func, timeout, tests, tuple(uses), tuple(enforces)))
         return func
 
     return register
+
+
+def unstated(exercise: str, stub_text: str) -> list[tuple[str, str]]:
+    """(check, sentence) for every sentence a check of ``exercise`` enforces that ``stub_text`` lacks.
+
+    Whitespace is compared loosely (a sentence may wrap differently); a check that names no sentence
+    is reported with an empty one.
+    """
+    text = " ".join(stub_text.split())
+    missing: list[tuple[str, str]] = []
+    for spec in checks_for(exercise):
+        if not spec.enforces:
+            missing.append((spec.name, ""))
+        missing.extend((spec.name, sentence) for sentence in spec.enforces if " ".join(sentence.split()) not in text)
+    return missing
 
 
 def exercise_functions(exercise: str) -> tuple[str, ...]:

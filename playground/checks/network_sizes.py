@@ -121,7 +121,15 @@ def same_curve(a: Sequence[float], b: Sequence[float]) -> bool:
 # --- The experiment ---------------------------------------------------------------------------
 
 
-@check("network_sizes", "the four sizes of the lesson", timeout=10, tests="run_network_size_experiment")
+@check(
+    "network_sizes",
+    "the four sizes of the lesson",
+    timeout=10,
+    tests="run_network_size_experiment",
+    enforces=(
+        'NETWORK_SIZES: dict[str, list[int]] = {"1x64": [64], "1x256": [256], "2x64": [64, 64], "2x256": [256, 256]}',
+    ),
+)
 def lesson_sizes(mod: ModuleType) -> str:
     sizes = getattr(mod, "NETWORK_SIZES", None)
     require(isinstance(sizes, Mapping), "NETWORK_SIZES should be a dict from size name to hidden layer widths")
@@ -140,7 +148,17 @@ def lesson_sizes(mod: ModuleType) -> str:
     return "1x64, 1x256, 2x64 and 2x256, trained by default"
 
 
-@check("network_sizes", "one curve per size and seed", timeout=90, tests="run_network_size_experiment")
+@check(
+    "network_sizes",
+    "one curve per size and seed",
+    timeout=90,
+    tests="run_network_size_experiment",
+    enforces=(
+        "One row per episode with the columns ``size``",
+        "``episode`` (1, 2, ... within the run)",
+        "``timestep`` (the env step at which the episode ended)",
+    ),
+)
 def one_curve_per_run(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
     require_columns(df)
@@ -194,7 +212,13 @@ def one_curve_per_run(mod: ModuleType) -> str:
     return f"{len(runs)} runs, {len(df)} episodes, columns {list(df.columns)[:5]}"
 
 
-@check("network_sizes", "each size trains its own architecture", timeout=90, tests="run_network_size_experiment")
+@check(
+    "network_sizes",
+    "each size trains its own architecture",
+    timeout=90,
+    tests="run_network_size_experiment",
+    enforces=("make the run's config with ``base_config.replace(hidden_dims=dims, seed=seed)``. Change nothing else",),
+)
 def trains_each_architecture(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
     require_columns(df)
@@ -254,7 +278,13 @@ def trains_each_architecture(mod: ModuleType) -> str:
     return f"parameter counts match ({counts}) and each curve is its run's"
 
 
-@check("network_sizes", "seeds: different curves, repeatable", timeout=90, tests="run_network_size_experiment")
+@check(
+    "network_sizes",
+    "seeds: different curves, repeatable",
+    timeout=90,
+    tests="run_network_size_experiment",
+    enforces=("make the run's config with ``base_config.replace(hidden_dims=dims, seed=seed)``.",),
+)
 def seeds_behave(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
     require_columns(df)
@@ -290,7 +320,16 @@ def seeds_behave(mod: ModuleType) -> str:
     return "different seeds differ, and the same seed gives the same curve"
 
 
-@check("network_sizes", "callback reports progress", timeout=90, tests="run_network_size_experiment")
+@check(
+    "network_sizes",
+    "callback reports progress",
+    timeout=90,
+    tests="run_network_size_experiment",
+    enforces=(
+        "calls ``callback`` (when it is not ``None``) with an ``ExperimentProgress(size, seed, run_index, "
+        "runs_total, runs_done, training=progress)``",
+    ),
+)
 def callback_reports(mod: ModuleType) -> str:
     seen: list[Any] = []
 
@@ -342,7 +381,13 @@ def callback_reports(mod: ModuleType) -> str:
     return f"{len(seen)} progress messages for {len(df)} episodes"
 
 
-@check("network_sizes", "callback can stop the experiment", timeout=120, tests="run_network_size_experiment")
+@check(
+    "network_sizes",
+    "callback can stop the experiment",
+    timeout=120,
+    tests="run_network_size_experiment",
+    enforces=("keep its episodes, start no further run, and return the DataFrame.",),
+)
 def callback_stops(mod: ModuleType) -> str:
     calls_to_callback = 0
 
@@ -441,7 +486,13 @@ def close(figure: Figure) -> None:
     plt.close(figure)
 
 
-@check("network_sizes", "plot: one line and one band per size", timeout=30, tests="plot_learning_curves")
+@check(
+    "network_sizes",
+    "plot: one line and one band per size",
+    timeout=30,
+    tests="plot_learning_curves",
+    enforces=("Exactly one line and one band per size.",),
+)
 def plot_lines_and_bands(mod: ModuleType) -> str:
     df = synthetic_df()
     figure = draw(mod, df, 1)
@@ -463,7 +514,16 @@ def plot_lines_and_bands(mod: ModuleType) -> str:
     return "3 lines and 3 bands for 3 sizes"
 
 
-@check("network_sizes", "plot: mean over seeds on env steps", timeout=30, tests="plot_learning_curves")
+@check(
+    "network_sizes",
+    "plot: mean over seeds on env steps",
+    timeout=30,
+    tests="plot_learning_curves",
+    enforces=(
+        "one line, the mean over its seeds",
+        "read on one common grid of env steps",
+    ),
+)
 def plot_mean_on_steps(mod: ModuleType) -> str:
     df = synthetic_df()
     figure = draw(mod, df, 1)
@@ -511,7 +571,13 @@ def plot_mean_on_steps(mod: ModuleType) -> str:
     return "the line is the mean over seeds, and runs line up by env step"
 
 
-@check("network_sizes", "plot: the window smooths", timeout=30, tests="plot_learning_curves")
+@check(
+    "network_sizes",
+    "plot: the window smooths",
+    timeout=30,
+    tests="plot_learning_curves",
+    enforces=("smoothed with a moving average over ``window`` episodes (fewer at the start of the run).",),
+)
 def plot_window_smooths(mod: ModuleType) -> str:
     df = synthetic_df()
     rough_figure, smooth_figure = draw(mod, df, 1), draw(mod, df, 10)
@@ -529,7 +595,13 @@ def plot_window_smooths(mod: ModuleType) -> str:
     return f"total variation {rough:.0f} with window 1, {smooth:.0f} with window 10"
 
 
-@check("network_sizes", "seeds default to (0, 1, 2)", timeout=60, tests="run_network_size_experiment")
+@check(
+    "network_sizes",
+    "seeds default to (0, 1, 2)",
+    timeout=60,
+    tests="run_network_size_experiment",
+    enforces=("seeds: Sequence[int] = (0, 1, 2),",),
+)
 def default_seeds(mod: ModuleType) -> str:
     config = tiny_config(total_timesteps=100)
     with intercept_train_dqn(mod, replacement=reference_train_dqn) as calls:
@@ -546,7 +618,13 @@ def default_seeds(mod: ModuleType) -> str:
 # --- The extras and the summary ---------------------------------------------------------------
 
 
-@check("network_sizes", "extra columns, when present, are right", timeout=90, tests="run_network_size_experiment")
+@check(
+    "network_sizes",
+    "extra columns, when present, are right",
+    timeout=90,
+    tests="run_network_size_experiment",
+    enforces=("extra columns may follow.",),
+)
 def extra_columns(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
     require_columns(df)
@@ -682,7 +760,13 @@ def _same(a: Any, b: float) -> bool:
     return math.isclose(value, b, rel_tol=1e-6, abs_tol=1e-6)
 
 
-@check("network_sizes", "summary: one row per size, the right numbers", timeout=30, tests="summarize_experiment")
+@check(
+    "network_sizes",
+    "summary: one row per size, the right numbers",
+    timeout=30,
+    tests="summarize_experiment",
+    enforces=("Optional: one row per size with the numbers behind the chart.",),
+)
 def summary_numbers(mod: ModuleType) -> str:
     summarize = getattr(mod, "summarize_experiment", None)
     require(callable(summarize), "summarize_experiment is missing: keep the stub's function (it is optional to fill)")

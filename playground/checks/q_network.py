@@ -173,7 +173,16 @@ def _shape(t: Tensor) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- checks
 
 
-@check(EXERCISE, "output shape", timeout=15, tests="CustomQNetwork.forward")
+@check(
+    EXERCISE,
+    "output shape",
+    timeout=15,
+    tests="CustomQNetwork.forward",
+    enforces=(
+        "a single ``(state_dim,)`` state gives ``(action_dim,)``",
+        "``(B, state_dim) -> (B, action_dim)``",
+    ),
+)
 def output_shape(mod: ModuleType) -> str:
     """(B, state_dim) -> (B, action_dim) for several batch sizes; a single state gives (action_dim,)."""
     state_dim, action_dim, hidden = 5, 3, [16]
@@ -209,7 +218,16 @@ def output_shape(mod: ModuleType) -> str:
     )
 
 
-@check(EXERCISE, "one Linear layer per hidden width", timeout=15, tests="CustomQNetwork.__init__")
+@check(
+    EXERCISE,
+    "one Linear layer per hidden width",
+    timeout=15,
+    tests="CustomQNetwork.__init__",
+    enforces=(
+        "is ``Linear(4, 64) -> ReLU -> Linear(64, 64) -> ReLU -> Linear(64, 2)``",
+        "``hidden_dims`` may be a list or a tuple, and may be empty.",
+    ),
+)
 def layers_follow_hidden_dims(mod: ModuleType) -> str:
     """state_dim -> h1 -> ... -> hk -> action_dim, one nn.Linear each, for lists, tuples and the empty list."""
     state_dim, action_dim = 4, 2
@@ -255,7 +273,16 @@ def layers_follow_hidden_dims(mod: ModuleType) -> str:
     return "[] -> 1 layer, [64] -> 2, [32, 16, 8] -> 4, (24, 12) -> 3, sizes in order"
 
 
-@check(EXERCISE, "parameter count", timeout=15, tests="CustomQNetwork.__init__")
+@check(
+    EXERCISE,
+    "parameter count",
+    timeout=15,
+    tests="CustomQNetwork.__init__",
+    enforces=(
+        "``CustomQNetwork(4, 2, [])`` is a single ``Linear(4, 2)``",
+        "is ``Linear(4, 64) -> ReLU -> Linear(64, 64) -> ReLU -> Linear(64, 2)``",
+    ),
+)
 def parameter_count(mod: ModuleType) -> str:
     """sum(p.numel() for p in parameters()) equals the formula sum_i (h_{i-1} + 1) h_i."""
     state_dim, action_dim = 4, 2
@@ -283,7 +310,16 @@ def parameter_count(mod: ModuleType) -> str:
     return "matches the formula (" + ", ".join(counts) + ")"
 
 
-@check(EXERCISE, "parameters registered and trained", timeout=15, tests="CustomQNetwork.__init__")
+@check(
+    EXERCISE,
+    "parameters registered and trained",
+    timeout=15,
+    tests="CustomQNetwork.__init__",
+    enforces=(
+        "Every layer's parameters must be registered with the module, so that ``parameters()`` (and so the "
+        "optimizer) sees them.",
+    ),
+)
 def parameters_get_gradients(mod: ModuleType) -> str:
     """Every layer's parameters are registered and receive a gradient from the Q-values."""
     state_dim, action_dim, hidden = 4, 2, [32, 16]
@@ -318,7 +354,13 @@ def parameters_get_gradients(mod: ModuleType) -> str:
     return f"{len(params)} parameter tensors ({total} scalars), all registered, all receive gradients"
 
 
-@check(EXERCISE, "nonlinearity between layers", timeout=15, tests="CustomQNetwork.__init__")
+@check(
+    EXERCISE,
+    "nonlinearity between layers",
+    timeout=15,
+    tests="CustomQNetwork.__init__",
+    enforces=("$z_i = \\\\mathrm{ReLU}(W_i z_{i-1} + b_i)$",),
+)
 def not_affine(mod: ModuleType) -> str:
     """The network is not an affine map, and every pair of consecutive Linear layers has an activation between."""
     state_dim, action_dim, hidden = 4, 2, [32, 32]
@@ -377,7 +419,13 @@ def not_affine(mod: ModuleType) -> str:
     return "not affine (an activation between layers)"
 
 
-@check(EXERCISE, "no activation on the Q-values", timeout=15, tests="CustomQNetwork.forward")
+@check(
+    EXERCISE,
+    "no activation on the Q-values",
+    timeout=15,
+    tests="CustomQNetwork.forward",
+    enforces=("no activation on the output, because Q-values are unbounded returns that can be negative.",),
+)
 def unbounded_output(mod: ModuleType) -> str:
     """Q-values are plain Linear outputs: they can be negative, exceed 1, and are not probabilities."""
     state_dim, action_dim, hidden = 4, 3, [64]
@@ -436,7 +484,16 @@ def _expect_value_error(mod: ModuleType, state_dim: int, action_dim: int, hidden
     )
 
 
-@check(EXERCISE, "keeps its sizes as attributes", timeout=10, tests="CustomQNetwork.__init__")
+@check(
+    EXERCISE,
+    "keeps its sizes as attributes",
+    timeout=10,
+    tests="CustomQNetwork.__init__",
+    enforces=(
+        "Keep the sizes as attributes ``self.state_dim``, ``self.action_dim`` and ``self.hidden_dims`` (the "
+        "widths as a tuple of ints): exercise 4 saves them.",
+    ),
+)
 def keeps_sizes(mod: ModuleType) -> str:
     """state_dim, action_dim and hidden_dims are attributes with the sizes given (exercise 4 saves them)."""
     for state_dim, action_dim, hidden in ((4, 2, [8, 4]), (3, 5, ())):
@@ -463,7 +520,15 @@ def keeps_sizes(mod: ModuleType) -> str:
     return "state_dim, action_dim and hidden_dims hold the sizes given"
 
 
-@check(EXERCISE, "invalid sizes raise ValueError", timeout=10, tests="CustomQNetwork.__init__")
+@check(
+    EXERCISE,
+    "invalid sizes raise ValueError",
+    timeout=10,
+    tests="CustomQNetwork.__init__",
+    enforces=(
+        "Raise ``ValueError`` unless ``state_dim``, ``action_dim`` and every hidden width are positive integers",
+    ),
+)
 def invalid_sizes(mod: ModuleType) -> str:
     build(mod, 4, 2, [8])  # a valid network first: an unfinished stub fails here as "not implemented"
     cases: list[tuple[int, int, list[int]]] = [(0, 2, [8]), (-1, 2, [8]), (4, 0, [8]), (4, 2, [8, 0]), (4, 2, [-5])]
@@ -515,7 +580,16 @@ def _cartpole_observations(count: int) -> np.ndarray[Any, np.dtype[np.float32]]:
         env.close()
 
 
-@check(EXERCISE, "works on a CartPole-v1 observation", timeout=20, tests="CustomQNetwork.forward")
+@check(
+    EXERCISE,
+    "works on a CartPole-v1 observation",
+    timeout=20,
+    tests="CustomQNetwork.forward",
+    enforces=(
+        "``(B, state_dim) -> (B, action_dim)``",
+        "``hidden_dims`` may be a list or a tuple",
+    ),
+)
 def cartpole_observation(mod: ModuleType) -> str:
     """Real float32 CartPole states (single and batch) give finite Q-values that depend on the state."""
     observations = _cartpole_observations(32)

@@ -234,7 +234,13 @@ def _span(ids: Sequence[int]) -> str:
 INIT, PUSH = "ReplayBufferWithIndices.__init__", "ReplayBufferWithIndices.push"
 
 
-@check(EXERCISE, "length grows then caps at capacity", timeout=10, tests="ReplayBufferWithIndices.__len__")
+@check(
+    EXERCISE,
+    "length grows then caps at capacity",
+    timeout=10,
+    tests="ReplayBufferWithIndices.__len__",
+    enforces=("How many transitions are stored: it grows with each push up to ``capacity``, then stays there.",),
+)
 def length_grows_then_caps(mod: ModuleType) -> str:
     capacity = 5
     buffer = make_buffer(mod, capacity)
@@ -268,7 +274,17 @@ def length_grows_then_caps(mod: ModuleType) -> str:
     return f"len 0, 1, ..., {capacity}, then stays {capacity} for 12 pushes"
 
 
-@check(EXERCISE, "batch arrays are batch-first and numeric", timeout=10, tests="ReplayBufferWithIndices.sample_indices")
+@check(
+    EXERCISE,
+    "batch arrays are batch-first and numeric",
+    timeout=10,
+    tests="ReplayBufferWithIndices.sample_indices",
+    enforces=(
+        "Each of the five arrays has the batch as its first axis",
+        "``state`` and ``next_state`` may arrive as NumPy arrays, lists or tuples.",
+        "NDArray[np.float32], list[int]",
+    ),
+)
 def batch_layout(mod: ModuleType) -> str:
     buffer = make_buffer(mod, 16)
     forms: list[Form] = ["array", "list", "tuple"]
@@ -321,7 +337,13 @@ def _field_mismatch(batch: Batch, row: int, n: int) -> str:
     return ""
 
 
-@check(EXERCISE, "every row is one stored transition", timeout=15, tests="ReplayBufferWithIndices.sample_indices")
+@check(
+    EXERCISE,
+    "every row is one stored transition",
+    timeout=15,
+    tests="ReplayBufferWithIndices.sample_indices",
+    enforces=("row ``i`` of every array comes from the transition in slot ``indices[i]``.",),
+)
 def rows_are_aligned(mod: ModuleType) -> str:
     capacity, pushed, batch_size = 32, 40, 8
     buffer = make_buffer(mod, capacity)
@@ -353,7 +375,16 @@ def rows_are_aligned(mod: ModuleType) -> str:
     return "240 rows from 30 batches: state, action, reward, next state and done always belong together"
 
 
-@check(EXERCISE, "indices name the returned transitions", timeout=15, tests="ReplayBufferWithIndices.sample_indices")
+@check(
+    EXERCISE,
+    "indices name the returned transitions",
+    timeout=15,
+    tests="ReplayBufferWithIndices.sample_indices",
+    enforces=(
+        "row ``i`` of every array comes from the transition in slot ``indices[i]``.",
+        "as long as slot ``n % capacity`` holds the ``n``-th transition pushed.",
+    ),
+)
 def indices_are_slots(mod: ModuleType) -> str:
     capacity = 10
     buffer = make_buffer(mod, capacity)
@@ -386,7 +417,13 @@ def indices_are_slots(mod: ModuleType) -> str:
     return "indices[i] is the slot (n % capacity) of row i, before and after wrap-around"
 
 
-@check(EXERCISE, "no duplicates within a batch", timeout=15, tests="ReplayBufferWithIndices.sample_indices")
+@check(
+    EXERCISE,
+    "no duplicates within a batch",
+    timeout=15,
+    tests="ReplayBufferWithIndices.sample_indices",
+    enforces=("A uniform batch without replacement",),
+)
 def without_replacement(mod: ModuleType) -> str:
     size = 20
     buffer = make_buffer(mod, size)
@@ -451,7 +488,16 @@ def _uniformity_problem(counts: NDArray[np.int64], stored: Sequence[int], expect
     return f"{seen}: some transitions are drawn far more often than others; sampling must be uniform"
 
 
-@check(EXERCISE, "uniform sampling over stored transitions", timeout=20, tests="ReplayBufferWithIndices.sample_indices")
+@check(
+    EXERCISE,
+    "uniform sampling over stored transitions",
+    timeout=20,
+    tests="ReplayBufferWithIndices.sample_indices",
+    enforces=(
+        "A uniform batch without replacement",
+        "drawn uniformly *without replacement* from the stored transitions",
+    ),
+)
 def uniform_sampling(mod: ModuleType) -> str:
     batch_size, batches = 8, 1500
     summary: list[str] = []
@@ -505,7 +551,13 @@ def _expect_value_error(action: str, call: Any, mod: ModuleType, hint: str) -> s
     return f"{action} returned without an error{rows}, expected ValueError: {hint}"
 
 
-@check(EXERCISE, "batch larger than len raises ValueError", timeout=10, tests="ReplayBufferWithIndices.sample_indices")
+@check(
+    EXERCISE,
+    "batch larger than len raises ValueError",
+    timeout=10,
+    tests="ReplayBufferWithIndices.sample_indices",
+    enforces=("Raises ``ValueError`` when ``batch_size > len(self)``.",),
+)
 def too_large_batch(mod: ModuleType) -> str:
     hint = "check batch_size <= len(self) first and raise ValueError with a clear message"
     empty = make_buffer(mod, 10)
@@ -539,6 +591,7 @@ def too_large_batch(mod: ModuleType) -> str:
     timeout=10,
     tests="ReplayBufferWithIndices.push",
     uses=("ReplayBufferWithIndices.sample_indices",),
+    enforces=("Once the buffer is full, that slot holds the oldest transition, which the new one replaces.",),
 )
 def overwrites_oldest(mod: ModuleType) -> str:
     capacity, pushed = 5, 13
@@ -581,7 +634,13 @@ def overwrites_oldest(mod: ModuleType) -> str:
     )
 
 
-@check(EXERCISE, "capacity <= 0 raises ValueError", timeout=10, tests="ReplayBufferWithIndices.__init__")
+@check(
+    EXERCISE,
+    "capacity <= 0 raises ValueError",
+    timeout=10,
+    tests="ReplayBufferWithIndices.__init__",
+    enforces=("``ValueError`` when ``capacity <= 0``.",),
+)
 def invalid_capacity(mod: ModuleType) -> str:
     make_buffer(mod, 3)  # a valid buffer first: an unfinished stub fails here as "not implemented"
     for capacity in (0, -5):
@@ -601,6 +660,10 @@ def invalid_capacity(mod: ModuleType) -> str:
     timeout=10,
     tests="ReplayBufferWithIndices.__init__",
     uses=("ReplayBufferWithIndices.push", "ReplayBufferWithIndices.sample_indices"),
+    enforces=(
+        "An empty buffer of ``capacity`` slots",
+        "``ValueError`` when ``capacity <= 0``.",
+    ),
 )
 def capacity_one_and_non_numbers(mod: ModuleType) -> str:
     try:

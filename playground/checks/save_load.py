@@ -238,7 +238,16 @@ def _refusal_problem(mod: ModuleType, path: Path, kind: str) -> str | None:
 # ---------------------------------------------------------------------------- checks
 
 
-@check("save_load", "round trip", timeout=20, tests="load_model")
+@check(
+    "save_load",
+    "round trip",
+    timeout=20,
+    tests="load_model",
+    enforces=(
+        "Rebuild the network that :func:`save_model` wrote to ``path``",
+        "the saved weights.",
+    ),
+)
 def round_trip(mod: ModuleType) -> str:
     net = _build(mod, DEFAULT)
     with _workdir() as folder:
@@ -266,7 +275,13 @@ def round_trip(mod: ModuleType) -> str:
     )
 
 
-@check("save_load", "other architectures", timeout=20, tests="load_model")
+@check(
+    "save_load",
+    "other architectures",
+    timeout=20,
+    tests="load_model",
+    enforces=("The network has the sizes stored in the file (not defaults)",),
+)
 def other_architectures(mod: ModuleType) -> str:
     for sizes in OTHER_ARCHITECTURES:
         net = _build(mod, sizes, seed=len(sizes[2]))
@@ -293,7 +308,13 @@ def other_architectures(mod: ModuleType) -> str:
     return f"hidden_dims {names} (with other state and action sizes) all come back exactly"
 
 
-@check("save_load", "eval mode, independent copy", timeout=20, tests="load_model")
+@check(
+    "save_load",
+    "eval mode, independent copy",
+    timeout=20,
+    tests="load_model",
+    enforces=("wrote to ``path``, in eval mode.",),
+)
 def eval_mode_and_independent(mod: ModuleType) -> str:
     net = _build(mod, DEFAULT)
     states = _inputs(DEFAULT[0])
@@ -329,7 +350,13 @@ def eval_mode_and_independent(mod: ModuleType) -> str:
     return "the loaded network is in eval mode and has weights of its own"
 
 
-@check("save_load", "code in a file never runs", timeout=20, tests="load_model")
+@check(
+    "save_load",
+    "code in a file never runs",
+    timeout=20,
+    tests="load_model",
+    enforces=("Reading the file must never run code from it",),
+)
 def hostile_pickles(mod: ModuleType) -> str:
     problems: list[str] = []
     with _workdir() as folder:
@@ -353,7 +380,13 @@ def hostile_pickles(mod: ModuleType) -> str:
     return f"{len(files)} files that would run code were refused with ValueError, and nothing in them ran"
 
 
-@check("save_load", "bad files raise ValueError", timeout=20, tests="load_model")
+@check(
+    "save_load",
+    "bad files raise ValueError",
+    timeout=20,
+    tests="load_model",
+    enforces=("Any bad file must raise ``ValueError`` with a message saying what is wrong",),
+)
 def bad_files(mod: ModuleType) -> str:
     problems: list[str] = []
     with _workdir() as folder:
@@ -408,7 +441,13 @@ def _bare_state_dict_problem(mod: ModuleType, folder: Path) -> str | None:
     return f"{kind}: was loaded without error (returned {type(loaded).__name__}), expected ValueError"
 
 
-@check("save_load", "sizes that do not match the weights", timeout=20, tests="load_model")
+@check(
+    "save_load",
+    "sizes that do not match the weights",
+    timeout=20,
+    tests="load_model",
+    enforces=("or sizes that do not match the weights.",),
+)
 def mismatched_sizes(mod: ModuleType) -> str:
     problems: list[str] = []
     tried = 0
@@ -524,7 +563,13 @@ def _lying_network_problem(mod: ModuleType, folder: Path) -> str | None:
     return _mismatch_problem(mod, path, net, kind)
 
 
-@check("save_load", "saving leaves the network unchanged", timeout=20, tests="save_model")
+@check(
+    "save_load",
+    "saving leaves the network unchanged",
+    timeout=20,
+    tests="save_model",
+    enforces=("Saving must not change the network",),
+)
 def save_keeps_network(mod: ModuleType) -> str:
     net = _build(mod, DEFAULT)
     states = _inputs(DEFAULT[0])
@@ -585,7 +630,13 @@ class _BiasesFirstNetwork(nn.Module):
         return x
 
 
-@check("save_load", "weights under other names: loaded exactly or refused", timeout=20, tests="load_model")
+@check(
+    "save_load",
+    "weights under other names: loaded exactly or refused",
+    timeout=20,
+    tests="load_model",
+    enforces=("The network has the sizes stored in the file (not defaults) and the saved weights.",),
+)
 def renamed_weights(mod: ModuleType) -> str:
     """Weights saved from a network whose parameters have other names: the same Q-values, or a ValueError."""
     sizes = (4, 2, (8, 8))

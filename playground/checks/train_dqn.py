@@ -269,7 +269,16 @@ def _call_td_loss(mod: ModuleType, online: nn.Module, target: nn.Module, gamma: 
     return value
 
 
-@check("train_dqn", "td_loss matches the math", timeout=20, tests="td_loss")
+@check(
+    "train_dqn",
+    "td_loss matches the math",
+    timeout=20,
+    tests="td_loss",
+    enforces=(
+        "The loss is the mean over the batch of",
+        'the Huber loss (``loss == "huber"``, PyTorch\'s smooth L1) or the squared error (``"mse"``).',
+    ),
+)
 def td_loss_matches_math(mod: ModuleType) -> str:
     batch = _td_batch()
     online, target = _table_network(TD_ONLINE), _table_network(TD_TARGET)
@@ -344,7 +353,16 @@ def _flat(network: nn.Module) -> NDArray[np.float64]:
     return np.concatenate([p.detach().numpy().astype(np.float64).reshape(-1) for p in network.parameters()])
 
 
-@check("train_dqn", "update_target blends by tau", timeout=20, tests="update_target")
+@check(
+    "train_dqn",
+    "update_target blends by tau",
+    timeout=20,
+    tests="update_target",
+    enforces=(
+        "a hard copy when $\\\\tau = 1$.",
+        "Changes ``target_network`` in place (every parameter) and leaves ``q_network`` as it is.",
+    ),
+)
 def update_target_blends(mod: ModuleType) -> str:
     for tau in (0.3, 0.8):
         online, target = _small_net(1), _small_net(2)
@@ -393,7 +411,16 @@ class _GradModeNetwork(nn.Module):
         return self.inner(x)  # type: ignore[no-any-return]
 
 
-@check("train_dqn", "greedy_action picks the argmax", timeout=20, tests="greedy_action")
+@check(
+    "train_dqn",
+    "greedy_action picks the argmax",
+    timeout=20,
+    tests="greedy_action",
+    enforces=(
+        "for one state, without building an autograd graph.",
+        "Returns the action as a Python ``int``.",
+    ),
+)
 def greedy_action_argmax(mod: ModuleType) -> str:
     table = [[0.1, 0.9, -1.0], [2.0, -3.0, 1.5], [-0.5, -0.2, -0.1], [0.0, 5.0, 4.9]]
     net = _GradModeNetwork(table)
@@ -519,7 +546,18 @@ class ArmsNetwork(_FavouringNetwork):
         return ARMS_BEST % action_dim
 
 
-@check("train_dqn", "evaluate: greedy, seeded, fresh env", timeout=30, tests="evaluate", uses=("greedy_action",))
+@check(
+    "train_dqn",
+    "evaluate: greedy, seeded, fresh env",
+    timeout=30,
+    tests="evaluate",
+    uses=("greedy_action",),
+    enforces=(
+        "Make a *fresh* environment with ``make_env(env_id)`` (never the training one), reset it with "
+        "``seed`` for the first episode and without a seed after that",
+        "Raise ``ValueError`` when ``episodes`` < 1.",
+    ),
+)
 def evaluate_seeded_greedy(mod: ModuleType) -> str:
     Arms.reset_log()
     episodes = 4
@@ -681,7 +719,14 @@ def _piled_up(
     )
 
 
-@check("train_dqn", "evaluate plays greedy episodes", timeout=30, tests="evaluate", uses=("greedy_action",))
+@check(
+    "train_dqn",
+    "evaluate plays greedy episodes",
+    timeout=30,
+    tests="evaluate",
+    uses=("greedy_action",),
+    enforces=("play :func:`greedy_action` until ``terminated or truncated``, and sum the rewards of each episode.",),
+)
 def evaluate_greedy(mod: ModuleType) -> str:
     go_right: Callable[..., Any] = mod.evaluate
     right = go_right(_constant_policy_network(1), LINEWORLD_ID, 3, 0)
@@ -703,7 +748,18 @@ def evaluate_greedy(mod: ModuleType) -> str:
     return "always-right scores 0.4 per episode, always-left -5.0"
 
 
-@check("train_dqn", "gradient_phase: sample, loss, clip, step", timeout=30, tests="gradient_phase", uses=("td_loss",))
+@check(
+    "train_dqn",
+    "gradient_phase: sample, loss, clip, step",
+    timeout=30,
+    tests="gradient_phase",
+    uses=("td_loss",),
+    enforces=(
+        "Each minibatch is ``buffer.sample_indices(config.batch_size)``; before each step the gradient is "
+        "clipped to a global L2 norm of ``config.max_grad_norm``.",
+        "stops after the first one that is NaN or infinite.",
+    ),
+)
 def gradient_phase_steps(mod: ModuleType) -> str:
     updates = 3
     for loss, gamma in (("huber", 0.8), ("mse", 0.6)):
@@ -792,7 +848,13 @@ def gradient_phase_steps(mod: ModuleType) -> str:
     return f"{updates} updates: each loss and clipped gradient match the batch drawn; stops after a non-finite loss"
 
 
-@check("train_dqn", "seed_everything seeds random, NumPy and torch", timeout=20, tests="seed_everything")
+@check(
+    "train_dqn",
+    "seed_everything seeds random, NumPy and torch",
+    timeout=20,
+    tests="seed_everything",
+    enforces=("Seed Python's, NumPy's and PyTorch's global generators with ``seed``.",),
+)
 def seeds_three_generators(mod: ModuleType) -> str:
     import random
 
@@ -813,7 +875,13 @@ def seeds_three_generators(mod: ModuleType) -> str:
     return "seed_everything(7) twice repeats random, NumPy and torch; seed 8 differs"
 
 
-@check("train_dqn", "make_optimizer: Adam at learning_rate", timeout=20, tests="make_optimizer")
+@check(
+    "train_dqn",
+    "make_optimizer: Adam at learning_rate",
+    timeout=20,
+    tests="make_optimizer",
+    enforces=("Adam with step size ``learning_rate`` over ``params``",),
+)
 def adam_at_learning_rate(mod: ModuleType) -> str:
     net = _small_net(0)
     optimizer = mod.make_optimizer(net.parameters(), 0.0123)
@@ -838,7 +906,16 @@ def _drawn(line: Any) -> bool:
     return bool(line.get_visible()) and (alpha is None or alpha > 0) and (line.get_linewidth() > 0 or marked)
 
 
-@check("train_dqn", "plot_rewards draws returns and their average", timeout=20, tests="plot_rewards")
+@check(
+    "train_dqn",
+    "plot_rewards draws returns and their average",
+    timeout=20,
+    tests="plot_rewards",
+    enforces=(
+        "Episode returns (faint) and their ``window``-episode moving average; optional solved line.",
+        "draw a dashed line at ``threshold`` if given.",
+    ),
+)
 def plot_rewards_draws(mod: ModuleType) -> str:
     from matplotlib.figure import Figure
 
@@ -901,6 +978,11 @@ def plot_rewards_draws(mod: ModuleType) -> str:
     timeout=60,
     tests="train_dqn",
     uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=(
+        "append its return (the sum of its rewards) to ``result.episode_rewards`` and its length (its number "
+        "of steps) to ``result.episode_lengths``",
+        "Extend ``result.losses`` with the loss values it returns, and ``result.loss_steps`` with $n$ once per value.",
+    ),
 )
 def result_well_formed(mod: ModuleType) -> str:
     config = small_lineworld(seed=0)
@@ -972,6 +1054,10 @@ def result_well_formed(mod: ModuleType) -> str:
     timeout=60,
     tests="train_dqn",
     uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=(
+        "``config.train_freq`` $= 0$ and $n >$ ``config.learning_starts``",
+        "skip it while the buffer holds fewer than ``config.batch_size`` transitions.",
+    ),
 )
 def update_schedule(mod: ModuleType) -> str:
     seen: list[str] = []
@@ -1056,6 +1142,10 @@ def update_schedule(mod: ModuleType) -> str:
     timeout=60,
     tests="train_dqn",
     uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=(
+        "``q_network_cls(state_dim, action_dim, list(config.hidden_dims))``",
+        "``buffer_cls(config.buffer_size)``",
+    ),
 )
 def uses_injected_classes(mod: ModuleType) -> str:
     config = small_lineworld(total_timesteps=400, buffer_size=777, hidden_dims=(12, 6), seed=2)
@@ -1098,6 +1188,7 @@ def uses_injected_classes(mod: ModuleType) -> str:
     timeout=90,
     tests="train_dqn",
     uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=("Train a DQN agent on ``config.env_id``",),
 )
 def learns_lineworld(mod: ModuleType) -> str:
     optimal = LineWorld().optimal_return()
@@ -1131,6 +1222,7 @@ def learns_lineworld(mod: ModuleType) -> str:
     timeout=60,
     tests="train_dqn",
     uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=("push the transition $(s, a, r, s', d)$ with $d$ = ``terminated`` into the buffer.",),
 )
 def bootstraps_through_truncation(mod: ModuleType) -> str:
     config = DQNConfig(
@@ -1209,6 +1301,10 @@ def _frozen_target_run(mod: ModuleType, interval: int) -> NDArray[np.float64]:
     timeout=90,
     tests="train_dqn",
     uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=(
+        "then a target network of the same class loaded with its weights",
+        "``config.target_update_interval`` $= 0$: :func:`update_target` with ``config.tau``.",
+    ),
 )
 def honours_target_network(mod: ModuleType) -> str:
     # Target updates disabled: the target stays Q = 0, so every TD target is r (+ gamma * 0).
@@ -1245,6 +1341,10 @@ def honours_target_network(mod: ModuleType) -> str:
     timeout=60,
     tests="train_dqn",
     uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=(
+        "``callback(TrainingProgress(timestep=n, episode_reward=..., episode_length=...))`` and stop the run "
+        "at once when it returns ``False``",
+    ),
 )
 def callback_stops(mod: ModuleType) -> str:
     seen: list[TrainingProgress] = []
@@ -1408,6 +1508,10 @@ def _trace_config(tau: float) -> DQNConfig:
     timeout=40,
     tests="train_dqn",
     uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=(
+        ":func:`make_optimizer` ``(..., config.learning_rate)``",
+        ":func:`update_target` with ``config.tau``.",
+    ),
 )
 def loop_reads_config(mod: ModuleType) -> str:
     config = _trace_config(tau=0.3)
@@ -1548,6 +1652,10 @@ class RightNetwork(_FavouringNetwork):
     timeout=40,
     tests="train_dqn",
     uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=(
+        "= ``linear_epsilon(config, t)``",
+        "probability $\\\\epsilon_t$, else :func:`greedy_action`",
+    ),
 )
 def explores_on_schedule(mod: ModuleType) -> str:
     # No update ever (learning_starts = total_timesteps): the greedy action is always 'right', so every
@@ -1593,6 +1701,11 @@ def explores_on_schedule(mod: ModuleType) -> str:
     timeout=40,
     tests="train_dqn",
     uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=(
+        ":func:`seed_everything` ``(config.seed)``",
+        "``env.action_space.seed(config.seed)``",
+        "Reset the env with ``seed=config.seed``.",
+    ),
 )
 def same_seed_same_cartpole(mod: ModuleType) -> str:
     # CartPole's reset is random unless seeded, so here an unseeded reset or action space shows.
