@@ -59,6 +59,8 @@ BUGS: tuple[str, ...] = (
     "eps_per_episode",  # epsilon decays with the episode count, not the env step
     "return_not_reset",  # the episode return is not reset between episodes (flat loop)
     "seed_misses_random",  # seed_everything leaves Python's random unseeded
+    "eps_next_step",  # acts with linear_epsilon(config, t + 1)
+    "reset_before_push",  # resets the env before pushing an episode's last transition (flat loop)
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -194,8 +196,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
 
     def epsilon(config: DQNConfig, t: int) -> float:
         if bug == "final_eps_ignored":
-            return linear_epsilon(config.replace(exploration_final_eps=0.05), t)
-        return linear_epsilon(config, t)
+            return float(module.linear_epsilon(config.replace(exploration_final_eps=0.05), t))
+        return float(module.linear_epsilon(config, t + 1 if bug == "eps_next_step" else t))
 
     def train_dqn(
         config: DQNConfig,
@@ -313,6 +315,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             out.epsilon_steps.append(step - 1)
             out.epsilons.append(eps)
             nxt, reward, terminated, truncated, _ = env.step(action)
+            if bug == "reset_before_push" and (terminated or truncated):
+                nxt, _ = env.reset()
             push(parts, obs, action, reward, nxt, terminated, truncated)
             obs = nxt
             ret += float(reward)
@@ -322,7 +326,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
                 stop = end_episode(parts, config, step, ret, length, eps)
                 if stop:
                     out.stop_reason = "callback asked to stop"
-                obs, _ = env.reset()
+                if bug != "reset_before_push":
+                    obs, _ = env.reset()
                 ret, length = (ret if bug == "return_not_reset" else 0.0), 0
             if after_step(parts, config, step) or stop:
                 break
@@ -405,6 +410,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         "gradient_phase": gradient_phase,
         "train_dqn": train_dqn,
         "plot_rewards": plot_rewards,
+        "linear_epsilon": linear_epsilon,
     }.items():
         setattr(module, name, value)
     return module

@@ -56,6 +56,8 @@ def assert_aimed(exercise: str, module: ModuleType, function: str) -> CheckResul
         ("eps_per_episode", "train_dqn"),
         ("starts_at_learning_starts", "train_dqn"),  # learning_starts off by one
         ("return_not_reset", "train_dqn"),  # the episode return is wrong
+        ("eps_next_step", "train_dqn"),  # epsilon taken at t + 1
+        ("reset_before_push", "train_dqn"),  # s' of an episode's last transition is the reset state
         ("unseeded", "train_dqn"),  # seed_everything is right, the loop never calls it
         ("online_target", "td_loss"),  # a wrong td_loss
         ("no_zero_grad", "gradient_phase"),

@@ -72,7 +72,7 @@ def test_q_network_editor_fail_then_pass_then_run_mine(monkeypatch: pytest.Monke
     type_code(at, "q_network", SOLUTION_Q)
     click(at, "Check my code")
     assert all(r.passed for r in at.session_state[CHECKS_KEY][("q_network", "exercises")])
-    assert any("All 8 checks passed" in block.value for block in at.success)
+    assert any("All 9 checks passed" in block.value for block in at.success)
     assert any("Reference solution" in e.label for e in at.expander)  # opens by itself now
 
     at.radio(key="qn_impl").set_value(MINE).run()

@@ -117,7 +117,7 @@ def test_cli_hint_ladder_on_the_untouched_stub(tmp_path: Path) -> None:
     state = tmp_path / "hints.json"
     first = _cli("q_network", "--hint", state=state)
     assert first.returncode == 1, first.stdout + first.stderr
-    assert "8 checks: not implemented yet: CustomQNetwork.__init__" in first.stdout
+    assert "9 checks: not implemented yet: CustomQNetwork.__init__" in first.stdout
     assert first.stdout.count("FAIL") == 1  # read once, not once per check
     assert "Hint for CustomQNetwork.__init__: hint 1 of 3 (the idea)" in first.stdout
     assert hints.ladder("q_network")["CustomQNetwork.__init__"][0] in first.stdout

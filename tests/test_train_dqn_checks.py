@@ -47,6 +47,8 @@ EXPECTED_FAILURES: dict[str, list[tuple[str, str]]] = {
     ],
     "no_zero_grad": [("gradient_phase: sample, loss, clip, step", "gradients pile up")],
     "seed_misses_random": [("seed_everything seeds random, NumPy and torch", "random")],
+    "eps_next_step": [("explores on the epsilon schedule", "step t + 1")],
+    "reset_before_push": [("explores on the epsilon schedule", "reset before the transition was pushed")],
     "gamma_ignored": [("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "ignores config.gamma")],
     "final_eps_ignored": [("explores on the epsilon schedule", "explored with epsilon")],
     "starts_at_learning_starts": [("follows the update schedule", "n > learning_starts")],

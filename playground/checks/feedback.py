@@ -1,8 +1,8 @@
 """Check results as a learner reads them: identical failures grouped into one line (no Streamlit here).
 
-When ``CustomQNetwork.__init__`` still raises ``NotImplementedError``, all eight
+When ``CustomQNetwork.__init__`` still raises ``NotImplementedError``, all nine
 Q-network checks fail with the same message; a learner should read it once:
-"8 checks: not implemented yet: CustomQNetwork.__init__ ...". Passed checks
+"9 checks: not implemented yet: CustomQNetwork.__init__ ...". Passed checks
 and distinct failures keep a line each, in the order of the checks. A check
 that only uses a function whose own check fails reads "not run: fix `td_loss`
 first" (status ``not_run``); those group like failures.

@@ -181,9 +181,9 @@ def one_curve_per_run(mod: ModuleType) -> str:
     for (size, seed), run in runs.items():
         episodes = run["episode"].to_numpy()
         require(
-            len(episodes) > 0 and int(episodes[0]) in (0, 1) and bool(np.all(np.diff(episodes) == 1)),
-            f"{size} seed {seed}: episode should count 1, 2, 3, ... (or from 0) within each run, "
-            f"got {episodes[:6].tolist()}...",
+            len(episodes) > 0 and int(episodes[0]) == 1 and bool(np.all(np.diff(episodes) == 1)),
+            f"{size} seed {seed}: episode should count 1, 2, 3, ... within each run (the docstring's numbering), "
+            f"got {episodes[:6].tolist()}..." + (": start at 1, not 0" if int(episodes[0]) == 0 else ""),
         )
         steps = run["timestep"].astype(float).tolist()
         result = by_key.get((tuple(CHECK_SIZES[size]), seed))
@@ -539,10 +539,12 @@ def plot_mean_on_steps(mod: ModuleType) -> str:
         )
         x, y = xy(line)
         require(len(y) > 0, "the 1x64 line has no finite points")
+        ends = df.groupby(["size", "seed"])["timestep"].max()
+        overlap = float(ends[ends.index.get_level_values("size") == "1x64"].min())  # where all its seeds have data
         require(
-            x.max() >= 0.9 * df["timestep"].max() and x.max() <= 1.1 * df["timestep"].max(),
-            f"the x axis reaches {x.max():.0f} but the runs reach env step {df['timestep'].max()}: "
-            "plot against env steps (the timestep column), not episode numbers",
+            x.max() >= 0.9 * overlap and x.max() <= 1.1 * df["timestep"].max(),
+            f"the 1x64 line reaches x = {x.max():.0f}, but its seeds' runs reach env step {overlap:.0f} (all of them) "
+            f"to {df['timestep'].max()}: plot against env steps (the timestep column), not episode numbers",
         )
         require(
             bool(np.allclose(y, 30.0, atol=0.5)),
@@ -593,6 +595,50 @@ def plot_window_smooths(mod: ModuleType) -> str:
         f"up and down (window=1: {rough:.0f}): smooth each run with a moving average over `window` episodes",
     )
     return f"total variation {rough:.0f} with window 1, {smooth:.0f} with window 10"
+
+
+def _two_seed_df() -> pd.DataFrame:
+    """One size, two seeds with the same 30 episode ends (10, 20, ..., 300): seed 0 returns 0, seed 1 returns 100."""
+    rows = [
+        {"size": "A", "seed": seed, "episode": k, "timestep": 10 * k, "reward": 100.0 * seed}
+        for seed in (0, 1)
+        for k in range(1, 31)
+    ]
+    return pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS))
+
+
+@check(
+    "network_sizes",
+    "plot: each run smoothed on its own, from its first episode",
+    timeout=30,
+    tests="plot_learning_curves",
+    enforces=(
+        "Each run (one size and seed) is smoothed with a moving average over ``window`` episodes (fewer at the "
+        "start of the run).",
+    ),
+)
+def plot_smooths_each_run(mod: ModuleType) -> str:
+    df = _two_seed_df()
+    figure = draw(mod, df, 10)
+    try:
+        x, y = xy(line_for(figure, "A"))
+    finally:
+        close(figure)
+    early = (x >= 10) & (x < 100)
+    require(
+        bool(early.any()),
+        "with window=10 the line has no value before env step 100, where each run has 1 to 9 episodes: at the start "
+        "of a run average over the episodes there are so far (rolling(window, min_periods=1))",
+    )
+    inside = (x >= 10) & (x <= 300)
+    worst = float(np.max(np.abs(y[inside] - 50.0))) if inside.any() else math.inf
+    require(
+        worst <= 1.0,
+        f"seed 0 returns 0 and seed 1 returns 100 in every episode, so each run's smoothed curve is flat and their "
+        f"mean is 50 everywhere; the line is off by up to {worst:.1f}: smooth each (size, seed) run on its own "
+        "(group by size and seed before the rolling mean), never across the boundary between two seeds' runs",
+    )
+    return "each run is smoothed on its own, with a shorter window at its start"
 
 
 @check(

@@ -1445,22 +1445,25 @@ class TraceBuffer(ReplayBufferWithIndices):
 
     pushes = 0
     pushed_actions: list[int] = []  # noqa: RUF012
+    pushed: list[tuple[list[float], list[float], bool]] = []  # noqa: RUF012 - (state, next_state, done)
     batches: list[tuple[Any, ...]] = []  # noqa: RUF012
     batch_pushes: list[int] = []  # noqa: RUF012
 
     @classmethod
     def reset_log(cls) -> None:
-        cls.pushes, cls.pushed_actions, cls.batches, cls.batch_pushes = 0, [], [], []
+        cls.pushes, cls.pushed_actions, cls.pushed, cls.batches, cls.batch_pushes = 0, [], [], [], []
 
     def push(self, state: Any, action: int, reward: float, next_state: Any, done: bool) -> None:
-        type(self).pushes += 1
-        type(self).pushed_actions.append(int(action))
+        TraceBuffer.pushes += 1
+        TraceBuffer.pushed_actions.append(int(action))
+        flat = [float(x) for x in np.asarray(state, dtype=np.float64).reshape(-1)]
+        TraceBuffer.pushed.append((flat, [float(x) for x in np.asarray(next_state).reshape(-1)], bool(done)))
         super().push(state, action, reward, next_state, done)
 
     def sample_indices(self, batch_size: int) -> Any:
         batch = super().sample_indices(batch_size)
-        type(self).batches.append(tuple(np.array(x, copy=True) for x in batch))
-        type(self).batch_pushes.append(type(self).pushes)
+        TraceBuffer.batches.append(tuple(np.array(x, copy=True) for x in batch))
+        TraceBuffer.batch_pushes.append(TraceBuffer.pushes)
         return batch
 
 
@@ -1669,7 +1672,35 @@ def explores_on_schedule(mod: ModuleType) -> str:
         seed=12,
     )
     TraceBuffer.reset_log()
-    train(mod, config, q_network_cls=RightNetwork, buffer_cls=TraceBuffer)
+    asked: list[tuple[int, int]] = []  # (t passed to linear_epsilon, env steps done by then)
+    original = getattr(mod, "linear_epsilon", None)
+    if callable(original):
+
+        def traced(config: DQNConfig, t: int) -> float:
+            asked.append((int(t), TraceBuffer.pushes))
+            return float(original(config, t))
+
+        setattr(mod, "linear_epsilon", traced)  # noqa: B010 - a module attribute mypy cannot see
+    try:
+        train(mod, config, q_network_cls=RightNetwork, buffer_cls=TraceBuffer)
+    finally:
+        if callable(original):
+            setattr(mod, "linear_epsilon", original)  # noqa: B010
+    ahead = sum(t == done + 1 for t, done in asked)
+    require(
+        ahead <= sum(t == done for t, done in asked),
+        f"linear_epsilon was asked for step t + 1 (t={asked[0][0]} before the first env step): the action of env "
+        "step t uses epsilon_t = linear_epsilon(config, t), with t counted from 0",
+    )
+    goal = [0.0] * 7 + [1.0]
+    terminal = [(state, after) for state, after, done in TraceBuffer.pushed if done]
+    reset_first = [after for state, after in terminal if after != goal]
+    require(
+        not reset_first,
+        f"a terminal transition was pushed with s' = {reset_first[0] if reset_first else ''} instead of the goal "
+        "cell it reached: the env was reset before the transition was pushed, so its s' became the reset state. "
+        "Push (s, a, r, s', d) first, then reset",
+    )
     actions = TraceBuffer.pushed_actions
     require(
         len(actions) == config.total_timesteps,
