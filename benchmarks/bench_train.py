@@ -12,6 +12,7 @@ Usage::
 
     python benchmarks/bench_train.py              # seeds 0-9 (about 15 minutes on 2 cores)
     python benchmarks/bench_train.py --seeds 0 1 2
+    python benchmarks/bench_train.py --monitor-cost   # what the app's measuring costs per env step
 
 Prints one line per run, then a Markdown table for the README
 (between ``<!-- BENCH_TRAIN -->`` markers).
@@ -36,6 +37,7 @@ import torch
 
 from playground.core.config import PRESETS, DQNConfig
 from playground.core.facts import FINAL_EVAL_SEED_OFFSET, SOLVED_RETURNS
+from playground.core.monitor import train_monitored
 from playground.core.results import RunRecord
 from solutions.train_dqn import evaluate, train_dqn
 
@@ -76,7 +78,7 @@ def time_to_solve(run: RunRecord) -> float:
 def run_reference(seed: int) -> RunRecord:
     """The reference ``train_dqn``: the function the app's Train button runs (in its sandbox child)."""
     config = REFERENCE_CONFIG.replace(seed=seed)
-    result = train_dqn(config)
+    result = train_monitored(train_dqn, config, evaluate=evaluate)  # as the Train button runs it
     final = evaluate(result.q_network, config.env_id, FINAL_EPISODES, seed + FINAL_EVAL_SEED_OFFSET)
     return RunRecord.of(result, config, label="reference", greedy_returns=final)
 
@@ -146,12 +148,40 @@ def summary_table(runs: Sequence[RunRecord]) -> str:
     return "\n".join(lines)
 
 
+def monitor_cost(steps: int = 20_000, repeats: int = 3) -> str:
+    """Seconds per env step of the reference loop, plain and measured by the app (the Train button's path).
+
+    Same CartPole run both ways (fast preset, no evaluations, so only the measuring differs); the best of
+    ``repeats`` alternating runs each, then the difference per env step.
+    """
+    config = PRESETS["fast"].replace(total_timesteps=steps, eval_freq=0, reward_threshold=None, seed=0)
+    plain: list[float] = []
+    measured: list[float] = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        train_dqn(config)
+        plain.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        train_monitored(train_dqn, config, evaluate=evaluate)
+        measured.append(time.perf_counter() - started)
+    per_plain, per_measured = min(plain) / steps * 1e6, min(measured) / steps * 1e6
+    return (
+        f"{steps:,} CartPole env steps (fast preset, best of {repeats}): plain loop {per_plain:.1f} us/step, "
+        f"measured by the app {per_measured:.1f} us/step: the measuring costs {per_measured - per_plain:+.2f} us/step "
+        f"({(per_measured / per_plain - 1) * 100:+.1f}%)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)), help="seeds to run (default 0-9)")
     parser.add_argument("--only", choices=("reference", "SB3"), help="run one implementation only")
+    parser.add_argument("--monitor-cost", action="store_true", help="only time the app's measuring per env step")
     args = parser.parse_args(argv)
     warm_up()
+    if args.monitor_cost:
+        print(monitor_cost(), flush=True)
+        return 0
     print(
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
         f"{torch.get_num_threads()} thread; started {time.strftime('%Y-%m-%d %H:%M:%S')}",

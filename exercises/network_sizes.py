@@ -61,12 +61,13 @@ def run_network_size_experiment(
        seed=seed)``. Change nothing else: then a difference between sizes
        comes from the network, or from luck, which the seeds measure.
     2. ``result = train_dqn(config, callback=...)``. ``result.episode_rewards``
-       holds each episode's return and ``result.episode_end_steps`` the env
-       step at which it ended.
+       holds each episode's return and ``result.episode_lengths`` its number
+       of env steps; episodes follow each other, so episode $i$ ended at env
+       step $\\sum_{j \\le i}$ ``episode_lengths[j]``.
     3. One row per episode with the columns ``size`` (the name, e.g.
        ``"2x64"``), ``seed``, ``episode`` (1, 2, ... within the run),
-       ``timestep`` (from ``episode_end_steps``) and ``reward``; extra
-       columns may follow. ``pd.concat`` the runs' frames.
+       ``timestep`` (the env step at which the episode ended) and ``reward``;
+       extra columns may follow. ``pd.concat`` the runs' frames.
 
     Progress and stopping: give ``train_dqn`` a callback that, at every
     episode end, calls ``callback`` (when it is not ``None``) with an

@@ -30,6 +30,9 @@ class CustomQNetwork(nn.Module):
     ``parameters()`` (and so the optimizer) sees them. ``hidden_dims`` may be a
     list or a tuple, and may be empty.
 
+    Keep the sizes as attributes ``self.state_dim``, ``self.action_dim`` and
+    ``self.hidden_dims`` (the widths as a tuple of ints): exercise 4 saves them.
+
     Example: ``CustomQNetwork(4, 2, [64, 64])`` is
     ``Linear(4, 64) -> ReLU -> Linear(64, 64) -> ReLU -> Linear(64, 2)``, and
     ``CustomQNetwork(4, 2, [])`` is a single ``Linear(4, 2)``.

@@ -13,8 +13,9 @@ L(\\theta) = \\frac{1}{B} \\sum_j \\ell\\big(Q_\\theta(s_j, a_j) - y_j\\big)$$
 with $\\ell$ the Huber or the squared error, and $d_j = 1$ when transition $j$
 leaves nothing to bootstrap from.
 
-Every setting keeps Stable-Baselines3's meaning, counted in environment
-steps (read :mod:`playground.core.config`). Work top-down: the small helpers first,
+Every setting of :class:`DQNConfig` keeps Stable-Baselines3's meaning, counted in
+environment steps; the ones your code reads are named where they are used below
+(``config.<name>``). Work top-down: the small helpers first,
 then :func:`train_dqn` uses them. Press Check on the Training page (or run
 ``python -m playground.check train_dqn``) to test your loop. Stuck? Ask for a
 hint: the Hint button on the page, or ``--hint`` in a terminal.
@@ -35,13 +36,13 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 from torch import Tensor, nn
 
-from playground.core.config import DQNConfig
+from playground.core.config import DQNConfig, linear_epsilon  # noqa: F401 - linear_epsilon: for your loop
+from playground.core.envs import make_env  # noqa: F401 - for your loop and evaluate
 from playground.core.results import TrainingProgress, TrainingResult
 from solutions.q_network import CustomQNetwork
 from solutions.replay_buffer import ReplayBufferWithIndices
 
 __all__ = [
-    "LOG_POINTS",
     "Callback",
     "evaluate",
     "gradient_phase",
@@ -55,8 +56,6 @@ __all__ = [
 ]
 
 Callback = Callable[[TrainingProgress], bool | None]
-# How many points the epsilon and probe-Q curves keep over a run (plus the last step).
-LOG_POINTS = 500
 
 
 def seed_everything(seed: int) -> None:
@@ -115,7 +114,7 @@ def update_target(target_network: nn.Module, q_network: nn.Module, tau: float) -
 def evaluate(q_network: nn.Module, env_id: str, episodes: int = 20, seed: int = 0) -> list[float]:
     """Undiscounted returns of ``episodes`` greedy episodes ($\\epsilon = 0$).
 
-    Make a *fresh* environment with :func:`playground.core.envs.make_env` (never the
+    Make a *fresh* environment with ``make_env(env_id)`` (never the
     training one), reset it with ``seed`` for the first episode and without a
     seed after that, play :func:`greedy_action` until ``terminated or
     truncated``, and sum the rewards of each episode. Raise ``ValueError`` when
@@ -149,37 +148,45 @@ def train_dqn(
     buffer_cls: type[Any] = ReplayBufferWithIndices,
     callback: Callback | None = None,
 ) -> TrainingResult:
-    """Train a DQN agent on ``config.env_id`` and return everything it recorded.
+    """Train a DQN agent on ``config.env_id``: return the trained network, the episodes and the TD losses.
 
-    Setup: :func:`seed_everything`; ``env = make_env(config.env_id)``;
-    ``env.action_space.seed(config.seed)``; build the online network with
-    ``q_network_cls(state_dim, action_dim, list(config.hidden_dims))`` and a
+    Setup: :func:`seed_everything` ``(config.seed)``; ``env = make_env(config.env_id)``
+    (from ``playground.core.envs``: the app measures the run through this env);
+    ``env.action_space.seed(config.seed)``; ``state_dim`` is the size of
+    ``env.observation_space.shape`` and ``action_dim`` is ``env.action_space.n``;
+    build the online network first, with
+    ``q_network_cls(state_dim, action_dim, list(config.hidden_dims))``, then a
     target network of the same class loaded with its weights; the buffer with
-    ``buffer_cls(config.buffer_size)`` (after seeding); the optimizer; and a
-    ``TrainingResult(q_network=..., config=config)``. Reset the env with
-    ``seed=config.seed``; that first state is the probe state $s_0$.
+    ``buffer_cls(config.buffer_size)`` (after seeding); the optimizer with
+    :func:`make_optimizer` ``(..., config.learning_rate)``; and
+    ``result = TrainingResult(q_network=online_network)``. Reset the env with
+    ``seed=config.seed``.
 
-    Then per env step $t = 0, 1, \\dots, T - 1$, with $n = t + 1$ steps done after it:
+    Then per env step $t = 0, 1, \\dots, T - 1$ (``T = config.total_timesteps``),
+    with $n = t + 1$ steps done after it:
 
-    1. $\\epsilon_t$ = :func:`playground.core.config.linear_epsilon` ``(config, t)``;
-       act $\\epsilon$-greedily; step; push the transition $(s, a, r, s', d)$
-       into the buffer; reset when the episode is terminated *or* truncated,
-       record its return, length and end step, and call
-       ``callback(TrainingProgress(...))``: ``False`` stops the run.
-    2. If $n \\bmod$ ``train_freq`` $= 0$ and $n >$ ``learning_starts``:
-       :func:`gradient_phase` with ``gradient_steps`` updates (-1: as many as
-       ``train_freq``); skip it while the buffer holds fewer than
-       ``batch_size`` transitions.
-    3. If $n \\bmod$ ``target_update_interval`` $= 0$: :func:`update_target`.
-    4. If ``eval_freq`` > 0 and $n \\bmod$ ``eval_freq`` $= 0$: :func:`evaluate`
-       ``eval_episodes`` episodes; record the step and the mean; stop once the
-       mean reaches ``reward_threshold`` (when it is set).
+    1. $\\epsilon_t$ = ``linear_epsilon(config, t)`` (from ``playground.core.config``);
+       act $\\epsilon$-greedily (a random ``env.action_space.sample()`` with
+       probability $\\epsilon_t$, else :func:`greedy_action`); step; push the
+       transition $(s, a, r, s', d)$ with $d$ = ``terminated`` into the buffer.
+       When the episode is terminated *or* truncated: append its return (the sum
+       of its rewards) to ``result.episode_rewards`` and its length (its number
+       of steps) to ``result.episode_lengths``; if there is a callback, call
+       ``callback(TrainingProgress(timestep=n, episode_reward=..., episode_length=...))``
+       and stop the run at once when it returns ``False``; then reset the env
+       (without a seed).
+    2. If $n \\bmod$ ``config.train_freq`` $= 0$ and $n >$ ``config.learning_starts``:
+       :func:`gradient_phase` with ``config.gradient_steps`` updates (-1: as many
+       as ``train_freq``); skip it while the buffer holds fewer than
+       ``config.batch_size`` transitions. Extend ``result.losses`` with the loss
+       values it returns, and ``result.loss_steps`` with $n$ once per value.
+    3. If $n \\bmod$ ``config.target_update_interval`` $= 0$:
+       :func:`update_target` with ``config.tau``.
 
-    Fill every field of the result: the losses with the env step of each update,
-    epsilons and probe Q-values now and then (say every ``T // LOG_POINTS``
-    steps), ``total_steps``, ``gradient_updates``, ``wall_time`` and a
-    ``stop_reason``. If a loss or Q-value becomes NaN or infinite, stop and say
-    so in ``stop_reason`` (start it with ``"diverged"``).
+    Return ``result``. Those five fields (``q_network``, ``episode_rewards``,
+    ``episode_lengths``, ``losses``, ``loss_steps``) are all your loop fills:
+    timing, the exploration and probe curves, evaluations during training and
+    the reason a run stopped are measured by the app around your loop.
     """
     raise NotImplementedError("train_dqn: the training loop described in the docstring")
 

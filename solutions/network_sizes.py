@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from playground.core.config import DQNConfig
 from playground.core.facts import EXPERIMENT_EVAL_SEED_OFFSET
+from playground.core.monitor import train_monitored
 from playground.core.results import ExperimentCallback, ExperimentProgress, RunRecord, TrainingProgress, TrainingResult
 from solutions.q_network import count_parameters
 from solutions.train_dqn import evaluate, train_dqn
@@ -96,7 +97,8 @@ def _train_run(run: _Run, report: Callable[[TrainingProgress], bool]) -> RunReco
         seconds.append(time.perf_counter() - started)
         return report(progress)
 
-    result = train_dqn(run.config, callback=on_episode)
+    # The app's monitor evaluates during training (eval_freq) and stops a solved run, as on the Train page.
+    result = train_monitored(train_dqn, run.config, callback=on_episode, evaluate=evaluate)
     return _record(run.size, run.config, result, seconds)
 
 

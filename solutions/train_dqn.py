@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,13 +35,11 @@ from torch.nn import functional as F  # noqa: N812 - the usual PyTorch alias
 from playground.core.config import DQNConfig, linear_epsilon
 from playground.core.curves import moving_average
 from playground.core.envs import make_env
-from playground.core.facts import EVAL_SEED_OFFSET
 from playground.core.results import TrainingProgress, TrainingResult
 from solutions.q_network import CustomQNetwork
 from solutions.replay_buffer import ReplayBufferWithIndices
 
 __all__ = [
-    "LOG_POINTS",
     "Callback",
     "evaluate",
     "gradient_phase",
@@ -56,8 +53,6 @@ __all__ = [
 ]
 
 Callback = Callable[[TrainingProgress], bool | None]
-# How many points the epsilon and probe-Q curves keep over a run (plus the last step).
-LOG_POINTS = 500
 
 
 def seed_everything(seed: int) -> None:
@@ -189,32 +184,25 @@ def train_dqn(
     buffer_cls: type[Any] = ReplayBufferWithIndices,
     callback: Callback | None = None,
 ) -> TrainingResult:
-    """Train a DQN agent on ``config.env_id`` and return everything it recorded.
+    """Train a DQN agent on ``config.env_id``: the trained network, the episodes and the TD losses.
 
     Per env step $t = 0, 1, \\dots, T - 1$, with $n = t + 1$ steps done after it:
 
     1. $\\epsilon_t$ from :func:`playground.core.config.linear_epsilon`; act
        $\\epsilon$-greedily; step; push $(s, a, r, s', d = \\text{terminated})$;
-       reset when the episode is terminated *or* truncated.
+       when the episode is terminated *or* truncated, record its return and
+       length, call ``callback`` (``False`` stops the run at once) and reset.
     2. If $n \\bmod$ ``train_freq`` $= 0$ and $n >$ ``learning_starts``:
        :func:`gradient_phase` with ``gradient_steps`` updates (-1: as many as
-       ``train_freq``). No update while the buffer holds fewer than
-       ``batch_size`` transitions.
+       ``train_freq``), its losses recorded at step $n$. No update while the
+       buffer holds fewer than ``batch_size`` transitions.
     3. If $n \\bmod$ ``target_update_interval`` $= 0$: :func:`update_target`.
-    4. If ``eval_freq`` > 0 and $n \\bmod$ ``eval_freq`` $= 0$: a greedy
-       :func:`evaluate` of ``eval_episodes`` episodes; stop once its mean
-       reaches ``reward_threshold``, so the network returned is the one that
-       reached it.
 
-    The run also stops early when ``callback`` (called with a
-    :class:`~playground.core.results.TrainingProgress` at every episode end)
-    returns ``False``, and when a TD loss or a Q-value of the probe state
-    becomes NaN or infinite: then ``stop_reason`` starts with ``"diverged"``.
-    That is reported, not raised, so the curves up to that point survive.
     Same config and seed, same result: Python, NumPy and PyTorch are seeded,
-    and so are the environment and its action space.
+    and so are the environment and its action space. What else a page shows of
+    the run (timing, epsilon and probe curves, evaluations during training,
+    why it stopped) the app measures around this loop.
     """
-    started = time.perf_counter()
     seed_everything(config.seed)
     env = make_env(config.env_id)
     state_dim = int(np.prod(env.observation_space.shape or (1,)))
@@ -228,34 +216,14 @@ def train_dqn(
     target_network.requires_grad_(False)
     buffer = buffer_cls(config.buffer_size)
     optimizer = make_optimizer(q_network.parameters(), config.learning_rate)
-
-    total = config.total_timesteps
     updates_per_phase = config.train_freq if config.gradient_steps == -1 else config.gradient_steps
-    log_every = max(1, total // LOG_POINTS)
 
-    result = TrainingResult(q_network=q_network, config=config)
-    state, _ = env.reset(seed=config.seed)
-    state = np.asarray(state, dtype=np.float32)
-    result.probe_state = state.tolist()
-    probe = torch.from_numpy(state.copy()).unsqueeze(0)
-
-    def record_probe(step: int) -> bool:
-        """Log $Q_\\theta(s_0, \\cdot)$ of the first state; False when it is no longer finite."""
-        with torch.no_grad():
-            q_values = q_network(probe).reshape(-1)
-        result.probe_steps.append(step)
-        result.probe_q_values.append(q_values.tolist())
-        return bool(torch.isfinite(q_values).all())
-
-    record_probe(0)
-    episode_reward, episode_length, steps = 0.0, 0, 0
-    for t in range(total):
-        steps = t + 1
-        stop_reason = ""
+    result = TrainingResult(q_network=q_network)
+    state = np.asarray(env.reset(seed=config.seed)[0], dtype=np.float32)
+    episode_reward, episode_length = 0.0, 0
+    for t in range(config.total_timesteps):
+        n = t + 1
         epsilon = linear_epsilon(config, t)
-        if t % log_every == 0:
-            result.epsilon_steps.append(t)
-            result.epsilons.append(epsilon)
         explore = explore_rng.random() < epsilon
         action = int(env.action_space.sample()) if explore else greedy_action(q_network, state)
         next_state, reward, terminated, truncated, _ = env.step(action)
@@ -269,57 +237,19 @@ def train_dqn(
         if terminated or truncated:
             result.episode_rewards.append(episode_reward)
             result.episode_lengths.append(episode_length)
-            result.episode_end_steps.append(steps)
-            if callback is not None:
-                progress = TrainingProgress(
-                    timestep=steps,
-                    total_timesteps=total,
-                    episode=len(result.episode_rewards),
-                    episode_reward=episode_reward,
-                    episode_length=episode_length,
-                    epsilon=epsilon,
-                    last_eval_mean=result.eval_means[-1] if result.eval_means else None,
-                )
-                if callback(progress) is False:
-                    stop_reason = f"stopped by the callback at env step {steps}"
+            if callback is not None and callback(TrainingProgress(n, episode_reward, episode_length)) is False:
+                break
             state = np.asarray(env.reset()[0], dtype=np.float32)
             episode_reward, episode_length = 0.0, 0
 
-        if steps % config.train_freq == 0 and steps > config.learning_starts and len(buffer) >= config.batch_size:
+        if n % config.train_freq == 0 and n > config.learning_starts and len(buffer) >= config.batch_size:
             values = gradient_phase(q_network, target_network, optimizer, buffer, config, updates_per_phase)
             result.losses.extend(values)
-            result.loss_steps.extend([steps] * len(values))
-            if not math.isfinite(values[-1]):
-                stop_reason = (
-                    f"diverged: the TD loss became {values[-1]} at env step {steps} (update {len(result.losses)}); "
-                    "try a smaller learning_rate or max_grad_norm"
-                )
-        if steps % config.target_update_interval == 0:
+            result.loss_steps.extend([n] * len(values))
+        if n % config.target_update_interval == 0:
             update_target(target_network, q_network, config.tau)
-        if (steps % log_every == 0 or steps == total) and not record_probe(steps):
-            stop_reason = stop_reason or f"diverged: Q-values of the probe state are not finite at env step {steps}"
-        if config.eval_freq > 0 and steps % config.eval_freq == 0 and not stop_reason:
-            eval_started = time.perf_counter()
-            returns = evaluate(
-                q_network, config.env_id, config.eval_episodes, seed=config.seed + EVAL_SEED_OFFSET + steps
-            )
-            result.eval_time += time.perf_counter() - eval_started
-            result.eval_steps.append(steps)
-            result.eval_means.append(float(np.mean(returns)))
-            if config.reward_threshold is not None and result.eval_means[-1] >= config.reward_threshold:
-                mean, threshold = result.eval_means[-1], config.reward_threshold
-                stop_reason = f"solved: greedy mean {mean:.1f} >= {threshold:g} at env step {steps}"
-        if stop_reason:
-            result.stop_reason = stop_reason
-            break
 
     env.close()
-    if result.probe_steps[-1] != steps:
-        record_probe(steps)
-    result.total_steps = steps
-    result.stop_reason = result.stop_reason or f"finished: all {total} env steps"
-    result.gradient_updates = len(result.losses)
-    result.wall_time = time.perf_counter() - started
     return result
 
 

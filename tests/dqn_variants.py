@@ -48,21 +48,19 @@ BUGS: tuple[str, ...] = (
     "no_zero_grad",  # gradients accumulate across updates
     "gamma_ignored",  # the loop's TD target uses gamma = 0.99 whatever the config says
     "final_eps_ignored",  # epsilon decays to 0.05 whatever exploration_final_eps says
-    "eval_episodes_ignored",  # evaluations always play 10 episodes
     "starts_at_learning_starts",  # trains at n >= learning_starts instead of n > learning_starts
     "hidden_dims_ignored",  # builds the networks with [64]
     "argmin",  # greedy_action takes the argmin
     "loss_sum",  # td_loss sums over the batch instead of averaging
     "plot_cumulative_mean",  # plot_rewards averages over all episodes so far, not the window
-    "probe_sparse",  # records the probe Q-values only every 500 steps
-    "no_divergence_stop",  # trains on after a non-finite loss
-    "stale_eval_mean",  # TrainingProgress.last_eval_mean is the first evaluation's mean, not the latest
-    "threshold_first_eval",  # compares the first evaluation's mean with reward_threshold, not the latest
     "waits_past_batch",  # trains only once the buffer holds more than batch_size transitions
     "late_sync",  # updates the target network one env step late (n % interval == 1)
-    "threshold_strict",  # stops only when the mean exceeds reward_threshold (> instead of >=)
-    "divergence_first_loss",  # tests the first loss of a phase for NaN/inf, not the last
     "invisible_returns",  # draws the returns with linewidth=0
+    "eps_per_episode",  # epsilon decays with the episode count, not the env step
+    "return_not_reset",  # the episode return is not reset between episodes (flat loop)
+    "seed_misses_random",  # seed_everything leaves Python's random unseeded
+    "eps_next_step",  # acts with linear_epsilon(config, t + 1)
+    "reset_before_push",  # resets the env before pushing an episode's last transition (flat loop)
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -79,7 +77,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
     def seed_everything(seed: int) -> None:
         torch.manual_seed(seed)
         np.random.seed(seed)
-        random.seed(seed)
+        if bug != "seed_misses_random":
+            random.seed(seed)
 
     def make_optimizer(params: Any, learning_rate: float) -> torch.optim.Optimizer:
         if bug == "lr_ignored":
@@ -197,8 +196,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
 
     def epsilon(config: DQNConfig, t: int) -> float:
         if bug == "final_eps_ignored":
-            return linear_epsilon(config.replace(exploration_final_eps=0.05), t)
-        return linear_epsilon(config, t)
+            return float(module.linear_epsilon(config.replace(exploration_final_eps=0.05), t))
+        return float(module.linear_epsilon(config, t + 1 if bug == "eps_next_step" else t))
 
     def train_dqn(
         config: DQNConfig,
@@ -238,7 +237,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         }
 
     def act(parts: dict[str, Any], config: DQNConfig, t: int, obs: Any) -> tuple[int, float]:
-        eps = epsilon(config, t)
+        eps = epsilon(config, len(parts["out"].episode_rewards) if bug == "eps_per_episode" else t)
         if parts["rng"].random() < eps:
             return int(parts["env"].action_space.sample()), eps
         return greedy_action(parts["online"], obs), eps
@@ -286,7 +285,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         if parts["callback"] is None:
             return False
         latest = out.eval_means[0 if bug == "stale_eval_mean" else -1] if out.eval_means else None
-        info = TrainingProgress(step, config.total_timesteps, len(out.episode_rewards), ret, length, eps, latest)
+        info = TrainingProgress(step, ret, length, config.total_timesteps, len(out.episode_rewards), eps, latest)
         return bool(parts["callback"](info) is False)
 
     def finish(parts: dict[str, Any], step: int, began: float) -> TrainingResult:
@@ -316,6 +315,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             out.epsilon_steps.append(step - 1)
             out.epsilons.append(eps)
             nxt, reward, terminated, truncated, _ = env.step(action)
+            if bug == "reset_before_push" and (terminated or truncated):
+                nxt, _ = env.reset()
             push(parts, obs, action, reward, nxt, terminated, truncated)
             obs = nxt
             ret += float(reward)
@@ -325,8 +326,9 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
                 stop = end_episode(parts, config, step, ret, length, eps)
                 if stop:
                     out.stop_reason = "callback asked to stop"
-                obs, _ = env.reset()
-                ret, length = 0.0, 0
+                if bug != "reset_before_push":
+                    obs, _ = env.reset()
+                ret, length = (ret if bug == "return_not_reset" else 0.0), 0
             if after_step(parts, config, step) or stop:
                 break
         return finish(parts, step, began)
@@ -408,6 +410,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         "gradient_phase": gradient_phase,
         "train_dqn": train_dqn,
         "plot_rewards": plot_rewards,
+        "linear_epsilon": linear_epsilon,
     }.items():
         setattr(module, name, value)
     return module

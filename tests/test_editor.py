@@ -71,7 +71,7 @@ def test_q_network_editor_fail_then_pass_then_run_mine(monkeypatch: pytest.Monke
     type_code(at, "q_network", SOLUTION_Q)
     click(at, "Check my code")
     assert all(r.passed for r in at.session_state[CHECKS_KEY][("q_network", "exercises")])
-    assert any("Q-network: done" in block.value and "All 8 checks passed" in block.value for block in at.success)
+    assert any("Q-network: done" in block.value and "All 9 checks passed" in block.value for block in at.success)
     assert any("Reference solution" in e.label for e in at.expander)  # opens by itself now
     # The way on, and the learner's code beside the reference.
     [link] = [e for e in at.get("page_link") if "Next exercise" in e.proto.label]

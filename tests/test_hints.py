@@ -117,7 +117,7 @@ def test_cli_hint_ladder_on_the_untouched_stub(tmp_path: Path) -> None:
     state = tmp_path / "hints.json"
     first = _cli("q_network", "--hint", state=state)
     assert first.returncode == 1, first.stdout + first.stderr
-    assert "8 checks: not implemented yet: CustomQNetwork.__init__" in first.stdout
+    assert "9 checks: not implemented yet: CustomQNetwork.__init__" in first.stdout
     assert first.stdout.count("FAIL") == 1  # read once, not once per check
     assert "Hint for CustomQNetwork.__init__: hint 1 of 3 (the idea)" in first.stdout
     assert hints.ladder("q_network")["CustomQNetwork.__init__"][0] in first.stdout
@@ -164,3 +164,24 @@ def test_cli_help_states_the_exit_codes_and_hint_usage_errors(capsys: pytest.Cap
     with pytest.raises(SystemExit) as done:
         check_cli.main(["q_network", "--hint", "--json"])
     assert done.value.code == 2
+
+
+def test_the_manifest_names_every_exercise_page_and_function() -> None:
+    from playground.core.facts import MANIFEST
+    from playground.ui.page_list import PAGES
+
+    assert [exercise.module for exercise in MANIFEST] == list(EXERCISES)
+    for exercise in MANIFEST:
+        assert (ROOT / exercise.page).is_file(), exercise.page
+        assert (ROOT / "solutions" / f"{exercise.module}.py").is_file()
+        assert list(exercise.functions) == public_functions(exercise.module)
+    assert [page for page, _, _ in PAGES[: len(MANIFEST)]] == [exercise.page for exercise in MANIFEST]
+
+
+def test_an_incomplete_manifest_is_refused(tmp_path: Path) -> None:
+    from playground.core.facts import load_manifest
+
+    broken = tmp_path / "exercises.toml"
+    broken.write_text('[[exercise]]\nmodule = "x"\ntitle = "X"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="lacks"):
+        load_manifest(broken)

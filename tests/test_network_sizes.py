@@ -256,6 +256,8 @@ def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure]
                 del changes["seed"]
             if bug == "random_seed":
                 changes["seed"] = int(np.random.default_rng().integers(1000, 10**6))
+            if bug == "scales_learning_rate":  # a bigger network, a smaller step: a second change per size
+                changes["learning_rate"] = base_config.learning_rate / len(dims)
             config = base_config.replace(**changes)
 
             def forward(progress: TrainingProgress, index: int = index, name: str = name, seed: int = seed) -> bool:
@@ -269,13 +271,15 @@ def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure]
                 return bug == "stop_between_runs" or answer is not False
 
             result = module.train_dqn(config, callback=forward)
-            steps = result.episode_lengths if bug == "episode_lengths" else result.episode_end_steps
-            for episode, (step, reward) in enumerate(zip(steps, result.episode_rewards, strict=True)):
+            lengths = [int(n) for n in result.episode_lengths]
+            steps = lengths if bug == "episode_lengths" else np.cumsum(lengths).tolist()
+            first = 0 if bug == "episodes_from_zero" else 1
+            for episode, (step, reward) in enumerate(zip(steps, result.episode_rewards, strict=True), start=first):
                 row = {"seed": seed, "size": names[index], "episode": episode, "timestep": step, "reward": reward}
                 if bug == "wrong_parameters":
                     row["parameters"] = 64 * 8
                 if bug == "absolute_seconds":
-                    row["seconds"] = time.perf_counter() + episode
+                    row["seconds"] = time.perf_counter() + episode - first
                 rows.append(row)
         return pd.DataFrame(rows)
 
@@ -337,6 +341,12 @@ def test_a_differently_written_correct_module_passes(monkeypatch: pytest.MonkeyP
         ("wrong_sizes", "the four sizes of the lesson", ("NETWORK_SIZES",)),
         ("ignores_sizes", "one curve per size and seed", ("`sizes` argument",)),
         ("episode_lengths", "one curve per size and seed", ("episode's length",)),
+        ("episodes_from_zero", "one curve per size and seed", ("start at 1, not 0",)),
+        (
+            "scales_learning_rate",
+            "each size trains its own architecture",
+            ("learning_rate", "only hidden_dims and seed"),
+        ),
         ("same_dims", "each size trains its own architecture", ("base config", "hidden_dims")),
         ("swapped_labels", "each size trains its own architecture", ("mixed up",)),
         ("same_seed", "seeds: different curves, repeatable", ("same curve", "seed")),
@@ -466,6 +476,49 @@ def plot_returning_axes(df: pd.DataFrame, window: int) -> Any:
     return plot_with_std_band(df, window).axes[0]
 
 
+def _plot_runs(df: pd.DataFrame, smooth: Callable[[pd.DataFrame], pd.Series], grid_end: float) -> Figure:
+    grid = np.linspace(0, grid_end, 150)
+    figure = Figure()
+    ax = figure.add_subplot()
+    for size, group in df.groupby("size", sort=False):
+        smoothed = group.assign(smooth=smooth(group))
+        runs = [
+            np.interp(grid, run["timestep"].to_numpy(dtype=float), run["smooth"].to_numpy(dtype=float))
+            for _, run in smoothed.groupby("seed")
+        ]
+        table = np.vstack(runs)
+        ax.plot(grid, table.mean(axis=0), label=str(size))
+        ax.fill_between(grid, table.min(axis=0), table.max(axis=0), alpha=0.2)
+    ax.legend()
+    return figure
+
+
+def plot_across_seeds(df: pd.DataFrame, window: int) -> Figure:
+    """Bug: one rolling mean over the size's rows, so a seed's first episodes average with the last seed's."""
+    return _plot_runs(df, lambda group: group["reward"].rolling(window, min_periods=1).mean(), df["timestep"].max())
+
+
+def plot_full_windows_only(df: pd.DataFrame, window: int) -> Figure:
+    """Bug: no shorter window at the start (NaN until a run has `window` episodes)."""
+    return _plot_runs(
+        df, lambda g: g.groupby("seed")["reward"].transform(lambda r: r.rolling(window).mean()), df["timestep"].max()
+    )
+
+
+def plot_on_the_overlap(df: pd.DataFrame, window: int) -> Figure:
+    """Correct: the common grid ends where the shortest run of all ends (every seed has data there)."""
+    shortest = float(df.groupby(["size", "seed"])["timestep"].max().min())
+    return _plot_runs(
+        df, lambda g: g.groupby("seed")["reward"].transform(lambda r: r.rolling(window, min_periods=1).mean()), shortest
+    )
+
+
+def test_a_plot_on_the_grid_where_all_seeds_overlap_passes() -> None:
+    module = experiment_module(plot=plot_on_the_overlap)
+    for name in ("plot: mean over seeds on env steps", "plot: each run smoothed on its own, from its first episode"):
+        assert run_check(name, module)
+
+
 @pytest.mark.parametrize(
     ("plot", "check", "words"),
     [
@@ -476,6 +529,8 @@ def plot_returning_axes(df: pd.DataFrame, window: int) -> Any:
         (plot_ignoring_window, "plot: the window smooths", ("window",)),
         (plot_from_second_episode, "plot: mean over seeds on env steps", ("gaps after env step 20",)),
         (plot_returning_axes, "plot: one line and one band per size", ("Figure",)),
+        (plot_across_seeds, "plot: each run smoothed on its own, from its first episode", ("across the boundary",)),
+        (plot_full_windows_only, "plot: each run smoothed on its own, from its first episode", ("min_periods=1",)),
     ],
 )
 def test_each_plot_bug_fails_a_check_by_name(

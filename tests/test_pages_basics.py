@@ -43,7 +43,7 @@ def test_q_network_page_runs_both_implementations_and_checks() -> None:
     results = at.session_state[CHECKS_KEY]
     assert all(r.passed for r in results[("q_network", "solutions")])
     assert not any(r.passed for r in results[("q_network", "exercises")])
-    assert any("All 8 checks passed" in block.value for block in at.success)
+    assert any("All 9 checks passed" in block.value for block in at.success)
 
 
 def test_replay_buffer_page_fills_samples_and_checks() -> None:

@@ -56,6 +56,7 @@ class ModuleListNet(nn.Module):
     def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
         super().__init__()
         validate(state_dim, action_dim, hidden_dims)
+        self.state_dim, self.action_dim, self.hidden_dims = state_dim, action_dim, tuple(hidden_dims)
         widths = [state_dim, *hidden_dims]
         self.head = nn.Linear(widths[-1], action_dim)
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
@@ -68,7 +69,7 @@ class ModuleListNet(nn.Module):
 
 
 class TanhNet(nn.Module):
-    """Correct too: tanh between layers, a batch-of-one output for a single state, numpy-free."""
+    """Bug (the docstring says ReLU and (action_dim,)): tanh between layers, a batch of one for a single state."""
 
     def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
         super().__init__()
@@ -97,12 +98,35 @@ class NumbersOnlyCheckedNet(ModuleListNet):
         if any(isinstance(n, (int, float)) and n < 1 for n in [state_dim, action_dim, *hidden_dims]):
             raise ValueError("sizes must be positive")
         nn.Module.__init__(self)
+        self.state_dim, self.action_dim, self.hidden_dims = state_dim, action_dim, tuple(hidden_dims)
         widths = [state_dim, *hidden_dims]
         self.head = nn.Linear(widths[-1], action_dim)
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
 
 
-@pytest.mark.parametrize("cls", [solutions.q_network.CustomQNetwork, ModuleListNet, TanhNet, NumbersOnlyCheckedNet])
+class SequentialListNet(nn.Module):
+    """Correct: an nn.Sequential built from a list, hidden_dims kept as a list of ints."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__()
+        validate(state_dim, action_dim, hidden_dims)
+        self.state_dim = state_dim
+        self.action_dim = action_dim
+        self.hidden_dims = [int(w) for w in hidden_dims]
+        sizes = [state_dim, *hidden_dims]
+        layers: list[nn.Module] = []
+        for a, b in itertools.pairwise(sizes):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        self.model = nn.Sequential(*layers, nn.Linear(sizes[-1], action_dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        out: Tensor = self.model(x)
+        return out
+
+
+@pytest.mark.parametrize(
+    "cls", [solutions.q_network.CustomQNetwork, ModuleListNet, SequentialListNet, NumbersOnlyCheckedNet]
+)
 def test_correct_networks_pass_every_check(cls: type[nn.Module]) -> None:
     mod = module_with(cls)
     for spec in CHECKS:
@@ -244,7 +268,38 @@ class ReluOnInputOnlyNet(ModuleListNet):
         return out
 
 
+class DropoutNet(ModuleListNet):
+    """Bug: Dropout after each ReLU (the docstring says ReLU between the layers, nothing else)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        for layer in self.hidden:
+            x = F.dropout(F.relu(layer(x)), p=0.2, training=self.training)
+        out: Tensor = self.head(x)
+        return out
+
+
+class NoSizesNet(nn.Module):
+    """Bug: a correct network that does not keep its sizes (exercise 4 needs them)."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__()
+        validate(state_dim, action_dim, hidden_dims)
+        sizes = [state_dim, *hidden_dims]
+        layers: list[nn.Module] = []
+        for a, b in itertools.pairwise(sizes):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], action_dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        out: Tensor = self.net(x)
+        return out
+
+
 BUGS: list[tuple[str, str, type[nn.Module], tuple[str, ...]]] = [
+    ("tanh between layers", "nonlinearity between layers", TanhNet, ("a Tanh", "ReLU")),
+    ("dropout between layers", "nonlinearity between layers", DropoutNet, ("a Dropout",)),
+    ("batch of one for one state", "output shape", TanhNet, ("shape (3,), got (1, 3)",)),
+    ("sizes not kept", "keeps its sizes as attributes", NoSizesNet, ("no attribute state_dim", "exercise 4")),
     ("missing output layer", "output shape", sequential_net(with_output_layer=False), ("final Linear",)),
     (
         "missing output layer",

@@ -395,9 +395,10 @@ def test_cli_json_on_the_reference_passes() -> None:
     rows = json.loads(done.stdout)
     assert rows, "q_network has checks"
     for row in rows:
-        assert set(row) == {"exercise", "check", "passed", "message"}
+        assert set(row) == {"exercise", "check", "passed", "status", "function", "message"}
         assert row["exercise"] == "q_network"
         assert row["passed"] is True
+        assert row["status"] == "passed"
 
 
 def test_cli_unknown_exercise_is_a_usage_error() -> None:

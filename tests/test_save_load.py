@@ -380,7 +380,7 @@ def test_never_loading_the_weights_is_named() -> None:
     message = failures["round trip"]
     assert message is not None
     assert "different Q-values" in message
-    assert "were the weights loaded" in message
+    assert "were they loaded" in message
 
 
 def test_pickling_the_whole_module_and_loading_unsafely_is_caught(tmp_path: Path) -> None:

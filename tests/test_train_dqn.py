@@ -1,4 +1,8 @@
-"""The reference training loop: it learns, it follows SB3's schedule, it is deterministic."""
+"""The reference training loop: it learns, it follows SB3's schedule, it is deterministic.
+
+``run`` trains it as the app does (:func:`playground.core.monitor.train_monitored`), which
+measures what the loop itself no longer records (timing, curves, evaluations, stop reasons).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,17 @@ import torch
 
 import solutions.train_dqn as ref
 from playground.checks.train_dqn import TRUNCATING_ENV_ID, RecordingBuffer
-from playground.core.config import PRESETS, linear_epsilon
+from playground.core.config import PRESETS, DQNConfig, linear_epsilon
 from playground.core.envs import LINEWORLD_ID
-from playground.core.results import TrainingProgress
+from playground.core.monitor import train_monitored
+from playground.core.results import TrainingProgress, TrainingResult
 from solutions.q_network import CustomQNetwork
 
 LINEWORLD = PRESETS["lineworld"]
+
+
+def run(config: DQNConfig, **kwargs: Any) -> TrainingResult:
+    return train_monitored(ref.train_dqn, config, evaluate=ref.evaluate, **kwargs)
 
 
 @pytest.fixture(autouse=True)
@@ -26,14 +35,14 @@ def _one_thread() -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_reference_learns_lineworld(seed: int) -> None:
-    result = ref.train_dqn(LINEWORLD.replace(seed=seed))
+    result = run(LINEWORLD.replace(seed=seed))
     assert ref.evaluate(result.q_network, LINEWORLD_ID, 3, seed) == pytest.approx([0.4] * 3)
     assert result.stop_reason.startswith("finished")
 
 
 def test_result_fields_are_consistent() -> None:
     config = LINEWORLD.replace(total_timesteps=700, learning_starts=100, seed=4)
-    result = ref.train_dqn(config)
+    result = run(config)
     n = len(result.episode_rewards)
     assert n > 0
     assert len(result.episode_lengths) == n
@@ -51,6 +60,28 @@ def test_result_fields_are_consistent() -> None:
     assert result.eval_time == 0
 
 
+LOOP_FIELDS = {"q_network", "episode_rewards", "episode_lengths", "losses", "loss_steps"}
+
+
+def test_the_loop_fills_five_fields_and_the_app_measures_the_rest() -> None:
+    """The learner's contract: 5 of the 19 fields of TrainingResult (it was all 19); the monitor fills the others."""
+    import dataclasses
+
+    config = LINEWORLD.replace(total_timesteps=300, learning_starts=100, seed=3)
+    plain = ref.train_dqn(config)
+    empty = TrainingResult(q_network=plain.q_network)
+    filled = {f.name for f in dataclasses.fields(TrainingResult) if getattr(plain, f.name) != getattr(empty, f.name)}
+    assert filled == LOOP_FIELDS - {"q_network"}
+    assert len(dataclasses.fields(TrainingResult)) == 19
+    measured = run(config)
+    assert measured.episode_rewards == plain.episode_rewards
+    assert measured.losses == plain.losses
+    others = (
+        {f.name for f in dataclasses.fields(TrainingResult)} - LOOP_FIELDS - {"eval_steps", "eval_means", "eval_time"}
+    )
+    assert all(getattr(measured, name) != getattr(empty, name) for name in others), others
+
+
 @pytest.mark.parametrize(
     ("train_freq", "gradient_steps", "learning_starts", "expected"),
     [(1, 1, 100, 500), (4, 2, 99, 2 * (150 - 24)), (3, -1, 99, 3 * (200 - 33)), (256, 128, 0, 256)],
@@ -63,7 +94,7 @@ def test_update_count_follows_sb3(train_freq: int, gradient_steps: int, learning
         learning_starts=learning_starts,
         batch_size=8,
     )
-    assert ref.train_dqn(config).gradient_updates == expected
+    assert len(ref.train_dqn(config).losses) == expected
 
 
 def test_target_updates_every_interval(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,11 +152,11 @@ def test_truncation_bootstraps_to_the_infinite_horizon_value() -> None:
 
 def test_same_seed_same_run_and_different_seeds_differ() -> None:
     config = LINEWORLD.replace(total_timesteps=800, seed=7)
-    first, second = ref.train_dqn(config), ref.train_dqn(config)
+    first, second = run(config), run(config)
     assert first.episode_rewards == second.episode_rewards
     assert first.losses == second.losses
     assert first.probe_q_values == second.probe_q_values
-    other = ref.train_dqn(config.replace(seed=8))
+    other = run(config.replace(seed=8))
     assert other.losses != first.losses
 
 
@@ -136,7 +167,7 @@ def test_callback_stops_the_run() -> None:
         seen.append(progress)
         return len(seen) < 2
 
-    result = ref.train_dqn(LINEWORLD, callback=stop_at_two)
+    result = run(LINEWORLD, callback=stop_at_two)
     assert len(result.episode_rewards) == 2
     assert result.stop_reason.startswith("stopped by the callback")
     assert [p.episode for p in seen] == [1, 2]
@@ -145,7 +176,7 @@ def test_callback_stops_the_run() -> None:
 
 def test_evaluation_threshold_stops_and_keeps_that_network() -> None:
     config = LINEWORLD.replace(total_timesteps=5000, eval_freq=250, eval_episodes=2, reward_threshold=0.39, seed=2)
-    result = ref.train_dqn(config)
+    result = run(config)
     assert result.stop_reason.startswith("solved")
     assert result.total_steps == result.eval_steps[-1] < 5000
     assert result.eval_means[-1] >= 0.39
@@ -163,10 +194,12 @@ class _NanNetwork(CustomQNetwork):
 
 
 def test_nan_loss_stops_with_a_clear_reason() -> None:
-    result = ref.train_dqn(LINEWORLD.replace(total_timesteps=500), q_network_cls=_NanNetwork)
+    """The first update's loss is NaN: the app reads it from the loop's losses one env step later and stops."""
+    result = run(LINEWORLD.replace(total_timesteps=500), q_network_cls=_NanNetwork)
     assert result.stop_reason.startswith("diverged: the TD loss became nan")
-    assert result.total_steps == LINEWORLD.learning_starts + 1
+    assert result.total_steps == LINEWORLD.learning_starts + 2
     assert result.gradient_updates == 1
+    assert math.isnan(result.losses[0])
 
 
 def test_evaluate_is_seeded_and_rejects_zero_episodes() -> None:
@@ -216,7 +249,7 @@ def test_exercise_stub_matches_the_solution() -> None:
 
 @pytest.mark.slow
 def test_reference_solves_cartpole_with_the_fast_preset() -> None:
-    result = ref.train_dqn(PRESETS["fast"].replace(seed=0))
+    result = run(PRESETS["fast"].replace(seed=0))
     assert result.stop_reason.startswith("solved"), result.stop_reason
     returns: list[Any] = ref.evaluate(result.q_network, "CartPole-v1", 20, 1_000_000)
     assert float(np.mean(returns)) >= 450

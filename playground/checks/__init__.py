@@ -6,12 +6,18 @@ saying what it saw or raises :class:`CheckFailed` with a message that says what
 was expected, what was seen, and the likely cause. Checks only ever run inside
 the child process of :mod:`playground.sandbox.child`; the parent imports this
 package just to learn the names, order and time limits of the checks.
+
+Each check declares the learner function it ``tests`` (whose hint ladder a
+failure opens) and the functions it only ``uses``; :func:`playground.checks.aim.settle`
+turns a check that fails only because a used function is already known to be
+wrong into ``not_run`` ("not run: fix `td_loss` first").
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,53 +26,173 @@ from typing import Any
 
 from playground.core.facts import EXERCISE_TITLES as EXERCISE_TITLES
 from playground.core.facts import EXERCISES as EXERCISES
+from playground.core.facts import exercise_info
 
 CheckFunc = Callable[[ModuleType], str]
 
 
 class CheckFailed(Exception):
-    """Raised by a check: its message is shown to the learner as it is."""
+    """Raised by a check: its message is shown to the learner as it is.
+
+    ``function`` names the learner function the check found at fault when it
+    is not the one the check tests (a check of ``push`` that sees sampling go
+    wrong, say); ``None`` keeps the check's own.
+    """
+
+    def __init__(self, message: str, *, function: str | None = None) -> None:
+        super().__init__(message)
+        self.function = function
+
+
+# The statuses of a check result (those of Exercism's test-runner interface, plus not_run).
+STATUSES: tuple[str, ...] = ("passed", "failed", "error", "not_run")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+
+
+def plain(text: str) -> str:
+    """``text`` without ANSI escape sequences (colour codes some libraries put in their errors)."""
+    return _ANSI.sub("", text)
 
 
 @dataclass(frozen=True)
 class CheckSpec:
-    """One registered check: a name unique within its exercise, and a time limit."""
+    """One registered check: a name unique within its exercise, a time limit, and what it exercises.
+
+    ``tests`` is the learner function the check is about (its hint ladder opens
+    when the check fails); ``uses`` are the learner functions it calls on the
+    way, whose own failing check makes this one ``not_run``.
+    """
 
     exercise: str
     name: str
     func: CheckFunc
     timeout: float
+    tests: str = ""
+    uses: tuple[str, ...] = ()
+    enforces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check, as the CLI prints it and the app shows it."""
+    """The outcome of one check, as the CLI prints it and the app shows it.
+
+    ``status`` is one of :data:`STATUSES` (``passed`` or ``failed`` from
+    ``passed`` when not given); ``function`` is the learner function the result
+    is about (the one to fix, and whose hints to show).
+    """
 
     exercise: str
     check: str
     passed: bool
     message: str
+    status: str = ""
+    function: str = ""
+
+    def __post_init__(self) -> None:
+        status = self.status or ("passed" if self.passed else "failed")
+        if status not in STATUSES:
+            raise ValueError(f"unknown check status {status!r}; expected one of {', '.join(STATUSES)}")
+        if (status == "passed") != self.passed:
+            raise ValueError(f"a check result with status {status!r} cannot have passed={self.passed}")
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "message", plain(self.message))
 
     def to_json(self) -> dict[str, Any]:
-        return {"exercise": self.exercise, "check": self.check, "passed": self.passed, "message": self.message}
+        return {
+            "exercise": self.exercise,
+            "check": self.check,
+            "passed": self.passed,
+            "status": self.status,
+            "function": self.function,
+            "message": self.message,
+        }
 
 
 _REGISTRY: dict[str, list[CheckSpec]] = {}
 
 
-def check(exercise: str, name: str, timeout: float = 20.0) -> Callable[[CheckFunc], CheckFunc]:
-    """Decorator: register ``func`` as the next check of ``exercise``."""
+def check(
+    exercise: str,
+    name: str,
+    timeout: float = 20.0,
+    *,
+    tests: str = "",
+    uses: tuple[str, ...] = (),
+    enforces: tuple[str, ...] = (),
+) -> Callable[[CheckFunc], CheckFunc]:
+    """Decorator: register ``func`` as the next check of ``exercise``, about learner function ``tests``.
+
+    ``enforces`` quotes the sentences of the stub (``exercises/<exercise>.py``) the check holds a learner
+    to, word for word. Every check of the exercises names the function it tests and the sentences it
+    enforces (``tests/test_aim.py`` holds them to it: :func:`unstated`).
+    """
     if exercise not in EXERCISES:
         raise ValueError(f"unknown exercise {exercise!r}")
+    known = exercise_functions(exercise)
+    unknown = [f for f in (tests, *uses) if f and f not in known]
+    if unknown:
+        raise ValueError(f"check {name!r} of {exercise} names unknown function(s): {', '.join(unknown)}")
+    if tests in uses:
+        raise ValueError(f"check {name!r} both tests and uses {tests}")
 
     def register(func: CheckFunc) -> CheckFunc:
         specs = _REGISTRY.setdefault(exercise, [])
         if any(spec.name == name for spec in specs):
             raise ValueError(f"duplicate check name {name!r} in {exercise}")
-        specs.append(CheckSpec(exercise, name, func, timeout))
+        specs.append(CheckSpec(exercise, name, func, timeout, tests, tuple(uses), tuple(enforces)))
         return func
 
     return register
+
+
+def unstated(exercise: str, stub_text: str) -> list[tuple[str, str]]:
+    """(check, sentence) for every sentence a check of ``exercise`` enforces that ``stub_text`` lacks.
+
+    Whitespace is compared loosely (a sentence may wrap differently); a check that names no sentence
+    is reported with an empty one.
+    """
+    text = " ".join(stub_text.split())
+    missing: list[tuple[str, str]] = []
+    for spec in checks_for(exercise):
+        if not spec.enforces:
+            missing.append((spec.name, ""))
+        missing.extend((spec.name, sentence) for sentence in spec.enforces if " ".join(sentence.split()) not in text)
+    return missing
+
+
+def exercise_functions(exercise: str) -> tuple[str, ...]:
+    """The functions a learner writes in ``exercise``, in the order they are written (from the manifest)."""
+    return exercise_info(exercise).functions
+
+
+def run_check(spec: CheckSpec, module: ModuleType, impl: str = "exercises") -> CheckResult:
+    """Run one check on ``module``: passed, failed (the check's diagnosis) or error (the learner's code raised)."""
+    try:
+        message = spec.func(module)
+    except CheckFailed as failure:
+        return CheckResult(spec.exercise, spec.name, False, str(failure), "failed", failure.function or spec.tests)
+    except BaseException as err:  # noqa: BLE001 - learner code may raise anything, even SystemExit
+        function = raising_function(spec.exercise, err, impl) or spec.tests
+        return CheckResult(spec.exercise, spec.name, False, describe_exception(err, impl), "error", function)
+    return CheckResult(spec.exercise, spec.name, True, str(message), "passed", spec.tests)
+
+
+def raising_function(exercise: str, err: BaseException, impl: str = "exercises") -> str | None:
+    """The learner function of ``exercise`` whose body raised ``err`` (its innermost frame in their file), if any."""
+    functions = exercise_functions(exercise)
+    for frame in reversed(traceback.extract_tb(err.__traceback__)):
+        if f"/{impl}/" not in frame.filename.replace(os.sep, "/"):
+            continue
+        for function in functions:
+            if function.rsplit(".", 1)[-1] == frame.name:
+                return function
+        return None
+    if isinstance(err, NotImplementedError):  # a stub's message names its function: "td_loss: ..."
+        text = str(err)
+        for function in functions:
+            if text.startswith((function + ":", function.rsplit(".", 1)[-1] + ":")):
+                return function
+    return None
 
 
 def checks_for(exercise: str) -> list[CheckSpec]:
@@ -92,9 +218,9 @@ def describe_exception(err: BaseException, impl: str = "exercises") -> str:
     if limit is not None:
         return limit + _where(err, impl)
     if isinstance(err, NotImplementedError):
-        hint = str(err).strip() or "the function body still raises NotImplementedError"
+        hint = plain(str(err)).strip() or "the function body still raises NotImplementedError"
         return f"not implemented yet: {hint}"
-    text = str(err).strip()
+    text = plain(str(err)).strip()
     return f"raised {type(err).__name__}{': ' + text if text else ''}{_where(err, impl)}"
 
 

@@ -1,9 +1,11 @@
 """Check results as a learner reads them: identical failures grouped into one line (no Streamlit here).
 
-When ``CustomQNetwork.__init__`` still raises ``NotImplementedError``, all eight
+When ``CustomQNetwork.__init__`` still raises ``NotImplementedError``, all nine
 Q-network checks fail with the same message; a learner should read it once:
-"8 checks: not implemented yet: CustomQNetwork.__init__ ...". Passed checks
-and distinct failures keep a line each, in the order of the checks.
+"9 checks: not implemented yet: CustomQNetwork.__init__ ...". Passed checks
+and distinct failures keep a line each, in the order of the checks. A check
+that only uses a function whose own check fails reads "not run: fix `td_loss`
+first" (status ``not_run``); those group like failures.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from playground.checks import CheckResult
+
+# error (the learner's code raised) reads FAIL as well: to a learner both mean "fix this".
+MARKS: dict[str, str] = {"passed": "PASS", "failed": "FAIL", "error": "FAIL", "not_run": "SKIP"}
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,12 @@ class FeedbackLine:
     checks: tuple[str, ...]
     passed: bool
     message: str
+    status: str = ""
+
+    @property
+    def mark(self) -> str:
+        """PASS, FAIL or SKIP (a check not run until the function it uses is fixed)."""
+        return MARKS.get(self.status or ("passed" if self.passed else "failed"), "FAIL")
 
     @property
     def title(self) -> str:
@@ -42,14 +53,16 @@ def group_results(results: Iterable[CheckResult]) -> list[FeedbackLine]:
         if not result.passed and key in groups:
             index = groups[key]
             line = lines[index]
-            lines[index] = FeedbackLine(line.exercise, (*line.checks, result.check), False, line.message)
+            lines[index] = FeedbackLine(line.exercise, (*line.checks, result.check), False, line.message, line.status)
             continue
         if not result.passed:
             groups[key] = len(lines)
-        lines.append(FeedbackLine(result.exercise, (result.check,), result.passed, result.message))
+        lines.append(FeedbackLine(result.exercise, (result.check,), result.passed, result.message, result.status))
     return lines
 
 
 def summary(results: Sequence[CheckResult]) -> str:
-    """``"3 of 8 checks passed"``."""
-    return f"{sum(r.passed for r in results)} of {len(results)} checks passed"
+    """``"3 of 8 checks passed"``, and how many were not run when some were."""
+    text = f"{sum(r.passed for r in results)} of {len(results)} checks passed"
+    skipped = sum(r.status == "not_run" for r in results)
+    return text + (f" ({skipped} not run until an earlier failure is fixed)" if skipped else "")

@@ -121,7 +121,15 @@ def same_curve(a: Sequence[float], b: Sequence[float]) -> bool:
 # --- The experiment ---------------------------------------------------------------------------
 
 
-@check("network_sizes", "the four sizes of the lesson", timeout=10)
+@check(
+    "network_sizes",
+    "the four sizes of the lesson",
+    timeout=10,
+    tests="run_network_size_experiment",
+    enforces=(
+        'NETWORK_SIZES: dict[str, list[int]] = {"1x64": [64], "1x256": [256], "2x64": [64, 64], "2x256": [256, 256]}',
+    ),
+)
 def lesson_sizes(mod: ModuleType) -> str:
     sizes = getattr(mod, "NETWORK_SIZES", None)
     require(isinstance(sizes, Mapping), "NETWORK_SIZES should be a dict from size name to hidden layer widths")
@@ -140,7 +148,17 @@ def lesson_sizes(mod: ModuleType) -> str:
     return "1x64, 1x256, 2x64 and 2x256, trained by default"
 
 
-@check("network_sizes", "one curve per size and seed", timeout=90)
+@check(
+    "network_sizes",
+    "one curve per size and seed",
+    timeout=90,
+    tests="run_network_size_experiment",
+    enforces=(
+        "One row per episode with the columns ``size``",
+        "``episode`` (1, 2, ... within the run)",
+        "``timestep`` (the env step at which the episode ended)",
+    ),
+)
 def one_curve_per_run(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
     require_columns(df)
@@ -163,9 +181,9 @@ def one_curve_per_run(mod: ModuleType) -> str:
     for (size, seed), run in runs.items():
         episodes = run["episode"].to_numpy()
         require(
-            len(episodes) > 0 and int(episodes[0]) in (0, 1) and bool(np.all(np.diff(episodes) == 1)),
-            f"{size} seed {seed}: episode should count 1, 2, 3, ... (or from 0) within each run, "
-            f"got {episodes[:6].tolist()}...",
+            len(episodes) > 0 and int(episodes[0]) == 1 and bool(np.all(np.diff(episodes) == 1)),
+            f"{size} seed {seed}: episode should count 1, 2, 3, ... within each run (the docstring's numbering), "
+            f"got {episodes[:6].tolist()}..." + (": start at 1, not 0" if int(episodes[0]) == 0 else ""),
         )
         steps = run["timestep"].astype(float).tolist()
         result = by_key.get((tuple(CHECK_SIZES[size]), seed))
@@ -179,12 +197,12 @@ def one_curve_per_run(mod: ModuleType) -> str:
             require(
                 not same_curve(steps, trained.episode_lengths) or same_curve(steps, trained.episode_end_steps),
                 f"{size} seed {seed}: timestep holds each episode's length; it should be the env step at which "
-                "the episode ended (result.episode_end_steps)",
+                "the episode ended (the running total of result.episode_lengths)",
             )
             require(
                 same_curve(steps, trained.episode_end_steps),
-                f"{size} seed {seed}: timestep {steps[:4]}... differs from the run's episode_end_steps "
-                f"{trained.episode_end_steps[:4]}...",
+                f"{size} seed {seed}: timestep {steps[:4]}... differs from the env steps at which the run's "
+                f"episodes ended, {trained.episode_end_steps[:4]}... (the running total of episode_lengths)",
             )
         require(
             bool(np.all(np.diff(steps) > 0)),
@@ -194,7 +212,13 @@ def one_curve_per_run(mod: ModuleType) -> str:
     return f"{len(runs)} runs, {len(df)} episodes, columns {list(df.columns)[:5]}"
 
 
-@check("network_sizes", "each size trains its own architecture", timeout=90)
+@check(
+    "network_sizes",
+    "each size trains its own architecture",
+    timeout=90,
+    tests="run_network_size_experiment",
+    enforces=("make the run's config with ``base_config.replace(hidden_dims=dims, seed=seed)``. Change nothing else",),
+)
 def trains_each_architecture(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
     require_columns(df)
@@ -254,7 +278,13 @@ def trains_each_architecture(mod: ModuleType) -> str:
     return f"parameter counts match ({counts}) and each curve is its run's"
 
 
-@check("network_sizes", "seeds: different curves, repeatable", timeout=90)
+@check(
+    "network_sizes",
+    "seeds: different curves, repeatable",
+    timeout=90,
+    tests="run_network_size_experiment",
+    enforces=("make the run's config with ``base_config.replace(hidden_dims=dims, seed=seed)``.",),
+)
 def seeds_behave(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
     require_columns(df)
@@ -290,7 +320,16 @@ def seeds_behave(mod: ModuleType) -> str:
     return "different seeds differ, and the same seed gives the same curve"
 
 
-@check("network_sizes", "callback reports progress", timeout=90)
+@check(
+    "network_sizes",
+    "callback reports progress",
+    timeout=90,
+    tests="run_network_size_experiment",
+    enforces=(
+        "calls ``callback`` (when it is not ``None``) with an ``ExperimentProgress(size, seed, run_index, "
+        "runs_total, runs_done, training=progress)``",
+    ),
+)
 def callback_reports(mod: ModuleType) -> str:
     seen: list[Any] = []
 
@@ -342,7 +381,13 @@ def callback_reports(mod: ModuleType) -> str:
     return f"{len(seen)} progress messages for {len(df)} episodes"
 
 
-@check("network_sizes", "callback can stop the experiment", timeout=120)
+@check(
+    "network_sizes",
+    "callback can stop the experiment",
+    timeout=120,
+    tests="run_network_size_experiment",
+    enforces=("keep its episodes, start no further run, and return the DataFrame.",),
+)
 def callback_stops(mod: ModuleType) -> str:
     calls_to_callback = 0
 
@@ -441,7 +486,13 @@ def close(figure: Figure) -> None:
     plt.close(figure)
 
 
-@check("network_sizes", "plot: one line and one band per size", timeout=30)
+@check(
+    "network_sizes",
+    "plot: one line and one band per size",
+    timeout=30,
+    tests="plot_learning_curves",
+    enforces=("Exactly one line and one band per size.",),
+)
 def plot_lines_and_bands(mod: ModuleType) -> str:
     df = synthetic_df()
     figure = draw(mod, df, 1)
@@ -463,7 +514,16 @@ def plot_lines_and_bands(mod: ModuleType) -> str:
     return "3 lines and 3 bands for 3 sizes"
 
 
-@check("network_sizes", "plot: mean over seeds on env steps", timeout=30)
+@check(
+    "network_sizes",
+    "plot: mean over seeds on env steps",
+    timeout=30,
+    tests="plot_learning_curves",
+    enforces=(
+        "one line, the mean over its seeds",
+        "read on one common grid of env steps",
+    ),
+)
 def plot_mean_on_steps(mod: ModuleType) -> str:
     df = synthetic_df()
     figure = draw(mod, df, 1)
@@ -479,10 +539,12 @@ def plot_mean_on_steps(mod: ModuleType) -> str:
         )
         x, y = xy(line)
         require(len(y) > 0, "the 1x64 line has no finite points")
+        ends = df.groupby(["size", "seed"])["timestep"].max()
+        overlap = float(ends[ends.index.get_level_values("size") == "1x64"].min())  # where all its seeds have data
         require(
-            x.max() >= 0.9 * df["timestep"].max() and x.max() <= 1.1 * df["timestep"].max(),
-            f"the x axis reaches {x.max():.0f} but the runs reach env step {df['timestep'].max()}: "
-            "plot against env steps (the timestep column), not episode numbers",
+            x.max() >= 0.9 * overlap and x.max() <= 1.1 * df["timestep"].max(),
+            f"the 1x64 line reaches x = {x.max():.0f}, but its seeds' runs reach env step {overlap:.0f} (all of them) "
+            f"to {df['timestep'].max()}: plot against env steps (the timestep column), not episode numbers",
         )
         require(
             bool(np.allclose(y, 30.0, atol=0.5)),
@@ -511,7 +573,13 @@ def plot_mean_on_steps(mod: ModuleType) -> str:
     return "the line is the mean over seeds, and runs line up by env step"
 
 
-@check("network_sizes", "plot: the window smooths", timeout=30)
+@check(
+    "network_sizes",
+    "plot: the window smooths",
+    timeout=30,
+    tests="plot_learning_curves",
+    enforces=("smoothed with a moving average over ``window`` episodes (fewer at the start of the run).",),
+)
 def plot_window_smooths(mod: ModuleType) -> str:
     df = synthetic_df()
     rough_figure, smooth_figure = draw(mod, df, 1), draw(mod, df, 10)
@@ -529,7 +597,57 @@ def plot_window_smooths(mod: ModuleType) -> str:
     return f"total variation {rough:.0f} with window 1, {smooth:.0f} with window 10"
 
 
-@check("network_sizes", "seeds default to (0, 1, 2)", timeout=60)
+def _two_seed_df() -> pd.DataFrame:
+    """One size, two seeds with the same 30 episode ends (10, 20, ..., 300): seed 0 returns 0, seed 1 returns 100."""
+    rows = [
+        {"size": "A", "seed": seed, "episode": k, "timestep": 10 * k, "reward": 100.0 * seed}
+        for seed in (0, 1)
+        for k in range(1, 31)
+    ]
+    return pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS))
+
+
+@check(
+    "network_sizes",
+    "plot: each run smoothed on its own, from its first episode",
+    timeout=30,
+    tests="plot_learning_curves",
+    enforces=(
+        "Each run (one size and seed) is smoothed with a moving average over ``window`` episodes (fewer at the "
+        "start of the run).",
+    ),
+)
+def plot_smooths_each_run(mod: ModuleType) -> str:
+    df = _two_seed_df()
+    figure = draw(mod, df, 10)
+    try:
+        x, y = xy(line_for(figure, "A"))
+    finally:
+        close(figure)
+    early = (x >= 10) & (x < 100)
+    require(
+        bool(early.any()),
+        "with window=10 the line has no value before env step 100, where each run has 1 to 9 episodes: at the start "
+        "of a run average over the episodes there are so far (rolling(window, min_periods=1))",
+    )
+    inside = (x >= 10) & (x <= 300)
+    worst = float(np.max(np.abs(y[inside] - 50.0))) if inside.any() else math.inf
+    require(
+        worst <= 1.0,
+        f"seed 0 returns 0 and seed 1 returns 100 in every episode, so each run's smoothed curve is flat and their "
+        f"mean is 50 everywhere; the line is off by up to {worst:.1f}: smooth each (size, seed) run on its own "
+        "(group by size and seed before the rolling mean), never across the boundary between two seeds' runs",
+    )
+    return "each run is smoothed on its own, with a shorter window at its start"
+
+
+@check(
+    "network_sizes",
+    "seeds default to (0, 1, 2)",
+    timeout=60,
+    tests="run_network_size_experiment",
+    enforces=("seeds: Sequence[int] = (0, 1, 2),",),
+)
 def default_seeds(mod: ModuleType) -> str:
     config = tiny_config(total_timesteps=100)
     with intercept_train_dqn(mod, replacement=reference_train_dqn) as calls:
@@ -546,7 +664,13 @@ def default_seeds(mod: ModuleType) -> str:
 # --- The extras and the summary ---------------------------------------------------------------
 
 
-@check("network_sizes", "extra columns, when present, are right", timeout=90)
+@check(
+    "network_sizes",
+    "extra columns, when present, are right",
+    timeout=90,
+    tests="run_network_size_experiment",
+    enforces=("extra columns may follow.",),
+)
 def extra_columns(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
     require_columns(df)
@@ -682,7 +806,13 @@ def _same(a: Any, b: float) -> bool:
     return math.isclose(value, b, rel_tol=1e-6, abs_tol=1e-6)
 
 
-@check("network_sizes", "summary: one row per size, the right numbers", timeout=30)
+@check(
+    "network_sizes",
+    "summary: one row per size, the right numbers",
+    timeout=30,
+    tests="summarize_experiment",
+    enforces=("Optional: one row per size with the numbers behind the chart.",),
+)
 def summary_numbers(mod: ModuleType) -> str:
     summarize = getattr(mod, "summarize_experiment", None)
     require(callable(summarize), "summarize_experiment is missing: keep the stub's function (it is optional to fill)")

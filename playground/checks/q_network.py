@@ -173,7 +173,16 @@ def _shape(t: Tensor) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- checks
 
 
-@check(EXERCISE, "output shape", timeout=15)
+@check(
+    EXERCISE,
+    "output shape",
+    timeout=15,
+    tests="CustomQNetwork.forward",
+    enforces=(
+        "a single ``(state_dim,)`` state gives ``(action_dim,)``",
+        "``(B, state_dim) -> (B, action_dim)``",
+    ),
+)
 def output_shape(mod: ModuleType) -> str:
     """(B, state_dim) -> (B, action_dim) for several batch sizes; a single state gives (action_dim,)."""
     state_dim, action_dim, hidden = 5, 3, [16]
@@ -195,9 +204,9 @@ def output_shape(mod: ModuleType) -> str:
             )
     single = forward(net, torch.randn(state_dim), mod, f"a single state of shape ({state_dim},)")
     require(
-        _shape(single) in ((action_dim,), (1, action_dim)),
+        _shape(single) == (action_dim,),
         f"a single state of shape ({state_dim},) should give {action_dim} Q-values, shape ({action_dim},), got "
-        f"{_shape(single)}: do not reshape the input with a fixed batch size",
+        f"{_shape(single)}: do not add a batch axis (unsqueeze) or reshape the input; nn.Linear takes both shapes",
     )
     require(
         single.is_floating_point(),
@@ -205,11 +214,20 @@ def output_shape(mod: ModuleType) -> str:
     )
     return (
         f"(7, {state_dim}) -> (7, {action_dim}), (1, {state_dim}) -> (1, {action_dim}), "
-        f"({state_dim},) -> {_shape(single)}"
+        f"({state_dim},) -> ({action_dim},)"
     )
 
 
-@check(EXERCISE, "one Linear layer per hidden width", timeout=15)
+@check(
+    EXERCISE,
+    "one Linear layer per hidden width",
+    timeout=15,
+    tests="CustomQNetwork.__init__",
+    enforces=(
+        "is ``Linear(4, 64) -> ReLU -> Linear(64, 64) -> ReLU -> Linear(64, 2)``",
+        "``hidden_dims`` may be a list or a tuple, and may be empty.",
+    ),
+)
 def layers_follow_hidden_dims(mod: ModuleType) -> str:
     """state_dim -> h1 -> ... -> hk -> action_dim, one nn.Linear each, for lists, tuples and the empty list."""
     state_dim, action_dim = 4, 2
@@ -255,7 +273,16 @@ def layers_follow_hidden_dims(mod: ModuleType) -> str:
     return "[] -> 1 layer, [64] -> 2, [32, 16, 8] -> 4, (24, 12) -> 3, sizes in order"
 
 
-@check(EXERCISE, "parameter count", timeout=15)
+@check(
+    EXERCISE,
+    "parameter count",
+    timeout=15,
+    tests="CustomQNetwork.__init__",
+    enforces=(
+        "``CustomQNetwork(4, 2, [])`` is a single ``Linear(4, 2)``",
+        "is ``Linear(4, 64) -> ReLU -> Linear(64, 64) -> ReLU -> Linear(64, 2)``",
+    ),
+)
 def parameter_count(mod: ModuleType) -> str:
     """sum(p.numel() for p in parameters()) equals the formula sum_i (h_{i-1} + 1) h_i."""
     state_dim, action_dim = 4, 2
@@ -283,7 +310,16 @@ def parameter_count(mod: ModuleType) -> str:
     return "matches the formula (" + ", ".join(counts) + ")"
 
 
-@check(EXERCISE, "parameters registered and trained", timeout=15)
+@check(
+    EXERCISE,
+    "parameters registered and trained",
+    timeout=15,
+    tests="CustomQNetwork.__init__",
+    enforces=(
+        "Every layer's parameters must be registered with the module, so that ``parameters()`` (and so the "
+        "optimizer) sees them.",
+    ),
+)
 def parameters_get_gradients(mod: ModuleType) -> str:
     """Every layer's parameters are registered and receive a gradient from the Q-values."""
     state_dim, action_dim, hidden = 4, 2, [32, 16]
@@ -318,7 +354,13 @@ def parameters_get_gradients(mod: ModuleType) -> str:
     return f"{len(params)} parameter tensors ({total} scalars), all registered, all receive gradients"
 
 
-@check(EXERCISE, "nonlinearity between layers", timeout=15)
+@check(
+    EXERCISE,
+    "nonlinearity between layers",
+    timeout=15,
+    tests="CustomQNetwork.__init__",
+    enforces=("$z_i = \\\\mathrm{ReLU}(W_i z_{i-1} + b_i)$",),
+)
 def not_affine(mod: ModuleType) -> str:
     """The network is not an affine map, and every pair of consecutive Linear layers has an activation between."""
     state_dim, action_dim, hidden = 4, 2, [32, 32]
@@ -345,18 +387,45 @@ def not_affine(mod: ModuleType) -> str:
         a.layer.out_features == b.layer.in_features for a, b in itertools.pairwise(calls)
     )
     if chained:
+        net.train()  # as the optimizer sees it: a Dropout would act here
+        with record_linear_calls(net) as calls, torch.no_grad():
+            forward(net, x1, mod, "a batch of states")
         for position, (before, after) in enumerate(itertools.pairwise(calls), start=1):
-            if before.output.shape == after.inputs.shape and torch.allclose(before.output, after.inputs):
+            between = f"between Linear layer {position} ({before.layer.in_features}->{before.layer.out_features}) "
+            between += f"and Linear layer {position + 1}"
+            if before.output.shape != after.inputs.shape:
+                continue
+            if torch.allclose(before.output, after.inputs):
                 raise CheckFailed(
                     f"Linear layer {position} ({before.layer.in_features}->{before.layer.out_features}) feeds "
                     f"Linear layer {position + 1} directly, with no activation between them: put nn.ReLU() after "
                     "every hidden Linear layer (not only some of them, and not only on the input)"
                 )
-        return f"not affine, and an activation sits between each of the {n_layers} Linear layers"
+            if torch.allclose(torch.relu(before.output), after.inputs, atol=1e-6):
+                continue
+            if torch.allclose(torch.tanh(before.output), after.inputs, atol=1e-6):
+                cause = "a Tanh"
+            elif torch.allclose(torch.sigmoid(before.output), after.inputs, atol=1e-6):
+                cause = "a Sigmoid"
+            elif bool((after.inputs == 0).any()) and not torch.allclose(after.inputs, torch.relu(before.output)):
+                cause = "a Dropout (or another random layer): it zeroes activations while training"
+            else:
+                cause = "something other than ReLU"
+            raise CheckFailed(
+                f"{between} there is {cause}; the class docstring says z_i = ReLU(W_i z_(i-1) + b_i): use exactly "
+                "nn.ReLU() between the layers, nothing else"
+            )
+        return f"not affine, and a ReLU sits between each of the {n_layers} Linear layers"
     return "not affine (an activation between layers)"
 
 
-@check(EXERCISE, "no activation on the Q-values", timeout=15)
+@check(
+    EXERCISE,
+    "no activation on the Q-values",
+    timeout=15,
+    tests="CustomQNetwork.forward",
+    enforces=("no activation on the output, because Q-values are unbounded returns that can be negative.",),
+)
 def unbounded_output(mod: ModuleType) -> str:
     """Q-values are plain Linear outputs: they can be negative, exceed 1, and are not probabilities."""
     state_dim, action_dim, hidden = 4, 3, [64]
@@ -415,7 +484,51 @@ def _expect_value_error(mod: ModuleType, state_dim: int, action_dim: int, hidden
     )
 
 
-@check(EXERCISE, "invalid sizes raise ValueError", timeout=10)
+@check(
+    EXERCISE,
+    "keeps its sizes as attributes",
+    timeout=10,
+    tests="CustomQNetwork.__init__",
+    enforces=(
+        "Keep the sizes as attributes ``self.state_dim``, ``self.action_dim`` and ``self.hidden_dims`` (the "
+        "widths as a tuple of ints): exercise 4 saves them.",
+    ),
+)
+def keeps_sizes(mod: ModuleType) -> str:
+    """state_dim, action_dim and hidden_dims are attributes with the sizes given (exercise 4 saves them)."""
+    for state_dim, action_dim, hidden in ((4, 2, [8, 4]), (3, 5, ())):
+        net = build(mod, state_dim, action_dim, hidden)
+        missing = [name for name in ("state_dim", "action_dim", "hidden_dims") if not hasattr(net, name)]
+        require(
+            not missing,
+            f"{_call_text(state_dim, action_dim, hidden)} has no attribute {', '.join(missing)}: keep the sizes as "
+            "self.state_dim, self.action_dim and self.hidden_dims (exercise 4 saves them to rebuild the network)",
+        )
+        seen = (getattr(net, "state_dim", None), getattr(net, "action_dim", None))
+        require(
+            seen == (state_dim, action_dim), f"state_dim and action_dim are {seen}, expected {(state_dim, action_dim)}"
+        )
+        widths = getattr(net, "hidden_dims", None)
+        try:
+            as_tuple = tuple(int(w) for w in widths)  # type: ignore[union-attr]
+        except TypeError:
+            as_tuple = None
+        require(
+            as_tuple == tuple(hidden),
+            f"hidden_dims is {widths!r}, expected the widths given, {tuple(hidden)} (as a tuple of ints)",
+        )
+    return "state_dim, action_dim and hidden_dims hold the sizes given"
+
+
+@check(
+    EXERCISE,
+    "invalid sizes raise ValueError",
+    timeout=10,
+    tests="CustomQNetwork.__init__",
+    enforces=(
+        "Raise ``ValueError`` unless ``state_dim``, ``action_dim`` and every hidden width are positive integers",
+    ),
+)
 def invalid_sizes(mod: ModuleType) -> str:
     build(mod, 4, 2, [8])  # a valid network first: an unfinished stub fails here as "not implemented"
     cases: list[tuple[int, int, list[int]]] = [(0, 2, [8]), (-1, 2, [8]), (4, 0, [8]), (4, 2, [8, 0]), (4, 2, [-5])]
@@ -467,7 +580,16 @@ def _cartpole_observations(count: int) -> np.ndarray[Any, np.dtype[np.float32]]:
         env.close()
 
 
-@check(EXERCISE, "works on a CartPole-v1 observation", timeout=20)
+@check(
+    EXERCISE,
+    "works on a CartPole-v1 observation",
+    timeout=20,
+    tests="CustomQNetwork.forward",
+    enforces=(
+        "``(B, state_dim) -> (B, action_dim)``",
+        "``hidden_dims`` may be a list or a tuple",
+    ),
+)
 def cartpole_observation(mod: ModuleType) -> str:
     """Real float32 CartPole states (single and batch) give finite Q-values that depend on the state."""
     observations = _cartpole_observations(32)

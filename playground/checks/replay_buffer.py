@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from playground.checks import CheckFailed, check, require, require_refused
+from playground.checks import CheckFailed, check, require
 
 EXERCISE = "replay_buffer"
 FIELDS = ("states", "actions", "rewards", "next_states", "dones")
@@ -231,78 +231,60 @@ def _span(ids: Sequence[int]) -> str:
 
 # --------------------------------------------------------------------------- checks
 
+INIT, PUSH = "ReplayBufferWithIndices.__init__", "ReplayBufferWithIndices.push"
 
-@check(EXERCISE, "length grows then caps at capacity", timeout=10)
+
+@check(
+    EXERCISE,
+    "length grows then caps at capacity",
+    timeout=10,
+    tests="ReplayBufferWithIndices.__len__",
+    enforces=("How many transitions are stored: it grows with each push up to ``capacity``, then stays there.",),
+)
 def length_grows_then_caps(mod: ModuleType) -> str:
     capacity = 5
     buffer = make_buffer(mod, capacity)
     fresh = length(buffer, mod)
-    require(
-        fresh == 0,
-        f"a new buffer should have len 0, got {fresh}"
-        + (": `__len__` returns the capacity, not the number of stored transitions" if fresh == capacity else ""),
-    )
+    if fresh != 0:
+        raise CheckFailed(
+            f"a new buffer should have len 0, got {fresh}"
+            + (": `__len__` returns the capacity, not the number of stored transitions" if fresh == capacity else ""),
+            function=None if fresh == capacity else INIT,
+        )
     for n in range(12):
         push(buffer, n, mod)
         expected, seen = min(n + 1, capacity), length(buffer, mod)
         if seen != expected:
+            at_fault: str | None = PUSH
             if seen == 0:
                 cause = "push does not count the transitions it stores"
             elif seen == capacity and n + 1 < capacity:
-                cause = "`__len__` returns the capacity, not the number of stored transitions"
+                cause, at_fault = "`__len__` returns the capacity, not the number of stored transitions", None
             elif seen > capacity:
                 cause = "the size grows past the capacity: cap it, size = min(size + 1, capacity)"
             else:
-                cause = "len must count stored transitions: +1 per push until the buffer is full, then stay"
+                cause, at_fault = (
+                    "len must count stored transitions: +1 per push until the buffer is full, then stay",
+                    None,
+                )
             raise CheckFailed(
-                f"capacity {capacity}: after {n + 1} pushes len should be {expected}, got {seen}: {cause}"
+                f"capacity {capacity}: after {n + 1} pushes len should be {expected}, got {seen}: {cause}",
+                function=at_fault,
             )
     return f"len 0, 1, ..., {capacity}, then stays {capacity} for 12 pushes"
 
 
-@check(EXERCISE, "overwrites the oldest when full", timeout=10)
-def overwrites_oldest(mod: ModuleType) -> str:
-    capacity, pushed = 5, 13
-    buffer = make_buffer(mod, capacity)
-    push_many(buffer, pushed, mod)
-    require(length(buffer, mod) == capacity, f"after {pushed} pushes len should be {capacity}, got {len(buffer)}")
-    batch = sample(buffer, capacity, mod)
-    ids = batch.ids()
-    expected = set(_stored_range(pushed, capacity))
-    if set(ids) != expected:
-        if set(ids) == set(range(capacity)):
-            cause = "once full, new transitions are dropped instead of replacing the oldest"
-        elif pushed - 1 in ids and not expected <= set(ids):
-            cause = "new pushes keep landing in the same slot: advance position = (position + 1) % capacity"
-        elif -1 in ids:
-            cause = "some rows are not pushed transitions at all (empty or corrupted slots)"
-        else:
-            cause = "a push must overwrite slot (insertion number % capacity), which holds the oldest transition"
-        seen = _span([n for n in ids if n >= 0])
-        raise CheckFailed(
-            f"capacity {capacity}, {pushed} pushes (#0..#{pushed - 1}): sampling all {capacity} should return the "
-            f"newest {_span(sorted(expected))}, got {seen}: {cause}"
-        )
-    for n, index in zip(ids, batch.indices, strict=True):
-        if index != n % capacity:
-            age_order = sorted(expected)
-            if all(i == age_order.index(m) for m, i in zip(ids, batch.indices, strict=True)):
-                cause = (
-                    "indices count from the oldest stored transition (a deque or a list that shifts?), "
-                    "but an index must be the storage slot, n % capacity, which does not move"
-                )
-            else:
-                cause = f"transition #n lives in slot n % {capacity}"
-            raise CheckFailed(
-                f"capacity {capacity}, {pushed} pushes: transition #{n} should be in slot {n % capacity}, "
-                f"but came back with index {index}: {cause}"
-            )
-    return (
-        f"after {pushed} pushes into {capacity} slots it holds {_span(sorted(expected))}, each in slot n % {capacity}"
-    )
-
-
-@check(EXERCISE, "batch arrays are batch-first and numeric", timeout=10)
+@check(
+    EXERCISE,
+    "batch arrays are batch-first and numeric",
+    timeout=10,
+    tests="ReplayBufferWithIndices.sample_indices",
+    enforces=(
+        "Each of the five arrays has the batch as its first axis",
+        "``state`` and ``next_state`` may arrive as NumPy arrays, lists or tuples.",
+        "NDArray[np.float32], list[int]",
+    ),
+)
 def batch_layout(mod: ModuleType) -> str:
     buffer = make_buffer(mod, 16)
     forms: list[Form] = ["array", "list", "tuple"]
@@ -320,6 +302,12 @@ def batch_layout(mod: ModuleType) -> str:
             "(pushed as NumPy arrays, lists and tuples): store np.asarray(state, dtype=np.float32), and keep the "
             "float values (not an integer array)"
         )
+    dones = batch.dtypes["dones"]
+    require(
+        dones.kind == "f",
+        f"dones has dtype {dones}, but the signature says a float array (NDArray[np.float32]): the TD target "
+        "computes 1 - dones, so store or return dones as floats (np.float32)",
+    )
     layout = ", ".join(f"{name} {dtype}" for name, dtype in batch.dtypes.items())
     return f"states pushed as arrays, lists and tuples all come back: {layout}"
 
@@ -349,7 +337,13 @@ def _field_mismatch(batch: Batch, row: int, n: int) -> str:
     return ""
 
 
-@check(EXERCISE, "every row is one stored transition", timeout=15)
+@check(
+    EXERCISE,
+    "every row is one stored transition",
+    timeout=15,
+    tests="ReplayBufferWithIndices.sample_indices",
+    enforces=("row ``i`` of every array comes from the transition in slot ``indices[i]``.",),
+)
 def rows_are_aligned(mod: ModuleType) -> str:
     capacity, pushed, batch_size = 32, 40, 8
     buffer = make_buffer(mod, capacity)
@@ -367,7 +361,8 @@ def rows_are_aligned(mod: ModuleType) -> str:
                 raise CheckFailed(
                     f"capacity {capacity}, {pushed} pushes: row {row} is transition #{n}, which push #{n + capacity} "
                     f"should have overwritten (only {_span(sorted(stored))} are stored): once full, new transitions "
-                    "are dropped instead of replacing the oldest"
+                    "are dropped instead of replacing the oldest",
+                    function=PUSH,
                 )
             require(
                 n in stored,
@@ -380,7 +375,16 @@ def rows_are_aligned(mod: ModuleType) -> str:
     return "240 rows from 30 batches: state, action, reward, next state and done always belong together"
 
 
-@check(EXERCISE, "indices name the returned transitions", timeout=15)
+@check(
+    EXERCISE,
+    "indices name the returned transitions",
+    timeout=15,
+    tests="ReplayBufferWithIndices.sample_indices",
+    enforces=(
+        "row ``i`` of every array comes from the transition in slot ``indices[i]``.",
+        "as long as slot ``n % capacity`` holds the ``n``-th transition pushed.",
+    ),
+)
 def indices_are_slots(mod: ModuleType) -> str:
     capacity = 10
     buffer = make_buffer(mod, capacity)
@@ -413,7 +417,13 @@ def indices_are_slots(mod: ModuleType) -> str:
     return "indices[i] is the slot (n % capacity) of row i, before and after wrap-around"
 
 
-@check(EXERCISE, "no duplicates within a batch", timeout=15)
+@check(
+    EXERCISE,
+    "no duplicates within a batch",
+    timeout=15,
+    tests="ReplayBufferWithIndices.sample_indices",
+    enforces=("A uniform batch without replacement",),
+)
 def without_replacement(mod: ModuleType) -> str:
     size = 20
     buffer = make_buffer(mod, size)
@@ -478,7 +488,16 @@ def _uniformity_problem(counts: NDArray[np.int64], stored: Sequence[int], expect
     return f"{seen}: some transitions are drawn far more often than others; sampling must be uniform"
 
 
-@check(EXERCISE, "uniform sampling over stored transitions", timeout=20)
+@check(
+    EXERCISE,
+    "uniform sampling over stored transitions",
+    timeout=20,
+    tests="ReplayBufferWithIndices.sample_indices",
+    enforces=(
+        "A uniform batch without replacement",
+        "drawn uniformly *without replacement* from the stored transitions",
+    ),
+)
 def uniform_sampling(mod: ModuleType) -> str:
     batch_size, batches = 8, 1500
     summary: list[str] = []
@@ -500,7 +519,8 @@ def uniform_sampling(mod: ModuleType) -> str:
                     raise CheckFailed(
                         f"{situation}: drew transition #{n}, which push #{n + capacity} should have overwritten: "
                         "once full, new transitions are dropped instead of replacing the oldest. A push into a "
-                        "full buffer overwrites slot (insertion number % capacity), the oldest transition"
+                        "full buffer overwrites slot (insertion number % capacity), the oldest transition",
+                        function=PUSH,
                     )
                 if n not in position:
                     raise CheckFailed(
@@ -531,7 +551,13 @@ def _expect_value_error(action: str, call: Any, mod: ModuleType, hint: str) -> s
     return f"{action} returned without an error{rows}, expected ValueError: {hint}"
 
 
-@check(EXERCISE, "batch larger than len raises ValueError", timeout=10)
+@check(
+    EXERCISE,
+    "batch larger than len raises ValueError",
+    timeout=10,
+    tests="ReplayBufferWithIndices.sample_indices",
+    enforces=("Raises ``ValueError`` when ``batch_size > len(self)``.",),
+)
 def too_large_batch(mod: ModuleType) -> str:
     hint = "check batch_size <= len(self) first and raise ValueError with a clear message"
     empty = make_buffer(mod, 10)
@@ -559,7 +585,62 @@ def too_large_batch(mod: ModuleType) -> str:
     return "ValueError for 1 from empty, 5 from 4, and 4 from a full buffer of 3; 4 from 4 works"
 
 
-@check(EXERCISE, "capacity <= 0 raises ValueError", timeout=10)
+@check(
+    EXERCISE,
+    "overwrites the oldest when full",
+    timeout=10,
+    tests="ReplayBufferWithIndices.push",
+    uses=("ReplayBufferWithIndices.sample_indices",),
+    enforces=("Once the buffer is full, that slot holds the oldest transition, which the new one replaces.",),
+)
+def overwrites_oldest(mod: ModuleType) -> str:
+    capacity, pushed = 5, 13
+    buffer = make_buffer(mod, capacity)
+    push_many(buffer, pushed, mod)
+    require(length(buffer, mod) == capacity, f"after {pushed} pushes len should be {capacity}, got {len(buffer)}")
+    batch = sample(buffer, capacity, mod)
+    ids = batch.ids()
+    expected = set(_stored_range(pushed, capacity))
+    if set(ids) != expected:
+        if set(ids) == set(range(capacity)):
+            cause = "once full, new transitions are dropped instead of replacing the oldest"
+        elif pushed - 1 in ids and not expected <= set(ids):
+            cause = "new pushes keep landing in the same slot: advance position = (position + 1) % capacity"
+        elif -1 in ids:
+            cause = "some rows are not pushed transitions at all (empty or corrupted slots)"
+        else:
+            cause = "a push must overwrite slot (insertion number % capacity), which holds the oldest transition"
+        seen = _span([n for n in ids if n >= 0])
+        raise CheckFailed(
+            f"capacity {capacity}, {pushed} pushes (#0..#{pushed - 1}): sampling all {capacity} should return the "
+            f"newest {_span(sorted(expected))}, got {seen}: {cause}"
+        )
+    for n, index in zip(ids, batch.indices, strict=True):
+        if index != n % capacity:
+            age_order = sorted(expected)
+            if all(i == age_order.index(m) for m, i in zip(ids, batch.indices, strict=True)):
+                cause = (
+                    "indices count from the oldest stored transition (a deque or a list that shifts?), "
+                    "but an index must be the storage slot, n % capacity, which does not move"
+                )
+            else:
+                cause = f"transition #n lives in slot n % {capacity}"
+            raise CheckFailed(
+                f"capacity {capacity}, {pushed} pushes: transition #{n} should be in slot {n % capacity}, "
+                f"but came back with index {index}: {cause}"
+            )
+    return (
+        f"after {pushed} pushes into {capacity} slots it holds {_span(sorted(expected))}, each in slot n % {capacity}"
+    )
+
+
+@check(
+    EXERCISE,
+    "capacity <= 0 raises ValueError",
+    timeout=10,
+    tests="ReplayBufferWithIndices.__init__",
+    enforces=("``ValueError`` when ``capacity <= 0``.",),
+)
 def invalid_capacity(mod: ModuleType) -> str:
     make_buffer(mod, 3)  # a valid buffer first: an unfinished stub fails here as "not implemented"
     for capacity in (0, -5):
@@ -573,7 +654,17 @@ def invalid_capacity(mod: ModuleType) -> str:
     return "ValueError for capacity 0 and -5"
 
 
-@check(EXERCISE, "capacities 1 and 1000 work, a non-number capacity raises ValueError", timeout=10)
+@check(
+    EXERCISE,
+    "capacities 1 and 1000 work",
+    timeout=10,
+    tests="ReplayBufferWithIndices.__init__",
+    uses=("ReplayBufferWithIndices.push", "ReplayBufferWithIndices.sample_indices"),
+    enforces=(
+        "An empty buffer of ``capacity`` slots",
+        "``ValueError`` when ``capacity <= 0``.",
+    ),
+)
 def capacity_one_and_non_numbers(mod: ModuleType) -> str:
     try:
         single = mod.ReplayBufferWithIndices(1)
@@ -599,72 +690,4 @@ def capacity_one_and_non_numbers(mod: ModuleType) -> str:
     require(
         length(large, mod) == 3, f"a buffer of capacity 1000 after 3 pushes should hold 3, len is {length(large, mod)}"
     )
-    for capacity in (2.5, None):
-        # Not an int at all (the signature says int): refusing it with ValueError or TypeError is fine.
-        require_refused(
-            functools.partial(mod.ReplayBufferWithIndices, capacity),
-            f"ReplayBufferWithIndices({capacity!r})",
-            lambda err: _describe(err, mod),
-            "a capacity must be an integer: check it (operator.index(capacity) raises TypeError for anything else)",
-        )
-    return "capacity 1 keeps the newest transition, 1000 takes pushes; capacities 2.5 and None refused"
-
-
-def _push_shaped(buffer: Any, state: NDArray[np.float32], mod: ModuleType) -> BaseException | None:
-    try:
-        buffer.push(state, 1, 0.5, state + 1, False)
-    except NotImplementedError:
-        raise
-    except Exception as err:  # noqa: BLE001 - refusing the state is one of the right answers
-        return err
-    return None
-
-
-@check(EXERCISE, "a state of another shape is never reshaped", timeout=10)
-def other_shape_not_broadcast(mod: ModuleType) -> str:
-    """Scalar states work; a full buffer refuses a state of another shape (ValueError) or stores it as it is."""
-    scalars = make_buffer(mod, 3)
-    for n in range(4):
-        err = _push_shaped(scalars, np.asarray(n, dtype=np.float32), mod)
-        require(
-            err is None,
-            f"push #{n} with a plain number as the state (shape ()) {_describe(err, mod) if err else ''}: a state "
-            "may be a single number; allocate the storage for shape () too",
-        )
-    kept = sorted(np.asarray(scalars.sample_indices(3)[0], dtype=np.float64).reshape(-1).tolist())
-    require(
-        kept == [1.0, 2.0, 3.0],
-        f"a buffer of capacity 3 given the states 0, 1, 2, 3 (plain numbers) should hold 1, 2, 3, sampled {kept}",
-    )
-    cases = [
-        (np.arange(3, dtype=np.float32), np.array([7.0], dtype=np.float32)),
-        (np.arange(6, dtype=np.float32).reshape(2, 3), np.array([7.0, 8.0, 9.0], dtype=np.float32)),
-    ]
-    for first, other in cases:
-        buffer = make_buffer(mod, 1)
-        first_err = _push_shaped(buffer, first, mod)
-        require(first_err is None, f"pushing a state of shape {first.shape} into an empty buffer raised {first_err!r}")
-        what = f"a buffer of capacity 1 holding a state of shape {first.shape}, given a state of shape {other.shape}"
-        err = _push_shaped(buffer, other, mod)
-        if err is not None:
-            require(
-                isinstance(err, ValueError),
-                f"{what}: push {_describe(err, mod)}, expected ValueError (or storing the state as it is)",
-            )
-            continue
-        try:
-            states = np.asarray(buffer.sample_indices(1)[0], dtype=np.float64)
-        except NotImplementedError:
-            raise
-        except Exception:  # noqa: BLE001 - refusing at sample time is also fine
-            continue
-        require(
-            states.shape[1:] == other.shape and np.allclose(states[0], other),
-            f"{what}: the sample returned {states[0].tolist()} (shape {states.shape[1:]}), not the pushed "
-            f"{other.tolist()}: NumPy broadcast it into the old storage. Compare the state's shape with the stored "
-            "one and raise ValueError (or reallocate when the buffer is empty)",
-        )
-    return (
-        "plain-number states are kept; a state of shape (1,) after (3,), or (3,) after (2, 3), is refused or kept "
-        "as it is, never broadcast"
-    )
+    return "capacity 1 keeps the newest transition, 1000 takes pushes"

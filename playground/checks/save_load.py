@@ -113,8 +113,28 @@ def _load(mod: ModuleType, path: Path) -> nn.Module:
     return loaded
 
 
-def _compare(saved: nn.Module, loaded: nn.Module, state_dim: int, what: str) -> float:
-    """Largest Q-value difference; fails with the likely cause when they differ."""
+def _file_holds_weights(path: Path | None, saved: nn.Module) -> bool:
+    """Whether the file at ``path`` holds ``saved``'s weights (read safely, here), so a mismatch is load_model's."""
+    if path is None:
+        return True
+    try:
+        content = torch.load(path, weights_only=True)
+    except Exception:  # noqa: BLE001 - any file we cannot read is save_model's to fix
+        return False
+    found = _find_weights(content, 0) if isinstance(content, dict) else None
+    if found is None:
+        return False
+    holder, key = found
+    tensors = list(holder[key].values())
+    expected = list(saved.state_dict().values())
+    return len(tensors) == len(expected) and all(
+        t.shape == e.shape and torch.equal(t.detach().cpu(), e.detach().cpu())
+        for t, e in zip(tensors, expected, strict=True)
+    )
+
+
+def _compare(saved: nn.Module, loaded: nn.Module, state_dim: int, what: str, path: Path | None = None) -> float:
+    """Largest Q-value difference; fails with the likely cause (blaming save_model when the file is wrong)."""
     states = _inputs(state_dim)
     expected, seen = _q(saved, states).double(), _q(loaded, states).double()
     if seen.shape != expected.shape:
@@ -123,11 +143,19 @@ def _compare(saved: nn.Module, loaded: nn.Module, state_dim: int, what: str) -> 
             f"{tuple(expected.shape)}: it was rebuilt with other sizes"
         )
     gap = float((seen - expected).abs().max())
-    require(
-        torch.allclose(seen, expected, rtol=0.0, atol=1e-6),
-        f"{what}: the loaded network gives different Q-values (largest difference {gap:.3g}): were the weights "
-        "loaded? Build the network, then load_state_dict the saved weights into it",
-    )
+    if not torch.allclose(seen, expected, rtol=0.0, atol=1e-6):
+        if not _file_holds_weights(path, saved):
+            raise CheckFailed(
+                f"{what}: the loaded network gives different Q-values (largest difference {gap:.3g}), and the file "
+                "does not hold the saved network's weights: save_model must save q_network.state_dict() with the "
+                "sizes",
+                function="save_model",
+            )
+        raise CheckFailed(
+            f"{what}: the loaded network gives different Q-values (largest difference {gap:.3g}), though the file "
+            "holds the right weights: were they loaded? Build the network, then load_state_dict the saved weights "
+            "into it"
+        )
     return gap
 
 
@@ -210,7 +238,16 @@ def _refusal_problem(mod: ModuleType, path: Path, kind: str) -> str | None:
 # ---------------------------------------------------------------------------- checks
 
 
-@check("save_load", "round trip", timeout=20)
+@check(
+    "save_load",
+    "round trip",
+    timeout=20,
+    tests="load_model",
+    enforces=(
+        "Rebuild the network that :func:`save_model` wrote to ``path``",
+        "the saved weights.",
+    ),
+)
 def round_trip(mod: ModuleType) -> str:
     net = _build(mod, DEFAULT)
     with _workdir() as folder:
@@ -218,7 +255,7 @@ def round_trip(mod: ModuleType) -> str:
         _save(mod, net, path)
         loaded = _load(mod, path)
         require(loaded is not net, "load_model returned the very network that was saved: it must build a new one")
-        gap = _compare(net, loaded, DEFAULT[0], f"saving and loading {_describe(DEFAULT)}")
+        gap = _compare(net, loaded, DEFAULT[0], f"saving and loading {_describe(DEFAULT)}", path)
         size = path.stat().st_size
         with_config = folder / "with_config.pt"
         try:
@@ -231,14 +268,20 @@ def round_trip(mod: ModuleType) -> str:
                 f"save_model(..., config=DQNConfig(...)) and load_model raised {_error_text(err)}: keep the config "
                 "as plain values (config.to_dict()) that torch.load(weights_only=True) can read, or leave it out"
             ) from err
-        _compare(net, loaded, DEFAULT[0], "saving with config=DQNConfig(...) and loading")
+        _compare(net, loaded, DEFAULT[0], "saving with config=DQNConfig(...) and loading", with_config)
     return (
         f"{_describe(DEFAULT)} saved ({size:,} bytes) and loaded: same Q-values on 64 random states (max gap {gap:g}), "
         "also when saved with its DQNConfig"
     )
 
 
-@check("save_load", "other architectures", timeout=20)
+@check(
+    "save_load",
+    "other architectures",
+    timeout=20,
+    tests="load_model",
+    enforces=("The network has the sizes stored in the file (not defaults)",),
+)
 def other_architectures(mod: ModuleType) -> str:
     for sizes in OTHER_ARCHITECTURES:
         net = _build(mod, sizes, seed=len(sizes[2]))
@@ -254,18 +297,24 @@ def other_architectures(mod: ModuleType) -> str:
                     f"saving and loading {_describe(sizes)} raised {_error_text(err)}. Does load_model build the "
                     "network from the sizes saved in the file, or does it assume the default sizes?"
                 ) from err
-        saved_shapes, loaded_shapes = _linear_shapes(net), _linear_shapes(loaded)
-        require(
-            saved_shapes == loaded_shapes,
-            f"{_describe(sizes)} came back with Linear layers (in, out) = {loaded_shapes}, expected {saved_shapes}: "
-            "rebuild the network from the sizes saved in the file",
-        )
-        _compare(net, loaded, sizes[0], f"{_describe(sizes)}")
+            saved_shapes, loaded_shapes = _linear_shapes(net), _linear_shapes(loaded)
+            require(
+                saved_shapes == loaded_shapes,
+                f"{_describe(sizes)} came back with Linear layers (in, out) = {loaded_shapes}, expected "
+                f"{saved_shapes}: rebuild the network from the sizes saved in the file",
+            )
+            _compare(net, loaded, sizes[0], f"{_describe(sizes)}", path)
     names = ", ".join(str(list(sizes[2])) for sizes in OTHER_ARCHITECTURES)
     return f"hidden_dims {names} (with other state and action sizes) all come back exactly"
 
 
-@check("save_load", "eval mode, independent copy", timeout=20)
+@check(
+    "save_load",
+    "eval mode, independent copy",
+    timeout=20,
+    tests="load_model",
+    enforces=("wrote to ``path``, in eval mode.",),
+)
 def eval_mode_and_independent(mod: ModuleType) -> str:
     net = _build(mod, DEFAULT)
     states = _inputs(DEFAULT[0])
@@ -301,7 +350,13 @@ def eval_mode_and_independent(mod: ModuleType) -> str:
     return "the loaded network is in eval mode and has weights of its own"
 
 
-@check("save_load", "code in a file never runs", timeout=20)
+@check(
+    "save_load",
+    "code in a file never runs",
+    timeout=20,
+    tests="load_model",
+    enforces=("Reading the file must never run code from it",),
+)
 def hostile_pickles(mod: ModuleType) -> str:
     problems: list[str] = []
     with _workdir() as folder:
@@ -325,7 +380,13 @@ def hostile_pickles(mod: ModuleType) -> str:
     return f"{len(files)} files that would run code were refused with ValueError, and nothing in them ran"
 
 
-@check("save_load", "bad files raise ValueError", timeout=20)
+@check(
+    "save_load",
+    "bad files raise ValueError",
+    timeout=20,
+    tests="load_model",
+    enforces=("Any bad file must raise ``ValueError`` with a message saying what is wrong",),
+)
 def bad_files(mod: ModuleType) -> str:
     problems: list[str] = []
     with _workdir() as folder:
@@ -380,7 +441,13 @@ def _bare_state_dict_problem(mod: ModuleType, folder: Path) -> str | None:
     return f"{kind}: was loaded without error (returned {type(loaded).__name__}), expected ValueError"
 
 
-@check("save_load", "sizes that do not match the weights", timeout=20)
+@check(
+    "save_load",
+    "sizes that do not match the weights",
+    timeout=20,
+    tests="load_model",
+    enforces=("or sizes that do not match the weights.",),
+)
 def mismatched_sizes(mod: ModuleType) -> str:
     problems: list[str] = []
     tried = 0
@@ -496,7 +563,13 @@ def _lying_network_problem(mod: ModuleType, folder: Path) -> str | None:
     return _mismatch_problem(mod, path, net, kind)
 
 
-@check("save_load", "saving leaves the network unchanged", timeout=20)
+@check(
+    "save_load",
+    "saving leaves the network unchanged",
+    timeout=20,
+    tests="save_model",
+    enforces=("Saving must not change the network",),
+)
 def save_keeps_network(mod: ModuleType) -> str:
     net = _build(mod, DEFAULT)
     states = _inputs(DEFAULT[0])
@@ -557,7 +630,13 @@ class _BiasesFirstNetwork(nn.Module):
         return x
 
 
-@check("save_load", "weights under other names: loaded exactly or refused", timeout=20)
+@check(
+    "save_load",
+    "weights under other names: loaded exactly or refused",
+    timeout=20,
+    tests="load_model",
+    enforces=("The network has the sizes stored in the file (not defaults) and the saved weights.",),
+)
 def renamed_weights(mod: ModuleType) -> str:
     """Weights saved from a network whose parameters have other names: the same Q-values, or a ValueError."""
     sizes = (4, 2, (8, 8))

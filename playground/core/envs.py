@@ -14,6 +14,9 @@ exactly one input at 1.0 and its full table $Q(s, a)$ has ``size x 2`` entries.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gymnasium as gym
@@ -123,10 +126,31 @@ def register_envs() -> None:
         )
 
 
+EnvWatcher = Callable[[gym.Env[Any, Any]], gym.Env[Any, Any]]
+_watching = threading.local()  # .watchers: the watchers of this thread, innermost last
+
+
 def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.Env[Any, Any]:
-    """``gymnasium.make`` with our environments registered first."""
+    """``gymnasium.make`` with our environments registered first.
+
+    Inside :func:`watching_envs` the env is handed to the innermost watcher,
+    which may wrap it (the app measures a training run through the env its loop makes).
+    """
     register_envs()
-    return gym.make(env_id, render_mode=render_mode, **kwargs)
+    env = gym.make(env_id, render_mode=render_mode, **kwargs)
+    watchers: list[EnvWatcher] = getattr(_watching, "watchers", [])
+    return watchers[-1](env) if watchers else env
+
+
+@contextlib.contextmanager
+def watching_envs(watcher: EnvWatcher) -> Iterator[None]:
+    """Within the block, every env this thread's :func:`make_env` makes passes through ``watcher``."""
+    watchers: list[EnvWatcher] = getattr(_watching, "watchers", None) or []
+    _watching.watchers = [*watchers, watcher]
+    try:
+        yield
+    finally:
+        _watching.watchers = watchers
 
 
 def env_dims(env_id: str) -> tuple[int, int]:

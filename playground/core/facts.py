@@ -1,5 +1,6 @@
 """Facts that several parts of the playground share, each defined once.
 
+* the exercises, read from the manifest ``playground/core/exercises.toml``;
 * where the project lives on disk;
 * which implementation of an exercise runs (the learner's or the reference),
   with the labels the pages show;
@@ -11,6 +12,8 @@
 from __future__ import annotations
 
 import importlib
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal, TypeGuard
@@ -23,15 +26,61 @@ if TYPE_CHECKING:
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LESSONS_DIR = PROJECT_ROOT / "lessons"
 
-# The five exercises, in the lesson's order: the module names of exercises/ and solutions/.
-EXERCISES: tuple[str, ...] = ("q_network", "replay_buffer", "train_dqn", "save_load", "network_sizes")
-EXERCISE_TITLES: dict[str, str] = {
-    "q_network": "1. Q-network",
-    "replay_buffer": "2. Replay buffer",
-    "train_dqn": "3. Training loop",
-    "save_load": "4. Save and load",
-    "network_sizes": "5. Network sizes",
-}
+MANIFEST_PATH = Path(__file__).resolve().with_name("exercises.toml")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of the manifest (``playground/core/exercises.toml``)."""
+
+    module: str  # exercises/<module>.py, solutions/<module>.py, playground/checks/<module>.py
+    title: str  # the heading of its page
+    page: str  # the page file, relative to the project root
+    nav_title: str  # its entry in the navigation
+    icon: str
+    functions: tuple[str, ...]  # in the order a learner writes them
+    hints: dict[str, tuple[str, ...]]  # function -> its ladder: the idea, the approach, near code
+
+
+def load_manifest(path: Path = MANIFEST_PATH) -> tuple[Exercise, ...]:
+    """The exercises of ``path``, in the lesson's order (``ValueError`` when an entry is incomplete)."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    found: list[Exercise] = []
+    for entry in data.get("exercise", []):
+        try:
+            functions = [(str(f["name"]), tuple(str(h) for h in f["hints"])) for f in entry["function"]]
+            found.append(
+                Exercise(
+                    module=str(entry["module"]),
+                    title=str(entry["title"]),
+                    page=str(entry["page"]),
+                    nav_title=str(entry["nav_title"]),
+                    icon=str(entry["icon"]),
+                    functions=tuple(name for name, _ in functions),
+                    hints=dict(functions),
+                )
+            )
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"{path.name}: exercise {entry.get('module', '?')!r} lacks {err}") from err
+    modules = [exercise.module for exercise in found]
+    if len(set(modules)) != len(modules):
+        raise ValueError(f"{path.name}: an exercise is listed twice in {modules}")
+    return tuple(found)
+
+
+# The exercises, in the lesson's order: the module names of exercises/ and solutions/, and their titles.
+MANIFEST: tuple[Exercise, ...] = load_manifest()
+EXERCISES: tuple[str, ...] = tuple(exercise.module for exercise in MANIFEST)
+EXERCISE_TITLES: dict[str, str] = {exercise.module: exercise.title for exercise in MANIFEST}
+
+
+def exercise_info(module: str) -> Exercise:
+    """The manifest entry of ``module`` (``KeyError`` for an unknown exercise)."""
+    for exercise in MANIFEST:
+        if exercise.module == module:
+            return exercise
+    raise KeyError(module)
+
 
 Impl = Literal["exercises", "solutions"]
 IMPLS: tuple[Impl, ...] = ("exercises", "solutions")

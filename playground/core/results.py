@@ -4,6 +4,7 @@ and the progress of the network-size experiment, :class:`ExperimentProgress`."""
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,16 +40,20 @@ class RunTiming:
 class TrainingProgress:
     """What the training callback sees at the end of every episode.
 
-    The callback returns ``True`` to go on and ``False`` to stop the run
-    (SB3's ``BaseCallback._on_step`` convention).
+    A loop fills the first three: ``timestep`` (env steps done, counting the
+    episode's last step), ``episode_reward`` and ``episode_length``. The app
+    fills the rest around the loop (the run's length, the episode count, the
+    exploration rate, the latest greedy evaluation) before its own callback
+    reads them. The callback returns ``False`` to stop the run (SB3's
+    ``BaseCallback._on_step`` convention); ``True`` or ``None`` go on.
     """
 
     timestep: int
-    total_timesteps: int
-    episode: int
     episode_reward: float
     episode_length: int
-    epsilon: float
+    total_timesteps: int = 0
+    episode: int = 0
+    epsilon: float = math.nan
     last_eval_mean: float | None = None
 
 
@@ -56,17 +61,20 @@ class TrainingProgress:
 class TrainingResult:
     """Everything a DQN run leaves behind, for plots, checks and the next exercise.
 
-    * ``q_network``: the trained online network $Q_\\theta$.
-    * ``episode_rewards`` / ``episode_lengths``: the undiscounted return and
-      the length of every finished episode, in order; ``episode_end_steps``
-      is the env-step count at which each one ended.
-    * ``loss_steps`` / ``losses``: the TD loss of gradient updates and the env
-      step at which each was taken.
-    * ``epsilon_steps`` / ``epsilons``: the exploration rate at those env steps.
-    * ``probe_state`` / ``probe_steps`` / ``probe_q_values``: $Q_\\theta(s_0,
-      \\cdot)$ of one fixed state, recorded over training.
-    * ``eval_steps`` / ``eval_means``: greedy evaluations made during training;
-      ``eval_time`` is the part of ``wall_time`` (seconds) they took.
+    A ``train_dqn`` loop fills what DQN itself produces:
+
+    * ``q_network``: the trained online network $Q_\\theta$;
+    * ``episode_rewards`` / ``episode_lengths``: the undiscounted return and the
+      length of every finished episode, in order;
+    * ``losses`` / ``loss_steps``: the TD loss of every gradient update and the
+      env step (1, 2, ...) after which it was taken.
+
+    The app measures the rest around the loop (:mod:`playground.core.monitor`):
+    ``episode_end_steps`` (the env-step count at each episode end), the
+    exploration rate and the probe Q-values $Q_\\theta(s_0, \\cdot)$ sampled over
+    training, the greedy evaluations during training (``eval_time`` is the part
+    of ``wall_time``, in seconds, they took), ``total_steps``,
+    ``gradient_updates``, ``wall_time``, ``stop_reason`` and ``config``.
     """
 
     q_network: nn.Module
@@ -88,6 +96,19 @@ class TrainingResult:
     eval_time: float = 0.0
     stop_reason: str = ""
     config: DQNConfig | None = None
+
+    def __post_init__(self) -> None:
+        hook: Callable[[TrainingResult], None] | None = getattr(_result_hooks, "hook", None)
+        if hook is not None:  # a monitored run (playground.core.monitor) follows the loop's losses as they come
+            hook(self)
+
+
+_result_hooks = threading.local()  # .hook: told of every TrainingResult this thread makes, while set
+
+
+def on_training_result(hook: Callable[[TrainingResult], None] | None) -> None:
+    """Tell ``hook`` of every :class:`TrainingResult` this thread makes from now on (``None``: stop)."""
+    _result_hooks.hook = hook
 
 
 @dataclass(frozen=True)

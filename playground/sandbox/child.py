@@ -86,7 +86,7 @@ def _import_impl(exercise: str, impl: str) -> ModuleType:
 
 def _prepare_checks(request: CheckRequest) -> Callable[[BinaryIO], None]:
     """Import what the checks need (not the learner's module); return the function that runs them."""
-    from playground.checks import CheckResult, checks_for
+    from playground.checks import CheckResult, checks_for, run_check
 
     specs = {spec.name: spec for spec in checks_for(request.exercise)}
 
@@ -96,26 +96,13 @@ def _prepare_checks(request: CheckRequest) -> Callable[[BinaryIO], None]:
         except BaseException as err:  # noqa: BLE001 - any failure to import is the learner's to see
             message = f"could not import {request.impl}/{request.exercise}.py: {describe_exception(err, request.impl)}"
             for name in request.checks:
-                write_message(out, ("result", CheckResult(request.exercise, name, False, message)))
+                write_message(out, ("result", CheckResult(request.exercise, name, False, message, "error")))
             return
         for name in request.checks:
             write_message(out, ("start", name))
-            result = _run_one(specs[name].func, module, request)
-            write_message(out, ("result", CheckResult(request.exercise, name, result[0], result[1])))
+            write_message(out, ("result", run_check(specs[name], module, request.impl)))
 
     return run
-
-
-def _run_one(func: Callable[[ModuleType], str], module: ModuleType, request: CheckRequest) -> tuple[bool, str]:
-    from playground.checks import CheckFailed
-
-    try:
-        message = func(module)
-    except CheckFailed as failure:
-        return False, str(failure)
-    except BaseException as err:  # noqa: BLE001 - learner code may raise anything, even SystemExit
-        return False, describe_exception(err, request.impl)
-    return True, str(message)
 
 
 def _prepare_task(request: TaskRequest) -> Callable[[BinaryIO], None]:

@@ -3,7 +3,8 @@
 Runs the checks of the named exercises (all when none are named) in the same
 sandbox the app uses and prints one line per check, identical failures grouped
 into one line (or, with ``--json``, a list of ``{exercise, check, passed,
-message}`` objects, one per check). ``--hint`` then prints the next hint for
+message, status}`` objects, one per check; status is passed, failed, error or
+not_run). ``--hint`` then prints the next hint for
 the first failing function (see :mod:`playground.checks.hints`; the position
 is kept in the user's cache directory). ``--source EXERCISE=FILE`` checks FILE
 as ``exercises/EXERCISE.py`` (the same path as the browser editor's
@@ -53,9 +54,8 @@ def _print_lines(exercise: str, results: Sequence[CheckResult]) -> None:
         print("\r" + " " * len(results) + "\r", end="")
     print(f"{exercise}: {summary(results)}", flush=True)
     for line in group_results(results):
-        mark = "PASS" if line.passed else "FAIL"
         first, *rest = line.message.splitlines() or [""]
-        print(f"{mark}  {exercise} / {line.title}: {first}", flush=True)
+        print(f"{line.mark}  {exercise} / {line.title}: {first}", flush=True)
         if len(line.checks) > 1:
             print(f"        ({'; '.join(line.checks)})", flush=True)
         for extra in rest:

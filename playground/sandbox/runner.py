@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from playground.checks import CheckResult, CheckSpec, checks_for
+from playground.checks.aim import settle
 from playground.core.facts import PROJECT_ROOT, require_impl
 from playground.sandbox import forkserver
 from playground.sandbox.admission import Ticket, admission
@@ -417,9 +418,9 @@ def run_checks(
     results: list[CheckResult] = []
 
     def record(result: CheckResult) -> None:
-        results.append(result)
+        results.append(settle(exercise, [*results, result], specs)[-1])  # aimed at the function with the bug
         if on_result is not None:
-            on_result(result)
+            on_result(results[-1])
 
     with _admitted(on_queue, cancel) as ticket:
         pending = list(specs)
@@ -437,6 +438,7 @@ def run_checks(
                             False,
                             f"not run: the check '{hung}' did not finish, so the rest of this exercise's checks "
                             "were skipped (fix the endless loop first)",
+                            "not_run",
                         )
                     )
                 break
@@ -459,7 +461,7 @@ def _run_check_batch(
     try:
         child = _Child.start(request, job_limits(total), cpu)
     except (forkserver.ForkServerDied, OSError) as err:
-        record(CheckResult(exercise, specs[0].name, False, f"the sandbox could not start the check ({err})"))
+        record(CheckResult(exercise, specs[0].name, False, f"the sandbox could not start the check ({err})", "error"))
         return 1, None
     done = 0
     current: CheckSpec | None = specs[0]
@@ -509,7 +511,7 @@ def _run_check_batch(
         broken = specs[done]
         if not failure:
             failure = f"{ended} before reporting a result (a crash, or a call to exit()?)"
-        record(CheckResult(exercise, broken.name, False, _with_output(failure, output)))
+        record(CheckResult(exercise, broken.name, False, _with_output(failure, output), "error"))
         done += 1
     return done, hung
 

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from playground.core.config import DQNConfig
 from playground.core.facts import COMPARISON_EVAL_SEED_OFFSET, impl_module, solved_return
+from playground.core.monitor import train_monitored
 from playground.core.results import RunRecord, TrainingProgress
 from playground.sb3.adapter import EvaluateFn, reference_evaluate, train_sb3, warm_up_torch
 
@@ -154,8 +155,8 @@ def train_one(
 
     run: Any
     if implementation in ("reference", "mine"):  # "mine": the learner's loop, with the reference network and buffer
-        train_dqn = impl_module("exercises" if implementation == "mine" else "solutions", "train_dqn").train_dqn
-        run = train_dqn(config, callback=callback)
+        loop = impl_module("exercises" if implementation == "mine" else "solutions", "train_dqn")
+        run = train_monitored(loop.train_dqn, config, callback=callback, evaluate=loop.evaluate)
     elif implementation == "sb3":
         run = train_sb3(config, callback, evaluate=evaluate_fn)
     else:

@@ -25,6 +25,7 @@ from torch import nn
 from playground.core.config import DQNConfig
 from playground.core.envs import LINEWORLD_ID, env_dims
 from playground.core.facts import FINAL_EVAL_SEED_OFFSET, IMPL_SHORT, impl_module, require_impl, solved_return
+from playground.core.monitor import train_monitored
 from playground.core.results import RunRecord, TrainingProgress, TrainingResult
 from playground.sandbox.child import TaskContext
 from playground.tasks.learner_figure import figure_png
@@ -180,9 +181,16 @@ def training_task(ctx: TaskContext, config: dict[str, Any], loop: str, network: 
             last_emit = now
         return not ctx.should_stop()
 
-    result = train_dqn(cfg, q_network_cls=q_network_cls, buffer_cls=buffer_cls, callback=callback)
-    if not isinstance(result, TrainingResult):
-        raise TypeError(f"train_dqn returned {type(result).__name__}, not a TrainingResult")
+    # The loop fills the network, the episodes and the losses; the monitor measures the rest around it.
+    result = train_monitored(
+        train_dqn,
+        cfg,
+        q_network_cls=q_network_cls,
+        buffer_cls=buffer_cls,
+        callback=callback,
+        evaluate=_component(loop, "train_dqn", "evaluate"),
+        should_stop=ctx.should_stop,
+    )
     total = cfg.total_timesteps
     ctx.emit(
         TrainingUpdate(

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-# (file, title, icon) of every page after the home page, in the lesson's order.
+from playground.core.facts import MANIFEST
+
+# (file, title, icon) of every page after the home page, in the lesson's order: the exercises' from the manifest.
 PAGES: tuple[tuple[str, str, str], ...] = (
-    ("pages/1_q_network.py", "1. Q-network", ":material/hub:"),
-    ("pages/2_replay_buffer.py", "2. Replay buffer", ":material/storage:"),
-    ("pages/3_training.py", "3. Training", ":material/trending_up:"),
-    ("pages/4_save_load.py", "4. Save and load", ":material/save:"),
-    ("pages/5_network_sizes.py", "5. Network sizes", ":material/stacked_line_chart:"),
+    *((exercise.page, exercise.nav_title, exercise.icon) for exercise in MANIFEST),
     ("pages/6_reference_comparison.py", "Reference vs SB3", ":material/compare_arrows:"),
 )
 HOME_TITLE = "Lesson: Deep Q-Networks"
 
 
 # The page of each exercise.
-EXERCISE_PAGES: dict[str, str] = {
-    "q_network": "pages/1_q_network.py",
-    "replay_buffer": "pages/2_replay_buffer.py",
-    "train_dqn": "pages/3_training.py",
-    "save_load": "pages/4_save_load.py",
-    "network_sizes": "pages/5_network_sizes.py",
-}
+EXERCISE_PAGES: dict[str, str] = {exercise.module: exercise.page for exercise in MANIFEST}
 
 
 def exercise_of(path: str) -> str | None:

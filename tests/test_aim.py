@@ -1,0 +1,185 @@
+"""Aim: on a submission with one planted bug, the first failing message and the first hint name the buggy function.
+
+Checks run in their registered order, as the sandbox runs them; a check that
+only uses a function whose own check failed is settled to ``not_run``
+("not run: fix `td_loss` first") instead of giving its own diagnosis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import torch
+from dqn_variants import make_loop
+from test_replay_buffer_checks import DropsWhenFull, WithReplacement, module_with
+from test_save_load import _load_without_weights, _module, _save_sized
+
+from playground.checks import EXERCISES, CheckResult, checks_for, exercise_functions, hints, run_check, unstated
+from playground.checks.aim import culprits, settle
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def first_failure(exercise: str, module: ModuleType) -> tuple[CheckResult, list[CheckResult]]:
+    """The first failing result (checks run in order until one fails) and every result so far, settled."""
+    results: list[CheckResult] = []
+    for spec in checks_for(exercise):
+        results.append(run_check(spec, module))
+        if not results[-1].passed:
+            return settle(exercise, results)[-1], settle(exercise, results)
+    raise AssertionError(f"every check of {exercise} passed on {module.__name__}")
+
+
+def first_hint(exercise: str, results: list[CheckResult]) -> str:
+    step = hints.next_hint(exercise, {}, hints.failing_functions(exercise, results))
+    assert step is not None
+    return step.function
+
+
+def assert_aimed(exercise: str, module: ModuleType, function: str) -> CheckResult:
+    failure, results = first_failure(exercise, module)
+    assert failure.status in ("failed", "error"), failure
+    assert failure.function == function, (failure.check, failure.message)
+    assert first_hint(exercise, results) == function, failure
+    return failure
+
+
+@pytest.mark.parametrize(
+    ("bug", "function"),
+    [
+        ("truncation", "train_dqn"),  # done includes truncation
+        ("eps_per_episode", "train_dqn"),
+        ("starts_at_learning_starts", "train_dqn"),  # learning_starts off by one
+        ("return_not_reset", "train_dqn"),  # the episode return is wrong
+        ("eps_next_step", "train_dqn"),  # epsilon taken at t + 1
+        ("reset_before_push", "train_dqn"),  # s' of an episode's last transition is the reset state
+        ("unseeded", "train_dqn"),  # seed_everything is right, the loop never calls it
+        ("online_target", "td_loss"),  # a wrong td_loss
+        ("no_zero_grad", "gradient_phase"),
+        ("argmin", "greedy_action"),
+        ("lr_ignored", "make_optimizer"),
+        ("eval_reseeds", "evaluate"),
+        ("plot_cumulative_mean", "plot_rewards"),
+    ],
+)
+def test_a_planted_training_bug_is_blamed_on_its_function(bug: str, function: str) -> None:
+    assert_aimed("train_dqn", make_loop(bug), function)
+
+
+def test_a_wrong_td_loss_leaves_the_checks_that_use_it_not_run() -> None:
+    module = make_loop("online_target")
+    names = ["td_loss matches the math", "gradient_phase: sample, loss, clip, step", "honours the target network"]
+    specs = [spec for spec in checks_for("train_dqn") if spec.name in names]
+    results = settle("train_dqn", [run_check(spec, module) for spec in specs])
+    assert [r.status for r in results] == ["failed", "not_run", "not_run"]
+    assert all("fix `td_loss` first" in r.message for r in results[1:])
+    assert culprits(results) == ["td_loss"]
+
+
+def test_sampling_with_replacement_is_blamed_on_sample_indices_not_on_push() -> None:
+    module = module_with(WithReplacement)
+    failure = assert_aimed("replay_buffer", module, "ReplayBufferWithIndices.sample_indices")
+    assert "with replacement" in failure.message
+    results = settle("replay_buffer", [run_check(spec, module) for spec in checks_for("replay_buffer")])
+    overwrite = next(r for r in results if r.check == "overwrites the oldest when full")
+    assert overwrite.status in ("passed", "not_run"), overwrite
+    assert "same slot" not in " ".join(r.message for r in results)
+
+
+def test_a_push_that_drops_new_transitions_is_blamed_on_push() -> None:
+    assert_aimed("replay_buffer", module_with(DropsWhenFull), "ReplayBufferWithIndices.push")
+
+
+def test_a_load_model_that_never_loads_the_weights_is_blamed_on_load_model() -> None:
+    failure = assert_aimed("save_load", _module(_save_sized, _load_without_weights), "load_model")
+    assert "load_state_dict" in failure.message
+
+
+def test_a_plot_bug_of_exercise_5_is_blamed_on_plot_learning_curves(monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_network_sizes import experiment_module, plot_by_episode
+
+    from playground.checks import network_sizes as ns_checks
+    from playground.tasks.experiment import WORKERS_ENV
+
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    ns_checks._CACHE.clear()
+    assert_aimed("network_sizes", experiment_module(plot=plot_by_episode), "plot_learning_curves")
+
+
+def test_an_error_raised_in_a_helper_names_that_helper() -> None:
+    import solutions.train_dqn as ref
+
+    source = Path(ref.__file__).read_text(encoding="utf-8")
+    source += "\n\ndef td_loss(*args, **kwargs):\n    raise RuntimeError('\\x1b[31mmat1 and mat2 shapes\\x1b[0m')\n"
+    module = ModuleType("exercises.train_dqn")
+    exec(compile(source, "/learner/exercises/train_dqn.py", "exec"), module.__dict__)
+    [spec] = [spec for spec in checks_for("train_dqn") if spec.name == "honours the target network"]
+    result = run_check(spec, module)
+    assert result.status == "error"
+    assert result.function == "td_loss"
+    assert "exercises/train_dqn.py" in result.message
+    assert "mat1 and mat2 shapes" in result.message
+    assert "\x1b" not in result.message
+
+
+def test_quoted_errors_are_plain_text() -> None:
+    result = CheckResult("train_dqn", "c", False, "raised RuntimeError: \x1b[31mshape mismatch\x1b[0m")
+    assert result.message == "raised RuntimeError: shape mismatch"
+
+
+def test_a_save_model_that_never_saves_the_weights_is_blamed_on_save_model() -> None:
+    from torch import nn
+
+    from solutions.q_network import CustomQNetwork
+
+    def save_fresh_weights(q_network: nn.Module, path: str, *, config: object = None) -> None:
+        sizes = {k: getattr(q_network, k) for k in ("state_dim", "action_dim", "hidden_dims")}
+        fresh = type(q_network)(sizes["state_dim"], sizes["action_dim"], sizes["hidden_dims"])
+        torch.save({**sizes, "state_dict": fresh.state_dict()}, path)
+
+    def load_sized(path: str) -> nn.Module:
+        checkpoint = torch.load(path, weights_only=True)
+        network = CustomQNetwork(checkpoint["state_dim"], checkpoint["action_dim"], checkpoint["hidden_dims"])
+        network.load_state_dict(checkpoint["state_dict"])
+        return network.eval()
+
+    failure = assert_aimed("save_load", _module(save_fresh_weights, load_sized), "save_model")
+    assert "does not hold the saved network's weights" in failure.message
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_checks_of_a_function_come_before_the_checks_that_only_use_it(exercise: str) -> None:
+    specs = checks_for(exercise)
+    for position, spec in enumerate(specs):
+        assert spec.tests in exercise_functions(exercise), spec.name
+        for used in spec.uses:
+            later = [other.name for other in specs[position + 1 :] if other.tests == used]
+            assert not later, f"{spec.name!r} uses {used}, whose checks {later} run after it"
+            assert any(other.tests == used for other in specs[:position]), f"{used} has no check before {spec.name!r}"
+
+
+def test_the_json_of_a_result_has_its_status_and_function() -> None:
+    result = CheckResult("q_network", "c", False, "not run: fix `x` first", "not_run", "CustomQNetwork.__init__")
+    assert result.to_json()["status"] == "not_run"
+    assert CheckResult("q_network", "c", True, "ok").status == "passed"
+    with pytest.raises(ValueError, match="status"):
+        CheckResult("q_network", "c", True, "ok", "failed")
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_check_stands_on_sentences_of_the_stub(exercise: str) -> None:
+    stub = (Path(__file__).resolve().parent.parent / "exercises" / f"{exercise}.py").read_text(encoding="utf-8")
+    assert unstated(exercise, stub) == []
+
+
+def test_a_sentence_missing_from_the_stub_is_noticed() -> None:
+    stub = (Path(__file__).resolve().parent.parent / "exercises" / "replay_buffer.py").read_text(encoding="utf-8")
+    cut = stub.replace("Raises ``ValueError`` when ``batch_size > len(self)``.", "")
+    assert unstated("replay_buffer", cut) == [
+        ("batch larger than len raises ValueError", "Raises ``ValueError`` when ``batch_size > len(self)``.")
+    ]
