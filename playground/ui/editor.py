@@ -169,11 +169,14 @@ def mark_checked(exercise: str) -> None:
 
 def check_code(exercise: str) -> list[CheckResult]:
     """Check the editor's code in the sandbox (with live progress) and remember which code was checked."""
+    from playground.ui import persistence
     from playground.ui.widgets import run_and_store_checks
 
     code_for(exercise)
-    results = run_and_store_checks(exercise, "exercises", sources=session_sources())
+    sources = session_sources()
+    results = run_and_store_checks(exercise, "exercises", sources=sources)
     mark_checked(exercise)
+    persistence.checks_ran(exercise, sources[exercise], results)
     return results
 
 
@@ -227,7 +230,7 @@ def _file_tools(exercise: str, code: str) -> None:
                 _store(DISK_KEY)[exercise] = workspace.fingerprint(disk)
                 st.rerun()
     else:
-        middle.caption("On this deployed app your code stays in this browser session: download it to keep it.")
+        middle.caption("Your code is kept as you work (see *Your saved work* or *Your data* in the sidebar).")
     with right.popover("Upload a .py file", icon=":material/upload:"):
         upload = st.file_uploader(
             f"Restore {exercise}.py", type=["py"], key=f"upload_code_{exercise}", max_upload_size=1
@@ -309,6 +312,7 @@ def editor_panel(exercise: str) -> None:
     result shows as soon as the sandbox has it (the rest of the page reads the code and the
     results from session state on its own next run).
     """
+    from playground.ui import persistence
     from playground.ui.widgets import stored_checks
 
     st.subheader("Your code")
@@ -320,8 +324,8 @@ def editor_panel(exercise: str) -> None:
     st.caption(
         f"`{exercise}.py`: write here and press **Check my code**"
         + ("" if plain else " (or Ctrl+Enter / ⌘+Enter in the editor)")
-        + ". Your code runs in a separate process with a time limit and stays in this browser session across "
-        "pages; **Run** with *mine* uses it too."
+        + ". Your code runs in a separate process with a time limit and is kept as you type, across pages and "
+        "visits; **Run** with *mine* uses it too."
     )
     submitted = False
     if plain or CODE_EDITOR is None:
@@ -351,3 +355,4 @@ def editor_panel(exercise: str) -> None:
             st.caption("Your code changed since this check: press Check again.")
         show_grouped_results(results)
     _file_tools(exercise, code)
+    persistence.save_exercise(exercise)  # kept as the learner works: in the browser, or the class database

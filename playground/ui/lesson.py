@@ -27,7 +27,7 @@ import streamlit as st
 from playground.checks import EXERCISE_TITLES, EXERCISES, CheckResult, checks_for
 from playground.core.facts import LESSONS_DIR
 from playground.sandbox import runner
-from playground.ui import editor
+from playground.ui import editor, persistence
 from playground.ui.session import CHECKS_KEY
 
 LESSON_PATH = LESSONS_DIR / "dqn.md"
@@ -161,6 +161,7 @@ def run_all_checks() -> None:
                 results = [CheckResult(exercise, "run the checks", False, f"the checks could not run: {err}")]
             store[(exercise, "exercises")] = results
             editor.mark_checked(exercise)
+            persistence.checks_ran(exercise, sources[exercise], results)
         passed = sum(r.passed for exercise in EXERCISES for r in store[(exercise, "exercises")])
         status.update(label=f"{passed} of {done} checks passed", state="complete", expanded=False)
 

@@ -11,7 +11,7 @@ import streamlit as st
 import torch
 
 from playground.core.facts import PROJECT_ROOT
-from playground.ui import live_jobs
+from playground.ui import live_jobs, persistence
 from playground.ui.lesson import render_home
 from playground.ui.server_warmup import freeze_loaded_objects, load_server_modules
 from playground.ui.widgets import finish_pending_tasks, running_jobs_note
@@ -25,6 +25,8 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/5_network_sizes.py", "5. Network sizes", ":material/stacked_line_chart:"),
     ("pages/6_reference_comparison.py", "Reference vs SB3", ":material/compare_arrows:"),
 )
+# Shown only to the teachers a class names in its secrets (playground.ui.persistence.is_teacher).
+TEACHER_PAGES: tuple[tuple[str, str, str], ...] = (("pages/7_teacher.py", "Teacher: the class", ":material/groups:"),)
 
 
 @st.cache_resource
@@ -51,7 +53,7 @@ def _configure_torch() -> int:
 @st.cache_resource(show_spinner="Starting the playground: loading what its pages use (once per server) ...")
 def _load_server_modules() -> int:
     """Once per server: everything the pages import (see :mod:`playground.ui.server_warmup`)."""
-    return load_server_modules(PROJECT_ROOT / path for path, _, _ in PAGES)
+    return load_server_modules(PROJECT_ROOT / path for path, _, _ in (*PAGES, *TEACHER_PAGES))
 
 
 # Wide display equations scroll sideways inside themselves instead of being cut off on a phone.
@@ -66,10 +68,12 @@ def main() -> None:
     freeze_loaded_objects()
     live_jobs.note_script_run()
     st.html(PAGE_CSS)
+    if not persistence.start():  # a class's sign-in form is showing
+        return
     pages = [st.Page(render_home, title="Lesson: Deep Q-Networks", icon=":material/school:", default=True)]
     pages += [
         st.Page(PROJECT_ROOT / path, title=title, icon=icon)
-        for path, title, icon in PAGES
+        for path, title, icon in (*PAGES, *(TEACHER_PAGES if persistence.is_teacher() else ()))
         if (PROJECT_ROOT / path).exists()
     ]
     navigation = st.navigation(pages)
@@ -81,6 +85,7 @@ def main() -> None:
         # (Streamlit's own stop and rerun signals are BaseExceptions and pass through.)
         st.error("This page stopped at an unexpected error. The details below say where; other pages still work.")
         st.exception(err)
+    persistence.finish()
 
 
 def ensure_router() -> None:
