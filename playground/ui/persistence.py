@@ -449,7 +449,7 @@ def _sign_in_form(setup: ClassSetup) -> None:
         "for you (and your teacher sees your progress)."
     )
     if setup.sign_in:
-        st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
+        st.button("Sign in with your account", type="primary", icon=":material/login:", on_click=st.login)
     if setup.class_code:
         join, again = st.tabs(["Join with the class code", "I joined before"])
         with join, st.form("class_join"):
@@ -460,7 +460,7 @@ def _sign_in_form(setup: ClassSetup) -> None:
         with again, st.form("class_rejoin"):
             name = st.text_input("Your name", max_chars=80, key="class_rejoin_name")
             key = st.text_input("Your personal key", type="password")
-            if st.form_submit_button("Sign in"):
+            if st.form_submit_button("Sign in with my key"):
                 learner = store().rejoin(name, key)
                 if learner is None:
                     st.error("That name and personal key do not match a learner of this class.")
@@ -505,9 +505,10 @@ def _data_panel_anonymous() -> None:
             "Your code, hints, check results and run settings are kept in this browser (its local storage) as "
             "you work; nothing of them is kept on the server."
         )
+        work = session_work()
         st.download_button(
             "Download everything kept",
-            data=json.dumps(session_work().to_json(), indent=1),
+            data=lambda: json.dumps(work.to_json(), indent=1),
             file_name="dqn-playground-work.json",
             mime="application/json",
             key="pg_export_browser",
@@ -546,10 +547,15 @@ def _data_panel_class(setup: ClassSetup) -> None:
             st.rerun()
     with sidebar.popover("Your data", icon=":material/folder_shared:"):
         st.caption("Kept in the class database: your code, hints, every Check the server ran, your run settings.")
-        flush()
+        database = store()
+
+        def export() -> str:
+            flush()
+            return json.dumps(database.export(learner.id), indent=1)
+
         st.download_button(
             "Download everything stored about me",
-            data=json.dumps(store().export(learner.id), indent=1),
+            data=export,
             file_name="dqn-playground-my-data.json",
             mime="application/json",
             key="pg_export_class",
@@ -563,6 +569,8 @@ def _data_panel_class(setup: ClassSetup) -> None:
                 st.session_state.pop(key, None)
             if setup.class_code:
                 _remember_credential(setup, "", None)
+            if _user_email() is not None:
+                st.logout()  # else the next run would sign them in, and so store them, again
             st.rerun()
         if setup.sign_in and _user_email() is not None:
             st.button("Sign out", key="pg_sign_out", on_click=st.logout)
