@@ -68,15 +68,17 @@ def main() -> None:
     freeze_loaded_objects()
     live_jobs.note_script_run()
     st.html(PAGE_CSS)
-    if not persistence.start():  # a class's sign-in form is showing
-        return
+    signed_in = persistence.start()  # False: a class's sign-in form is showing instead of the pages
     pages = [st.Page(render_home, title="Lesson: Deep Q-Networks", icon=":material/school:", default=True)]
     pages += [
         st.Page(PROJECT_ROOT / path, title=title, icon=icon)
         for path, title, icon in (*PAGES, *(TEACHER_PAGES if persistence.is_teacher() else ()))
         if (PROJECT_ROOT / path).exists()
     ]
-    navigation = st.navigation(pages)
+    # Also while the sign-in form shows (hidden then), so a reload of /training is on /training once signed in.
+    navigation = st.navigation(pages, position="sidebar" if signed_in else "hidden")
+    if not signed_in:
+        return
     finish_pending_tasks()
     running_jobs_note()
     try:
