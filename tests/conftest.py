@@ -94,3 +94,25 @@ def page(browser: Browser, app_url: str) -> Iterator[Page]:
         yield tab
     finally:
         context.close()
+
+
+# --- a real PostgreSQL server (tests of the class database; see pg_support.py) -----------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """An SQLAlchemy URL of an empty database on a PostgreSQL server this test run starts.
+
+    Skipped (with the reason) where Debian's PostgreSQL is not installed, except under CI
+    (``CI=true``), where ``.ci/run`` installs it and a missing server FAILS the test.
+    """
+    from pg_support import pg_bin_dir, postgres_server
+
+    bin_dir = pg_bin_dir()
+    if bin_dir is None:
+        reason = "PostgreSQL is not installed (/usr/lib/postgresql/*/bin): `apt-get install -y postgresql`"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason + " (CI must have it)")
+        pytest.skip(reason)
+    with postgres_server(bin_dir) as url:
+        yield url

@@ -28,7 +28,7 @@ from playground.checks import CheckResult, checks_for
 from playground.checks.feedback import group_results, summary
 from playground.core.facts import Impl
 from playground.sandbox import runner
-from playground.ui import live_jobs
+from playground.ui import live_jobs, persistence
 from playground.ui.code_store import mark_checked, store_checks, stored_checks
 from playground.ui.job_panel import queue_message
 from playground.ui.session import CHECK_JOBS_KEY
@@ -154,6 +154,8 @@ def collect(job: CheckJob) -> None:
         store_checks(exercise, job.impl, results)
         if job.impl == "exercises":
             mark_checked(exercise, job.sources.get(exercise))
+            if exercise in job.sources:  # the server ran these checks on code it holds: the class keeps them
+                persistence.checks_ran(exercise, job.sources[exercise], results)
 
 
 def follow_check(job: CheckJob) -> None:

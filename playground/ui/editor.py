@@ -23,6 +23,7 @@ import streamlit as st
 from playground.checks import EXERCISE_TITLES, EXERCISES, CheckResult, hints
 from playground.checks.feedback import summary
 from playground.core import workspace
+from playground.ui import persistence
 from playground.ui.check_panel import cancel_note, check_progress, follow_check, show_grouped_results, start_check
 from playground.ui.code_store import (
     all_passed,
@@ -134,7 +135,7 @@ def _file_tools(exercise: str, code: str) -> None:
                 store(DISK_KEY)[exercise] = workspace.fingerprint(disk)
                 st.rerun()
     else:
-        middle.caption("On this deployed app your code stays in this browser session: download it to keep it.")
+        middle.caption("Your code is kept as you work (see *Your saved work* or *Your data* in the sidebar).")
     with right.popover("Upload a .py file", icon=":material/upload:"):
         upload = st.file_uploader(
             f"Restore {exercise}.py", type=["py"], key=f"upload_code_{exercise}", max_upload_size=1
@@ -234,8 +235,8 @@ def editor_panel(exercise: str) -> None:
     st.caption(
         f"`{exercise}.py`: write here and press **Check my code**"
         + ("" if plain else " (or Ctrl+Enter / ⌘+Enter in the editor)")
-        + ". Your code runs in a separate process with a time limit and stays in this browser session across "
-        "pages; **Run** with *mine* uses it too."
+        + ". Your code runs in a separate process with a time limit and is kept as you type, across pages and "
+        "visits; **Run** with *mine* uses it too."
     )
     submitted = False
     if plain or CODE_EDITOR is None:
@@ -272,3 +273,4 @@ def editor_panel(exercise: str) -> None:
         show_grouped_results(results, summary_line=False)
     shown_hints(exercise)
     _file_tools(exercise, code)
+    persistence.save_exercise(exercise)  # kept as the learner works: in the browser, or the class database

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.core.facts import PROJECT_ROOT
-from playground.ui import live_jobs, startup
+from playground.ui import live_jobs, persistence, startup
 from playground.ui.job_panel import finish_pending_tasks, running_jobs_note
 from playground.ui.lesson import render_home
 from playground.ui.page_list import HOME_TITLE, PAGES
@@ -28,23 +28,29 @@ PAGE_CSS = (
     "}"
     "</style>"
 )
+# Shown only to the teachers a class names in its secrets (playground.ui.persistence.is_teacher).
+TEACHER_PAGES: tuple[tuple[str, str, str], ...] = (("pages/7_teacher.py", "Teacher: the class", ":material/groups:"),)
 
 
 def main() -> None:
     """Set up the page and run the page the URL names (the lesson by default)."""
     st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
+    signed_in = persistence.start()  # False: a class's sign-in form is showing instead of the pages
     pages = [st.Page(render_home, title=HOME_TITLE, icon=":material/school:", default=True)]
     pages += [
         st.Page(PROJECT_ROOT / path, title=title, icon=icon)
-        for path, title, icon in PAGES
+        for path, title, icon in (*PAGES, *(TEACHER_PAGES if persistence.is_teacher() else ()))
         if (PROJECT_ROOT / path).exists()
     ]
     # The navigation first: a cold server's start-up below takes seconds, and until this call the sidebar
-    # lists the raw file names of pages/.
-    navigation = st.navigation(pages)
-    startup.start(PROJECT_ROOT / path for path, _, _ in PAGES)
+    # lists the raw file names of pages/. Also while the sign-in form shows (hidden then), so a reload of
+    # /training is on /training once signed in.
+    navigation = st.navigation(pages, position="sidebar" if signed_in else "hidden")
+    startup.start(PROJECT_ROOT / path for path, _, _ in (*PAGES, *TEACHER_PAGES))
     live_jobs.note_script_run()
     st.html(PAGE_CSS)
+    if not signed_in:
+        return
     finish_pending_tasks()
     running_jobs_note()
     try:
@@ -53,6 +59,7 @@ def main() -> None:
         # (Streamlit's own stop and rerun signals are BaseExceptions and pass through.)
         st.error("This page stopped at an unexpected error. The details below say where; other pages still work.")
         st.exception(err)
+    persistence.finish()
 
 
 def ensure_router() -> None:

@@ -57,3 +57,11 @@ COMPARISON_RESULT_KEY = "comparison_result"
 COMPARISON_ERROR_KEY = "comparison_error"
 COMPARISON_SCROLL_KEY = "cmp_scroll"  # True right after Train: the live panel scrolls into view once
 COMPARISON_STOPPED_KEY = "cmp_stopped"  # who stopped the comparison shown ("" when it finished)
+# Kept work and a class's sign-in (ui/persistence.py).
+RESTORED_KEY = "persist_restored"  # True once the kept work was put back (or there was none)
+WRITTEN_KEY = "persist_written"  # part -> JSON text last saved from this session
+LEARNER_KEY = "class_learner"  # LearnerInfo of the signed-in learner (class mode)
+TEACHER_KEY = "class_teacher_code_ok"  # True once the teacher code was entered in this session
+NEW_KEY_KEY = "class_new_key"  # the personal key just given out, shown until dismissed
+FORGET_KEY = "persist_forget"  # parts to remove from the browser on this run
+CREDENTIAL_KEY = "class_credential"  # JSON of the name and personal key this browser keeps (None: forget it)

@@ -1,0 +1,218 @@
+"""The class database (playground.store): on SQLite always, and on a PostgreSQL server this run starts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from playground.checks import CheckResult
+from playground.store.config import database_url, describe
+from playground.store.db import NameTaken, Store, alembic_config, make_engine, open_store
+from playground.store.models import Base
+from playground.store.work import MAX_CODE_CHARS, ExerciseWork, StoredCheck, TooLarge, Work, clean_settings
+
+TABLES = {"learners", "exercise_code", "hint_positions", "check_runs", "check_outcomes", "run_settings"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+pysqlite:///{tmp_path / 'class.sqlite3'}"
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    yield url
+    engine = make_engine(url)
+    with engine.begin() as connection:  # leave an empty database for the next test
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    engine.dispose()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = open_store(store_url)
+    yield opened
+    opened.close()
+
+
+def result(check: str, passed: bool, message: str = "") -> CheckResult:
+    return CheckResult("q_network", check, passed, message or ("ok" if passed else f"{check} failed"))
+
+
+def test_migrations_build_the_schema_the_models_describe(store: Store) -> None:
+    assert set(inspect(store.engine).get_table_names()) >= TABLES
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_upgrading_again_keeps_the_data_and_downgrading_removes_the_tables(store_url: str) -> None:
+    first = open_store(store_url)
+    learner = first.signed_in("ada@example.org", "Ada")
+    first.save_code(learner.id, "q_network", "x = 1\n")
+    first.close()
+    again = open_store(store_url)  # the app upgrades at every start: nothing is lost
+    assert again.load_work(learner.id).exercises["q_network"].code == "x = 1\n"
+    with again.engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert not TABLES & set(inspect(again.engine).get_table_names())
+    again.close()
+    open_store(store_url).close()  # and back up, for the fixture's teardown
+
+
+def test_a_learners_work_comes_back(store: Store) -> None:
+    learner = store.signed_in("Ada@Example.org", "Ada Lovelace")
+    assert store.signed_in("ada@example.org", "Ada").id == learner.id  # the e-mail is the identity
+    store.save_code(learner.id, "q_network", "class CustomQNetwork: ...\n")
+    store.save_code(learner.id, "q_network", "class CustomQNetwork: pass\n")
+    store.save_hints(learner.id, "q_network", {"CustomQNetwork.__init__": 2})
+    store.save_hints(learner.id, "q_network", {"CustomQNetwork.__init__": 1, "CustomQNetwork.forward": 1})
+    store.record_checks(learner.id, "q_network", "old\n", "f0", [result("shapes", False)])
+    store.record_checks(
+        learner.id, "q_network", "class CustomQNetwork: pass\n", "f1", [result("shapes", True), result("relu", False)]
+    )
+    store.save_settings(learner.id, {"qn_seed": 3, "qn_hidden": "64,64", "bad": [float("inf")]})
+
+    work = store.load_work(learner.id)
+    ex = work.exercises["q_network"]
+    assert ex.code == "class CustomQNetwork: pass\n"
+    assert ex.hints == {"CustomQNetwork.__init__": 2, "CustomQNetwork.forward": 1}  # positions only grow
+    assert ex.checked == "f1"
+    assert ex.checks == [StoredCheck("shapes", "passed", "ok"), StoredCheck("relu", "failed", "relu failed")]
+    assert work.settings == {"qn_seed": 3, "qn_hidden": "64,64"}
+    assert store.latest_code(learner.id, "q_network") == "class CustomQNetwork: pass\n"
+
+
+def test_stored_code_is_size_bounded(store: Store) -> None:
+    learner = store.signed_in("bob@example.org", "Bob")
+    store.save_code(learner.id, "replay_buffer", "small = True\n")
+    with pytest.raises(TooLarge):
+        store.save_code(learner.id, "replay_buffer", "#" * (MAX_CODE_CHARS + 1))
+    with pytest.raises(TooLarge):
+        store.record_checks(learner.id, "replay_buffer", "#" * (MAX_CODE_CHARS + 1), "f", [])
+    assert store.latest_code(learner.id, "replay_buffer") == "small = True\n"
+    with pytest.raises(ValueError, match="unknown exercise"):
+        store.save_code(learner.id, "../../etc/passwd", "x")
+    long_message = "m" * 10_000
+    store.record_checks(learner.id, "replay_buffer", "small = True\n", "f", [result("len", False, long_message)])
+    [kept] = store.load_work(learner.id).exercises["replay_buffer"].checks or []
+    assert len(kept.message) < 5_000
+
+
+def test_class_code_learners_need_their_personal_key(store: Store) -> None:
+    ada, key = store.join("  Ada   Lovelace ")
+    assert ada.name == "Ada Lovelace"
+    with pytest.raises(NameTaken):
+        store.join("ada lovelace")
+    assert store.rejoin("Ada Lovelace", "not-the-key") is None
+    assert store.rejoin("Grace Hopper", key) is None
+    again = store.rejoin("ADA  lovelace", key)
+    assert again is not None
+    assert again.id == ada.id
+    with pytest.raises(ValueError, match="name is needed"):
+        store.join("   ")
+
+
+def three_learners(store: Store) -> tuple[int, int, int]:
+    ada = store.signed_in("ada@example.org", "Ada").id
+    bob = store.signed_in("bob@example.org", "Bob").id
+    cy, _ = store.join("Cy")
+    relu = "output has a ReLU: Q-values can't be negative\nseen: min 0.0"
+    store.record_checks(ada, "q_network", "a1", "a1", [result("shapes", True), result("no_relu", False, relu)])
+    store.record_checks(ada, "q_network", "a2", "a2", [result("shapes", True), result("no_relu", True)])
+    store.record_checks(bob, "q_network", "b1", "b1", [result("shapes", True), result("no_relu", False, relu)])
+    store.record_checks(bob, "replay_buffer", "b2", "b2", [CheckResult("replay_buffer", "len", False, "len is 0")])
+    store.record_checks(cy.id, "q_network", "c0", "c0", [result("shapes", False), result("no_relu", False, "other")])
+    store.record_checks(cy.id, "q_network", "c1", "c1", [result("shapes", False), result("no_relu", False, relu)])
+    store.save_code(cy.id, "train_dqn", "def train_dqn(): ...\n")
+    return ada, bob, cy.id
+
+
+def test_the_class_matrix_and_the_checks_failing_for_most(store: Store) -> None:
+    three_learners(store)
+    rows = {row.learner.name: row for row in store.class_matrix()}
+    assert set(rows) == {"Ada", "Bob", "Cy"}
+    assert rows["Ada"].cells["q_network"].passed == 2
+    assert rows["Ada"].cells["q_network"].solved
+    assert rows["Ada"].cells["q_network"].runs == 2
+    assert (rows["Bob"].cells["q_network"].passed, rows["Bob"].cells["q_network"].total) == (1, 2)
+    assert not rows["Bob"].cells["q_network"].solved
+    assert rows["Bob"].cells["replay_buffer"].passed == 0
+    assert "train_dqn" not in rows["Cy"].cells  # code saved, never checked
+    assert rows["Cy"].last_activity is not None
+    failing = store.failing_checks()
+    top = failing[0]
+    assert (top.exercise, top.check, top.learners) == ("q_network", "no_relu", 2)  # Bob and Cy, not Ada (fixed)
+    assert top.message == "output has a ReLU: Q-values can't be negative"  # the first line, most common
+    assert top.message_learners == 2
+    assert {(f.exercise, f.check) for f in failing} == {
+        ("q_network", "no_relu"),
+        ("q_network", "shapes"),
+        ("replay_buffer", "len"),
+    }
+
+
+def test_a_learner_exports_and_deletes_everything_about_them(store: Store) -> None:
+    ada, bob, _ = three_learners(store)
+    store.save_hints(bob, "q_network", {"CustomQNetwork.forward": 1})
+    store.save_settings(bob, {"tr_preset": "fast"})
+    exported = store.export(bob)
+    assert exported["learner"]["identity"] == "oidc:bob@example.org"
+    assert [run["exercise"] for run in exported["check_runs"]] == ["q_network", "replay_buffer"]
+    assert exported["check_runs"][0]["code"] == "b1"
+    assert exported["hints"] == [{"exercise": "q_network", "function": "CustomQNetwork.forward", "shown": 1}]
+    assert exported["settings"] == {"tr_preset": "fast"}
+    store.delete_learner(bob)
+    assert store.export(bob) == {}
+    assert store.load_work(bob) == Work()
+    assert {row.learner.name for row in store.class_matrix()} == {"Ada", "Cy"}
+    assert all(f.learners <= 1 for f in store.failing_checks())  # only Cy's failures are left
+    assert store.load_work(ada).exercises["q_network"].checked == "a2"
+
+
+def test_the_database_url_comes_from_the_environment_then_secrets_then_sqlite(tmp_path: Path) -> None:
+    secrets = {"connections": {"sql": {"url": "postgresql://u:secret@db.example.org/class"}}}
+    env = {"PLAYGROUND_DATA_DIR": str(tmp_path)}
+    assert database_url({}, env).database == str(tmp_path / "playground.sqlite3")
+    from_secrets = database_url(secrets, env)
+    assert from_secrets.drivername == "postgresql+psycopg"
+    assert "secret" not in describe(from_secrets)
+    from_env = database_url(secrets, {**env, "PLAYGROUND_DATABASE_URL": "sqlite+pysqlite:///:memory:"})
+    assert from_env.database == ":memory:"
+    assert database_url({}, {"XDG_DATA_HOME": str(tmp_path)}).database == str(
+        tmp_path / "dqn-playground" / "playground.sqlite3"
+    )
+
+
+def test_work_from_a_browser_is_cleaned() -> None:
+    raw = {
+        "exercises": {
+            "q_network": {
+                "code": "x = 1",
+                "hints": {"f": 2, "g": "three", "h": True, "i": -1},
+                "checks": [{"check": "a", "status": "passed", "message": "ok"}, {"check": 1}, "junk"],
+                "checked": "abc",
+            },
+            "replay_buffer": {"code": "#" * (MAX_CODE_CHARS + 1)},
+            "not_an_exercise": {"code": "x"},
+        },
+        "settings": {"a": 1, "b": [1, 2], "c": {"d": 1}, "e": float("nan")},
+    }
+    work = Work.from_json(raw)
+    assert set(work.exercises) == {"q_network", "replay_buffer"}
+    assert work.exercises["q_network"] == ExerciseWork("x = 1", {"f": 2}, [StoredCheck("a", "passed", "ok")], "abc")
+    assert work.exercises["replay_buffer"].code is None
+    assert work.settings == {"a": 1, "b": [1, 2]}
+    assert Work.from_json(work.to_json()) == work
+    assert Work.from_json("nonsense") == Work()
+    assert clean_settings({"x": "y" * 30_000}) == {}
+    assert StoredCheck.of("c", "weird", "m").status == "error"
