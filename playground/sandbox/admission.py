@@ -4,9 +4,11 @@ Every job (a Check of one exercise, a training, an experiment) asks for a
 :class:`Ticket` first and starts its sandbox child only once the ticket is
 admitted. At most ``slots`` tickets run at once, and at most one per owner
 (a browser session): a session's second job waits until its first is done,
-even when a slot is free. Waiting tickets know their 1-based place in the
-queue, which the pages show ("You are number 2 in the queue"), and can be
-cancelled.
+even when a slot is free. A free slot goes to the waiting ticket that
+:func:`playground.sandbox.fairness.admission_order` puts first: short jobs (a
+Check) before long ones (a training), then a fair share per learner. Waiting
+tickets know their 1-based place in that order, which the pages show ("You
+are number 2 in the queue"), and can be cancelled.
 
 ``K`` defaults to what the machine can hold (:func:`default_slots`: the CPU
 count, and the memory available divided by what one job needs), and can be
@@ -22,6 +24,8 @@ import threading
 import time
 from collections.abc import Hashable
 from pathlib import Path
+
+from playground.sandbox.fairness import LONG, Lane, ServedCount, admission_order
 
 SLOTS_ENV = "PLAYGROUND_MAX_JOBS"
 # Measured (PSS, see benchmarks/bench_classroom.py): a warm child training the `fast` preset.
@@ -76,9 +80,10 @@ def configured_slots() -> int:
 class Ticket:
     """One job's place: queued, then running, then done (or cancelled)."""
 
-    def __init__(self, admission: Admission, owner: Hashable | None) -> None:
+    def __init__(self, admission: Admission, owner: Hashable | None, lane: Lane = LONG) -> None:
         self._admission = admission
         self.owner = owner
+        self.lane = lane
         self.state = "queued"
         self.created = time.monotonic()
         self.admitted_at: float | None = None
@@ -111,15 +116,17 @@ class Admission:
         self._changed = threading.Condition()
         self._queue: list[Ticket] = []
         self._running: list[Ticket] = []
+        self._served = ServedCount()
         self.waits: list[float] = []  # seconds each admitted ticket waited (for benchmarks)
+        self.lane_waits: list[tuple[Lane, float]] = []  # the same, with the ticket's lane
 
     def set_slots(self, slots: int) -> None:
         with self._changed:
             self.slots = max(1, slots)
             self._admit()
 
-    def request(self, owner: Hashable | None = None) -> Ticket:
-        ticket = Ticket(self, owner)
+    def request(self, owner: Hashable | None = None, lane: Lane = LONG) -> Ticket:
+        ticket = Ticket(self, owner, lane)
         with self._changed:
             self._queue.append(ticket)
             self._admit()
@@ -127,7 +134,7 @@ class Admission:
 
     def _admit(self) -> None:
         busy_owners = {t.owner for t in self._running if t.owner is not None}
-        for ticket in list(self._queue):
+        for ticket in admission_order(self._queue, self._served):
             if len(self._running) >= self.slots:
                 break
             if ticket.owner is not None and ticket.owner in busy_owners:
@@ -137,6 +144,8 @@ class Admission:
             ticket.state = "running"
             ticket.admitted_at = time.monotonic()
             self.waits.append(ticket.waited)
+            self.lane_waits.append((ticket.lane, ticket.waited))
+            self._served.add(ticket.owner, ticket.admitted_at)
             if ticket.owner is not None:
                 busy_owners.add(ticket.owner)
         self._changed.notify_all()
@@ -145,7 +154,7 @@ class Admission:
         with self._changed:
             if ticket.state != "queued":
                 return None
-            return self._queue.index(ticket) + 1
+            return admission_order(self._queue, self._served).index(ticket) + 1
 
     def wait(self, ticket: Ticket, timeout: float | None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -26,7 +26,7 @@ import streamlit as st
 
 from playground.checks import EXERCISE_TITLES, EXERCISES, CheckResult, checks_for
 from playground.core.facts import LESSONS_DIR
-from playground.sandbox import runner
+from playground.sandbox import executor
 from playground.ui import editor
 from playground.ui.session import CHECKS_KEY
 
@@ -156,7 +156,7 @@ def run_all_checks() -> None:
 
         for exercise in EXERCISES:
             try:
-                results = runner.run_checks(exercise, "exercises", on_result=on_result, sources=sources)
+                results = executor.run_checks(exercise, "exercises", on_result=on_result, sources=sources)
             except Exception as err:  # noqa: BLE001 - one broken exercise must not hide the others
                 results = [CheckResult(exercise, "run the checks", False, f"the checks could not run: {err}")]
             store[(exercise, "exercises")] = results

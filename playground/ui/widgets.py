@@ -2,7 +2,7 @@
 
 Pages stay thin: they lay out widgets and call these helpers, the exercise
 modules' reference solutions, and :mod:`playground`. Everything here that
-touches learner code does so through :mod:`playground.sandbox.runner` (a child process).
+touches learner code does so through :mod:`playground.sandbox.executor` (a sandbox child, here or on a cluster).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import streamlit as st
 from playground.checks import EXERCISE_TITLES, CheckResult, checks_for
 from playground.core.facts import IMPL_LABELS, IMPLS, PROJECT_ROOT, Impl, require_impl
 from playground.sandbox.admission import SLOTS_ENV, admission
-from playground.sandbox.runner import TaskOutcome, run_checks, set_owner_resolver, warm_up
+from playground.sandbox.executor import RAY_ADDRESS_ENV, SHORT, configure, run_checks, warm_up
+from playground.sandbox.runner import TaskOutcome, set_owner_resolver
 from playground.tasks.snapshot import TrainedNetwork
 from playground.ui import live_jobs
 from playground.ui.live_jobs import LiveJob
@@ -48,11 +49,22 @@ def _slots_from_secrets() -> None:
             admission().set_slots(int(str(value)))
 
 
+def _cluster_from_secrets() -> None:
+    """``PLAYGROUND_RAY_ADDRESS`` from the Streamlit secrets: jobs run on that Ray cluster (the environment wins)."""
+    try:
+        value = st.secrets.get(RAY_ADDRESS_ENV, "") if st.runtime.exists() else ""
+    except Exception:  # noqa: BLE001 - no secrets file is the normal case
+        return
+    if value:
+        configure(str(value))
+
+
 # Jobs belong to the session that starts them; the first page that shows a Check or Run button
 # starts the warm fork server (in the background), so the first learner to press one does not wait
 # for torch to import.
 set_owner_resolver(_session_owner)
 _slots_from_secrets()
+_cluster_from_secrets()
 warm_up()
 
 
@@ -277,7 +289,8 @@ def run_task_live(
     None when the task is still finishing.
     """
     slot = TASK_SLOT_PREFIX + target
-    job = live_jobs.start(slot, label, [live_jobs.Step(target, label, dict(kwargs), timeout)], {"on_finish": on_finish})
+    step = live_jobs.Step(target, label, dict(kwargs), timeout, SHORT)
+    job = live_jobs.start(slot, label, [step], {"on_finish": on_finish})
     outcome: TaskOutcome | None = None
     with st.status(label, expanded=True) as status:
         queued = QueueNotice(st.empty(), status, label, key=f"cancel_{slot}_{job.id}")
