@@ -205,3 +205,26 @@ def test_a_check_whose_node_dies_runs_again_elsewhere_or_says_why(ray_executor: 
     unfinished = [r for r in results if not r.passed]
     assert all("went away" in r.message for r in unfinished), [r.message for r in unfinished]
     assert len(results) == len(ray_executor.run_checks("q_network", "solutions")), "every check accounted for"
+
+
+def test_the_backend_follows_the_configured_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    from playground.sandbox import executor as executor_module
+
+    monkeypatch.setattr(executor_module, "_executor", None)
+    monkeypatch.setattr(executor_module, "_chosen", False)
+    monkeypatch.setattr(executor_module, "_address", None)
+    monkeypatch.delenv(executor_module.RAY_ADDRESS_ENV, raising=False)
+    assert isinstance(executor_module.executor(), LocalExecutor), "this machine by default"
+    executor_module.configure("10.0.0.1:6379")  # a Streamlit secret
+    chosen = executor_module.executor()
+    assert isinstance(chosen, RayExecutor)
+    assert chosen.address == "10.0.0.1:6379", "connected on first use, not when chosen"
+    monkeypatch.setenv(executor_module.RAY_ADDRESS_ENV, "10.0.0.2:6379")
+    assert getattr(executor_module.executor(), "address", None) == "10.0.0.2:6379", "the environment wins"
+    mine = LocalExecutor()
+    executor_module.set_executor(mine)
+    assert executor_module.executor() is mine, "a chosen executor stays, whatever is configured"
+    executor_module.set_executor(None)
+    executor_module.configure(None)
+    monkeypatch.delenv(executor_module.RAY_ADDRESS_ENV)
+    assert isinstance(executor_module.executor(), LocalExecutor)

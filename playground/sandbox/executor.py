@@ -153,6 +153,7 @@ class LocalExecutor:
 
 
 _executor: Executor | None = None
+_chosen = False  # set_executor() chose it: kept whatever is configured
 _address: str | None = None
 _lock = threading.Lock()
 
@@ -177,7 +178,7 @@ def executor() -> Executor:
     with _lock:
         address = _wanted_address()
         current = _executor
-        if current is not None and getattr(current, "address", None) == address:
+        if current is not None and (_chosen or getattr(current, "address", None) == address):
             return current
         if address is None:
             if current is None or current.name != "local":
@@ -194,10 +195,11 @@ def executor() -> Executor:
 
 def set_executor(chosen: Executor | None) -> Executor | None:
     """Use ``chosen`` for every job from now on (tests, benchmarks); ``None`` goes back to the configured one."""
-    global _executor
+    global _executor, _chosen
     with _lock:
         previous = _executor
         _executor = chosen
+        _chosen = chosen is not None
         return previous
 
 

@@ -46,6 +46,7 @@ ATTEMPTS = 3  # a job whose node dies starts again on another node, this many tr
 HEARTBEAT_SECONDS = 0.25
 NODE_REFRESH_SECONDS = 5.0  # how long the list of sandbox nodes is kept before asking the cluster again
 NODE_START_SECONDS = 120.0  # a new node's actor imports torch before it answers
+LOAD_SECONDS = 2.0  # how long the other nodes get to say how busy they are, once one has
 MAX_CONCURRENCY = 512  # actor threads: every running or queued job of the node holds one
 NODE_LOST = (
     "the cluster machine running this job went away ({reason}), and no other machine could finish it; "
@@ -330,6 +331,8 @@ class RayTaskHandle:
             elif kind == "lost":
                 self._lost.add(stream.node.node_id)
                 self.restarts.append(str(item[1]))
+                self._backend.lost.append(f"task {self._job.target}: {item[1]}")
+                self._backend.forget_nodes()
                 if self._control_action() == "cancel":
                     self.outcome = TaskOutcome(error="cancelled", cancelled=True)
                 elif self._control_action() == "stop" or len(self.restarts) >= ATTEMPTS:
@@ -375,6 +378,7 @@ class RayExecutor:
         self._lock = threading.Lock()
         self._nodes: list[_Node] = []
         self._nodes_at = 0.0
+        self.lost: list[str] = []  # each time a node went away with a job (benchmarks report it)
 
     def _connect(self) -> None:
         if not ray.is_initialized():
@@ -429,7 +433,12 @@ class RayExecutor:
             self.forget_nodes()
             nodes = [node for node in self.nodes() if node.node_id not in exclude]
         refs = {node.node_id: node.actor.load.remote() for node in nodes}
-        ready, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=NODE_START_SECONDS)
+        # The first answer may wait for a new node's actor to start; then the others get a moment more
+        # (a node that went away and is not yet known to be dead must not hold every job up).
+        ready, pending = ray.wait(list(refs.values()), num_returns=1, timeout=NODE_START_SECONDS)
+        if pending:
+            more, _ = ray.wait(pending, num_returns=len(pending), timeout=LOAD_SECONDS)
+            ready += more
         best: tuple[float, _Node] | None = None
         for node in nodes:
             ref = refs[node.node_id]
@@ -505,6 +514,8 @@ class RayExecutor:
                     elif kind == "lost":
                         tried.add(node.node_id)
                         lost.append(str(item[1]))
+                        self.lost.append(f"checks of {exercise}: {item[1]}")
+                        self.forget_nodes()
                         break
             except BaseException:
                 stream.control("cancel")  # a Cancel click (a rerun) while queued: leave the node's queue
