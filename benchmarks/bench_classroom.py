@@ -84,7 +84,8 @@ def press_check(learner: Learner, exercise: str, impl: str, t0: float) -> None:
         learner.failures.append(f"{exercise}: {type(err).__name__}: {err}")
 
 
-def learn(learner: Learner, impl: str, t0: float) -> None:
+def learn(learner: Learner, impl: str, t0: float, preset: str = "fast") -> None:
+    """Check every exercise in order, then train ``preset`` once: one learner of the class."""
     learner.started = time.monotonic()
     with job_owner(f"learner {learner.number}"):
         for exercise in EXERCISES:
@@ -94,7 +95,7 @@ def learn(learner: Learner, impl: str, t0: float) -> None:
             handle = start_task(
                 "playground.tasks.training_task:training_task",
                 timeout=600.0,
-                config=PRESETS["fast"].to_dict(),
+                config=PRESETS[preset].to_dict(),
                 loop=impl,
                 network=impl,
                 buffer=impl,
