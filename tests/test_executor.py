@@ -170,6 +170,36 @@ def test_a_job_waits_for_the_slot_shows_its_place_and_leaves_the_queue(backend: 
     assert running.outcome.ok, running.outcome.error
 
 
+class _CancelClick(Exception):
+    """What a Cancel click does to a waiting Check's script run (Streamlit raises in its callback)."""
+
+
+def test_a_check_cancelled_while_queued_leaves_the_queue(backend: Executor) -> None:
+    with job_owner("first learner"):
+        running = backend.start_task(f"{SELFTEST}:until_stopped", timeout=60)
+    stream, _ = _first_message(running)
+    places: list[int] = []
+
+    def click_cancel(position: int) -> None:
+        places.append(position)
+        raise _CancelClick
+
+    with job_owner("second learner"), pytest.raises(_CancelClick):
+        backend.run_checks("q_network", "solutions", ["output shape"], on_queue=click_cancel)
+    assert places == [1]
+    with job_owner("third learner"):
+        later = backend.start_task(f"{SELFTEST}:count", timeout=60, n=1)
+    later_stream = later.progress()
+    deadline = time.monotonic() + 30
+    while later.queue_position() != 1:
+        assert time.monotonic() < deadline, "the cancelled Check (short lane) would be ahead of it"
+        next(later_stream)
+    running.stop(grace=10)
+    for _ in stream:
+        pass
+    assert [m for m in later_stream if m is not None] == ["tick 0"]
+
+
 def test_a_node_that_dies_mid_job_ends_the_job_with_a_clear_message(ray_executor: RayExecutor) -> None:
     handle = ray_executor.start_task(f"{SELFTEST}:until_stopped", timeout=60)
     stream, _ = _first_message(handle)
