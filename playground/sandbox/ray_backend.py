@@ -124,8 +124,9 @@ class SandboxNode:
         """Run one job; stream ``("queued", n)``, ``("running",)``, its messages, then its end."""
         events: queue.Queue[tuple[Any, ...]] = queue.Queue()
         yield ("node", self.node_id)
+        polled: list[float] = []  # when a queued Check last heard its place (every QUEUE_POLL_SECONDS)
         if job.kind == "checks":
-            worker = threading.Thread(target=self._checks, args=(job_id, job, events), daemon=True)
+            worker = threading.Thread(target=self._checks, args=(job_id, job, events, polled), daemon=True)
         else:
             with runner.job_owner(job.owner):
                 handle = runner.start_task(job.target, job.timeout, sources=job.sources, lane=job.lane, **job.kwargs)
@@ -138,7 +139,13 @@ class SandboxNode:
         worker.start()
         try:
             while True:
-                item = events.get()
+                try:
+                    item = events.get(timeout=runner.QUEUE_POLL_SECONDS)
+                except queue.Empty:
+                    if polled and time.monotonic() - polled[-1] > 2 * runner.QUEUE_POLL_SECONDS:
+                        polled.clear()  # a queued Check no longer hears its place: it was admitted
+                        yield ("running",)
+                    continue
                 yield item
                 if item[0] in ("checks", "outcome", "error"):
                     return
@@ -148,10 +155,11 @@ class SandboxNode:
                 self._cancelled_checks.discard(job_id)
                 self._early.pop(job_id, None)
 
-    def _checks(self, job_id: str, job: NodeJob, events: queue.Queue[tuple[Any, ...]]) -> None:
+    def _checks(self, job_id: str, job: NodeJob, events: queue.Queue[tuple[Any, ...]], polled: list[float]) -> None:
         shown: list[int] = []
 
         def on_queue(position: int) -> None:
+            polled[:] = [time.monotonic()]
             with self._lock:
                 if job_id in self._cancelled_checks:
                     raise _Cancelled
@@ -502,6 +510,8 @@ class RayExecutor:
                         position = item[1]
                         if on_queue is not None and position is not None:
                             on_queue(position)
+                    elif kind == "running":
+                        position = None
                     elif kind == "result":
                         position = None
                         results.append(item[1])
