@@ -1,6 +1,6 @@
 """A classroom on one machine: 10 learners at once, each checking all five exercises and training once.
 
-    python benchmarks/bench_classroom.py [--learners 10] [--slots K] [--impl solutions]
+    python benchmarks/bench_classroom.py [--learners 10] [--slots K] [--impl solutions] [--fifo]
 
 Each simulated learner is a thread of this process with its own owner (as a
 browser session is): it runs ``run_checks`` for every exercise in order and
@@ -15,6 +15,15 @@ every learner has all results, the longest queue wait, the median and worst
 time to a learner's first check result, and failures (an exception, a task
 error, or a failed check of the reference). Targets (issue 13): 0 failures,
 peak at most 1.5 GB, every first check result within 30 s.
+
+It also times each Check a learner presses, from the press to its first
+result (the wait for a small Check: queue, fork and the first check), and
+the longest queue wait of each lane (:mod:`playground.sandbox.fairness`).
+Targets (issue 23, 30 learners): the longest wait for a small Check at most
+30 s, the median first result at most 2 s, every training finishing.
+``--fifo`` serves the queue first come, first served (as before issue 23), for
+a before/after table. ``benchmarks/bench_cluster.py`` runs these learners on
+a Ray cluster.
 """
 
 from __future__ import annotations
@@ -34,9 +43,10 @@ sys.path.insert(0, str(ROOT))
 
 from playground.checks import EXERCISES  # noqa: E402
 from playground.core.config import PRESETS  # noqa: E402
+from playground.sandbox import admission as admission_module  # noqa: E402
 from playground.sandbox import forkserver  # noqa: E402
 from playground.sandbox.admission import admission  # noqa: E402
-from playground.sandbox.runner import job_owner, run_checks, start_task  # noqa: E402
+from playground.sandbox.executor import job_owner, run_checks, start_task  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -49,33 +59,49 @@ class Learner:
     finished: float | None = None
     failures: list[str] = field(default_factory=list)
     checks: int = 0
+    check_waits: list[float] = field(default_factory=list)  # each Check press: seconds to its first result
+    training_seconds: float | None = None
 
 
-def learn(learner: Learner, impl: str, t0: float) -> None:
+def press_check(learner: Learner, exercise: str, impl: str, t0: float) -> None:
+    """One press of Check my code: its results, and the time from the press to the first one."""
+    pressed = time.monotonic()
+    answered: list[float] = []
+
+    def on_result(result: object) -> None:
+        if not answered:
+            answered.append(time.monotonic())
+        if learner.first_result is None:
+            learner.first_result = time.monotonic() - t0
+
+    try:
+        results = run_checks(exercise, impl, on_result=on_result)
+        if answered:
+            learner.check_waits.append(answered[0] - pressed)
+        learner.checks += len(results)
+        learner.failures += [f"{r.exercise}/{r.check}: {r.message[:120]}" for r in results if not r.passed]
+    except Exception as err:  # noqa: BLE001 - a benchmark counts, never stops
+        learner.failures.append(f"{exercise}: {type(err).__name__}: {err}")
+
+
+def learn(learner: Learner, impl: str, t0: float, preset: str = "fast") -> None:
+    """Check every exercise in order, then train ``preset`` once: one learner of the class."""
     learner.started = time.monotonic()
     with job_owner(f"learner {learner.number}"):
         for exercise in EXERCISES:
-            try:
-
-                def on_result(result: object) -> None:
-                    if learner.first_result is None:
-                        learner.first_result = time.monotonic() - t0
-
-                results = run_checks(exercise, impl, on_result=on_result)
-                learner.checks += len(results)
-                learner.failures += [f"{r.exercise}/{r.check}: {r.message[:120]}" for r in results if not r.passed]
-            except Exception as err:  # noqa: BLE001 - a benchmark counts, never stops
-                learner.failures.append(f"{exercise}: {type(err).__name__}: {err}")
+            press_check(learner, exercise, impl, t0)
         try:
+            began = time.monotonic()
             handle = start_task(
                 "playground.tasks.training_task:training_task",
                 timeout=600.0,
-                config=PRESETS["fast"].to_dict(),
+                config=PRESETS[preset].to_dict(),
                 loop=impl,
                 network=impl,
                 buffer=impl,
             )
             outcome = handle.wait()
+            learner.training_seconds = time.monotonic() - began
             if not outcome.ok:
                 learner.failures.append(f"training: {outcome.error[:300]}")
         except Exception as err:  # noqa: BLE001
@@ -115,12 +141,39 @@ class Sampler(threading.Thread):
             self.stop.wait(0.5)
 
 
+def learner_rows(learners: list[Learner], everyone: float) -> list[tuple[str, str]]:
+    """The rows every backend reports: failures, times to results, the wait for a small Check."""
+    firsts = [learner.first_result for learner in learners if learner.first_result is not None]
+    waits = [wait for learner in learners for wait in learner.check_waits]
+    trained = [learner.training_seconds for learner in learners if learner.training_seconds is not None]
+
+    def seconds(values: list[float], pick: str) -> str:
+        if not values:
+            return "none"
+        return f"{(statistics.median(values) if pick == 'median' else max(values)):.1f} s"
+
+    return [
+        ("checks run", f"{sum(learner.checks for learner in learners)}"),
+        ("failures", f"{sum(len(learner.failures) for learner in learners)}"),
+        ("time until every learner has all results", f"{everyone:.1f} s"),
+        ("first check result, median", seconds(firsts, "median")),
+        ("first check result, worst", seconds(firsts, "max")),
+        ("a Check: press to first result, median", seconds(waits, "median")),
+        ("a Check: press to first result, worst", seconds(waits, "max")),
+        ("trainings finished", f"{len(trained)} of {len(learners)}"),
+        ("a training: start to end, median", seconds(trained, "median")),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=10)
     parser.add_argument("--slots", type=int, default=0, help="K (default: the server's own choice)")
     parser.add_argument("--impl", default="solutions", choices=("solutions", "exercises"))
+    parser.add_argument("--fifo", action="store_true", help="first come, first served (the queue before issue 23)")
     args = parser.parse_args()
+    if args.fifo:
+        admission_module.admission_order = lambda queue, served, now=None: list(queue)  # type: ignore[attr-defined]
     queue = admission()
     if args.slots:
         queue.set_slots(args.slots)
@@ -137,18 +190,18 @@ def main() -> int:
     everyone = time.monotonic() - t0
     sampler.stop.set()
     sampler.join()
-    firsts = [learner.first_result for learner in learners if learner.first_result is not None]
     failures = [f"learner {learner.number}: {text}" for learner in learners for text in learner.failures]
+    short = [wait for lane, wait in queue.lane_waits if lane == "short"]
+    long = [wait for lane, wait in queue.lane_waits if lane == "long"]
     rows = [
         ("learners", f"{args.learners}"),
+        ("queue", "first come, first served" if args.fifo else "short lane first, fair share per learner"),
         ("K (jobs at once)", f"{queue.slots}"),
         ("jobs", f"{len(queue.waits)}"),
-        ("checks run", f"{sum(learner.checks for learner in learners)}"),
-        ("failures", f"{len(failures)}"),
-        ("time until every learner has all results", f"{everyone:.1f} s"),
+        *learner_rows(learners, everyone),
         ("longest queue wait", f"{max(queue.waits, default=0.0):.1f} s"),
-        ("first check result, median", f"{statistics.median(firsts):.1f} s" if firsts else "none"),
-        ("first check result, worst", f"{max(firsts):.1f} s" if firsts else "none"),
+        ("longest queue wait, a Check (short lane)", f"{max(short, default=0.0):.1f} s"),
+        ("longest queue wait, a training (long lane)", f"{max(long, default=0.0):.1f} s"),
         ("peak memory, whole process tree (PSS)", f"{sampler.peak_pss / MB:.0f} MB"),
         ("peak memory, server process (PSS)", f"{sampler.peak_server_pss / MB:.0f} MB"),
         ("peak memory, fork server (PSS)", f"{sampler.peak_zygote_pss / MB:.0f} MB"),

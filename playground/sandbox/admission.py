@@ -4,11 +4,14 @@ Every job (a Check of one exercise, a training, an experiment) asks for a
 :class:`Ticket` first and starts its sandbox child only once the ticket is
 admitted. At most ``slots`` tickets run at once, and at most one per owner
 (a browser session): a session's second job waits until its first is done,
-even when a slot is free. Waiting tickets know their 1-based place in the
-queue, which the pages show ("You are number 2 in the queue"), and can be
-cancelled. An admitted ticket also gets a CPU (:attr:`Ticket.cpu`): the one of
-this process's CPUs that the fewest running tickets hold, so K jobs pinned to
-their CPUs (:func:`playground.sandbox.hardening.pin_to_cpu`) use at most K cores.
+even when a slot is free. A free slot goes to the waiting ticket that
+:func:`playground.sandbox.fairness.admission_order` puts first: short jobs (a
+Check) before long ones (a training), then a fair share per learner. Waiting
+tickets know their 1-based place in that order, which the pages show ("You
+are number 2 in the queue"), and can be cancelled. An admitted ticket also gets
+a CPU (:attr:`Ticket.cpu`): the one of this process's CPUs that the fewest
+running tickets hold, so K jobs pinned to their CPUs
+(:func:`playground.sandbox.hardening.pin_to_cpu`) use at most K cores.
 
 ``K`` defaults to what the machine can hold (:func:`default_slots`: the CPU
 count, and the memory available divided by what one job needs), and can be
@@ -24,6 +27,8 @@ import threading
 import time
 from collections.abc import Hashable
 from pathlib import Path
+
+from playground.sandbox.fairness import LONG, Lane, ServedCount, admission_order
 
 SLOTS_ENV = "PLAYGROUND_MAX_JOBS"
 # Measured (PSS, see benchmarks/bench_classroom.py): a warm child training the `fast` preset.
@@ -85,9 +90,10 @@ def configured_slots() -> int:
 class Ticket:
     """One job's place: queued, then running, then done (or cancelled)."""
 
-    def __init__(self, admission: Admission, owner: Hashable | None) -> None:
+    def __init__(self, admission: Admission, owner: Hashable | None, lane: Lane = LONG) -> None:
         self._admission = admission
         self.owner = owner
+        self.lane = lane
         self.state = "queued"
         self.created = time.monotonic()
         self.admitted_at: float | None = None
@@ -121,7 +127,9 @@ class Admission:
         self._changed = threading.Condition()
         self._queue: list[Ticket] = []
         self._running: list[Ticket] = []
+        self._served = ServedCount()
         self.waits: list[float] = []  # seconds each admitted ticket waited (for benchmarks)
+        self.lane_waits: list[tuple[Lane, float]] = []  # the same, with the ticket's lane
         self.cpus = _usable_cpus()
 
     def set_slots(self, slots: int) -> None:
@@ -129,8 +137,8 @@ class Admission:
             self.slots = max(1, slots)
             self._admit()
 
-    def request(self, owner: Hashable | None = None) -> Ticket:
-        ticket = Ticket(self, owner)
+    def request(self, owner: Hashable | None = None, lane: Lane = LONG) -> Ticket:
+        ticket = Ticket(self, owner, lane)
         with self._changed:
             self._queue.append(ticket)
             self._admit()
@@ -138,7 +146,7 @@ class Admission:
 
     def _admit(self) -> None:
         busy_owners = {t.owner for t in self._running if t.owner is not None}
-        for ticket in list(self._queue):
+        for ticket in admission_order(self._queue, self._served):
             if len(self._running) >= self.slots:
                 break
             if ticket.owner is not None and ticket.owner in busy_owners:
@@ -149,6 +157,8 @@ class Admission:
             ticket.admitted_at = time.monotonic()
             ticket.cpu = self._free_cpu()
             self.waits.append(ticket.waited)
+            self.lane_waits.append((ticket.lane, ticket.waited))
+            self._served.add(ticket.owner, ticket.admitted_at)
             if ticket.owner is not None:
                 busy_owners.add(ticket.owner)
         self._changed.notify_all()
@@ -164,7 +174,7 @@ class Admission:
         with self._changed:
             if ticket.state != "queued":
                 return None
-            return self._queue.index(ticket) + 1
+            return admission_order(self._queue, self._served).index(ticket) + 1
 
     def wait(self, ticket: Ticket, timeout: float | None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -51,6 +51,7 @@ from playground.checks.aim import settle
 from playground.core.facts import PROJECT_ROOT, require_impl
 from playground.sandbox import forkserver
 from playground.sandbox.admission import Ticket, admission
+from playground.sandbox.fairness import LONG, SHORT, Lane
 from playground.sandbox.hardening import strict_mode
 from playground.sandbox.protocol import (
     RESULT_FD_ENV,
@@ -366,7 +367,7 @@ class CheckCancelled(Exception):
 @contextlib.contextmanager
 def _admitted(on_queue: Callable[[int], None] | None, cancel: threading.Event | None = None) -> Iterator[Ticket]:
     """Wait for a slot (telling ``on_queue`` the place in the queue while waiting); release it after."""
-    ticket = admission().request(current_owner())
+    ticket = admission().request(current_owner(), SHORT)
     try:
         while not ticket.wait(QUEUE_POLL_SECONDS):
             if cancel is not None and cancel.is_set():
@@ -537,7 +538,9 @@ class TaskOutcome:
 class TaskHandle:
     """A task waiting for a slot, then running in the sandbox. Iterate :meth:`progress`, then read :attr:`outcome`."""
 
-    def __init__(self, target: str, kwargs: dict[str, Any], timeout: float, sources: Mapping[str, str]) -> None:
+    def __init__(
+        self, target: str, kwargs: dict[str, Any], timeout: float, sources: Mapping[str, str], lane: Lane = LONG
+    ) -> None:
         self.timeout = timeout
         self.started = time.monotonic()
         self.outcome: TaskOutcome | None = None
@@ -546,7 +549,7 @@ class TaskHandle:
         self._cancelled = False
         self._child: _Child | None = None
         self._deadline = 0.0
-        self._ticket = admission().request(current_owner())
+        self._ticket = admission().request(current_owner(), lane)
         # A handle dropped without being run must not keep its place (or its slot) for ever.
         self._finalizer = weakref.finalize(self, self._ticket.release)
 
@@ -654,14 +657,27 @@ class TaskHandle:
 
 
 def start_task(
-    target: str, timeout: float = 600.0, *, sources: Mapping[str, str] | None = None, **kwargs: Any
+    target: str,
+    timeout: float = 600.0,
+    *,
+    sources: Mapping[str, str] | None = None,
+    lane: Lane = LONG,
+    **kwargs: Any,
 ) -> TaskHandle:
-    """Queue ``target`` ("playground.module:function") for the sandbox; it starts once a slot is free."""
-    return TaskHandle(target, kwargs, timeout, sources or {})
+    """Queue ``target`` ("playground.module:function") for the sandbox; it starts once a slot is free.
+
+    ``lane``: "long" (a training) or "short" (a job a page waits for), see :mod:`playground.sandbox.fairness`.
+    """
+    return TaskHandle(target, kwargs, timeout, sources or {}, lane)
 
 
 def run_task(
-    target: str, timeout: float = 600.0, *, sources: Mapping[str, str] | None = None, **kwargs: Any
+    target: str,
+    timeout: float = 600.0,
+    *,
+    sources: Mapping[str, str] | None = None,
+    lane: Lane = SHORT,
+    **kwargs: Any,
 ) -> TaskOutcome:
-    """Run a task to the end and return its outcome (no progress)."""
-    return start_task(target, timeout, sources=sources, **kwargs).wait()
+    """Run a task to the end and return its outcome (no progress); a page waits for it, so the short lane."""
+    return start_task(target, timeout, sources=sources, lane=lane, **kwargs).wait()

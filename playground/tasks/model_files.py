@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from playground.core.config import ENV_IDS
 from playground.core.envs import env_dims, make_env
-from playground.sandbox.runner import run_task
+from playground.sandbox.executor import run_task
 from playground.tasks.save_load_tasks import LoadReport, report_loaded
 from playground.tasks.snapshot import NetworkSnapshot
 from solutions import save_load as reference
@@ -49,7 +49,7 @@ def save_bytes(
 ) -> bytes:
     """The file ``<impl>.save_load.save_model`` writes for this network (``ValueError`` if it fails).
 
-    ``sources``: the editors' code, run as ``exercises.<module>`` (see :func:`playground.sandbox.runner.run_task`).
+    ``sources``: the editors' code, run as ``exercises.<module>`` (see :func:`playground.sandbox.executor.run_task`).
     """
     if impl == "solutions":
         buffer = io.BytesIO()

@@ -27,7 +27,7 @@ import streamlit as st
 from playground.checks import CheckResult, checks_for
 from playground.checks.feedback import group_results, summary
 from playground.core.facts import Impl
-from playground.sandbox import runner
+from playground.sandbox import executor, runner
 from playground.ui import live_jobs, persistence
 from playground.ui.code_store import mark_checked, store_checks, stored_checks
 from playground.ui.job_panel import queue_message
@@ -102,7 +102,7 @@ class CheckJob:
             for exercise in self.exercises:
                 try:
                     with runner.job_owner(self.owner or f"check-{id(self)}"):
-                        results = runner.run_checks(
+                        results = executor.run_checks(
                             exercise,
                             self.impl,
                             on_result=self._on_result,

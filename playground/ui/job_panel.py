@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from playground.sandbox.executor import SHORT
 from playground.sandbox.runner import TaskOutcome
 from playground.ui import live_jobs
 from playground.ui.live_jobs import LiveJob
@@ -86,7 +87,9 @@ def run_task_live(
     None when the task is still finishing.
     """
     slot = TASK_SLOT_PREFIX + target
-    job = live_jobs.start(slot, label, [live_jobs.Step(target, label, dict(kwargs), timeout)], {"on_finish": on_finish})
+    job = live_jobs.start(
+        slot, label, [live_jobs.Step(target, label, dict(kwargs), timeout, SHORT)], {"on_finish": on_finish}
+    )
     outcome: TaskOutcome | None = None
     with st.status(label, expanded=True) as status:
         queued = QueueNotice(st.empty(), status, label, key=f"cancel_{slot}_{job.id}")

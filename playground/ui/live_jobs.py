@@ -30,7 +30,8 @@ from typing import Any
 
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from playground.sandbox.runner import TaskHandle, TaskOutcome, job_owner, start_task
+from playground.sandbox.executor import LONG, JobHandle, TaskOutcome, job_owner, start_task
+from playground.sandbox.fairness import Lane
 from playground.ui.code_store import session_sources
 
 SUSPECT_STOP_SECONDS = 1.5  # a script run stopped without a new run of the session after this: toolbar Stop
@@ -48,6 +49,7 @@ class Step:
     label: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     timeout: float = 3600.0
+    lane: Lane = LONG  # "short" for a task a page waits for (see playground.sandbox.fairness)
 
 
 class LiveJob:
@@ -85,7 +87,7 @@ class LiveJob:
         self.stopped_at: float | None = None
         self.done = False
         self.collected = False
-        self._handle: TaskHandle | None = None
+        self._handle: JobHandle | None = None
         self._lock = threading.Lock()
         self._gone_since: float | None = None
         self._suspect: tuple[float, int, str] | None = None
@@ -156,7 +158,9 @@ class LiveJob:
                     self.step_index = index
                     self.step_started = time.monotonic()
                 with job_owner(self.session_id):  # one running sandbox job per browser session
-                    handle = start_task(step.target, timeout=step.timeout, sources=self.sources, **step.kwargs)
+                    handle = start_task(
+                        step.target, timeout=step.timeout, sources=self.sources, lane=step.lane, **step.kwargs
+                    )
                 with self._lock:
                     self._handle = handle
                     stop_now = bool(self.stop_reason)

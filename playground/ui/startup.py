@@ -17,7 +17,8 @@ import streamlit as st
 import torch
 
 from playground.sandbox.admission import SLOTS_ENV, admission
-from playground.sandbox.runner import set_owner_resolver, warm_up
+from playground.sandbox.executor import RAY_ADDRESS_ENV, configure, warm_up
+from playground.sandbox.runner import set_owner_resolver
 from playground.sandbox.selftest import server_start
 from playground.ui.server_warmup import freeze_loaded_objects, load_server_modules
 
@@ -45,6 +46,21 @@ def slots_from_secrets() -> int | None:
     return None
 
 
+def cluster_from_secrets() -> str | None:
+    """``PLAYGROUND_RAY_ADDRESS`` from the app's Streamlit secrets: jobs run on that Ray cluster (the environment
+    variable wins)."""
+    if os.environ.get(RAY_ADDRESS_ENV, "").strip():
+        return None
+    try:
+        value = st.secrets.get(RAY_ADDRESS_ENV, "") if st.runtime.exists() else ""
+    except Exception:  # noqa: BLE001 - no secrets file is the normal case
+        return None
+    if not value:
+        return None
+    configure(str(value))
+    return str(value)
+
+
 @st.cache_resource(show_spinner="Starting the playground: loading what its pages use (once per server) ...")
 def _start_once(pages: tuple[Path, ...]) -> int:
     """Once per server: the settings, the module loads and the fork server; returns how many modules are loaded."""
@@ -64,6 +80,7 @@ def _start_once(pages: tuple[Path, ...]) -> int:
     )
     set_owner_resolver(session_owner)
     slots_from_secrets()
+    cluster_from_secrets()
     warm_up()  # in the background: the first Check does not wait for torch to import
     return load_server_modules(pages)
 

@@ -1,0 +1,81 @@
+"""The order in which waiting sandbox jobs get a free slot: short jobs first, then a fair share per learner.
+
+First come, first served lets one class's burst of 15-second trainings hold
+every slot while a learner's half-second Check waits behind them all. So
+:mod:`playground.sandbox.admission` asks :func:`admission_order` which waiting
+ticket comes next:
+
+1. the **short lane** (a Check, loading a model: jobs a page waits for) goes
+   before the **long lane** (training, the size experiment, the comparison);
+2. within a lane, the learner who has had the fewest jobs admitted lately goes
+   first (a fair share: everyone's first Check before anyone's fifth);
+3. then first come, first served.
+
+A long job that has waited :data:`AGE_SECONDS` joins the short lane, so a
+steady stream of Checks cannot starve a training. Running jobs are never
+preempted: a short job waits at most until the first running job ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Iterable
+from typing import Literal, Protocol, TypeVar
+
+Lane = Literal["short", "long"]
+SHORT: Lane = "short"
+LONG: Lane = "long"
+AGE_SECONDS = 60.0  # a long job waiting this long is served like a short one
+SERVED_WINDOW_SECONDS = 600.0  # a learner's admitted jobs count for the fair share this long after the last one
+
+
+class Waiting(Protocol):
+    """What the order needs to know of a waiting ticket."""
+
+    @property
+    def owner(self) -> Hashable | None: ...
+
+    @property
+    def lane(self) -> Lane: ...
+
+    @property
+    def created(self) -> float: ...
+
+
+T = TypeVar("T", bound=Waiting)
+
+
+class ServedCount:
+    """How many jobs each owner had admitted lately (forgotten :data:`SERVED_WINDOW_SECONDS` after the last)."""
+
+    def __init__(self) -> None:
+        self._served: dict[Hashable, tuple[int, float]] = {}
+
+    def add(self, owner: Hashable | None, now: float | None = None) -> None:
+        if owner is None:
+            return
+        now = time.monotonic() if now is None else now
+        count, _ = self._served.get(owner, (0, now))
+        self._served[owner] = (count + 1, now)
+        if len(self._served) > 64:
+            self.prune(now)
+
+    def prune(self, now: float) -> None:
+        for owner in [o for o, (_, last) in self._served.items() if now - last > SERVED_WINDOW_SECONDS]:
+            del self._served[owner]
+
+    def __getitem__(self, owner: Hashable | None) -> int:
+        if owner is None:
+            return 0
+        return self._served.get(owner, (0, 0.0))[0]
+
+
+def admission_order(queue: Iterable[T], served: ServedCount, now: float | None = None) -> list[T]:
+    """The waiting tickets in the order they get a free slot (see the module's docstring)."""
+    now = time.monotonic() if now is None else now
+
+    def key(ticket: T) -> tuple[int, int, float]:
+        short = ticket.lane == SHORT or now - ticket.created >= AGE_SECONDS
+        return (0 if short else 1, served[ticket.owner], ticket.created)
+
+    return sorted(queue, key=key)
