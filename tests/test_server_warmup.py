@@ -53,6 +53,7 @@ from playground.ui.server_warmup import freeze_loaded_objects, load_server_modul
 sys.path.insert(0, "tests")
 from apptest_support import open_page
 
+import playground.ui.lesson, playground.ui.startup, playground.ui.job_panel  # what the router imports first
 load_server_modules(PROJECT_ROOT / path for path, _, _ in PAGES)
 assert freeze_loaded_objects(), "the first call freezes"
 assert not freeze_loaded_objects(), "nothing was imported since"

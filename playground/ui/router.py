@@ -9,9 +9,6 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.core.facts import PROJECT_ROOT
-from playground.ui import live_jobs, startup
-from playground.ui.job_panel import finish_pending_tasks, running_jobs_note
-from playground.ui.lesson import render_home
 from playground.ui.page_list import HOME_TITLE, PAGES
 
 # For a phone. Wide display equations and Markdown tables (the lesson's symbol table) scroll sideways inside
@@ -30,6 +27,13 @@ PAGE_CSS = (
 )
 
 
+def render_home() -> None:
+    """The home page (:mod:`playground.ui.lesson`)."""
+    from playground.ui.lesson import render_home as draw
+
+    draw()
+
+
 def main() -> None:
     """Set up the page and run the page the URL names (the lesson by default)."""
     st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
@@ -39,9 +43,13 @@ def main() -> None:
         for path, title, icon in PAGES
         if (PROJECT_ROOT / path).exists()
     ]
-    # The navigation first: a cold server's start-up below takes seconds, and until this call the sidebar
-    # lists the raw file names of pages/.
+    # The navigation first: until this call the sidebar lists the raw file names of pages/, and a cold server
+    # takes seconds to import torch and pandas. So this module imports only Streamlit at its top, and the
+    # rest of the ui (downwards, as the layers contract allows) after the navigation is out.
     navigation = st.navigation(pages)
+    from playground.ui import lesson, live_jobs, startup  # noqa: F401 - lesson: loaded before the freeze below
+    from playground.ui.job_panel import finish_pending_tasks, running_jobs_note
+
     startup.start(PROJECT_ROOT / path for path, _, _ in PAGES)
     live_jobs.note_script_run()
     st.html(PAGE_CSS)
