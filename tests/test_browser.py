@@ -75,3 +75,46 @@ def test_a_deep_link_as_a_fresh_servers_first_request_uses_the_router(
     finally:
         context.close()
         stop_server(process)
+
+
+def test_a_cold_server_names_its_pages_almost_at_once(browser: Browser) -> None:
+    """While a fresh server loads what its pages use (seconds), the sidebar already shows the pages' titles.
+
+    Until the app's first run calls ``st.navigation``, Streamlit lists the raw file names of ``pages/``
+    ("q network", "training", ...). That call used to come after importing torch and pandas (5 s on a busy
+    machine); now it comes first, so the raw names show only for the moment the run takes to start.
+    """
+    import time
+
+    from browser_support import CLOUD_SETTINGS, served_app
+
+    from playground.ui.page_list import HOME_TITLE, PAGES
+
+    titles = {HOME_TITLE, *(title for _, title, _ in PAGES)}
+    with served_app(CLOUD_SETTINGS) as (url, _):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            tab = context.new_page()
+            tab.set_default_timeout(60_000)
+            tab.goto(url)
+            first_seen: float | None = None
+            last_raw = 0.0
+            app = tab.locator('[data-testid="stApp"]')
+            for _ in range(600):  # until the first run is over (at most a minute)
+                names = set()
+                for text in tab.locator('[data-testid="stSidebarNavLink"]').all_inner_texts():
+                    lines = [line.strip() for line in text.splitlines() if line.strip()]
+                    names.update(lines[-1:])
+                now = time.monotonic()
+                if names:
+                    first_seen = first_seen or now
+                    if not names <= titles:
+                        last_raw = now
+                if names and app.get_attribute("data-test-script-state") == "notRunning":
+                    break
+                tab.wait_for_timeout(50)
+            assert first_seen is not None, "no navigation was ever shown"
+            raw_for = max(0.0, last_raw - first_seen)
+            assert raw_for < 1.5, f"the raw file names stayed in the sidebar for {raw_for:.1f} s"
+        finally:
+            context.close()

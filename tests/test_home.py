@@ -178,6 +178,7 @@ def test_home_page_renders_the_lesson_and_the_progress_button_works(monkeypatch:
     settle_checks(at)
     assert not at.exception
     assert calls == list(EXERCISES)
+    assert not [e for e in at.expander if "checks passed" in e.label], "no status box with a tick on failures"
     statuses = at.dataframe[0].value["Status"].tolist()
     assert "all passed" in statuses[0]
     assert all("not started" in status for status in statuses[1:])

@@ -220,16 +220,6 @@ def cancel_note(name: str) -> None:
         )
 
 
-def run_and_store_checks(
-    exercise: str, impl: Impl = "exercises", *, sources: dict[str, str] | None = None
-) -> list[CheckResult] | None:
-    """Check ``exercise`` (scripts and tests): start the job, wait for it, keep its results. None when cancelled."""
-    job = start_check(f"{exercise}:{impl}", [exercise], impl, sources=sources)
-    job.wait()
-    collect(job)
-    return None if job.cancelled else job.results.get(exercise)
-
-
 def show_check_results(results: list[CheckResult]) -> None:
     """Every check on its own line (the reference's results)."""
     passed = sum(r.passed for r in results)

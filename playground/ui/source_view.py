@@ -36,11 +36,6 @@ def show_source(exercise: str, impl: Impl = "solutions", label: str | None = Non
         st.code(read_source(impl, exercise), language="python", line_numbers=True)
 
 
-def solution_unlocked(exercise: str) -> bool:
-    """True when the reference may show: all the learner's checks pass, or they asked and confirmed."""
-    return all_passed(stored_checks(exercise)) or bool(store(SOLUTION_KEY).get(exercise))
-
-
 def solution_panel(exercise: str) -> None:
     """The reference solution: open once all checks of the learner's code pass, or after a confirmation."""
     passed = all_passed(stored_checks(exercise))

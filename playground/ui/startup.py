@@ -12,9 +12,7 @@ import os
 from collections.abc import Hashable, Iterable
 from pathlib import Path
 
-import matplotlib
 import streamlit as st
-import torch
 
 from playground.sandbox.admission import SLOTS_ENV, admission
 from playground.sandbox.executor import RAY_ADDRESS_ENV, configure, warm_up
@@ -64,6 +62,9 @@ def cluster_from_secrets() -> str | None:
 @st.cache_resource(show_spinner="Starting the playground: loading what its pages use (once per server) ...")
 def _start_once(pages: tuple[Path, ...]) -> int:
     """Once per server: the settings, the module loads and the fork server; returns how many modules are loaded."""
+    import matplotlib  # here, not at the top: the first page load shows the navigation before these imports
+    import torch
+
     server_start()  # no sandbox job may read this process's /proc entries; the log says which layers hold
     torch.set_num_threads(1)  # sessions training at once share the cores fairly
     # Figures are scaled to the column's width: on a phone (about 360 px) the default 10-point text would be
