@@ -8,7 +8,8 @@ and before the learner's module is imported. It
   with a minimal one (no variable of the server reaches learner code);
 * sets resource limits: address space, CPU time, largest file, open files,
   no core files;
-* pins the process to the one CPU its admission slot came with;
+* pins the process to the one CPU its admission slot came with, and gives up
+  every capability (a server running as root would hand them down);
 * installs a Landlock ruleset (Linux, :mod:`playground.sandbox.landlock`): files
   may be read only beneath the Python installation, the app's code folders,
   the system libraries and the scratch directory, and created, written or
