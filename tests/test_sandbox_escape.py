@@ -536,3 +536,19 @@ def test_a_job_holds_no_capability_even_when_the_server_runs_as_root(learner: Pa
     results = run_checks(sandbox_selftest.EXERCISE, "solutions", names=NAMES)
     assert results[0].passed, results[0].message
     assert results[0].message == "0000000000000000 0000000000000000"
+
+
+def test_an_import_path_that_holds_the_app_or_the_scratch_directories_opens_neither(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server started with ``PYTHONPATH=/tmp`` (or the app's root) must not open other jobs' files."""
+    scratch = tmp_path / "playground-job-x"
+    scratch.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path), str(ROOT), "/"])
+    roots = landlock.read_roots(str(scratch), extra=[str(tmp_path)])
+    assert str(tmp_path) not in roots
+    assert str(ROOT) not in roots
+    assert "/" not in roots
+    assert str(scratch) in roots
+    assert str(ROOT / "playground") in roots
+    assert not any(Path(root).name == ".streamlit" for root in roots)
