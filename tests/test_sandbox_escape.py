@@ -238,7 +238,8 @@ def _cases() -> dict[str, tuple[str, str, list[pytest.MarkDecorator]]]:
             "    time.sleep(5)\n"
             "import time\n",
             "your code wrote more than 64 MB of files (the disk limit for one job)",
-            [],
+            # The parent reads the job's open files in /proc/<pid>/fd: the job stays dumpable only behind Landlock.
+            [needs_landlock],
         ),
         "write to /dev/shm and /var/tmp through libc": (
             LIBC + "\ndef first():\n"
@@ -471,7 +472,8 @@ def test_strict_mode_refuses_to_run_learner_code_when_a_layer_is_missing(monkeyp
     refused = run_checks("q_network", "solutions")
     assert refused, "no result"
     assert not any(r.passed for r in refused)
-    assert "PLAYGROUND_SANDBOX=strict and this server lacks part of the sandbox (pinning" in refused[0].message
+    assert "PLAYGROUND_SANDBOX=strict and this server lacks part of the sandbox (" in refused[0].message
+    assert "pinning to one CPU" in refused[0].message
     if HAS_SECCOMP and LANDLOCK_ABI >= 6:  # everything there: strict mode runs the checks as usual
         monkeypatch.undo()
         monkeypatch.setenv("PLAYGROUND_SANDBOX", "strict")
@@ -534,3 +536,19 @@ def test_a_job_holds_no_capability_even_when_the_server_runs_as_root(learner: Pa
     results = run_checks(sandbox_selftest.EXERCISE, "solutions", names=NAMES)
     assert results[0].passed, results[0].message
     assert results[0].message == "0000000000000000 0000000000000000"
+
+
+def test_an_import_path_that_holds_the_app_or_the_scratch_directories_opens_neither(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server started with ``PYTHONPATH=/tmp`` (or the app's root) must not open other jobs' files."""
+    scratch = tmp_path / "playground-job-x"
+    scratch.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path), str(ROOT), "/"])
+    roots = landlock.read_roots(str(scratch), extra=[str(tmp_path)])
+    assert str(tmp_path) not in roots
+    assert str(ROOT) not in roots
+    assert "/" not in roots
+    assert str(scratch) in roots
+    assert str(ROOT / "playground") in roots
+    assert not any(Path(root).name == ".streamlit" for root in roots)

@@ -8,7 +8,8 @@ and before the learner's module is imported. It
   with a minimal one (no variable of the server reaches learner code);
 * sets resource limits: address space, CPU time, largest file, open files,
   no core files;
-* pins the process to the one CPU its admission slot came with;
+* pins the process to the one CPU its admission slot came with, and gives up
+  every capability (a server running as root would hand them down);
 * installs a Landlock ruleset (Linux, :mod:`playground.sandbox.landlock`): files
   may be read only beneath the Python installation, the app's code folders,
   the system libraries and the scratch directory, and created, written or
@@ -459,10 +460,10 @@ def harden(
 ) -> Layers:
     """Everything above, in order; call it once, in the child, right before learner code.
 
-    The order matters: the CPU pin comes before the seccomp filter (which then refuses
-    ``sched_setaffinity``), Landlock before seccomp (whose filter does not allow the
-    Landlock calls' ``prctl`` to be refused, but is simpler to reason about last).
-    With ``strict``, raises :class:`SandboxUnavailable` when a layer is missing.
+    The order matters: the seccomp filter is built first (finding libseccomp reads files
+    Landlock then closes) and loaded last, after the steps that need calls it refuses
+    (``sched_setaffinity`` for the CPU pin). With ``strict``, raises
+    :class:`SandboxUnavailable` when a layer is missing.
     """
     enter_scratch(scratch, extra_env)
     apply_limits(limits)
@@ -470,8 +471,8 @@ def harden(
     no_capabilities = drop_capabilities()
     prepared_filter = seccomp_filter.prepare()  # loads libseccomp while every file can still be read
     landlock_status = landlock.restrict(scratch, extra_read)
-    # With Landlock, other processes cannot open our /proc entries: stay dumpable, so the parent
-    # can measure the job's open files for the disk quota. Without it, stay as the fork server left us.
+    # Behind Landlock no other job can open our /proc entries: become dumpable again, so the parent can
+    # read our open files for the disk quota. Without Landlock stay as the fork server left us (not dumpable).
     dumpable = set_dumpable(True) if landlock_status.files else is_dumpable()
     seccomp_status = seccomp_filter.install(prepared_filter)
     layers = Layers(seccomp_status, landlock_status, pinned, dumpable, no_capabilities)

@@ -138,14 +138,16 @@ def _inside(path: str, base: str) -> bool:
 def read_roots(scratch: str, extra: Iterable[str] = ()) -> list[str]:
     """Every path a job may read beneath (existing ones only)."""
     root = os.path.realpath(PROJECT_ROOT)
+    scratches = os.path.dirname(os.path.realpath(scratch))  # where every job's scratch directory lives
     roots: list[str] = [str(Path(root) / folder) for folder in APP_CODE_FOLDERS]
     python = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     for entry in [*python, *sys.path, *extra]:
         if not entry:
             continue
         real = os.path.realpath(entry)
-        # Never the app's root itself or a folder above it (that would open .streamlit and .git).
-        if _inside(root, real) or real == "/":
+        # Never the app's root or a folder above it (that would open .streamlit and .git), nor a
+        # folder that holds the jobs' scratch directories (that would open the other jobs').
+        if _inside(root, real) or _inside(scratches, real) or real == "/":
             continue
         roots.append(real)
     roots += [*SYSTEM_ROOTS, *ETC_FILES, *MACHINE_FILES, *DEVICES_READ, "/proc/self", scratch]
