@@ -75,6 +75,10 @@ def run_network_size_experiment(
     training=progress)`` and returns what it returned. When that is
     ``False``, the run stops at once (``train_dqn`` returns what it has):
     keep its episodes, start no further run, and return the DataFrame.
+    ``run_index`` counts the runs from 0 in the order (size, seed),
+    ``runs_total`` is how many there are and ``runs_done`` how many have
+    finished; ``progress`` is the ``TrainingProgress`` that ``train_dqn``'s
+    callback received.
     """
     raise NotImplementedError(
         "run_network_size_experiment: train every (size, seed) and return one row per episode in long form"

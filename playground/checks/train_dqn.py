@@ -271,6 +271,93 @@ def _call_td_loss(mod: ModuleType, online: nn.Module, target: nn.Module, gamma: 
 
 @check(
     "train_dqn",
+    "seed_everything seeds random, NumPy and torch",
+    timeout=20,
+    tests="seed_everything",
+    enforces=("Seed Python's, NumPy's and PyTorch's global generators with ``seed``.",),
+)
+def seeds_three_generators(mod: ModuleType) -> str:
+    import random
+
+    def draw(seed: int) -> tuple[float, float, float]:
+        mod.seed_everything(seed)
+        return random.random(), float(np.random.rand()), float(torch.rand(1).item())
+
+    first, again, other = draw(7), draw(7), draw(8)
+    names = ("random", "numpy", "torch")
+    unseeded = [name for name, a, b in zip(names, first, again, strict=True) if a != b]
+    require(
+        not unseeded,
+        f"after seed_everything(7) twice, {', '.join(unseeded)} gave different numbers: seed random, "
+        "np.random and torch (random.seed, np.random.seed, torch.manual_seed)",
+    )
+    constant = [name for name, a, b in zip(names, first, other, strict=True) if a == b]
+    require(not constant, f"seeds 7 and 8 gave the same {', '.join(constant)} numbers: seed with the given seed")
+    return "seed_everything(7) twice repeats random, NumPy and torch; seed 8 differs"
+
+
+@check(
+    "train_dqn",
+    "make_optimizer: Adam at learning_rate",
+    timeout=20,
+    tests="make_optimizer",
+    enforces=("Adam with step size ``learning_rate`` over ``params``",),
+)
+def adam_at_learning_rate(mod: ModuleType) -> str:
+    net = _small_net(0)
+    optimizer = mod.make_optimizer(net.parameters(), 0.0123)
+    require(
+        isinstance(optimizer, torch.optim.Adam),
+        f"make_optimizer returned {type(optimizer).__name__}; expected torch.optim.Adam",
+    )
+    lrs = [float(group["lr"]) for group in optimizer.param_groups]
+    covered = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    require(lrs == [0.0123], f"make_optimizer(params, 0.0123) made an Adam with lr {lrs}: use lr=learning_rate")
+    require(
+        covered == {id(p) for p in net.parameters()},
+        "make_optimizer's Adam does not hold exactly the parameters it was given",
+    )
+    return "Adam over the given parameters with the given learning rate"
+
+
+@check(
+    "train_dqn",
+    "greedy_action picks the argmax",
+    timeout=20,
+    tests="greedy_action",
+    enforces=(
+        "for one state, without building an autograd graph.",
+        "Returns the action as a Python ``int``.",
+    ),
+)
+def greedy_action_argmax(mod: ModuleType) -> str:
+    table = [[0.1, 0.9, -1.0], [2.0, -3.0, 1.5], [-0.5, -0.2, -0.1], [0.0, 5.0, 4.9]]
+    net = _GradModeNetwork(table)
+    picks = []
+    for state in range(4):
+        action = mod.greedy_action(net, np.eye(4, dtype=np.float32)[state])
+        require(
+            isinstance(action, int) and not isinstance(action, bool),
+            f"greedy_action returned {action!r} ({type(action).__name__}); expected a Python int "
+            "(int(q_values.argmax()))",
+        )
+        picks.append(action)
+    want = [int(np.argmax(row)) for row in table]
+    require(
+        picks == want,
+        f"for Q-values {table} greedy_action chose {picks}; the argmax per state is {want}"
+        + (": it takes the argmin" if picks == [int(np.argmin(row)) for row in table] else ""),
+    )
+    require(
+        not any(net.grad_modes),
+        "greedy_action ran the network with gradients enabled: wrap the forward pass in torch.no_grad(), "
+        "acting needs no graph",
+    )
+    return f"argmax {want}, no graph built"
+
+
+@check(
+    "train_dqn",
     "td_loss matches the math",
     timeout=20,
     tests="td_loss",
@@ -409,42 +496,6 @@ class _GradModeNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.grad_modes.append(torch.is_grad_enabled())
         return self.inner(x)  # type: ignore[no-any-return]
-
-
-@check(
-    "train_dqn",
-    "greedy_action picks the argmax",
-    timeout=20,
-    tests="greedy_action",
-    enforces=(
-        "for one state, without building an autograd graph.",
-        "Returns the action as a Python ``int``.",
-    ),
-)
-def greedy_action_argmax(mod: ModuleType) -> str:
-    table = [[0.1, 0.9, -1.0], [2.0, -3.0, 1.5], [-0.5, -0.2, -0.1], [0.0, 5.0, 4.9]]
-    net = _GradModeNetwork(table)
-    picks = []
-    for state in range(4):
-        action = mod.greedy_action(net, np.eye(4, dtype=np.float32)[state])
-        require(
-            isinstance(action, int) and not isinstance(action, bool),
-            f"greedy_action returned {action!r} ({type(action).__name__}); expected a Python int "
-            "(int(q_values.argmax()))",
-        )
-        picks.append(action)
-    want = [int(np.argmax(row)) for row in table]
-    require(
-        picks == want,
-        f"for Q-values {table} greedy_action chose {picks}; the argmax per state is {want}"
-        + (": it takes the argmin" if picks == [int(np.argmin(row)) for row in table] else ""),
-    )
-    require(
-        not any(net.grad_modes),
-        "greedy_action ran the network with gradients enabled: wrap the forward pass in torch.no_grad(), "
-        "acting needs no graph",
-    )
-    return f"argmax {want}, no graph built"
 
 
 # An environment for evaluate: 4 actions, +1 for action 2 and 0 otherwise, never terminates, and
@@ -846,57 +897,6 @@ def gradient_phase_steps(mod: ModuleType) -> str:
         f"right after it and return 2 values (the last not finite), got {values!r}",
     )
     return f"{updates} updates: each loss and clipped gradient match the batch drawn; stops after a non-finite loss"
-
-
-@check(
-    "train_dqn",
-    "seed_everything seeds random, NumPy and torch",
-    timeout=20,
-    tests="seed_everything",
-    enforces=("Seed Python's, NumPy's and PyTorch's global generators with ``seed``.",),
-)
-def seeds_three_generators(mod: ModuleType) -> str:
-    import random
-
-    def draw(seed: int) -> tuple[float, float, float]:
-        mod.seed_everything(seed)
-        return random.random(), float(np.random.rand()), float(torch.rand(1).item())
-
-    first, again, other = draw(7), draw(7), draw(8)
-    names = ("random", "numpy", "torch")
-    unseeded = [name for name, a, b in zip(names, first, again, strict=True) if a != b]
-    require(
-        not unseeded,
-        f"after seed_everything(7) twice, {', '.join(unseeded)} gave different numbers: seed random, "
-        "np.random and torch (random.seed, np.random.seed, torch.manual_seed)",
-    )
-    constant = [name for name, a, b in zip(names, first, other, strict=True) if a == b]
-    require(not constant, f"seeds 7 and 8 gave the same {', '.join(constant)} numbers: seed with the given seed")
-    return "seed_everything(7) twice repeats random, NumPy and torch; seed 8 differs"
-
-
-@check(
-    "train_dqn",
-    "make_optimizer: Adam at learning_rate",
-    timeout=20,
-    tests="make_optimizer",
-    enforces=("Adam with step size ``learning_rate`` over ``params``",),
-)
-def adam_at_learning_rate(mod: ModuleType) -> str:
-    net = _small_net(0)
-    optimizer = mod.make_optimizer(net.parameters(), 0.0123)
-    require(
-        isinstance(optimizer, torch.optim.Adam),
-        f"make_optimizer returned {type(optimizer).__name__}; expected torch.optim.Adam",
-    )
-    lrs = [float(group["lr"]) for group in optimizer.param_groups]
-    covered = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    require(lrs == [0.0123], f"make_optimizer(params, 0.0123) made an Adam with lr {lrs}: use lr=learning_rate")
-    require(
-        covered == {id(p) for p in net.parameters()},
-        "make_optimizer's Adam does not hold exactly the parameters it was given",
-    )
-    return "Adam over the given parameters with the given learning rate"
 
 
 def _drawn(line: Any) -> bool:
