@@ -48,12 +48,12 @@ FRESH_SERVER = """
 import sys
 from playground.checks import EXERCISES, checks_for
 from playground.core.facts import PROJECT_ROOT
-from playground.ui.router import PAGES, TEACHER_PAGES
+from playground.ui.router import PAGES
 from playground.ui.server_warmup import freeze_loaded_objects, load_server_modules
 sys.path.insert(0, "tests")
 from apptest_support import open_page
 
-load_server_modules(PROJECT_ROOT / path for path, _, _ in (*PAGES, *TEACHER_PAGES))
+load_server_modules(PROJECT_ROOT / path for path, _, _ in PAGES)
 assert freeze_loaded_objects(), "the first call freezes"
 assert not freeze_loaded_objects(), "nothing was imported since"
 import gc

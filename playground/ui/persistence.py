@@ -36,19 +36,20 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from playground.checks import CheckResult
 from playground.core import workspace
 from playground.core.facts import EXERCISES
-from playground.store.config import database_url
-from playground.store.db import LearnerInfo, NameTaken, Store, open_store
 from playground.store.work import ExerciseWork, StoredCheck, TooLarge, Work, clean_settings
 from playground.ui import editor
 from playground.ui.session import CHECKS_KEY
 from playground.ui.widgets import KEPT_KEY  # the widgets' kept values: the settings of the last runs
+
+if TYPE_CHECKING:  # the database layer (SQLAlchemy, Alembic: about 28 MB) is imported only for a class
+    from playground.store.db import LearnerInfo, Store
 
 STORAGE_PREFIX = "dqn-playground/v1/"  # the browser's local-storage keys: <prefix><exercise>, <prefix>settings
 SETTINGS_PART = "settings"
@@ -134,11 +135,15 @@ def class_setup(secrets: Mapping[str, Any] | None = None) -> ClassSetup:
 
 @st.cache_resource(show_spinner="Opening the class database ...")
 def _open_store(url: str) -> Store:
+    from playground.store.db import open_store
+
     return open_store(url)
 
 
 def store() -> Store:
     """The class database (opened, and its schema upgraded, once per server and URL)."""
+    from playground.store.config import database_url
+
     return _open_store(database_url(_secrets()).render_as_string(hide_password=False))
 
 
@@ -259,7 +264,7 @@ def _work_from_parts(parts: Mapping[str, object]) -> Work:
 def current_learner() -> LearnerInfo | None:
     """The signed-in learner of this session (class mode), or None."""
     learner = st.session_state.get(LEARNER_KEY)
-    return learner if isinstance(learner, LearnerInfo) else None
+    return learner if learner is not None and hasattr(learner, "identity") else None
 
 
 def _user_email() -> str | None:
@@ -482,6 +487,8 @@ def _join(setup: ClassSetup, code: str, name: str) -> None:
     if not hmac.compare_digest(code.strip().encode(), setup.class_code.encode()):
         st.error("That is not this class's code: ask your teacher for it.")
         return
+    from playground.store.db import NameTaken
+
     try:
         learner, key = store().join(name)
     except NameTaken as err:

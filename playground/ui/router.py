@@ -53,7 +53,9 @@ def _configure_torch() -> int:
 @st.cache_resource(show_spinner="Starting the playground: loading what its pages use (once per server) ...")
 def _load_server_modules() -> int:
     """Once per server: everything the pages import (see :mod:`playground.ui.server_warmup`)."""
-    return load_server_modules(PROJECT_ROOT / path for path, _, _ in (*PAGES, *TEACHER_PAGES))
+    # The teacher page (and with it the class database's SQLAlchemy and Alembic) only when a class is set up.
+    teacher = TEACHER_PAGES if persistence.class_setup().active else ()
+    return load_server_modules(PROJECT_ROOT / path for path, _, _ in (*PAGES, *teacher))
 
 
 # Wide display equations scroll sideways inside themselves instead of being cut off on a phone.
