@@ -1,6 +1,6 @@
 """From the click to the result in the browser: a Check of each exercise, as a learner sees it.
 
-    python benchmarks/bench_click.py [--repeats 3]
+    python benchmarks/bench_click.py [--repeats 3] [--exercises q_network ...]
 
 Starts ``streamlit run streamlit_app.py`` with Streamlit Community Cloud's
 forced settings, opens each exercise page in headless Chromium, waits until the
@@ -91,6 +91,7 @@ def upload_into_editor(tab: Any, path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--exercises", nargs="*", default=list(EXERCISES), choices=EXERCISES, help="default: all")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -102,7 +103,7 @@ def main() -> int:
         tab.goto(f"{url}/q_network")
         wait_for_app(tab, timeout=240)
         time.sleep(8)  # the fork server imports torch and warms up once, when the first page opens
-        for exercise in EXERCISES:
+        for exercise in args.exercises:
             passed = f"All {len(checks_for(exercise))} checks passed"
             times: dict[str, list[float]] = {"reference": [], "unsolved": [], "solved": []}
             for _ in range(args.repeats):

@@ -194,3 +194,34 @@ def test_anonymous_work_is_never_stored_on_the_server(tmp_path: Path, monkeypatc
     assert at.session_state[CHECKS_KEY][("q_network", "exercises")]
     assert LEARNER_KEY not in at.session_state
     assert not (tmp_path / "data").exists()  # no database was even created
+
+
+ANONYMOUS_SERVER = """
+import sys
+sys.path.insert(0, "tests")
+from apptest_support import open_page
+open_page("pages/1_q_network.py")
+print("DB", sorted(m for m in ("sqlalchemy", "alembic", "psycopg", "playground.store.db") if m in sys.modules))
+"""
+
+
+def test_an_anonymous_server_does_not_load_the_database_layer(tmp_path: Path) -> None:
+    """SQLAlchemy and Alembic cost the server about 28 MB: only a class set-up loads them."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOME": str(tmp_path)}  # no ~/.streamlit/secrets.toml
+    env.pop(URL_ENV, None)
+    result = subprocess.run(
+        [sys.executable, "-c", ANONYMOUS_SERVER],
+        cwd=Path(APP).parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("DB ")]
+    assert line == "DB []"

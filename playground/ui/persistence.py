@@ -35,17 +35,15 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from playground.checks import CheckResult
 from playground.core import workspace
 from playground.core.facts import EXERCISES
-from playground.store.config import database_url
-from playground.store.db import LearnerInfo, NameTaken, Store, open_store
 from playground.store.work import ExerciseWork, StoredCheck, TooLarge, Work, clean_settings
+from playground.ui.class_setup import ClassSetup, app_secrets, class_setup
 from playground.ui.code_store import replace_code
 from playground.ui.session import (
     CHECKED_KEY,
@@ -62,6 +60,9 @@ from playground.ui.session import (
     TEACHER_KEY,
     WRITTEN_KEY,
 )
+
+if TYPE_CHECKING:  # the database layer (SQLAlchemy, Alembic: about 28 MB) is imported only for a class
+    from playground.store.db import LearnerInfo, Store
 
 STORAGE_PREFIX = "dqn-playground/v1/"  # the browser's local-storage keys: <prefix><exercise>, <prefix>settings
 SETTINGS_PART = "settings"
@@ -102,50 +103,18 @@ def _component() -> Callable[..., Any]:
 # --- configuration ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ClassSetup:
-    """What the app's secrets say about a class (all empty: anonymous)."""
-
-    class_code: str = ""
-    teacher_emails: frozenset[str] = frozenset()
-    teacher_code: str = ""
-    sign_in: bool = False  # an identity provider is configured ([auth]): st.login works
-
-    @property
-    def active(self) -> bool:
-        return bool(self.class_code or self.sign_in)
-
-
-def _secrets() -> dict[str, Any]:
-    try:
-        return st.secrets.to_dict() if st.secrets.load_if_toml_exists() else {}
-    except Exception:  # noqa: BLE001 - no (or an unreadable) secrets file means: no class
-        return {}
-
-
-def class_setup(secrets: Mapping[str, Any] | None = None) -> ClassSetup:
-    """The class set-up in ``secrets`` (the app's own by default)."""
-    found = _secrets() if secrets is None else secrets
-    section = found.get("class")
-    section = section if isinstance(section, Mapping) else {}
-    emails = section.get("teachers", [])
-    emails = [emails] if isinstance(emails, str) else emails
-    return ClassSetup(
-        class_code=str(section.get("code", "") or ""),
-        teacher_emails=frozenset(str(e).strip().casefold() for e in emails if str(e).strip()),
-        teacher_code=str(section.get("teacher_code", "") or ""),
-        sign_in=isinstance(found.get("auth"), Mapping),
-    )
-
-
 @st.cache_resource(show_spinner="Opening the class database ...")
 def _open_store(url: str) -> Store:
+    from playground.store.db import open_store
+
     return open_store(url)
 
 
 def store() -> Store:
     """The class database (opened, and its schema upgraded, once per server and URL)."""
-    return _open_store(database_url(_secrets()).render_as_string(hide_password=False))
+    from playground.store.config import database_url
+
+    return _open_store(database_url(app_secrets()).render_as_string(hide_password=False))
 
 
 # --- background writes (class mode) -------------------------------------------------------------------
@@ -265,7 +234,7 @@ def _work_from_parts(parts: Mapping[str, object]) -> Work:
 def current_learner() -> LearnerInfo | None:
     """The signed-in learner of this session (class mode), or None."""
     learner = st.session_state.get(LEARNER_KEY)
-    return learner if isinstance(learner, LearnerInfo) else None
+    return learner if learner is not None and hasattr(learner, "identity") else None
 
 
 def _user_email() -> str | None:
@@ -488,6 +457,8 @@ def _join(setup: ClassSetup, code: str, name: str) -> None:
     if not hmac.compare_digest(code.strip().encode(), setup.class_code.encode()):
         st.error("That is not this class's code: ask your teacher for it.")
         return
+    from playground.store.db import NameTaken
+
     try:
         learner, key = store().join(name)
     except NameTaken as err:

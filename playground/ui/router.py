@@ -9,9 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.core.facts import PROJECT_ROOT
-from playground.ui import live_jobs, persistence, startup
-from playground.ui.job_panel import finish_pending_tasks, running_jobs_note
-from playground.ui.lesson import render_home
+from playground.ui.class_setup import class_setup
 from playground.ui.page_list import HOME_TITLE, PAGES
 
 # For a phone. Wide display equations and Markdown tables (the lesson's symbol table) scroll sideways inside
@@ -32,25 +30,46 @@ PAGE_CSS = (
 TEACHER_PAGES: tuple[tuple[str, str, str], ...] = (("pages/7_teacher.py", "Teacher: the class", ":material/groups:"),)
 
 
+def render_home() -> None:
+    """The home page (:mod:`playground.ui.lesson`)."""
+    from playground.ui.lesson import render_home as draw
+
+    draw()
+
+
 def main() -> None:
     """Set up the page and run the page the URL names (the lesson by default)."""
     st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
-    signed_in = persistence.start()  # False: a class's sign-in form is showing instead of the pages
+    in_class = class_setup().active
+    signed_in, teacher = True, False
+    if in_class:  # the sign-in form (instead of the pages) and the teacher page depend on who this is
+        from playground.ui import persistence
+
+        signed_in = persistence.start()  # False: a class's sign-in form is showing instead of the pages
+        teacher = persistence.is_teacher()
     pages = [st.Page(render_home, title=HOME_TITLE, icon=":material/school:", default=True)]
     pages += [
         st.Page(PROJECT_ROOT / path, title=title, icon=icon)
-        for path, title, icon in (*PAGES, *(TEACHER_PAGES if persistence.is_teacher() else ()))
+        for path, title, icon in (*PAGES, *(TEACHER_PAGES if teacher else ()))
         if (PROJECT_ROOT / path).exists()
     ]
-    # The navigation first: a cold server's start-up below takes seconds, and until this call the sidebar
-    # lists the raw file names of pages/. Also while the sign-in form shows (hidden then), so a reload of
-    # /training is on /training once signed in.
+    # The navigation first: until this call the sidebar lists the raw file names of pages/, and a cold server
+    # takes seconds to import torch and pandas. So this module imports only Streamlit at its top, and the
+    # rest of the ui (downwards, as the layers contract allows) after the navigation is out. While a class's
+    # sign-in form shows, the navigation is hidden (and still there, so a reload of /training is on /training
+    # once signed in).
     navigation = st.navigation(pages, position="sidebar" if signed_in else "hidden")
-    startup.start(PROJECT_ROOT / path for path, _, _ in (*PAGES, *TEACHER_PAGES))
+    from playground.ui import lesson, live_jobs, persistence, startup  # noqa: F401 - lesson: loaded before the freeze
+    from playground.ui.job_panel import finish_pending_tasks, running_jobs_note
+
+    # The teacher page (and with it the class database's SQLAlchemy and Alembic) only when a class is set up.
+    startup.start(PROJECT_ROOT / path for path, _, _ in (*PAGES, *(TEACHER_PAGES if in_class else ())))
     live_jobs.note_script_run()
     st.html(PAGE_CSS)
     if not signed_in:
         return
+    if not in_class:
+        persistence.start()  # anonymous: the work this browser keeps comes back
     finish_pending_tasks()
     running_jobs_note()
     try:
