@@ -24,6 +24,7 @@ from playground.sandbox import ray_backend
 from playground.sandbox.admission import Admission
 from playground.sandbox.child import TEST_MODULES_ENV
 from playground.sandbox.executor import Executor, JobHandle, LocalExecutor, job_owner
+from playground.sandbox.fairness import SHORT_SLOTS_ENV
 from playground.sandbox.ray_backend import RayExecutor
 
 TESTS_DIR = Path(sandbox_selftest.__file__).parent
@@ -38,6 +39,7 @@ def ray_executor() -> Iterator[RayExecutor]:
         TEST_MODULES_ENV: SELFTEST,
         "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(TESTS_DIR)]),
         "OMP_NUM_THREADS": "1",
+        SHORT_SLOTS_ENV: "0",  # K jobs at once, short or long: the queue tests need a full node
     }
     ray.init(
         num_cpus=1,
@@ -63,6 +65,7 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         return executor
     monkeypatch.setenv(TEST_MODULES_ENV, SELFTEST)
     monkeypatch.setenv("PYTHONPATH", str(TESTS_DIR))
+    monkeypatch.setenv(SHORT_SLOTS_ENV, "0")
     monkeypatch.setattr(admission_module, "_admission", Admission(1))  # one slot, like the one-CPU node
     return LocalExecutor()
 

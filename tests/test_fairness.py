@@ -5,8 +5,19 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 
+import pytest
+
 from playground.sandbox.admission import Admission
-from playground.sandbox.fairness import AGE_SECONDS, LONG, SHORT, Lane, ServedCount, admission_order
+from playground.sandbox.fairness import (
+    AGE_SECONDS,
+    LONG,
+    SHORT,
+    SHORT_SLOTS_ENV,
+    Lane,
+    ServedCount,
+    admission_order,
+    short_extra_slots,
+)
 
 
 @dataclass
@@ -16,6 +27,12 @@ class Waiting:
     created: float
 
 
+@pytest.fixture
+def no_extra_slot(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SHORT_SLOTS_ENV, "0")
+
+
+@pytest.mark.usefixtures("no_extra_slot")
 def test_a_check_goes_before_waiting_trainings() -> None:
     queue = Admission(1)
     training = queue.request("a", LONG)
@@ -31,6 +48,7 @@ def test_a_check_goes_before_waiting_trainings() -> None:
     assert [lane for lane, _ in queue.lane_waits] == [LONG, SHORT, LONG]
 
 
+@pytest.mark.usefixtures("no_extra_slot")
 def test_everyone_s_first_check_before_anyone_s_next() -> None:
     queue = Admission(1)
     blocker = queue.request("z", LONG)
@@ -64,3 +82,29 @@ def test_the_fair_share_forgets_old_jobs() -> None:
     assert served[None] == 0
     served.prune(now=10_000.0)
     assert served["a"] == 0
+
+
+def test_a_check_does_not_wait_for_trainings_that_hold_every_slot(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SHORT_SLOTS_ENV, "1")
+    queue = Admission(2)
+    trainings = [queue.request(owner, LONG) for owner in ("a", "b", "c")]
+    assert [t.state for t in trainings] == ["running", "running", "queued"], "long jobs: K at once"
+    check = queue.request("d", SHORT)
+    assert check.state == "running", "a Check takes the short jobs' extra slot"
+    second_check = queue.request("e", SHORT)
+    assert second_check.position() == 1, "one extra slot, not more"
+    check.release()
+    assert second_check.state == "running"
+    second_check.release()
+    assert trainings[2].state == "queued", "the extra slot never runs a training"
+    trainings[0].release()
+    assert trainings[2].state == "running"
+
+
+def test_the_extra_slot_needs_room_for_one_more_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SHORT_SLOTS_ENV, raising=False)
+    mb = 1024 * 1024
+    assert short_extra_slots(1, 1024 * mb, 700 * mb, 250 * mb) == 0, "a 1 GB Community Cloud container: K = 1 only"
+    assert short_extra_slots(2, 2700 * mb, 700 * mb, 250 * mb) == 1
+    monkeypatch.setenv(SHORT_SLOTS_ENV, "0")
+    assert short_extra_slots(2, 2700 * mb, 700 * mb, 250 * mb) == 0

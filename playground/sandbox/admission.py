@@ -28,7 +28,7 @@ import time
 from collections.abc import Hashable
 from pathlib import Path
 
-from playground.sandbox.fairness import LONG, Lane, ServedCount, admission_order
+from playground.sandbox.fairness import LONG, Lane, ServedCount, admission_order, short_extra_slots, slot_limit
 
 SLOTS_ENV = "PLAYGROUND_MAX_JOBS"
 # Measured (PSS, see benchmarks/bench_classroom.py): a warm child training the `fast` preset.
@@ -128,6 +128,7 @@ class Admission:
         self._queue: list[Ticket] = []
         self._running: list[Ticket] = []
         self._served = ServedCount()
+        self._memory = _memory_limit_bytes()
         self.waits: list[float] = []  # seconds each admitted ticket waited (for benchmarks)
         self.lane_waits: list[tuple[Lane, float]] = []  # the same, with the ticket's lane
         self.cpus = _usable_cpus()
@@ -146,9 +147,12 @@ class Admission:
 
     def _admit(self) -> None:
         busy_owners = {t.owner for t in self._running if t.owner is not None}
+        extra = short_extra_slots(self.slots, self._memory, SERVER_MEMORY_BYTES, JOB_MEMORY_BYTES)
         for ticket in admission_order(self._queue, self._served):
-            if len(self._running) >= self.slots:
+            if len(self._running) >= self.slots + extra:
                 break
+            if len(self._running) >= slot_limit(ticket.lane, self.slots, extra):
+                continue
             if ticket.owner is not None and ticket.owner in busy_owners:
                 continue
             self._queue.remove(ticket)

@@ -13,11 +13,16 @@ ticket comes next:
 
 A long job that has waited :data:`AGE_SECONDS` joins the short lane, so a
 steady stream of Checks cannot starve a training. Running jobs are never
-preempted: a short job waits at most until the first running job ends.
+preempted; instead a short job may take one slot more than K
+(:func:`short_extra_slots`), so a Check does not wait for a training to end
+even when K trainings hold every slot: it shares the cores with them for the
+second or so it runs. That extra slot is only given where the memory has room
+for one more job (not on a 1 GB Community Cloud container, where K = 1).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Hashable, Iterable
 from typing import Literal, Protocol, TypeVar
@@ -26,6 +31,7 @@ Lane = Literal["short", "long"]
 SHORT: Lane = "short"
 LONG: Lane = "long"
 AGE_SECONDS = 60.0  # a long job waiting this long is served like a short one
+SHORT_SLOTS_ENV = "PLAYGROUND_SHORT_SLOTS"  # slots short jobs may use on top of K (default: 1 if memory allows)
 SERVED_WINDOW_SECONDS = 600.0  # a learner's admitted jobs count for the fair share this long after the last one
 
 
@@ -79,3 +85,24 @@ def admission_order(queue: Iterable[T], served: ServedCount, now: float | None =
         return (0 if short else 1, served[ticket.owner], ticket.created)
 
     return sorted(queue, key=key)
+
+
+def short_extra_slots(slots: int, memory_bytes: int | None, server_bytes: int, job_bytes: int) -> int:
+    """Slots that only short jobs may take on top of ``slots``: ``PLAYGROUND_SHORT_SLOTS``, else 1 if memory allows.
+
+    The memory allows it when (memory - server) / job, the rule that sizes K, has room for one job more than K.
+    """
+    value = os.environ.get(SHORT_SLOTS_ENV, "").strip()
+    if value:
+        try:
+            return max(0, int(value))
+        except ValueError:
+            pass
+    if memory_bytes is None:
+        return 1
+    return 1 if (memory_bytes - server_bytes) // job_bytes >= slots + 1 else 0
+
+
+def slot_limit(lane: Lane, slots: int, extra: int) -> int:
+    """How many jobs may run at once for a job of ``lane`` to start: K, or K plus the short jobs' extra slots."""
+    return slots + (extra if lane == SHORT else 0)
