@@ -126,7 +126,8 @@ def test_cancel_on_a_queued_check_leaves_the_queue_at_once(browser: Browser, one
         pressed = second.evaluate("() => performance.now()")
         second.get_by_text("Check cancelled", exact=False).first.wait_for(timeout=5_000)
         waited = (second.evaluate("() => performance.now()") - pressed) / 1000
-        assert waited < 1.5, f"the page said so after {waited:.1f} s"
+        # The Check itself ends within a quarter second (tests/test_cancel.py); the page says so after one rerun.
+        assert waited < 3.0, f"the page said so after {waited:.1f} s"
         assert "in the queue" not in second.locator("body").inner_text()
         assert not first.get_by_text("Greedy return, 20 episodes").count(), "the training still runs"
         assert_no_errors(second, "after Cancel of a queued Check")

@@ -117,7 +117,7 @@ def test_one_learner_from_the_home_page_to_the_comparison(browser: Browser, depl
                 loop.get_by_text("mine (exercises/)").click()
                 wait_for_app(page)
                 page.get_by_role("button", name="Train", exact=True).click()
-                page.get_by_text("Greedy return, 20 episodes").first.wait_for(timeout=120_000)
+                page.get_by_text("Greedy return, 20 episodes").first.wait_for(timeout=240_000)
                 wait_for_app(page)
                 assert_no_errors(page, "training page after a run of the learner's loop")
             link = "Last step" if number == len(EXERCISES) else "Next exercise"

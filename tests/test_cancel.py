@@ -49,6 +49,7 @@ def test_cancel_on_a_queued_check_leaves_the_queue_and_says_so(monkeypatch: pyte
 
 def test_cancel_on_a_running_check_ends_its_child(monkeypatch: pytest.MonkeyPatch) -> None:
     """train_dqn's reference checks take a few seconds: Cancel ends them within a second."""
+    runner.run_checks("q_network", "solutions")  # the fork server is warm: the Check's child runs at once
     at = open_page("pages/3_training.py")
     [button] = [b for b in at.button if b.label == "Check the reference"]
     button.click().run()
