@@ -126,8 +126,9 @@ class Sampler(threading.Thread):
             total = 0
             zygote = forkserver._server.zygote_pid if forkserver._server is not None else 0
             for proc in [self.root, *self.root.children(recursive=True)]:
-                try:
+                try:  # a job may end between the listing and these reads
                     info = proc.memory_full_info()
+                    parent = proc.ppid()
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
                 total += info.pss
@@ -135,7 +136,7 @@ class Sampler(threading.Thread):
                     self.peak_server_pss = max(self.peak_server_pss, info.pss)
                 elif proc.pid == zygote:
                     self.peak_zygote_pss = max(self.peak_zygote_pss, info.pss)
-                elif zygote and proc.ppid() == zygote:
+                elif zygote and parent == zygote:
                     self.peak_child_uss = max(self.peak_child_uss, info.uss)
             self.peak_pss = max(self.peak_pss, total)
             self.stop.wait(0.5)

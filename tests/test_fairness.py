@@ -104,7 +104,7 @@ def test_a_check_does_not_wait_for_trainings_that_hold_every_slot(monkeypatch: p
 def test_the_extra_slot_needs_room_for_one_more_job(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SHORT_SLOTS_ENV, raising=False)
     mb = 1024 * 1024
+    assert short_extra_slots(2, 2700 * mb, 700 * mb, 250 * mb) == 0, "off by default"
+    monkeypatch.setenv(SHORT_SLOTS_ENV, "1")
     assert short_extra_slots(1, 1024 * mb, 700 * mb, 250 * mb) == 0, "a 1 GB Community Cloud container: K = 1 only"
     assert short_extra_slots(2, 2700 * mb, 700 * mb, 250 * mb) == 1
-    monkeypatch.setenv(SHORT_SLOTS_ENV, "0")
-    assert short_extra_slots(2, 2700 * mb, 700 * mb, 250 * mb) == 0

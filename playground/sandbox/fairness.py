@@ -13,11 +13,11 @@ ticket comes next:
 
 A long job that has waited :data:`AGE_SECONDS` joins the short lane, so a
 steady stream of Checks cannot starve a training. Running jobs are never
-preempted; instead a short job may take one slot more than K
-(:func:`short_extra_slots`), so a Check does not wait for a training to end
-even when K trainings hold every slot: it shares the cores with them for the
-second or so it runs. That extra slot is only given where the memory has room
-for one more job (not on a 1 GB Community Cloud container, where K = 1).
+preempted. With ``PLAYGROUND_SHORT_SLOTS=N``, short jobs may also take N
+slots more than K (:func:`short_extra_slots`, never more than the memory has
+room for), so a Check need not wait for a training to end when trainings
+hold every slot; it is off by default, because on a loaded machine the extra
+job made every job slower (README, "Deploying for a course").
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ Lane = Literal["short", "long"]
 SHORT: Lane = "short"
 LONG: Lane = "long"
 AGE_SECONDS = 60.0  # a long job waiting this long is served like a short one
-SHORT_SLOTS_ENV = "PLAYGROUND_SHORT_SLOTS"  # slots short jobs may use on top of K (default: 1 if memory allows)
+SHORT_SLOTS_ENV = "PLAYGROUND_SHORT_SLOTS"  # slots short jobs may use on top of K (default 0; memory permitting)
 SERVED_WINDOW_SECONDS = 600.0  # a learner's admitted jobs count for the fair share this long after the last one
 
 
@@ -88,19 +88,17 @@ def admission_order(queue: Iterable[T], served: ServedCount, now: float | None =
 
 
 def short_extra_slots(slots: int, memory_bytes: int | None, server_bytes: int, job_bytes: int) -> int:
-    """Slots that only short jobs may take on top of ``slots``: ``PLAYGROUND_SHORT_SLOTS``, else 1 if memory allows.
+    """Slots that only short jobs may take on top of ``slots``: ``PLAYGROUND_SHORT_SLOTS`` (default 0).
 
-    The memory allows it when (memory - server) / job, the rule that sizes K, has room for one job more than K.
+    Never more than (memory - server) / job, the rule that sizes K, has room for beyond K.
     """
-    value = os.environ.get(SHORT_SLOTS_ENV, "").strip()
-    if value:
-        try:
-            return max(0, int(value))
-        except ValueError:
-            pass
-    if memory_bytes is None:
-        return 1
-    return 1 if (memory_bytes - server_bytes) // job_bytes >= slots + 1 else 0
+    try:
+        wanted = max(0, int(os.environ.get(SHORT_SLOTS_ENV, "").strip() or 0))
+    except ValueError:
+        wanted = 0
+    if wanted == 0 or memory_bytes is None:
+        return wanted
+    return max(0, min(wanted, (memory_bytes - server_bytes) // job_bytes - slots))
 
 
 def slot_limit(lane: Lane, slots: int, extra: int) -> int:
