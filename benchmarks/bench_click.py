@@ -112,6 +112,8 @@ def main() -> int:
                     ("unsolved", "Check my code"),  # the exercise file as shipped: its checks fail
                     ("solved", "Check my code"),  # the reference uploaded into the editor: they pass
                 ):
+                    # A fresh visit each time: no work kept in the browser from the repeat before.
+                    tab.evaluate("() => window.localStorage.clear()")
                     tab.goto(f"{url}/{URL_PATHS[exercise]}")
                     wait_for_app(tab, timeout=240)
                     if case == "solved":
