@@ -112,6 +112,10 @@ def main() -> int:
                     ("unsolved", "Check my code"),  # the exercise file as shipped: its checks fail
                     ("solved", "Check my code"),  # the reference uploaded into the editor: they pass
                 ):
+                    # A fresh visit each time, in a new browser context: no work kept in the browser from before.
+                    tab.context.close()
+                    tab = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                    tab.set_default_timeout(120_000)
                     tab.goto(f"{url}/{URL_PATHS[exercise]}")
                     wait_for_app(tab, timeout=240)
                     if case == "solved":

@@ -32,6 +32,7 @@ import functools
 import hashlib
 import hmac
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -42,7 +43,7 @@ import streamlit as st
 from playground.checks import CheckResult
 from playground.core import workspace
 from playground.core.facts import EXERCISES
-from playground.store.work import ExerciseWork, StoredCheck, TooLarge, Work, clean_settings
+from playground.store.work import MAX_CODE_CHARS, ExerciseWork, StoredCheck, TooLarge, Work, clean_settings
 from playground.ui.class_setup import ClassSetup, app_secrets, class_setup
 from playground.ui.code_store import replace_code
 from playground.ui.session import (
@@ -119,6 +120,7 @@ def store() -> Store:
 
 # --- background writes (class mode) -------------------------------------------------------------------
 
+_LOG = logging.getLogger(__name__)
 _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playground-store")
 _pending: list[Future[None]] = []
 _pending_lock = threading.Lock()
@@ -127,8 +129,12 @@ atexit.register(_writer.shutdown, wait=True)
 
 def _in_background(task: Callable[[], object]) -> None:
     def run() -> None:
-        with contextlib.suppress(TooLarge):
+        try:
             task()
+        except TooLarge:
+            pass  # oversized code is not kept; what was kept before stays
+        except Exception:  # noqa: BLE001 - a database that is down must not break the learner's page
+            _LOG.exception("could not save a learner's work to the class database")
 
     future = _writer.submit(run)
     with _pending_lock:
@@ -149,8 +155,8 @@ def flush(timeout: float = 30.0) -> None:
 def _exercise_work(exercise: str) -> ExerciseWork:
     """What this session holds of ``exercise`` (code only when it differs from the exercise file)."""
     code = st.session_state.get(CODE_KEY, {}).get(exercise)
-    if code is not None and code == workspace.read_exercise(exercise):
-        code = None  # the untouched starting file: nothing to keep
+    if code is not None and (code == workspace.read_exercise(exercise) or len(code) > MAX_CODE_CHARS):
+        code = None  # the untouched starting file: nothing to keep (and oversized code is not kept)
     results = st.session_state.get(CHECKS_KEY, {}).get((exercise, "exercises"))
     return ExerciseWork(
         code=code,
