@@ -41,12 +41,12 @@ def main() -> None:
     """Set up the page and run the page the URL names (the lesson by default)."""
     st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
     in_class = class_setup().active
-    signed_in, teacher = True, False
-    if in_class:  # the sign-in form (instead of the pages) and the teacher page depend on who this is
-        from playground.ui import persistence
+    # Kept work comes back before any page draws its widgets (anonymous: from this browser; a class: after
+    # sign-in), and who this is decides the sign-in form (instead of the pages) and the teacher page.
+    from playground.ui import persistence
 
-        signed_in = persistence.start()  # False: a class's sign-in form is showing instead of the pages
-        teacher = persistence.is_teacher()
+    signed_in = persistence.start()  # False: a class's sign-in form is showing instead of the pages
+    teacher = in_class and persistence.is_teacher()
     pages = [st.Page(render_home, title=HOME_TITLE, icon=":material/school:", default=True)]
     pages += [
         st.Page(PROJECT_ROOT / path, title=title, icon=icon)
@@ -59,7 +59,7 @@ def main() -> None:
     # sign-in form shows, the navigation is hidden (and still there, so a reload of /training is on /training
     # once signed in).
     navigation = st.navigation(pages, position="sidebar" if signed_in else "hidden")
-    from playground.ui import lesson, live_jobs, persistence, startup  # noqa: F401 - lesson: loaded before the freeze
+    from playground.ui import lesson, live_jobs, startup  # noqa: F401 - lesson: loaded before the freeze
     from playground.ui.job_panel import finish_pending_tasks, running_jobs_note
 
     # The teacher page (and with it the class database's SQLAlchemy and Alembic) only when a class is set up.
@@ -68,8 +68,6 @@ def main() -> None:
     st.html(PAGE_CSS)
     if not signed_in:
         return
-    if not in_class:
-        persistence.start()  # anonymous: the work this browser keeps comes back
     finish_pending_tasks()
     running_jobs_note()
     try:

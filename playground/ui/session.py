@@ -36,6 +36,7 @@ BUFFER_TRACES_KEY = "replay_buffer_traces"  # impl -> BufferTrace | error text
 TRAINING_REPORTS_KEY = "training_reports"  # label -> TrainingReport, newest run of each label
 TRAINING_ERRORS_KEY = "training_errors"  # label -> error text of a run that failed
 TRAINING_STOPS_KEY = "training_stops"  # label -> who stopped that run ("stopped by you", ...)
+TRAINING_RESENT_KEY = "training_values_resent"  # how many runs sent the form's values again (ui/training_form.py)
 TRAINING_READY_KEY = "tr_ready"  # the settings were seeded from the URL once
 TRAINING_PREFIX = "tr_"  # the training page's widget keys
 TRAINING_SCROLL_KEY = "tr_scroll"  # True right after Train: the live panel scrolls into view once

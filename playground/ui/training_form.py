@@ -19,6 +19,7 @@ from playground.ui.session import (
     TRAINING_CONFIG_KEY,
     TRAINING_PREFIX,
     TRAINING_READY_KEY,
+    TRAINING_RESENT_KEY,
     TRAINING_URL_CONFIG_KEY,
     TRAINING_URL_PROBLEMS_KEY,
 )
@@ -42,7 +43,10 @@ def _impl_key(component: str) -> str:
 
 def _init_from_url() -> None:
     """First visit in this session: settings from the URL (a shared link), else the default preset."""
-    if st.session_state.get(TRAINING_READY_KEY):
+    # A run that did not draw the form (the rerun that puts kept work back, say) drops its widgets' state:
+    # then the settings come back from the URL, which always holds the page's current ones.
+    if st.session_state.get(TRAINING_READY_KEY) and TRAINING_PREFIX + "preset" in st.session_state:
+        _resend_values()
         return
     settings = ts.settings_from_query(st.query_params.to_dict())
     _apply(settings.config)
@@ -53,6 +57,28 @@ def _init_from_url() -> None:
     st.session_state[TRAINING_URL_CONFIG_KEY] = settings.config.to_dict()
     st.session_state.setdefault(TRAINING_PREFIX + "compare", True)
     st.session_state[TRAINING_READY_KEY] = True
+
+
+RESEND_RUNS = 3  # the first runs of a visit whose values are sent to the browser again
+
+
+def _resend_values() -> None:
+    """In the first runs of a visit, tell the browser the form's values again.
+
+    The rerun that puts a learner's kept work back can interrupt the visit's first run; the browser then
+    keeps showing the widgets' defaults (and would send them with Train) while the server holds the URL's
+    settings. Writing a value to its key makes Streamlit send it with the widget.
+    """
+    runs = int(st.session_state.get(TRAINING_RESENT_KEY, 0))
+    if runs >= RESEND_RUNS:
+        return
+    st.session_state[TRAINING_RESENT_KEY] = runs + 1
+    keys = [TRAINING_PREFIX + name for name in DQNConfig.__dataclass_fields__]
+    keys += [TRAINING_PREFIX + "preset", TRAINING_PREFIX + "compare"]
+    keys += [_impl_key(component) for component in ts.COMPONENT_KEYS]
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def _on_preset() -> None:
