@@ -139,17 +139,19 @@ def install_sources(sources: Mapping[str, str], scratch: str) -> None:
     """Make ``exercises.<name>`` the submitted text: a package whose first directory is in the scratch dir.
 
     Modules that were not submitted still come from ``exercises/`` on disk.
-    Nothing is written into the app's directory.
+    Nothing is written into the app's directory. The package is made here even with nothing submitted:
+    found through ``sys.path``, it would need a listing of the app's root, which Landlock refuses to a job
+    (a finder lists a directory again whenever it changed since the fork server's imports).
     """
-    if not sources:
-        return
-    package_dir = Path(scratch) / SOURCES_DIR / "exercises"
-    package_dir.mkdir(parents=True)
-    for name, text in sources.items():
-        if name not in EXERCISES:
-            raise ValueError(f"not an exercise module name: {name!r} (one of {', '.join(EXERCISES)})")
-        (package_dir / f"{name}.py").write_text(text, encoding="utf-8")
-    search = [str(package_dir), str(PROJECT_ROOT / "exercises")]
+    search = [str(PROJECT_ROOT / "exercises")]
+    if sources:
+        package_dir = Path(scratch) / SOURCES_DIR / "exercises"
+        package_dir.mkdir(parents=True)
+        for name, text in sources.items():
+            if name not in EXERCISES:
+                raise ValueError(f"not an exercise module name: {name!r} (one of {', '.join(EXERCISES)})")
+            (package_dir / f"{name}.py").write_text(text, encoding="utf-8")
+        search.insert(0, str(package_dir))
     spec = ModuleSpec("exercises", None, is_package=True)
     spec.submodule_search_locations = search
     package = types.ModuleType("exercises", "The learner's exercise modules (some submitted from the editor).")
