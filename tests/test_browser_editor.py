@@ -46,18 +46,31 @@ def editor_frame(page: Page) -> Frame:
     raise AssertionError("the code editor did not load")
 
 
-def editor_text(frame: Frame) -> str:
-    text: str = frame.evaluate("() => document.querySelector('.ace_editor').env.editor.getValue()")
-    return text
+def in_editor(page: Page, script: str, arg: object = None) -> object:
+    """Run `script` in the editor's iframe; a rerun that replaces the iframe meanwhile makes us find it again."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for _ in range(30):
+        frame = editor_frame(page)
+        try:
+            return frame.evaluate(script, arg)
+        except PlaywrightError:  # "Frame was detached": the app reran and drew a new editor
+            page.wait_for_timeout(200)
+    raise AssertionError("the code editor kept being replaced")
+
+
+def editor_text(page: Page) -> str:
+    return str(in_editor(page, "() => document.querySelector('.ace_editor').env.editor.getValue()"))
 
 
 def set_code(page: Page, code: str) -> Frame:
     """Replace the editor's text (as a paste would) and let the app receive it."""
-    frame = editor_frame(page)
-    frame.evaluate(
+    in_editor(
+        page,
         "(code) => { const ed = document.querySelector('.ace_editor').env.editor; ed.setValue(code, 1); ed.focus(); }",
         code,
     )
+    frame = editor_frame(page)
     frame.locator(".ace_text-input").press("End")  # a real key press in the editor
     page.wait_for_timeout(1500)  # the editor sends its text after a short debounce
     wait_for_app(page)
@@ -86,7 +99,7 @@ def test_q_network_in_the_editor_fail_pass_run_download(page: Page, app_url: str
     wait_for_app(page)
     open_page(page, "1. Q-network")
     frame = editor_frame(page)
-    assert "class CustomQNetwork" in editor_text(frame), "the editor starts with the exercise file"
+    assert "class CustomQNetwork" in editor_text(page), "the editor starts with the exercise file"
     assert frame.locator(".ace_gutter-cell").count() > 10, "the editor shows line numbers"
 
     frame = set_code(page, RELU_ON_OUTPUT)
@@ -152,11 +165,9 @@ def test_replay_buffer_in_the_editor_fail_pass_run_download_upload(page: Page, a
     page.locator('input[type="file"]').last.set_input_files(str(upload))
     wait_for_app(page)
     page.keyboard.press("Escape")
-    frame = editor_frame(page)
     for _ in range(50):
-        if editor_text(frame) == DROPS_WHEN_FULL:
+        if editor_text(page) == DROPS_WHEN_FULL:
             break
         page.wait_for_timeout(200)
-        frame = editor_frame(page)
-    assert editor_text(frame) == DROPS_WHEN_FULL
+    assert editor_text(page) == DROPS_WHEN_FULL
     screenshot(page, "editor_replay_buffer")

@@ -19,7 +19,7 @@ from browser_support import (
     wait_for_app,
     wait_healthy,
 )
-from test_browser_editor import editor_frame, editor_text, set_code
+from test_browser_editor import editor_text, set_code
 
 from playground.store.db import open_store
 from playground.ui.persistence import STORAGE_PREFIX
@@ -40,7 +40,7 @@ def wait_for_code(page: Page, text: str, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            if text in editor_text(editor_frame(page)):
+            if text in editor_text(page):
                 return
         except Exception:  # noqa: BLE001 - the editor's frame is replaced when it remounts
             pass
@@ -109,12 +109,12 @@ def test_work_survives_reload_new_tab_and_server_restart(browser: Browser, tmp_p
         page.get_by_role("button", name="Forget my saved work").click()
         wait_for_app(page)
         wait_for_code(page, STUB.splitlines()[0])
-        assert MARKER not in editor_text(editor_frame(page))
+        assert MARKER not in editor_text(page)
         assert "q_network" not in stored(page)
         page.reload()
         wait_for_app(page)
         page.wait_for_timeout(2000)
-        assert MARKER not in editor_text(editor_frame(page))
+        assert MARKER not in editor_text(page)
     finally:
         context.close()
         stop_server(server)
