@@ -8,9 +8,11 @@ reads length-prefixed messages from the pipe whose descriptor is in
   order, sending ``("start", name)`` before and ``("result", CheckResult)``
   after each one, so the parent knows which check hung or crashed.
 * ``TaskRequest``: call a function of :mod:`playground` (``module:function``)
-  with keyword arguments and an ``emit`` callback for progress; send
-  ``("done", value)``. ``SIGUSR1`` asks the task to stop early: its
-  ``should_stop()`` turns true and the task returns what it has.
+  with keyword arguments and an ``emit`` callback for progress, sending
+  ``("start", target)`` once the task is imported and ``("done", value)`` at the end
+  (the task's time limit counts from its start, not from the child's imports).
+  ``SIGUSR1`` asks the task to stop early: its ``should_stop()`` turns true and
+  the task returns what it has.
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ def _prepare_task(request: TaskRequest) -> Callable[[BinaryIO], None]:
 
         signal.signal(signal.SIGUSR1, on_signal)
         ctx = TaskContext(emit=lambda message: write_message(out, ("progress", message)), stop_event=stop_event)
+        write_message(out, ("start", request.target))
         value = func(ctx, **request.kwargs)
         write_message(out, ("done", value))
 

@@ -597,7 +597,9 @@ class TaskHandle:
                     yield None
                     continue
                 kind = message[0] if isinstance(message, tuple) and message else None
-                if kind == "progress":
+                if kind == "start":  # imports done: the time limit counts from here (a child can only shorten it)
+                    self._deadline = min(self._deadline, time.monotonic() + self.timeout)
+                elif kind == "progress":
                     yield message[1]
                 elif kind == "done":
                     outcome.value = message[1]
