@@ -61,6 +61,7 @@ BUGS: tuple[str, ...] = (
     "seed_misses_random",  # seed_everything leaves Python's random unseeded
     "eps_next_step",  # acts with linear_epsilon(config, t + 1)
     "reset_before_push",  # resets the env before pushing an episode's last transition (flat loop)
+    "aliased_target",  # target_network = q_network: one network under two names, not a copy
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -227,7 +228,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             "env": env,
             "n_act": n_act,
             "online": online,
-            "target": copy.deepcopy(online),
+            "target": online if bug == "aliased_target" else copy.deepcopy(online),
             "memory": buffer_cls(config.buffer_size),
             "optim": make_optimizer(online.parameters(), config.learning_rate),
             "rng": np.random.default_rng(seed),

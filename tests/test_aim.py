@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 import torch
 from dqn_variants import make_loop
-from test_replay_buffer_checks import DropsWhenFull, WithReplacement, module_with
+from test_replay_buffer_checks import DequeBuffer, DropsWhenFull, WithReplacement, module_with
 from test_save_load import _load_without_weights, _module, _save_sized
 
 from playground.checks import EXERCISES, CheckResult, checks_for, exercise_functions, hints, run_check, unstated
@@ -35,18 +35,73 @@ def first_failure(exercise: str, module: ModuleType) -> tuple[CheckResult, list[
     raise AssertionError(f"every check of {exercise} passed on {module.__name__}")
 
 
-def first_hint(exercise: str, results: list[CheckResult]) -> str:
-    step = hints.next_hint(exercise, {}, hints.failing_functions(exercise, results))
+def first_hint(exercise: str, results: list[CheckResult]) -> hints.HintStep:
+    step = hints.hint_after(exercise, {}, results)
     assert step is not None
-    return step.function
+    return step
 
 
 def assert_aimed(exercise: str, module: ModuleType, function: str) -> CheckResult:
     failure, results = first_failure(exercise, module)
     assert failure.status in ("failed", "error"), failure
     assert failure.function == function, (failure.check, failure.message)
-    assert first_hint(exercise, results) == function, failure
+    step = first_hint(exercise, results)
+    assert step.function == function, failure
+    spec = next(spec for spec in checks_for(exercise) if spec.name == failure.check)
+    if spec.hint:  # the first hint is about the check that failed, not the function's generic opening
+        assert (step.check, step.text) == (failure.check, spec.hint), step
     return failure
+
+
+# Planted bugs whose first hint was the ladder's generic "idea": now the failing check's own hint.
+CHECK_HINTED: dict[str, tuple[str, str]] = {
+    # bug: (the first failing check, a phrase of its hint)
+    "truncation": ("bootstraps through truncation", "terminated only"),
+    "eps_per_episode": ("explores on the epsilon schedule", "not the episode"),
+    "eps_next_step": ("explores on the epsilon schedule", "0 for the first action"),
+    "starts_at_learning_starts": ("follows the update schedule", "strictly greater"),
+    "return_not_reset": ("result is well formed", "set both back to 0"),
+    "reset_before_push": ("stores each step's transition", "reset only after the push"),
+    "aliased_target": ("honours the target network", "target_network = q_network"),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(CHECK_HINTED))
+def test_the_first_hint_of_a_loop_bug_is_about_its_failing_check(bug: str) -> None:
+    check_name, phrase = CHECK_HINTED[bug]
+    failure, results = first_failure("train_dqn", make_loop(bug))
+    assert failure.check == check_name, (failure.check, failure.message)
+    step = first_hint("train_dqn", results)
+    assert step.check == check_name
+    assert phrase in step.text
+    if bug == "aliased_target":
+        assert "explored with epsilon" not in failure.message
+
+
+def test_an_aliased_target_network_is_not_blamed_on_exploration() -> None:
+    module = make_loop("aliased_target")
+    names = ["honours the target network", "explores on the epsilon schedule"]
+    specs = [spec for spec in checks_for("train_dqn") if spec.name in names]
+    results = settle("train_dqn", [run_check(spec, module) for spec in specs])
+    assert results[0].status == "failed"
+    assert "online network" in results[0].message
+    assert results[1].status in ("passed", "not_run"), results[1]
+    assert "epsilon" not in results[1].message or results[1].passed
+
+
+@pytest.mark.parametrize(
+    ("cls", "check_name", "phrase"),
+    [
+        (WithReplacement, "no duplicates within a batch", "without replacement"),
+        (DequeBuffer, "indices name the returned transitions", "not its age counted from the oldest"),
+    ],
+)
+def test_the_first_hint_of_a_sampling_bug_is_about_its_failing_check(cls: type, check_name: str, phrase: str) -> None:
+    failure, results = first_failure("replay_buffer", module_with(cls))
+    assert failure.check == check_name, (failure.check, failure.message)
+    step = first_hint("replay_buffer", results)
+    assert (step.function, step.check) == ("ReplayBufferWithIndices.sample_indices", check_name)
+    assert phrase in step.text
 
 
 @pytest.mark.parametrize(
@@ -58,6 +113,7 @@ def assert_aimed(exercise: str, module: ModuleType, function: str) -> CheckResul
         ("return_not_reset", "train_dqn"),  # the episode return is wrong
         ("eps_next_step", "train_dqn"),  # epsilon taken at t + 1
         ("reset_before_push", "train_dqn"),  # s' of an episode's last transition is the reset state
+        ("aliased_target", "train_dqn"),  # target_network = q_network
         ("unseeded", "train_dqn"),  # seed_everything is right, the loop never calls it
         ("online_target", "td_loss"),  # a wrong td_loss
         ("no_zero_grad", "gradient_phase"),

@@ -161,8 +161,7 @@ def _reveal_hint(exercise: str) -> None:
 
 def _upcoming_hint(exercise: str) -> hints.HintStep | None:
     revealed: dict[str, dict[str, int]] = st.session_state.setdefault(HINTS_KEY, {})
-    focus = hints.failing_functions(exercise, stored_checks(exercise) or [])
-    return hints.next_hint(exercise, revealed, focus)
+    return hints.hint_after(exercise, revealed, stored_checks(exercise) or [])
 
 
 def hint_button(exercise: str) -> None:
