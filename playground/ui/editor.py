@@ -179,7 +179,7 @@ def hint_button(exercise: str) -> None:
         disabled=upcoming is None,
         on_click=_reveal_hint,
         args=(exercise,),
-        help="Hints come one at a time: the idea, then the approach, then near code.",
+        help="Hints come one at a time: about the check that failed, then the idea, the approach, near code.",
     )
 
 
