@@ -46,6 +46,14 @@ class CheckFailed(Exception):
         self.function = function
 
 
+class CheckNotRun(Exception):
+    """Raised by a check that cannot judge, because what it measures through is broken elsewhere.
+
+    Its message says why and which check names the cause; the result is ``not_run``, never a diagnosis
+    of something that is not the cause (exploration blamed for a network that another bug changed).
+    """
+
+
 # The statuses of a check result (those of Exercism's test-runner interface, plus not_run).
 STATUSES: tuple[str, ...] = ("passed", "failed", "error", "not_run")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
@@ -64,7 +72,8 @@ class CheckSpec:
     when the check fails); ``uses`` are the learner functions it calls on the
     way, whose own failing check makes this one ``not_run``; ``hint`` is the first hint a learner gets
     when this check is the first to fail (:func:`playground.checks.hints.hint_after`), before the
-    function's ladder.
+    function's ladder. A ``precondition`` check holds what the later checks of its function measure
+    through (a separate target network, say): while it fails, their failures are ``not_run``.
     """
 
     exercise: str
@@ -75,6 +84,7 @@ class CheckSpec:
     uses: tuple[str, ...] = ()
     enforces: tuple[str, ...] = ()
     hint: str = ""
+    precondition: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,7 @@ def check(
     uses: tuple[str, ...] = (),
     enforces: tuple[str, ...] = (),
     hint: str = "",
+    precondition: bool = False,
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Decorator: register ``func`` as the next check of ``exercise``, about learner function ``tests``.
 
@@ -146,7 +157,7 @@ def check(
         specs = _REGISTRY.setdefault(exercise, [])
         if any(spec.name == name for spec in specs):
             raise ValueError(f"duplicate check name {name!r} in {exercise}")
-        specs.append(CheckSpec(exercise, name, func, timeout, tests, tuple(uses), tuple(enforces), hint))
+        specs.append(CheckSpec(exercise, name, func, timeout, tests, tuple(uses), tuple(enforces), hint, precondition))
         return func
 
     return register
@@ -178,6 +189,8 @@ def run_check(spec: CheckSpec, module: ModuleType, impl: str = "exercises") -> C
         message = spec.func(module)
     except CheckFailed as failure:
         return CheckResult(spec.exercise, spec.name, False, str(failure), "failed", failure.function or spec.tests)
+    except CheckNotRun as skipped:
+        return CheckResult(spec.exercise, spec.name, False, str(skipped), "not_run", spec.tests)
     except BaseException as err:  # noqa: BLE001 - learner code may raise anything, even SystemExit
         function = raising_function(spec.exercise, err, impl) or spec.tests
         return CheckResult(spec.exercise, spec.name, False, describe_exception(err, impl), "error", function)

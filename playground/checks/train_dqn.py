@@ -46,7 +46,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 from torch import nn
 
-from playground.checks import CheckFailed, check, require
+from playground.checks import CheckFailed, CheckNotRun, check, plain, require
 from playground.core.config import PRESETS, DQNConfig, linear_epsilon
 from playground.core.envs import LINEWORLD_ID, LineWorld, make_env
 from playground.core.monitor import MonitorError, train_monitored
@@ -156,6 +156,17 @@ def train(mod: ModuleType, config: DQNConfig, **kwargs: Any) -> TrainingResult:
     """Run the learner's ``train_dqn`` as the app runs it (measured around it) and insist on a result back."""
     try:
         result = train_monitored(mod.train_dqn, config, **kwargs)
+    except RuntimeError as err:
+        if "does not require grad" not in str(err):
+            raise
+        # gradient_phase passed its own check (else this check is not run): the loop froze the online network.
+        raise CheckFailed(
+            f"the TD loss had no gradient ({plain(str(err)).strip()}): the online network's parameters do not "
+            "require grad when gradient_phase runs. Is target_network the online network itself (target_network "
+            "= q_network gives one network two names), so that freezing the target froze the online network too? "
+            "Build the target as a second network loaded with the online weights (or copy.deepcopy the online one)",
+            function="train_dqn",
+        ) from None
     except MonitorError as err:
         if "TrainingResult" in str(err):
             raise CheckFailed(
@@ -972,6 +983,68 @@ def plot_rewards_draws(mod: ModuleType) -> str:
 # --- The checks -------------------------------------------------------------------------------
 
 
+class CountedNetwork(CustomQNetwork):
+    """The reference network, noting every instance made of it: by its class or by ``copy.deepcopy``."""
+
+    made: list[nn.Module] = []  # noqa: RUF012
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__(state_dim, action_dim, hidden_dims)
+        CountedNetwork.made.append(self)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:  # copy.deepcopy and pickle build a copy through here
+        super().__setstate__(state)
+        CountedNetwork.made.append(self)
+
+
+def _shares_parameters(one: nn.Module, other: nn.Module) -> bool:
+    return bool({id(p) for p in one.parameters()} & {id(p) for p in other.parameters()})
+
+
+@check(
+    "train_dqn",
+    "keeps a separate target network",
+    timeout=30,
+    precondition=True,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=("then a target network of the same class loaded with its weights",),
+    hint=(
+        "The target network is a second network: the same class and sizes, loaded with the online weights at "
+        "the start, that changes only when update_target runs. `target_network = q_network` does not copy: it "
+        "gives one network two names, so every update moves the targets too (and freezing the target freezes "
+        "the online network). Build a second one with q_network_cls and load_state_dict, or copy.deepcopy the "
+        "online network."
+    ),
+)
+def separate_target(mod: ModuleType) -> str:
+    """The loop makes a second network for the targets: not the online one under a second name, no shared weights."""
+    config = small_lineworld(total_timesteps=200, learning_starts=50, target_update_interval=10)
+    CountedNetwork.made = []
+    failure: CheckFailed | None = None
+    try:
+        online = train(mod, config, q_network_cls=CountedNetwork).q_network
+    except CheckFailed as err:  # a frozen online network: judge the aliasing first, it is the likely cause
+        online, failure = (CountedNetwork.made[0] if CountedNetwork.made else None), err
+    made = list(CountedNetwork.made)
+    if online is None or not made:
+        if failure is not None:
+            raise failure
+        return "not judged: the loop built no network with q_network_cls (the network-classes check says why)"
+    others = [network for network in made if network is not online]
+    require(
+        bool(others) and not all(_shares_parameters(online, network) for network in others),
+        "the loop made only the online network"
+        + ("" if not others else " and networks that share its parameters")
+        + ": target_network = q_network does not copy a network, it gives it a second name, so the targets move "
+        "with every update (and update_target blends the network with itself). Build the target as a second "
+        "network of the same class loaded with the online weights, or copy.deepcopy the online one",
+    )
+    if failure is not None:
+        raise failure
+    return f"{len(made)} networks: the online one and a separate target network"
+
+
 @check(
     "train_dqn",
     "result is well formed",
@@ -1771,7 +1844,7 @@ def explores_on_schedule(mod: ModuleType) -> str:
 
         setattr(mod, "linear_epsilon", traced)  # noqa: B010 - a module attribute mypy cannot see
     try:
-        train(mod, config, q_network_cls=RightNetwork, buffer_cls=TraceBuffer)
+        online = train(mod, config, q_network_cls=RightNetwork, buffer_cls=TraceBuffer).q_network
     finally:
         if callable(original):
             setattr(mod, "linear_epsilon", original)  # noqa: B010
@@ -1783,7 +1856,18 @@ def explores_on_schedule(mod: ModuleType) -> str:
     )
     actions = TraceBuffer.pushed_actions
     if len(actions) != config.total_timesteps:  # "stores each step's transition" names this
-        return "not judged: the loop does not push one transition per env step (see that check)"
+        raise CheckNotRun(
+            "not run: the loop does not push one transition per env step, so its actions cannot be counted "
+            '("stores each step\'s transition" says why)'
+        )
+    with torch.no_grad():
+        values = online(torch.eye(8))  # every LineWorld cell
+    if not bool((values[:, 1] > values[:, 0]).all()):
+        raise CheckNotRun(
+            "not run: the online network changed in a run where no update was due (learning_starts = "
+            "total_timesteps), so its greedy action moved and exploration cannot be told from it; the target "
+            "network and update schedule checks say why"
+        )
     windows = ((0, 400), (400, 800), (800, 1_600))
     for low, high in windows:
         p = np.array([linear_epsilon(config, t) / 2 for t in range(low, high)])
