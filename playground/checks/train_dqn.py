@@ -993,7 +993,7 @@ class CountedNetwork(CustomQNetwork):
         CountedNetwork.made.append(self)
 
     def __setstate__(self, state: dict[str, Any]) -> None:  # copy.deepcopy and pickle build a copy through here
-        super().__setstate__(state)
+        super().__setstate__(state)  # type: ignore[no-untyped-call]
         CountedNetwork.made.append(self)
 
 
@@ -1022,6 +1022,7 @@ def separate_target(mod: ModuleType) -> str:
     config = small_lineworld(total_timesteps=200, learning_starts=50, target_update_interval=10)
     CountedNetwork.made = []
     failure: CheckFailed | None = None
+    online: nn.Module | None
     try:
         online = train(mod, config, q_network_cls=CountedNetwork).q_network
     except CheckFailed as err:  # a frozen online network: judge the aliasing first, it is the likely cause
