@@ -38,7 +38,7 @@ import torch
 
 from playground.core.config import PRESETS
 from playground.core.results import ExperimentProgress
-from playground.tasks.experiment import available_cores, run_reference_experiment
+from playground.tasks.experiment import RunCounter, available_cores, run_reference_experiment
 from solutions.network_sizes import NETWORK_SIZES, run_network_size_experiment, summarize_experiment
 
 CONTRACT = ["size", "seed", "episode", "timestep", "reward"]
@@ -54,7 +54,10 @@ def cpu_seconds() -> float:
 def run(mode: str, sizes: dict[str, list[int]], seeds: list[int]) -> tuple[float, float, pd.DataFrame]:
     started, cpu_started = time.perf_counter(), cpu_seconds()
 
+    counter = RunCounter(sizes, seeds)  # as the app counts the runs around the experiment
+
     def show(progress: ExperimentProgress) -> None:
+        progress = counter.count(progress)
         if progress.finished:
             print(
                 f"  [{mode}] {progress.runs_done:2d}/{progress.runs_total} done: {progress.size} seed {progress.seed} "

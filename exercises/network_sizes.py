@@ -71,14 +71,13 @@ def run_network_size_experiment(
 
     Progress and stopping: give ``train_dqn`` a callback that, at every
     episode end, calls ``callback`` (when it is not ``None``) with an
-    ``ExperimentProgress(size, seed, run_index, runs_total, runs_done,
-    training=progress)`` and returns what it returned. When that is
-    ``False``, the run stops at once (``train_dqn`` returns what it has):
-    keep its episodes, start no further run, and return the DataFrame.
-    ``run_index`` counts the runs from 0 in the order (size, seed),
-    ``runs_total`` is how many there are and ``runs_done`` how many have
-    finished; ``progress`` is the ``TrainingProgress`` that ``train_dqn``'s
-    callback received.
+    ``ExperimentProgress(size, seed, training=progress)`` and returns what
+    it returned. When that is ``False``, the run stops at once
+    (``train_dqn`` returns what it has): keep its episodes, start no further
+    run, and return the DataFrame. ``progress`` is the ``TrainingProgress``
+    that ``train_dqn``'s callback received. When a run ends, call
+    ``callback`` once more with ``ExperimentProgress(size, seed, finished=True)``.
+    The app counts the runs from these messages.
     """
     raise NotImplementedError(
         "run_network_size_experiment: train every (size, seed) and return one row per episode in long form"

@@ -168,16 +168,13 @@ def run_network_size_experiment(
     runs = _plan_runs(base_config, sizes, seeds)
     frames: list[pd.DataFrame] = []
     stop = False
-    for index, run in enumerate(runs):
+    for run in runs:
 
-        def report(
-            training: TrainingProgress | None, finished: bool = False, index: int = index, run: _Run = run
-        ) -> bool:
+        def report(training: TrainingProgress | None, finished: bool = False, run: _Run = run) -> bool:
             """Tell ``callback`` about this run; ``False`` once it asked to stop."""
             nonlocal stop
             if callback is not None:
-                run = runs[index]
-                message = ExperimentProgress(run.size, run.seed, index, len(runs), len(frames), training, finished)
+                message = ExperimentProgress(run.size, run.seed, training=training, finished=finished)
                 stop = stop or callback(message) is False
             return not stop
 

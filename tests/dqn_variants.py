@@ -61,6 +61,7 @@ BUGS: tuple[str, ...] = (
     "seed_misses_random",  # seed_everything leaves Python's random unseeded
     "eps_next_step",  # acts with linear_epsilon(config, t + 1)
     "reset_before_push",  # resets the env before pushing an episode's last transition (flat loop)
+    "aliased_target",  # target_network = q_network: one network under two names, not a copy
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -227,7 +228,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             "env": env,
             "n_act": n_act,
             "online": online,
-            "target": copy.deepcopy(online),
+            "target": online if bug == "aliased_target" else copy.deepcopy(online),
             "memory": buffer_cls(config.buffer_size),
             "optim": make_optimizer(online.parameters(), config.learning_rate),
             "rng": np.random.default_rng(seed),
@@ -243,7 +244,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         return greedy_action(parts["online"], obs), eps
 
     def after_step(parts: dict[str, Any], config: DQNConfig, step: int) -> bool:
-        """Train, sync and evaluate after env step ``step`` (1-based); True to stop."""
+        """Train and sync after env step ``step`` (1-based); True to stop."""
         memory, out = parts["memory"], parts["out"]
         due = step >= config.learning_starts if bug == "starts_at_learning_starts" else step > config.learning_starts
         enough = len(memory) > config.batch_size if bug == "waits_past_batch" else len(memory) >= config.batch_size
@@ -253,28 +254,8 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             )
             out.losses.extend(values)
             out.loss_steps.extend([step] * len(values))
-            out.gradient_updates += len(values)
-            checked = values[0] if bug == "divergence_first_loss" and values else (values[-1] if values else 0.0)
-            if values and not np.isfinite(checked) and bug != "no_divergence_stop":
-                out.stop_reason = f"diverged at step {step}"
-                return True
         if bug != "no_sync" and step % config.target_update_interval == (1 if bug == "late_sync" else 0):
             update_target(parts["target"], parts["online"], config.tau)
-        if step % (500 if bug == "probe_sparse" else 25) == 0 or step == 1:
-            with torch.no_grad():
-                values = parts["online"](torch.as_tensor(out.probe_state, dtype=torch.float32)[None])[0]
-            out.probe_steps.append(step)
-            out.probe_q_values.append([float(v) for v in values])
-        if config.eval_freq and step % config.eval_freq == 0:
-            episodes = 10 if bug == "eval_episodes_ignored" else config.eval_episodes
-            mean = float(np.mean(evaluate(parts["online"], config.env_id, episodes, config.seed + step)))
-            out.eval_steps.append(step)
-            out.eval_means.append(mean)
-            judged = out.eval_means[0] if bug == "threshold_first_eval" else mean
-            threshold = config.reward_threshold
-            if threshold is not None and (judged > threshold if bug == "threshold_strict" else judged >= threshold):
-                out.stop_reason = "solved"
-                return True
         return False
 
     def end_episode(parts: dict[str, Any], config: DQNConfig, step: int, ret: float, length: int, eps: float) -> bool:
@@ -284,9 +265,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         out.episode_end_steps.append(step)
         if parts["callback"] is None:
             return False
-        latest = out.eval_means[0 if bug == "stale_eval_mean" else -1] if out.eval_means else None
-        info = TrainingProgress(step, ret, length, config.total_timesteps, len(out.episode_rewards), eps, latest)
-        return bool(parts["callback"](info) is False)
+        return bool(parts["callback"](TrainingProgress(step, ret, length)) is False)
 
     def finish(parts: dict[str, Any], step: int, began: float) -> TrainingResult:
         out: TrainingResult = parts["out"]

@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 import torch
 from dqn_variants import make_loop
-from test_replay_buffer_checks import DropsWhenFull, WithReplacement, module_with
+from test_replay_buffer_checks import DequeBuffer, DropsWhenFull, WithReplacement, module_with
 from test_save_load import _load_without_weights, _module, _save_sized
 
 from playground.checks import EXERCISES, CheckResult, checks_for, exercise_functions, hints, run_check, unstated
@@ -35,18 +35,96 @@ def first_failure(exercise: str, module: ModuleType) -> tuple[CheckResult, list[
     raise AssertionError(f"every check of {exercise} passed on {module.__name__}")
 
 
-def first_hint(exercise: str, results: list[CheckResult]) -> str:
-    step = hints.next_hint(exercise, {}, hints.failing_functions(exercise, results))
+def first_hint(exercise: str, results: list[CheckResult]) -> hints.HintStep:
+    step = hints.hint_after(exercise, {}, results)
     assert step is not None
-    return step.function
+    return step
 
 
 def assert_aimed(exercise: str, module: ModuleType, function: str) -> CheckResult:
     failure, results = first_failure(exercise, module)
     assert failure.status in ("failed", "error"), failure
     assert failure.function == function, (failure.check, failure.message)
-    assert first_hint(exercise, results) == function, failure
+    step = first_hint(exercise, results)
+    assert step.function == function, failure
+    spec = next(spec for spec in checks_for(exercise) if spec.name == failure.check)
+    if spec.hint:  # the first hint is about the check that failed, not the function's generic opening
+        assert (step.check, step.text) == (failure.check, spec.hint), step
     return failure
+
+
+# Planted bugs whose first hint was the ladder's generic "idea": now the failing check's own hint.
+CHECK_HINTED: dict[str, tuple[str, str]] = {
+    # bug: (the first failing check, a phrase of its hint)
+    "truncation": ("bootstraps through truncation", "terminated only"),
+    "eps_per_episode": ("explores on the epsilon schedule", "not the episode"),
+    "eps_next_step": ("explores on the epsilon schedule", "0 for the first action"),
+    "starts_at_learning_starts": ("follows the update schedule", "strictly greater"),
+    "return_not_reset": ("result is well formed", "set both back to 0"),
+    "reset_before_push": ("stores each step's transition", "reset only after the push"),
+    "aliased_target": ("keeps a separate target network", "does not copy"),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(CHECK_HINTED))
+def test_the_first_hint_of_a_loop_bug_is_about_its_failing_check(bug: str) -> None:
+    check_name, phrase = CHECK_HINTED[bug]
+    failure, results = first_failure("train_dqn", make_loop(bug))
+    assert failure.check == check_name, (failure.check, failure.message)
+    step = first_hint("train_dqn", results)
+    assert step.check == check_name
+    assert phrase in step.text
+    if bug == "aliased_target":
+        assert "explored with epsilon" not in failure.message
+
+
+def test_an_aliased_target_network_is_the_only_diagnosis() -> None:
+    """``target_network = q_network`` with an in-place Polyak update zeroes the network: every later loop check
+    failed with its own diagnosis ("explored with epsilon about 1.2"); now they are not run."""
+    module = make_loop("aliased_target", polyak="mul_add")
+    loop = [spec for spec in checks_for("train_dqn") if spec.tests == "train_dqn"]
+    results = settle("train_dqn", [run_check(spec, module) for spec in loop])
+    standing = [r for r in results if r.status in ("failed", "error")]
+    assert [r.check for r in standing] == ["keeps a separate target network"]
+    assert "target_network = q_network does not copy" in standing[0].message
+    explores = next(r for r in results if r.check == "explores on the epsilon schedule")
+    assert explores.status == "not_run", explores
+    assert "explored with epsilon" not in " ".join(r.message for r in results)
+
+
+def test_a_target_aliased_then_frozen_is_not_blamed_on_gradient_phase() -> None:
+    """The reference's setup with ``target_network = q_network``: freezing the target froze the online network,
+    and backward() raised inside gradient_phase, whose own check passes."""
+    import solutions.train_dqn as ref
+
+    source = Path(ref.__file__).read_text(encoding="utf-8")
+    built = "    target_network = q_network_cls(state_dim, action_dim, list(config.hidden_dims))\n"
+    assert built in source
+    module = ModuleType("exercises.train_dqn")
+    code = source.replace(built, "    target_network = q_network\n")
+    exec(compile(code, "/learner/exercises/train_dqn.py", "exec"), module.__dict__)
+    names = ["keeps a separate target network", "result is well formed"]
+    specs = [spec for spec in checks_for("train_dqn") if spec.name in names]
+    results = settle("train_dqn", [run_check(spec, module) for spec in specs])
+    assert [(r.status, r.function) for r in results] == [("failed", "train_dqn"), ("not_run", "train_dqn")]
+    alone = run_check(specs[1], module)  # without the precondition: the loop's own diagnosis, not gradient_phase
+    assert (alone.status, alone.function) == ("failed", "train_dqn"), alone
+    assert "target_network = q_network" in alone.message
+
+
+@pytest.mark.parametrize(
+    ("cls", "check_name", "phrase"),
+    [
+        (WithReplacement, "no duplicates within a batch", "without replacement"),
+        (DequeBuffer, "indices name the returned transitions", "not its age counted from the oldest"),
+    ],
+)
+def test_the_first_hint_of_a_sampling_bug_is_about_its_failing_check(cls: type, check_name: str, phrase: str) -> None:
+    failure, results = first_failure("replay_buffer", module_with(cls))
+    assert failure.check == check_name, (failure.check, failure.message)
+    step = first_hint("replay_buffer", results)
+    assert (step.function, step.check) == ("ReplayBufferWithIndices.sample_indices", check_name)
+    assert phrase in step.text
 
 
 @pytest.mark.parametrize(
@@ -58,6 +136,7 @@ def assert_aimed(exercise: str, module: ModuleType, function: str) -> CheckResul
         ("return_not_reset", "train_dqn"),  # the episode return is wrong
         ("eps_next_step", "train_dqn"),  # epsilon taken at t + 1
         ("reset_before_push", "train_dqn"),  # s' of an episode's last transition is the reset state
+        ("aliased_target", "train_dqn"),  # target_network = q_network
         ("unseeded", "train_dqn"),  # seed_everything is right, the loop never calls it
         ("online_target", "td_loss"),  # a wrong td_loss
         ("no_zero_grad", "gradient_phase"),

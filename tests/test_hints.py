@@ -185,3 +185,31 @@ def test_an_incomplete_manifest_is_refused(tmp_path: Path) -> None:
     broken.write_text('[[exercise]]\nmodule = "x"\ntitle = "X"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="lacks"):
         load_manifest(broken)
+
+
+def test_the_failing_checks_own_hint_comes_first_then_the_ladder() -> None:
+    function = "ReplayBufferWithIndices.sample_indices"
+    results = [
+        CheckResult("replay_buffer", "batch arrays are batch-first and numeric", True, "ok"),
+        CheckResult("replay_buffer", "not run here", False, "not run: fix `x` first", "not_run", "x"),
+        CheckResult("replay_buffer", "no duplicates within a batch", False, "with replacement", "failed", function),
+    ]
+    revealed: dict[str, dict[str, int]] = {}
+    steps = []
+    for _ in range(3):
+        step = hints.hint_after("replay_buffer", revealed, results)
+        assert step is not None
+        hints.reveal(revealed, step)
+        steps.append((step.function, step.check, step.level))
+    assert steps == [(function, "no duplicates within a batch", 1), (function, "", 1), (function, "", 2)]
+    assert revealed["replay_buffer"] == {"check: no duplicates within a batch": 1, function: 2}
+    shown = hints.shown_hints("replay_buffer", revealed)
+    assert [(s.check, s.level) for s in shown] == [("no duplicates within a batch", 1), ("", 1), ("", 2)]
+    assert shown[0].label == f"{function}: about the failing check 'no duplicates within a batch'"
+    assert "without replacement" in shown[0].text
+    assert not shown[0].last
+    # A check without a hint of its own goes straight to the ladder of its function.
+    plain = [CheckResult("replay_buffer", "overwrites the oldest when full", False, "dropped", "failed", "x")]
+    step = hints.hint_after("replay_buffer", {}, plain)
+    assert step is not None
+    assert (step.check, step.level) == ("", 1)

@@ -33,6 +33,7 @@ from playground.sandbox.runner import run_task
 from playground.tasks.experiment import (
     WORKERS_ENV,
     ExperimentData,
+    RunCounter,
     choose_workers,
     read_summary,
     run_reference_experiment,
@@ -72,7 +73,11 @@ def test_reference_experiment_has_the_contract_shape(monkeypatch: pytest.MonkeyP
     assert df["final_greedy_mean"].notna().all()
     assert sum(p.finished for p in seen) == 4
     assert sum(p.training is not None for p in seen) == len(df)
-    assert seen[-1].runs_done == 4
+    counter = RunCounter(TWO_SIZES, (0, 1))  # the app counts the runs from size, seed and finished
+    counted = [counter.count(p) for p in seen]
+    assert [p.run_index for p in counted if p.finished] == [0, 1, 2, 3]
+    assert counted[-1].runs_done == counted[-1].runs_total == 4
+    assert all(p.run_index == -1 for p in seen)  # the experiment itself does not count
 
     summary = reference.summarize_experiment(df, window=5)
     assert summary["size"].tolist() == list(TWO_SIZES)
@@ -87,6 +92,16 @@ def test_reference_experiment_has_the_contract_shape(monkeypatch: pytest.MonkeyP
     fills = [c for c in figure.axes[0].collections if isinstance(c, PolyCollection)]
     assert len(lines) == len(fills) == 2
     assert "min to max" in figure.axes[0].get_title()
+
+
+def test_the_run_counter_numbers_runs_in_plan_order_and_counts_finished_ones() -> None:
+    counter = RunCounter(["a", "b"], [3, 4])
+    second = counter.count(ExperimentProgress("a", 4, training=TrainingProgress(1, 0.0, 1)))
+    assert (second.run_index, second.runs_total, second.runs_done) == (1, 4, 0)
+    assert counter.count(ExperimentProgress("b", 3, finished=True)).runs_done == 1
+    assert counter.count(ExperimentProgress("a", 4, finished=True)).runs_done == 2
+    stray = counter.count(ExperimentProgress("c", 9))  # a pair outside the plan: counted after it
+    assert (stray.run_index, stray.runs_total) == (4, 5)
 
 
 def test_bad_arguments_are_clear_value_errors() -> None:
@@ -265,12 +280,14 @@ def experiment_module(bug: str = "", plot: Callable[[pd.DataFrame, int], Figure]
                 if callback is None or bug == "no_callback":
                     return True
                 finished = bug == "episodes_finished"
-                answer = callback(ExperimentProgress(name, seed, index, len(plan), index, progress, finished))
+                answer = callback(ExperimentProgress(name, seed, training=progress, finished=finished))
                 if (answer <= False) if bug == "compares_callback" else (answer is False):  # type: ignore[operator]
                     stop = True
                 return bug == "stop_between_runs" or answer is not False
 
             result = module.train_dqn(config, callback=forward)
+            if callback is not None and bug not in ("no_callback", "no_run_end"):
+                callback(ExperimentProgress(name, seed, finished=True))
             lengths = [int(n) for n in result.episode_lengths]
             steps = lengths if bug == "episode_lengths" else np.cumsum(lengths).tolist()
             first = 0 if bug == "episodes_from_zero" else 1
@@ -350,6 +367,7 @@ def test_a_differently_written_correct_module_passes(monkeypatch: pytest.MonkeyP
         ("same_dims", "each size trains its own architecture", ("base config", "hidden_dims")),
         ("swapped_labels", "each size trains its own architecture", ("mixed up",)),
         ("same_seed", "seeds: different curves, repeatable", ("same curve", "seed")),
+        ("same_seed", "seeds default to (0, 1, 2)", ("all runs of a size used the same seed",)),
         ("random_seed", "seeds: different curves, repeatable", ("seed",)),
         ("no_callback", "callback reports progress", ("never called",)),
         ("stop_between_runs", "callback can stop the experiment", ("went on",)),
@@ -357,6 +375,7 @@ def test_a_differently_written_correct_module_passes(monkeypatch: pytest.MonkeyP
         ("wrong_parameters", "extra columns, when present, are right", ("parameters column",)),
         ("default_seeds", "seeds default to (0, 1, 2)", ("default is seeds=(0, 1, 2)",)),
         ("episodes_finished", "callback reports progress", ("finished=True",)),
+        ("no_run_end", "callback reports progress", ("finished=True", "count the runs")),
         ("absolute_seconds", "extra columns, when present, are right", ("time.perf_counter() - started",)),
         ("solved_episodes", "summary: one row per size, the right numbers", ("'solved'", "not how many episodes")),
         ("runs_as_episodes", "summary: one row per size, the right numbers", ("'runs'", "not how many episodes")),

@@ -124,8 +124,44 @@ class SequentialListNet(nn.Module):
         return out
 
 
+class InplaceReluNet(nn.Module):
+    """Correct: an nn.Sequential with nn.ReLU(inplace=True) (it overwrites the Linear layer's output)."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__()
+        validate(state_dim, action_dim, hidden_dims)
+        self.state_dim, self.action_dim, self.hidden_dims = state_dim, action_dim, tuple(hidden_dims)
+        sizes = [state_dim, *hidden_dims]
+        layers: list[nn.Module] = []
+        for a, b in itertools.pairwise(sizes):
+            layers += [nn.Linear(a, b), nn.ReLU(inplace=True)]
+        self.body = nn.Sequential(*layers, nn.Linear(sizes[-1], action_dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        out: Tensor = self.body(x)
+        return out
+
+
+class TorchReluNet(ModuleListNet):
+    """Correct: torch.relu in forward instead of a layer."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        for layer in self.hidden:
+            x = torch.relu(layer(x))
+        out: Tensor = self.head(x)
+        return out
+
+
 @pytest.mark.parametrize(
-    "cls", [solutions.q_network.CustomQNetwork, ModuleListNet, SequentialListNet, NumbersOnlyCheckedNet]
+    "cls",
+    [
+        solutions.q_network.CustomQNetwork,
+        ModuleListNet,
+        SequentialListNet,
+        NumbersOnlyCheckedNet,
+        InplaceReluNet,
+        TorchReluNet,
+    ],
 )
 def test_correct_networks_pass_every_check(cls: type[nn.Module]) -> None:
     mod = module_with(cls)
@@ -296,7 +332,12 @@ class NoSizesNet(nn.Module):
 
 
 BUGS: list[tuple[str, str, type[nn.Module], tuple[str, ...]]] = [
-    ("tanh between layers", "nonlinearity between layers", TanhNet, ("a Tanh", "ReLU")),
+    (
+        "tanh between layers",
+        "nonlinearity between layers",
+        TanhNet,
+        ("a Tanh", "a ReLU between consecutive Linear layers", "nothing after the last Linear layer"),
+    ),
     ("dropout between layers", "nonlinearity between layers", DropoutNet, ("a Dropout",)),
     ("batch of one for one state", "output shape", TanhNet, ("shape (3,), got (1, 3)",)),
     ("sizes not kept", "keeps its sizes as attributes", NoSizesNet, ("no attribute state_dim", "exercise 4")),

@@ -48,7 +48,11 @@ EXPECTED_FAILURES: dict[str, list[tuple[str, str]]] = {
     "no_zero_grad": [("gradient_phase: sample, loss, clip, step", "gradients pile up")],
     "seed_misses_random": [("seed_everything seeds random, NumPy and torch", "random")],
     "eps_next_step": [("explores on the epsilon schedule", "step t + 1")],
-    "reset_before_push": [("explores on the epsilon schedule", "reset before the transition was pushed")],
+    "reset_before_push": [("stores each step's transition", "reset before the transition was pushed")],
+    "aliased_target": [
+        ("keeps a separate target network", "target_network = q_network does not copy"),
+        ("honours the target network", "the targets come from the online network"),
+    ],
     "gamma_ignored": [("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "ignores config.gamma")],
     "final_eps_ignored": [("explores on the epsilon schedule", "explored with epsilon")],
     "starts_at_learning_starts": [("follows the update schedule", "n > learning_starts")],

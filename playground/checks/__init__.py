@@ -8,7 +8,9 @@ the child process of :mod:`playground.sandbox.child`; the parent imports this
 package just to learn the names, order and time limits of the checks.
 
 Each check declares the learner function it ``tests`` (whose hint ladder a
-failure opens) and the functions it only ``uses``; :func:`playground.checks.aim.settle`
+failure opens), the functions it only ``uses``, and may carry a ``hint`` about
+its own failure (what it exercises and where such a failure comes from), shown
+before that function's ladder; :func:`playground.checks.aim.settle`
 turns a check that fails only because a used function is already known to be
 wrong into ``not_run`` ("not run: fix `td_loss` first").
 """
@@ -44,6 +46,14 @@ class CheckFailed(Exception):
         self.function = function
 
 
+class CheckNotRun(Exception):
+    """Raised by a check that cannot judge, because what it measures through is broken elsewhere.
+
+    Its message says why and which check names the cause; the result is ``not_run``, never a diagnosis
+    of something that is not the cause (exploration blamed for a network that another bug changed).
+    """
+
+
 # The statuses of a check result (those of Exercism's test-runner interface, plus not_run).
 STATUSES: tuple[str, ...] = ("passed", "failed", "error", "not_run")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
@@ -60,7 +70,10 @@ class CheckSpec:
 
     ``tests`` is the learner function the check is about (its hint ladder opens
     when the check fails); ``uses`` are the learner functions it calls on the
-    way, whose own failing check makes this one ``not_run``.
+    way, whose own failing check makes this one ``not_run``; ``hint`` is the first hint a learner gets
+    when this check is the first to fail (:func:`playground.checks.hints.hint_after`), before the
+    function's ladder. A ``precondition`` check holds what the later checks of its function measure
+    through (a separate target network, say): while it fails, their failures are ``not_run``.
     """
 
     exercise: str
@@ -70,6 +83,8 @@ class CheckSpec:
     tests: str = ""
     uses: tuple[str, ...] = ()
     enforces: tuple[str, ...] = ()
+    hint: str = ""
+    precondition: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,12 +134,15 @@ def check(
     tests: str = "",
     uses: tuple[str, ...] = (),
     enforces: tuple[str, ...] = (),
+    hint: str = "",
+    precondition: bool = False,
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Decorator: register ``func`` as the next check of ``exercise``, about learner function ``tests``.
 
     ``enforces`` quotes the sentences of the stub (``exercises/<exercise>.py``) the check holds a learner
     to, word for word. Every check of the exercises names the function it tests and the sentences it
-    enforces (``tests/test_aim.py`` holds them to it: :func:`unstated`).
+    enforces (``tests/test_aim.py`` holds them to it: :func:`unstated`). ``hint`` helps with this check's
+    failure: it is shown first, before the ladder of the function (see :mod:`playground.checks.hints`).
     """
     if exercise not in EXERCISES:
         raise ValueError(f"unknown exercise {exercise!r}")
@@ -139,7 +157,7 @@ def check(
         specs = _REGISTRY.setdefault(exercise, [])
         if any(spec.name == name for spec in specs):
             raise ValueError(f"duplicate check name {name!r} in {exercise}")
-        specs.append(CheckSpec(exercise, name, func, timeout, tests, tuple(uses), tuple(enforces)))
+        specs.append(CheckSpec(exercise, name, func, timeout, tests, tuple(uses), tuple(enforces), hint, precondition))
         return func
 
     return register
@@ -171,6 +189,8 @@ def run_check(spec: CheckSpec, module: ModuleType, impl: str = "exercises") -> C
         message = spec.func(module)
     except CheckFailed as failure:
         return CheckResult(spec.exercise, spec.name, False, str(failure), "failed", failure.function or spec.tests)
+    except CheckNotRun as skipped:
+        return CheckResult(spec.exercise, spec.name, False, str(skipped), "not_run", spec.tests)
     except BaseException as err:  # noqa: BLE001 - learner code may raise anything, even SystemExit
         function = raising_function(spec.exercise, err, impl) or spec.tests
         return CheckResult(spec.exercise, spec.name, False, describe_exception(err, impl), "error", function)

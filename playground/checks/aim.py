@@ -6,7 +6,10 @@ is right. :func:`settle` reads the results of one exercise in the order of its
 checks and keeps a failure only when none of the functions its check *uses*
 is already blamed by an earlier kept failure; the others become ``not_run``
 with "not run: fix `td_loss` first". Checks are registered so that the checks
-of a function come before the checks that only use it.
+of a function come before the checks that only use it. A failing
+``precondition`` check (a separate target network, which every later loop
+check measures through) also turns the later failures of its own function
+into ``not_run``: they would diagnose its consequences.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ def settle(
     """``results`` with each result's function filled in and follow-on failures turned into ``not_run``."""
     by_name = {spec.name: spec for spec in (checks_for(exercise) if specs is None else specs)}
     blamed: list[str] = []
+    unmet: dict[str, str] = {}  # function -> its failing precondition check
     settled: list[CheckResult] = []
     for result in results:
         spec = by_name.get(result.check)
@@ -39,6 +43,12 @@ def settle(
             if culprit is not None:
                 settled.append(replace(result, status="not_run", message=not_run_message(culprit), function=culprit))
                 continue
+            if spec.tests in unmet:
+                message = f"{NOT_RUN_PREFIX}'{unmet[spec.tests]}' first (this check measures through it)"
+                settled.append(replace(result, status="not_run", message=message, function=spec.tests))
+                continue
+            if spec.precondition:
+                unmet[spec.tests] = spec.name
             if function and function not in blamed:
                 blamed.append(function)
         settled.append(result if result.function == function else replace(result, function=function))

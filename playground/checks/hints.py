@@ -7,7 +7,13 @@ two that do it, or the trap to avoid). The stubs in ``exercises/`` say *what*
 to implement and its contract; how to implement it lives in the ladders of the
 exercise manifest, ``playground/core/exercises.toml``.
 
-Which function a hint is about: the function of the first failing check (each
+The first hint after a failing check is about *that* failure: a check may
+carry its own hint (what it exercises, where such a failure comes from;
+``hint=`` of :func:`playground.checks.check`), and :func:`hint_after` shows it
+once, before the ladder of the check's function (it counts under the key
+``"check: <name>"``).
+
+Which function a ladder is about: the function of the first failing check (each
 check declares the function it tests, and :mod:`playground.checks.aim` blames
 the function that holds the bug; a check that was not run counts for nothing),
 else the first function named in a failing message, else the first function of
@@ -27,10 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from playground.checks import checks_for
 from playground.core.facts import MANIFEST
 
 LEVELS: tuple[str, ...] = ("The idea", "The approach", "Near code")
 STATE_ENV = "PLAYGROUND_HINT_STATE"  # overrides where the command line keeps its hint positions
+CHECK_KEY = "check: "  # a check's own hint counts under "check: <its name>" beside the functions' ladders
 
 Revealed = Mapping[str, Mapping[str, int]]  # exercise -> function -> hints seen
 
@@ -47,20 +55,39 @@ class FailedCheck(Protocol):
     @property
     def message(self) -> str: ...
 
+    @property
+    def check(self) -> str: ...
+
 
 @dataclass(frozen=True)
 class HintStep:
-    """One hint: the ``level``-th (from 1) of ``total`` for ``function`` of ``exercise``."""
+    """One hint: the ``level``-th (from 1) of ``total`` for ``function`` of ``exercise``.
+
+    With ``check`` set it is that check's own hint (level 1 of 1), shown before ``function``'s ladder.
+    """
 
     exercise: str
     function: str
     level: int
     total: int
     text: str
+    check: str = ""
+
+    @property
+    def key(self) -> str:
+        """Where :func:`reveal` counts it: the function, or ``"check: <name>"`` for a check's hint."""
+        return CHECK_KEY + self.check if self.check else self.function
 
     @property
     def label(self) -> str:
+        if self.check:
+            return f"{self.function}: about the failing check '{self.check}'"
         return f"{self.function}: hint {self.level} of {self.total} ({LEVELS[self.level - 1].lower()})"
+
+    @property
+    def last(self) -> bool:
+        """True when this is the last hint of the function's ladder (a check's hint never is)."""
+        return not self.check and self.level >= self.total
 
 
 def ladder(exercise: str) -> dict[str, tuple[str, ...]]:
@@ -98,6 +125,33 @@ def failing_functions(exercise: str, results: Iterable[FailedCheck]) -> list[str
     return found
 
 
+def _standing(result: FailedCheck) -> bool:
+    return not result.passed and getattr(result, "status", "") != "not_run"
+
+
+def check_hint(exercise: str, results: Iterable[FailedCheck], revealed: Revealed) -> HintStep | None:
+    """The hint of the first failing check (not one that was not run), if it has one and it was not shown yet."""
+    first = next((result for result in results if _standing(result)), None)
+    if first is None:
+        return None
+    spec = next((spec for spec in checks_for(exercise) if spec.name == first.check), None)
+    if spec is None or not spec.hint:
+        return None
+    if revealed.get(exercise, {}).get(CHECK_KEY + spec.name, 0) >= 1:
+        return None
+    own = getattr(first, "function", "")
+    function = own if own in ladder(exercise) else spec.tests
+    return HintStep(exercise, function, 1, 1, spec.hint, check=spec.name)
+
+
+def hint_after(exercise: str, revealed: Revealed, results: Iterable[FailedCheck]) -> HintStep | None:
+    """The next hint after a Check: the first failing check's own hint, then the ladders (:func:`next_hint`)."""
+    results = list(results)
+    return check_hint(exercise, results, revealed) or next_hint(
+        exercise, revealed, failing_functions(exercise, results)
+    )
+
+
 def next_hint(exercise: str, revealed: Revealed, focus: Iterable[str] = ()) -> HintStep | None:
     """The next unseen hint: for the first of ``focus`` with hints left, else the first function with hints left."""
     hints = ladder(exercise)
@@ -112,10 +166,14 @@ def next_hint(exercise: str, revealed: Revealed, focus: Iterable[str] = ()) -> H
 
 
 def shown_hints(exercise: str, revealed: Revealed) -> list[HintStep]:
-    """Every hint of ``exercise`` seen so far, function by function."""
+    """Every hint of ``exercise`` seen so far, function by function: the hints of its checks, then its ladder."""
     shown: list[HintStep] = []
     seen = revealed.get(exercise, {})
+    specs = checks_for(exercise) if any(key.startswith(CHECK_KEY) for key in seen) else []
     for function, hints in ladder(exercise).items():
+        for spec in specs:
+            if spec.tests == function and spec.hint and seen.get(CHECK_KEY + spec.name, 0) >= 1:
+                shown.append(HintStep(exercise, function, 1, 1, spec.hint, check=spec.name))
         for level in range(1, min(seen.get(function, 0), len(hints)) + 1):
             shown.append(HintStep(exercise, function, level, len(hints), hints[level - 1]))
     return shown
@@ -124,7 +182,7 @@ def shown_hints(exercise: str, revealed: Revealed) -> list[HintStep]:
 def reveal(revealed: MutableMapping[str, dict[str, int]], step: HintStep) -> None:
     """Record that ``step`` was shown."""
     per_function = revealed.setdefault(step.exercise, {})
-    per_function[step.function] = max(per_function.get(step.function, 0), step.level)
+    per_function[step.key] = max(per_function.get(step.key, 0), step.level)
 
 
 def state_path() -> Path:

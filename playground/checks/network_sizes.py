@@ -326,8 +326,8 @@ def seeds_behave(mod: ModuleType) -> str:
     timeout=90,
     tests="run_network_size_experiment",
     enforces=(
-        "calls ``callback`` (when it is not ``None``) with an ``ExperimentProgress(size, seed, run_index, "
-        "runs_total, runs_done, training=progress)``",
+        "calls ``callback`` (when it is not ``None``) with an ``ExperimentProgress(size, seed, training=progress)``",
+        "When a run ends, call ``callback`` once more with ``ExperimentProgress(size, seed, finished=True)``.",
     ),
 )
 def callback_reports(mod: ModuleType) -> str:
@@ -351,17 +351,12 @@ def callback_reports(mod: ModuleType) -> str:
     require(
         not wrong,
         f"the callback received {wrong[0] if wrong else ''}; expected playground.core.results.ExperimentProgress "
-        "(size, seed, run_index, runs_total, runs_done, training)",
+        "(size, seed, training=progress), or (size, seed, finished=True) when a run ends",
     )
     for progress in seen:
         require(
             progress.size in sizes and int(progress.seed) == 5,
             f"progress names size {progress.size!r} seed {progress.seed!r}; expected one of {list(sizes)}, seed 5",
-        )
-        require(
-            progress.runs_total == 2 and 0 <= progress.run_index < 2,
-            f"progress says run_index {progress.run_index} of runs_total {progress.runs_total}; "
-            "this experiment has 2 runs (2 sizes x 1 seed), indexed from 0",
         )
         require(
             progress.training is None or isinstance(progress.training, TrainingProgress),
@@ -372,6 +367,12 @@ def callback_reports(mod: ModuleType) -> str:
             "an ExperimentProgress for an episode end (training set) says finished=True: finished marks the "
             "message sent when a whole run is done",
         )
+    ended = sorted({str(p.size) for p in seen if getattr(p, "finished", False) and p.training is None})
+    require(
+        ended == sorted(sizes),
+        f"runs of sizes {ended} sent a finished message, of the 2 runs (sizes {sorted(sizes)}, seed 5): when a run "
+        "ends, call callback(ExperimentProgress(size, seed, finished=True)) once, so the app can count the runs",
+    )
     episodes = sum(1 for p in seen if p.training is not None)
     require(
         episodes >= len(df),
@@ -652,7 +653,14 @@ def default_seeds(mod: ModuleType) -> str:
     config = tiny_config(total_timesteps=100)
     with intercept_train_dqn(mod, replacement=reference_train_dqn) as calls:
         df = mod.run_network_size_experiment(config, sizes={"1x4": [4]})
-    seeds = sorted({int(call.config.seed) for call in calls}) or sorted({int(s) for s in df["seed"].unique()})
+    trained = [int(call.config.seed) for call in calls]
+    require(
+        not (len(trained) == 3 and len(set(trained)) < 3),
+        f"without seeds the experiment made 3 runs of size '1x4' (the default seeds=(0, 1, 2) was used), but they "
+        f"trained with seeds {trained}: all runs of a size used the same seed. Train each run with its own seed "
+        "(the config of a run gets seed=seed, not the base config's seed)",
+    )
+    seeds = sorted(set(trained)) or sorted({int(s) for s in df["seed"].unique()})
     require(
         seeds == [0, 1, 2],
         f"run_network_size_experiment(config, sizes) without seeds trained seeds {seeds}; the signature's "

@@ -378,7 +378,8 @@ def not_affine(mod: ModuleType) -> str:
     require(
         gap > 1e-4 * scale,
         "the network is affine: Q(0.3 x + 0.7 y) = 0.3 Q(x) + 0.7 Q(y) for every pair of states tried, so "
-        "stacking layers added nothing. Put an activation (nn.ReLU) after each hidden Linear layer.",
+        "stacking layers added nothing. The class docstring says z_i = ReLU(W_i z_(i-1) + b_i): a ReLU after each "
+        "hidden Linear layer.",
     )
     with record_linear_calls(net) as calls, torch.no_grad():
         forward(net, x1, mod, "a batch of states")
@@ -398,7 +399,7 @@ def not_affine(mod: ModuleType) -> str:
             if torch.allclose(before.output, after.inputs):
                 raise CheckFailed(
                     f"Linear layer {position} ({before.layer.in_features}->{before.layer.out_features}) feeds "
-                    f"Linear layer {position + 1} directly, with no activation between them: put nn.ReLU() after "
+                    f"Linear layer {position + 1} directly, with no activation between them: put a ReLU after "
                     "every hidden Linear layer (not only some of them, and not only on the input)"
                 )
             if torch.allclose(torch.relu(before.output), after.inputs, atol=1e-6):
@@ -412,8 +413,9 @@ def not_affine(mod: ModuleType) -> str:
             else:
                 cause = "something other than ReLU"
             raise CheckFailed(
-                f"{between} there is {cause}; the class docstring says z_i = ReLU(W_i z_(i-1) + b_i): use exactly "
-                "nn.ReLU() between the layers, nothing else"
+                f"{between} there is {cause}; the class docstring says z_i = ReLU(W_i z_(i-1) + b_i): a ReLU between "
+                "consecutive Linear layers and nothing else there, and nothing after the last Linear layer "
+                "(nn.ReLU, F.relu and torch.relu all do)"
             )
         return f"not affine, and a ReLU sits between each of the {n_layers} Linear layers"
     return "not affine (an activation between layers)"

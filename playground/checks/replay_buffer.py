@@ -343,6 +343,11 @@ def _field_mismatch(batch: Batch, row: int, n: int) -> str:
     timeout=15,
     tests="ReplayBufferWithIndices.sample_indices",
     enforces=("row ``i`` of every array comes from the transition in slot ``indices[i]``.",),
+    hint=(
+        "This check pushes numbered transitions and looks at each row of a batch: its state, action, reward, "
+        "next state and done must all come from the same push. Draw the slot numbers once and index every "
+        "field with those same numbers, so row i of each array is the transition in slot indices[i]."
+    ),
 )
 def rows_are_aligned(mod: ModuleType) -> str:
     capacity, pushed, batch_size = 32, 40, 8
@@ -384,6 +389,12 @@ def rows_are_aligned(mod: ModuleType) -> str:
         "row ``i`` of every array comes from the transition in slot ``indices[i]``.",
         "as long as slot ``n % capacity`` holds the ``n``-th transition pushed.",
     ),
+    hint=(
+        "The indices are storage slots: the slot number push wrote the transition to (push n writes slot n % "
+        "capacity, which wraps around), not its age counted from the oldest transition. Return the slot "
+        "numbers you indexed the fields with, so that row i of each array is the transition stored in slot "
+        "indices[i]."
+    ),
 )
 def indices_are_slots(mod: ModuleType) -> str:
     capacity = 10
@@ -423,6 +434,12 @@ def indices_are_slots(mod: ModuleType) -> str:
     timeout=15,
     tests="ReplayBufferWithIndices.sample_indices",
     enforces=("A uniform batch without replacement",),
+    hint=(
+        "A batch holds batch_size different transitions. Drawing slots one at a time (np.random.randint, "
+        "random.choices, torch.randint) can draw the same slot twice: draw them all at once without "
+        "replacement (np.random.choice with replace=False, random.sample, or the first batch_size of a random "
+        "permutation)."
+    ),
 )
 def without_replacement(mod: ModuleType) -> str:
     size = 20
@@ -497,6 +514,12 @@ def _uniformity_problem(counts: NDArray[np.int64], stored: Sequence[int], expect
         "A uniform batch without replacement",
         "drawn uniformly *without replacement* from the stored transitions",
     ),
+    hint=(
+        "This check draws many batches and counts how often each stored transition appears: every slot that "
+        "holds a transition (the first len(self) slots, all of them once the buffer is full) must be equally "
+        "likely, however old it is. Draw from range(len(self)), not from the slots before the write position "
+        "or from the whole capacity."
+    ),
 )
 def uniform_sampling(mod: ModuleType) -> str:
     batch_size, batches = 8, 1500
@@ -557,6 +580,11 @@ def _expect_value_error(action: str, call: Any, mod: ModuleType, hint: str) -> s
     timeout=10,
     tests="ReplayBufferWithIndices.sample_indices",
     enforces=("Raises ``ValueError`` when ``batch_size > len(self)``.",),
+    hint=(
+        "A batch without replacement cannot be larger than what is stored: compare batch_size with len(self) "
+        "(the transitions pushed so far, not the capacity) before drawing, and raise ValueError when it is "
+        "larger."
+    ),
 )
 def too_large_batch(mod: ModuleType) -> str:
     hint = "check batch_size <= len(self) first and raise ValueError with a clear message"

@@ -46,7 +46,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 from torch import nn
 
-from playground.checks import CheckFailed, check, require
+from playground.checks import CheckFailed, CheckNotRun, check, plain, require
 from playground.core.config import PRESETS, DQNConfig, linear_epsilon
 from playground.core.envs import LINEWORLD_ID, LineWorld, make_env
 from playground.core.monitor import MonitorError, train_monitored
@@ -156,6 +156,17 @@ def train(mod: ModuleType, config: DQNConfig, **kwargs: Any) -> TrainingResult:
     """Run the learner's ``train_dqn`` as the app runs it (measured around it) and insist on a result back."""
     try:
         result = train_monitored(mod.train_dqn, config, **kwargs)
+    except RuntimeError as err:
+        if "does not require grad" not in str(err):
+            raise
+        # gradient_phase passed its own check (else this check is not run): the loop froze the online network.
+        raise CheckFailed(
+            f"the TD loss had no gradient ({plain(str(err)).strip()}): the online network's parameters do not "
+            "require grad when gradient_phase runs. Is target_network the online network itself (target_network "
+            "= q_network gives one network two names), so that freezing the target froze the online network too? "
+            "Build the target as a second network loaded with the online weights (or copy.deepcopy the online one)",
+            function="train_dqn",
+        ) from None
     except MonitorError as err:
         if "TrainingResult" in str(err):
             raise CheckFailed(
@@ -972,6 +983,69 @@ def plot_rewards_draws(mod: ModuleType) -> str:
 # --- The checks -------------------------------------------------------------------------------
 
 
+class CountedNetwork(CustomQNetwork):
+    """The reference network, noting every instance made of it: by its class or by ``copy.deepcopy``."""
+
+    made: list[nn.Module] = []  # noqa: RUF012
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__(state_dim, action_dim, hidden_dims)
+        CountedNetwork.made.append(self)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:  # copy.deepcopy and pickle build a copy through here
+        super().__setstate__(state)  # type: ignore[no-untyped-call]
+        CountedNetwork.made.append(self)
+
+
+def _shares_parameters(one: nn.Module, other: nn.Module) -> bool:
+    return bool({id(p) for p in one.parameters()} & {id(p) for p in other.parameters()})
+
+
+@check(
+    "train_dqn",
+    "keeps a separate target network",
+    timeout=30,
+    precondition=True,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=("then a target network of the same class loaded with its weights",),
+    hint=(
+        "The target network is a second network: the same class and sizes, loaded with the online weights at "
+        "the start, that changes only when update_target runs. `target_network = q_network` does not copy: it "
+        "gives one network two names, so every update moves the targets too (and freezing the target freezes "
+        "the online network). Build a second one with q_network_cls and load_state_dict, or copy.deepcopy the "
+        "online network."
+    ),
+)
+def separate_target(mod: ModuleType) -> str:
+    """The loop makes a second network for the targets: not the online one under a second name, no shared weights."""
+    config = small_lineworld(total_timesteps=200, learning_starts=50, target_update_interval=10)
+    CountedNetwork.made = []
+    failure: CheckFailed | None = None
+    online: nn.Module | None
+    try:
+        online = train(mod, config, q_network_cls=CountedNetwork).q_network
+    except CheckFailed as err:  # a frozen online network: judge the aliasing first, it is the likely cause
+        online, failure = (CountedNetwork.made[0] if CountedNetwork.made else None), err
+    made = list(CountedNetwork.made)
+    if online is None or not made:
+        if failure is not None:
+            raise failure
+        return "not judged: the loop built no network with q_network_cls (the network-classes check says why)"
+    others = [network for network in made if network is not online]
+    require(
+        bool(others) and not all(_shares_parameters(online, network) for network in others),
+        "the loop made only the online network"
+        + ("" if not others else " and networks that share its parameters")
+        + ": target_network = q_network does not copy a network, it gives it a second name, so the targets move "
+        "with every update (and update_target blends the network with itself). Build the target as a second "
+        "network of the same class loaded with the online weights, or copy.deepcopy the online one",
+    )
+    if failure is not None:
+        raise failure
+    return f"{len(made)} networks: the online one and a separate target network"
+
+
 @check(
     "train_dqn",
     "result is well formed",
@@ -982,6 +1056,13 @@ def plot_rewards_draws(mod: ModuleType) -> str:
         "append its return (the sum of its rewards) to ``result.episode_rewards`` and its length (its number "
         "of steps) to ``result.episode_lengths``",
         "Extend ``result.losses`` with the loss values it returns, and ``result.loss_steps`` with $n$ once per value.",
+    ),
+    hint=(
+        "This check runs your loop for 600 LineWorld steps and compares the result with the episodes the env "
+        "played. Keep two running counters for the current episode, its return (the sum of its rewards) and "
+        "its length (its env steps); when the episode ends (terminated or truncated) append both, then set "
+        "both back to 0 before the next episode's first step. Extend losses and loss_steps together, once per "
+        "update."
     ),
 )
 def result_well_formed(mod: ModuleType) -> str:
@@ -1040,11 +1121,6 @@ def result_well_formed(mod: ModuleType) -> str:
         all(math.isfinite(float(x)) for x in result.losses),
         "some recorded losses are NaN or infinite on LineWorld, where a correct loop stays finite",
     )
-    require(
-        min(result.loss_steps) > config.learning_starts,
-        f"the first update was recorded at env step {min(result.loss_steps)}, not after learning_starts = "
-        f"{config.learning_starts}: no update until n > learning_starts",
-    )
     return f"{n} episodes, {len(result.losses)} updates: returns, lengths and losses filled and consistent"
 
 
@@ -1057,6 +1133,12 @@ def result_well_formed(mod: ModuleType) -> str:
     enforces=(
         "``config.train_freq`` $= 0$ and $n >$ ``config.learning_starts``",
         "skip it while the buffer holds fewer than ``config.batch_size`` transitions.",
+    ),
+    hint=(
+        "This check watches when your loop calls gradient_phase. Count n = t + 1, the env steps done so far "
+        "over all episodes (never reset per episode). After the step's transition is pushed, train when n % "
+        "train_freq == 0 and n > learning_starts (strictly greater) and the buffer holds at least batch_size "
+        "transitions; a gradient phase makes gradient_steps updates (train_freq of them when it is -1)."
     ),
 )
 def update_schedule(mod: ModuleType) -> str:
@@ -1182,6 +1264,63 @@ def uses_injected_classes(mod: ModuleType) -> str:
     return f"{RecordingNetwork.instances} networks built, {pushes} pushes, {len(RecordingBuffer.batch_sizes)} batches"
 
 
+def _cell(observation: Sequence[float]) -> int:
+    """The LineWorld cell of a one-hot observation."""
+    return int(np.argmax(observation))
+
+
+@check(
+    "train_dqn",
+    "stores each step's transition",
+    timeout=30,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=("step; push the transition $(s, a, r, s', d)$",),
+    hint=(
+        "The buffer gets one transition per env step, (s, a, r, s', d), and s' is exactly the observation "
+        "env.step returned for that step, also on the last step of an episode. Push it before anything else "
+        "happens to the env: reset only after the push, and use the reset's observation as the s of the next "
+        "episode's first transition."
+    ),
+)
+def stores_each_transition(mod: ModuleType) -> str:
+    """One push per env step, and its s' is what env.step returned: one LineWorld move from s."""
+    # No update ever (learning_starts = total_timesteps): only the stored transitions are looked at. Greedy is
+    # 'right', so many episodes reach the goal; random early steps let others run into the time limit. The d
+    # of each transition is "bootstraps through truncation"'s business, not this check's.
+    config = small_lineworld(
+        total_timesteps=600,
+        learning_starts=600,
+        exploration_fraction=0.5,
+        exploration_initial_eps=1.0,
+        exploration_final_eps=0.3,
+        seed=5,
+    )
+    TraceBuffer.reset_log()
+    result = train(mod, config, q_network_cls=RightNetwork, buffer_cls=TraceBuffer)
+    pushed = TraceBuffer.pushed
+    require(
+        len(pushed) == config.total_timesteps,
+        f"{len(pushed)} transitions were pushed in {config.total_timesteps} env steps: push one per env step",
+    )
+    ends = {int(step) for step in result.episode_end_steps}
+    for number, (state, after, _) in enumerate(pushed, start=1):
+        if abs(_cell(after) - _cell(state)) <= 1:
+            continue
+        where = "the last transition of an episode" if number in ends else f"transition {number}"
+        cause = (
+            "the env was reset before the transition was pushed, so its s' became the reset state: push "
+            "(s, a, r, s', d) first, then reset"
+            if number in ends
+            else "push the next_state env.step returned, and make it the state of the next step"
+        )
+        raise CheckFailed(
+            f"{where} was pushed with s' in cell {_cell(after)} after s in cell {_cell(state)}, but a LineWorld "
+            f"step moves at most one cell: s' must be the observation env.step returned for that step; {cause}"
+        )
+    return f"{len(pushed)} pushes, one per env step, each s' one LineWorld move from its s"
+
+
 @check(
     "train_dqn",
     "learns LineWorld",
@@ -1223,6 +1362,12 @@ def learns_lineworld(mod: ModuleType) -> str:
     tests="train_dqn",
     uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
     enforces=("push the transition $(s, a, r, s', d)$ with $d$ = ``terminated`` into the buffer.",),
+    hint=(
+        "An episode ends in two ways: terminated (the task itself ended: the state after it has no future "
+        "reward) or truncated (a time limit cut it short: the state after it still has a future). The d of "
+        "the pushed transition is what stops the TD target from bootstrapping, so it must say terminated "
+        "only; the episode still ends, and the env is reset, on either."
+    ),
 )
 def bootstraps_through_truncation(mod: ModuleType) -> str:
     config = DQNConfig(
@@ -1304,6 +1449,12 @@ def _frozen_target_run(mod: ModuleType, interval: int) -> NDArray[np.float64]:
     enforces=(
         "then a target network of the same class loaded with its weights",
         "``config.target_update_interval`` $= 0$: :func:`update_target` with ``config.tau``.",
+    ),
+    hint=(
+        "The TD targets must come from a second network that changes only when update_target runs. Two names "
+        "for one object (target_network = q_network) are not two networks: build a second network of the same "
+        "class and load the online weights into it (or copy.deepcopy the online network), then pass it to "
+        "gradient_phase and update_target."
     ),
 )
 def honours_target_network(mod: ModuleType) -> str:
@@ -1515,6 +1666,12 @@ def _trace_config(tau: float) -> DQNConfig:
         ":func:`make_optimizer` ``(..., config.learning_rate)``",
         ":func:`update_target` with ``config.tau``.",
     ),
+    hint=(
+        "This check replays your updates against the config: every setting must come from config (the "
+        "optimizer from make_optimizer with config.learning_rate, gamma, loss and max_grad_norm through "
+        "gradient_phase, tau through update_target every target_update_interval env steps), never a number "
+        "written into the loop."
+    ),
 )
 def loop_reads_config(mod: ModuleType) -> str:
     config = _trace_config(tau=0.3)
@@ -1659,6 +1816,12 @@ class RightNetwork(_FavouringNetwork):
         "= ``linear_epsilon(config, t)``",
         "probability $\\\\epsilon_t$, else :func:`greedy_action`",
     ),
+    hint=(
+        "This check counts the random actions your loop takes on a schedule with known values. Epsilon "
+        "depends on the env step, not the episode: before the action of env step t (0 for the first action of "
+        "the run, counting every step of every episode) take linear_epsilon(config, t), then act at random "
+        "with exactly that probability and greedily otherwise."
+    ),
 )
 def explores_on_schedule(mod: ModuleType) -> str:
     # No update ever (learning_starts = total_timesteps): the greedy action is always 'right', so every
@@ -1682,7 +1845,7 @@ def explores_on_schedule(mod: ModuleType) -> str:
 
         setattr(mod, "linear_epsilon", traced)  # noqa: B010 - a module attribute mypy cannot see
     try:
-        train(mod, config, q_network_cls=RightNetwork, buffer_cls=TraceBuffer)
+        online = train(mod, config, q_network_cls=RightNetwork, buffer_cls=TraceBuffer).q_network
     finally:
         if callable(original):
             setattr(mod, "linear_epsilon", original)  # noqa: B010
@@ -1692,20 +1855,20 @@ def explores_on_schedule(mod: ModuleType) -> str:
         f"linear_epsilon was asked for step t + 1 (t={asked[0][0]} before the first env step): the action of env "
         "step t uses epsilon_t = linear_epsilon(config, t), with t counted from 0",
     )
-    goal = [0.0] * 7 + [1.0]
-    terminal = [(state, after) for state, after, done in TraceBuffer.pushed if done]
-    reset_first = [after for state, after in terminal if after != goal]
-    require(
-        not reset_first,
-        f"a terminal transition was pushed with s' = {reset_first[0] if reset_first else ''} instead of the goal "
-        "cell it reached: the env was reset before the transition was pushed, so its s' became the reset state. "
-        "Push (s, a, r, s', d) first, then reset",
-    )
     actions = TraceBuffer.pushed_actions
-    require(
-        len(actions) == config.total_timesteps,
-        f"{len(actions)} transitions were pushed in {config.total_timesteps} env steps: push every one",
-    )
+    if len(actions) != config.total_timesteps:  # "stores each step's transition" names this
+        raise CheckNotRun(
+            "not run: the loop does not push one transition per env step, so its actions cannot be counted "
+            '("stores each step\'s transition" says why)'
+        )
+    with torch.no_grad():
+        values = online(torch.eye(8))  # every LineWorld cell
+    if not bool((values[:, 1] > values[:, 0]).all()):
+        raise CheckNotRun(
+            "not run: the online network changed in a run where no update was due (learning_starts = "
+            "total_timesteps), so its greedy action moved and exploration cannot be told from it; the target "
+            "network and update schedule checks say why"
+        )
     windows = ((0, 400), (400, 800), (800, 1_600))
     for low, high in windows:
         p = np.array([linear_epsilon(config, t) / 2 for t in range(low, high)])
@@ -1736,6 +1899,11 @@ def explores_on_schedule(mod: ModuleType) -> str:
         ":func:`seed_everything` ``(config.seed)``",
         "``env.action_space.seed(config.seed)``",
         "Reset the env with ``seed=config.seed``.",
+    ),
+    hint=(
+        "Two runs with the same config must be identical: at the start of train_dqn call "
+        "seed_everything(config.seed), seed env.action_space with it, and pass it to the first env.reset; a "
+        "generator you make yourself for exploration must be seeded from config.seed too."
     ),
 )
 def same_seed_same_cartpole(mod: ModuleType) -> str:

@@ -117,18 +117,24 @@ class ExperimentProgress:
 
     One message at the end of every training episode of every run
     (``training`` holds that episode's :class:`TrainingProgress`) and one when
-    a run ends (``finished=True``, ``training=None``). ``run_index`` counts the
-    runs of the experiment from 0 in the order (size, seed); runs may overlap
-    when two run at once. The callback returns ``False`` to stop the experiment.
+    a run ends (``finished=True``, ``training=None``). The callback returns
+    ``False`` to stop the experiment.
+
+    A learner's experiment fills ``size``, ``seed``, ``training`` and
+    ``finished``; the app counts the runs around it
+    (:class:`playground.tasks.experiment.RunCounter`): ``run_index`` numbers
+    the runs from 0 in the order (size, seed) (-1 until counted),
+    ``runs_total`` is how many there are and ``runs_done`` how many have
+    finished. Runs may overlap when two run at once.
     """
 
     size: str
     seed: int
-    run_index: int
-    runs_total: int
-    runs_done: int
     training: TrainingProgress | None = None
     finished: bool = False
+    run_index: int = -1
+    runs_total: int = 0
+    runs_done: int = 0
 
     @property
     def run_fraction(self) -> float:

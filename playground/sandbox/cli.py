@@ -67,14 +67,14 @@ def _hint(exercise: str, results: Sequence[CheckResult]) -> None:
         print(f"\nAll checks of {exercise} pass: no hint needed. The reference is solutions/{exercise}.py.")
         return
     state = hints.load_state()
-    step = hints.next_hint(exercise, state, hints.failing_functions(exercise, results))
+    step = hints.hint_after(exercise, state, results)
     if step is None:
         print(f"\nNo hints left for {exercise}: the reference solution is solutions/{exercise}.py.")
         return
     hints.reveal(state, step)
     hints.save_state(state)
     print(f"\nHint for {step.label}:\n  {step.text}")
-    if step.level < step.total:
+    if not step.last:
         print(f"(run `python -m playground.check {exercise} --hint` again for the next one)")
 
 

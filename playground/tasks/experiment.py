@@ -13,8 +13,8 @@ import itertools
 import math
 import numbers
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
 import pandas as pd
@@ -100,7 +100,8 @@ def run_reference_experiment(
         if callback is None:
             return None
         run = runs[index]
-        return callback(ExperimentProgress(run.size, run.seed, index, len(runs), len(records), training, finished))
+        message = ExperimentProgress(run.size, run.seed, training, finished, index, len(runs), len(records))
+        return callback(message)
 
     def on_result(index: int, record: Any) -> bool | None:
         if record is None:
@@ -313,6 +314,34 @@ def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
 def plural(count: int, noun: str) -> str:
     """``plural(1, "run")`` -> "1 run", ``plural(3, "run")`` -> "3 runs"."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+class RunCounter:
+    """The app's count of an experiment's runs, around the learner's code.
+
+    A learner's ``run_network_size_experiment`` sends ``ExperimentProgress``
+    with the run's size and seed, the episode's ``training`` progress and
+    ``finished`` at a run's end; :meth:`count` fills in ``run_index`` (the
+    run's place in the order (size, seed) of ``sizes`` and ``seeds``),
+    ``runs_total`` and ``runs_done`` (the runs that sent ``finished``).
+    """
+
+    def __init__(self, sizes: Iterable[str], seeds: Iterable[int]) -> None:
+        seeds = list(seeds)
+        self._index: dict[tuple[str, int], int] = {}
+        for size in sizes:
+            for seed in seeds:
+                self._index.setdefault((str(size), int(seed)), len(self._index))
+        self._planned = len(self._index)
+        self._finished: set[int] = set()
+
+    def count(self, progress: ExperimentProgress) -> ExperimentProgress:
+        """``progress`` with its run counted (a pair outside the plan gets the next index)."""
+        index = self._index.setdefault((str(progress.size), int(progress.seed)), len(self._index))
+        if progress.finished:
+            self._finished.add(index)
+        total = max(self._planned, len(self._index))
+        return replace(progress, run_index=index, runs_total=total, runs_done=len(self._finished))
 
 
 def experiment_progress(messages: Sequence[ExperimentProgress], runs_total: int) -> tuple[float, str]:

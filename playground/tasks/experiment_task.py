@@ -28,7 +28,7 @@ from playground.core.results import (
     TrainingResult,
 )
 from playground.sandbox.child import TaskContext
-from playground.tasks.experiment import ExperimentData, plain_columns, run_reference_experiment
+from playground.tasks.experiment import ExperimentData, RunCounter, plain_columns, run_reference_experiment
 from playground.tasks.learner_figure import figure_png
 
 PROGRESS_INTERVAL = 0.25  # seconds between a run's progress messages to the app (run ends always go)
@@ -53,9 +53,6 @@ def _clean_progress(progress: Any) -> ExperimentProgress | None:
         return ExperimentProgress(
             size=str(progress.size),
             seed=int(progress.seed),
-            run_index=int(progress.run_index),
-            runs_total=int(progress.runs_total),
-            runs_done=int(progress.runs_done),
             training=training,
             finished=bool(progress.finished),
         )
@@ -125,10 +122,12 @@ def run_experiment_task(
     module = impl_module(impl, "network_sizes")
     base = DQNConfig.from_dict(config)
     last_sent: dict[int, float] = {}  # per run: two runs may report at once
+    counter = RunCounter(sizes, seeds)  # the app counts the runs; the learner's code names size and seed
 
     def callback(progress: ExperimentProgress) -> bool:
         now = time.monotonic()
         clean = _clean_progress(progress)
+        clean = None if clean is None else counter.count(clean)
         if clean is not None and (clean.finished or now - last_sent.get(clean.run_index, 0.0) >= PROGRESS_INTERVAL):
             last_sent[clean.run_index] = now
             ctx.emit(clean)

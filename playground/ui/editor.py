@@ -161,8 +161,7 @@ def _reveal_hint(exercise: str) -> None:
 
 def _upcoming_hint(exercise: str) -> hints.HintStep | None:
     revealed: dict[str, dict[str, int]] = st.session_state.setdefault(HINTS_KEY, {})
-    focus = hints.failing_functions(exercise, stored_checks(exercise) or [])
-    return hints.next_hint(exercise, revealed, focus)
+    return hints.hint_after(exercise, revealed, stored_checks(exercise) or [])
 
 
 def hint_button(exercise: str) -> None:
@@ -180,7 +179,7 @@ def hint_button(exercise: str) -> None:
         disabled=upcoming is None,
         on_click=_reveal_hint,
         args=(exercise,),
-        help="Hints come one at a time: the idea, then the approach, then near code.",
+        help="Hints come one at a time: about the check that failed, then the idea, the approach, near code.",
     )
 
 

@@ -178,7 +178,7 @@ def how_to_work(local: bool) -> str:
             "2. Press **Check my code** (or Ctrl+Enter in the editor). Your code runs in a separate process with a "
             "time limit; each message says what was expected, what happened and the usual cause. From a terminal, "
             "`python -m playground.check <name>` runs the same checks on the files (alone, it checks all five).\n"
-            "3. Stuck? **Show a hint**: the idea first, then the approach, then near code.\n"
+            "3. Stuck? **Show a hint**: one about the check that failed, then the idea, the approach, near code.\n"
             "4. When every check passes, the page puts your code beside the reference and shows the way to the "
             "next exercise. Then run yours and the reference side by side on the page."
         )
@@ -188,7 +188,7 @@ def how_to_work(local: bool) -> str:
         "there: nothing to install, no files, no terminal.\n"
         "2. Press **Check my code** (or Ctrl+Enter in the editor). Your code runs in a separate process with a "
         "time limit; each message says what was expected, what happened and the usual cause.\n"
-        "3. Stuck? **Show a hint**: the idea first, then the approach, then near code.\n"
+        "3. Stuck? **Show a hint**: one about the check that failed, then the idea, the approach, near code.\n"
         "4. When every check passes, the page puts your code beside the reference and shows the way to the next "
         "exercise. Your code stays in this browser session: **Download my code** keeps a copy, and uploading the "
         "file restores it."
