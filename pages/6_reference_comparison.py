@@ -20,6 +20,7 @@ from playground.ui.session import (
     COMPARISON_ERROR_KEY,
     COMPARISON_RESULT_KEY,
     COMPARISON_SCROLL_KEY,
+    COMPARISON_STOPPED_KEY,
     TRAINING_CONFIG_KEY,
 )
 from playground.ui.widgets import remember_widgets, restore_widgets
@@ -166,9 +167,10 @@ def _results() -> None:
     result: cmp.ComparisonResult | None = st.session_state.get(COMPARISON_RESULT_KEY)
     if result is not None:
         st.subheader("Results")
+        stopped = st.session_state.get(COMPARISON_STOPPED_KEY) or "stopped early" if result.stopped else ""
         st.caption(
-            f"{result.config.env_id}, {result.config.total_timesteps:,} steps, seeds {list(result.seeds)}. "
-            "Kept until you train again."
+            f"{result.config.env_id}, {result.config.total_timesteps:,} steps, seeds {list(result.seeds)}"
+            f"{f' · {stopped}' if stopped else ''}. Kept until you train again."
         )
         st.markdown("\n".join(f"- {line}" for line in cmp.plain_reading(result)))
         window = st.slider("Moving average over episodes", 1, 100, 20, key="cmp_window")

@@ -28,8 +28,8 @@ from playground.checks import EXERCISES, CheckResult, hints
 from playground.checks.feedback import group_results, summary
 from playground.core.facts import IMPLS
 from playground.sandbox import forkserver
+from playground.sandbox.executor import run_checks, warm_up  # the local sandbox, or Ray when one is configured
 from playground.sandbox.hardening import make_undumpable
-from playground.sandbox.runner import run_checks, warm_up
 
 EPILOG = """\
 exit codes:
