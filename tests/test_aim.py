@@ -48,7 +48,7 @@ def assert_aimed(exercise: str, module: ModuleType, function: str) -> CheckResul
     step = first_hint(exercise, results)
     assert step.function == function, failure
     spec = next(spec for spec in checks_for(exercise) if spec.name == failure.check)
-    if spec.hint:  # the first hint is about the check that failed, not the function's generic opening
+    if spec.hint and spec.tests == function:  # the first hint is about the check that failed, not the ladder
         assert (step.check, step.text) == (failure.check, spec.hint), step
     return failure
 
@@ -171,7 +171,22 @@ def test_sampling_with_replacement_is_blamed_on_sample_indices_not_on_push() -> 
 
 
 def test_a_push_that_drops_new_transitions_is_blamed_on_push() -> None:
-    assert_aimed("replay_buffer", module_with(DropsWhenFull), "ReplayBufferWithIndices.push")
+    failure = assert_aimed("replay_buffer", module_with(DropsWhenFull), "ReplayBufferWithIndices.push")
+    assert "dropped instead of replacing the oldest" in failure.message
+
+
+def test_a_push_that_drops_new_transitions_gets_a_hint_about_overwriting_not_sampling() -> None:
+    """The first failing check tests sample_indices and carries a hint about indexing every field with the
+    same slots; the failure blames push, so that hint does not fit: push's ladder opens instead."""
+    failure, results = first_failure("replay_buffer", module_with(DropsWhenFull))
+    spec = next(spec for spec in checks_for("replay_buffer") if spec.name == failure.check)
+    assert spec.hint
+    assert spec.tests != failure.function
+    step = first_hint("replay_buffer", results)
+    assert (step.function, step.check, step.level) == ("ReplayBufferWithIndices.push", "", 1)
+    assert "overwritten" in step.text
+    assert "n % capacity" in step.text
+    assert "Draw the slot numbers" not in step.text
 
 
 def test_a_load_model_that_never_loads_the_weights_is_blamed_on_load_model() -> None:
