@@ -7,14 +7,20 @@ only uses a function whose own check failed is settled to ``not_run``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 import torch
 from dqn_variants import make_loop
+from test_q_network_checks import ModuleListNet, sequential_net
+from test_q_network_checks import module_with as q_module_with
 from test_replay_buffer_checks import DequeBuffer, DropsWhenFull, WithReplacement, module_with
 from test_save_load import _load_without_weights, _module, _save_sized
+from torch import Tensor, nn
+from torch.nn import functional
 
 from playground.checks import EXERCISES, CheckResult, checks_for, exercise_functions, hints, run_check, unstated
 from playground.checks.aim import culprits, settle
@@ -189,6 +195,36 @@ def test_a_push_that_drops_new_transitions_gets_a_hint_about_overwriting_not_sam
     assert "Draw the slot numbers" not in step.text
 
 
+@pytest.mark.parametrize(
+    ("output", "function"),
+    [
+        ({"output_module": nn.ReLU}, "CustomQNetwork.__init__"),  # nn.ReLU() appended to the nn.Sequential
+        ({"output_module": nn.Sigmoid}, "CustomQNetwork.__init__"),
+        ({"output": torch.relu}, "CustomQNetwork.forward"),  # forward returns torch.relu(self.net(x))
+        ({"output": functional.relu}, "CustomQNetwork.forward"),
+    ],
+)
+def test_an_activation_on_the_q_values_is_blamed_where_it_is_written(output: dict[str, Any], function: str) -> None:
+    failure = assert_aimed("q_network", q_module_with(sequential_net(**output)), function)
+    assert failure.check == "no activation on the Q-values"
+    assert ("__init__" in failure.message) == (function == "CustomQNetwork.__init__"), failure.message
+
+
+def test_an_output_relu_kept_as_its_own_attribute_is_blamed_on_forward() -> None:
+    """A module registered in __init__ but applied by forward to the output: forward chose to apply it."""
+
+    class OwnAttribute(ModuleListNet):
+        def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+            super().__init__(state_dim, action_dim, hidden_dims)
+            self.out_act = nn.ReLU()
+
+        def forward(self, x: Tensor) -> Tensor:
+            out: Tensor = self.out_act(super().forward(x))
+            return out
+
+    assert_aimed("q_network", q_module_with(OwnAttribute), "CustomQNetwork.forward")
+
+
 def test_a_load_model_that_never_loads_the_weights_is_blamed_on_load_model() -> None:
     failure = assert_aimed("save_load", _module(_save_sized, _load_without_weights), "load_model")
     assert "load_state_dict" in failure.message
@@ -227,7 +263,6 @@ def test_quoted_errors_are_plain_text() -> None:
 
 
 def test_a_save_model_that_never_saves_the_weights_is_blamed_on_save_model() -> None:
-    from torch import nn
 
     from solutions.q_network import CustomQNetwork
 
