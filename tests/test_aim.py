@@ -230,6 +230,21 @@ def test_a_load_model_that_never_loads_the_weights_is_blamed_on_load_model() -> 
     assert "load_state_dict" in failure.message
 
 
+def test_the_checks_that_measure_through_a_round_trip_are_not_run_while_load_model_loads_nothing() -> None:
+    """They failed under their own titles ("saving leaves the network unchanged") with the loading message."""
+    module = _module(_save_sized, _load_without_weights)
+    results = settle("save_load", [run_check(spec, module) for spec in checks_for("save_load")])
+    status = {r.check: r.status for r in results}
+    through = ["sizes that do not match the weights", "saving leaves the network unchanged"]
+    through.append("weights under other names: loaded exactly or refused")
+    assert [status[name] for name in through] == ["not_run"] * 3, results
+    for result in results:
+        if result.check in through:
+            assert result.message.startswith("not run: fix `load_model` first"), result.message
+    assert culprits(results) == ["load_model"]
+    assert status["round trip"] == "failed"
+
+
 def test_a_plot_bug_of_exercise_5_is_blamed_on_plot_learning_curves(monkeypatch: pytest.MonkeyPatch) -> None:
     from test_network_sizes import experiment_module, plot_by_episode
 
