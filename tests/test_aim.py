@@ -17,7 +17,7 @@ import torch
 from dqn_variants import make_loop
 from test_q_network_checks import ModuleListNet, sequential_net
 from test_q_network_checks import module_with as q_module_with
-from test_replay_buffer_checks import DequeBuffer, DropsWhenFull, WithReplacement, module_with
+from test_replay_buffer_checks import CapacityLength, DequeBuffer, DropsWhenFull, WithReplacement, module_with
 from test_save_load import _load_without_weights, _module, _save_sized
 from torch import Tensor, nn
 from torch.nn import functional
@@ -223,6 +223,22 @@ def test_an_output_relu_kept_as_its_own_attribute_is_blamed_on_forward() -> None
             return out
 
     assert_aimed("q_network", q_module_with(OwnAttribute), "CustomQNetwork.forward")
+
+
+def test_a_len_that_returns_the_capacity_is_the_only_diagnosis() -> None:
+    """The sampling checks failed with their own diagnoses ("check batch_size <= len(self) first") or were
+    not run for `sample_indices`, though only `__len__` was wrong; they use it, so they are not run for it."""
+    length = "ReplayBufferWithIndices.__len__"
+    assert_aimed("replay_buffer", module_with(CapacityLength), length)
+    module = module_with(CapacityLength)
+    results = settle("replay_buffer", [run_check(spec, module) for spec in checks_for("replay_buffer")])
+    standing = [r.check for r in results if r.status in ("failed", "error")]
+    assert standing == ["length grows then caps at capacity"], results
+    skipped = [r for r in results if r.status == "not_run"]
+    assert skipped
+    assert all(r.message.startswith(f"not run: fix `{length}` first") for r in skipped), skipped
+    assert "batch_size <= len(self)" not in " ".join(r.message for r in results)
+    assert first_hint("replay_buffer", results).function == length
 
 
 def test_a_load_model_that_never_loads_the_weights_is_blamed_on_load_model() -> None:
