@@ -7,14 +7,20 @@ only uses a function whose own check failed is settled to ``not_run``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 import torch
 from dqn_variants import make_loop
-from test_replay_buffer_checks import DequeBuffer, DropsWhenFull, WithReplacement, module_with
+from test_q_network_checks import ModuleListNet, sequential_net
+from test_q_network_checks import module_with as q_module_with
+from test_replay_buffer_checks import CapacityLength, DequeBuffer, DropsWhenFull, WithReplacement, module_with
 from test_save_load import _load_without_weights, _module, _save_sized
+from torch import Tensor, nn
+from torch.nn import functional
 
 from playground.checks import EXERCISES, CheckResult, checks_for, exercise_functions, hints, run_check, unstated
 from playground.checks.aim import culprits, settle
@@ -48,7 +54,7 @@ def assert_aimed(exercise: str, module: ModuleType, function: str) -> CheckResul
     step = first_hint(exercise, results)
     assert step.function == function, failure
     spec = next(spec for spec in checks_for(exercise) if spec.name == failure.check)
-    if spec.hint:  # the first hint is about the check that failed, not the function's generic opening
+    if spec.hint and spec.tests == function:  # the first hint is about the check that failed, not the ladder
         assert (step.check, step.text) == (failure.check, spec.hint), step
     return failure
 
@@ -171,12 +177,88 @@ def test_sampling_with_replacement_is_blamed_on_sample_indices_not_on_push() -> 
 
 
 def test_a_push_that_drops_new_transitions_is_blamed_on_push() -> None:
-    assert_aimed("replay_buffer", module_with(DropsWhenFull), "ReplayBufferWithIndices.push")
+    failure = assert_aimed("replay_buffer", module_with(DropsWhenFull), "ReplayBufferWithIndices.push")
+    assert "dropped instead of replacing the oldest" in failure.message
+
+
+def test_a_push_that_drops_new_transitions_gets_a_hint_about_overwriting_not_sampling() -> None:
+    """The first failing check tests sample_indices and carries a hint about indexing every field with the
+    same slots; the failure blames push, so that hint does not fit: push's ladder opens instead."""
+    failure, results = first_failure("replay_buffer", module_with(DropsWhenFull))
+    spec = next(spec for spec in checks_for("replay_buffer") if spec.name == failure.check)
+    assert spec.hint
+    assert spec.tests != failure.function
+    step = first_hint("replay_buffer", results)
+    assert (step.function, step.check, step.level) == ("ReplayBufferWithIndices.push", "", 1)
+    assert "overwritten" in step.text
+    assert "n % capacity" in step.text
+    assert "Draw the slot numbers" not in step.text
+
+
+@pytest.mark.parametrize(
+    ("output", "function"),
+    [
+        ({"output_module": nn.ReLU}, "CustomQNetwork.__init__"),  # nn.ReLU() appended to the nn.Sequential
+        ({"output_module": nn.Sigmoid}, "CustomQNetwork.__init__"),
+        ({"output": torch.relu}, "CustomQNetwork.forward"),  # forward returns torch.relu(self.net(x))
+        ({"output": functional.relu}, "CustomQNetwork.forward"),
+    ],
+)
+def test_an_activation_on_the_q_values_is_blamed_where_it_is_written(output: dict[str, Any], function: str) -> None:
+    failure = assert_aimed("q_network", q_module_with(sequential_net(**output)), function)
+    assert failure.check == "no activation on the Q-values"
+    assert ("__init__" in failure.message) == (function == "CustomQNetwork.__init__"), failure.message
+
+
+def test_an_output_relu_kept_as_its_own_attribute_is_blamed_on_forward() -> None:
+    """A module registered in __init__ but applied by forward to the output: forward chose to apply it."""
+
+    class OwnAttribute(ModuleListNet):
+        def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+            super().__init__(state_dim, action_dim, hidden_dims)
+            self.out_act = nn.ReLU()
+
+        def forward(self, x: Tensor) -> Tensor:
+            out: Tensor = self.out_act(super().forward(x))
+            return out
+
+    assert_aimed("q_network", q_module_with(OwnAttribute), "CustomQNetwork.forward")
+
+
+def test_a_len_that_returns_the_capacity_is_the_only_diagnosis() -> None:
+    """The sampling checks failed with their own diagnoses ("check batch_size <= len(self) first") or were
+    not run for `sample_indices`, though only `__len__` was wrong; they use it, so they are not run for it."""
+    length = "ReplayBufferWithIndices.__len__"
+    assert_aimed("replay_buffer", module_with(CapacityLength), length)
+    module = module_with(CapacityLength)
+    results = settle("replay_buffer", [run_check(spec, module) for spec in checks_for("replay_buffer")])
+    standing = [r.check for r in results if r.status in ("failed", "error")]
+    assert standing == ["length grows then caps at capacity"], results
+    skipped = [r for r in results if r.status == "not_run"]
+    assert skipped
+    assert all(r.message.startswith(f"not run: fix `{length}` first") for r in skipped), skipped
+    assert "batch_size <= len(self)" not in " ".join(r.message for r in results)
+    assert first_hint("replay_buffer", results).function == length
 
 
 def test_a_load_model_that_never_loads_the_weights_is_blamed_on_load_model() -> None:
     failure = assert_aimed("save_load", _module(_save_sized, _load_without_weights), "load_model")
     assert "load_state_dict" in failure.message
+
+
+def test_the_checks_that_measure_through_a_round_trip_are_not_run_while_load_model_loads_nothing() -> None:
+    """They failed under their own titles ("saving leaves the network unchanged") with the loading message."""
+    module = _module(_save_sized, _load_without_weights)
+    results = settle("save_load", [run_check(spec, module) for spec in checks_for("save_load")])
+    status = {r.check: r.status for r in results}
+    through = ["sizes that do not match the weights", "saving leaves the network unchanged"]
+    through.append("weights under other names: loaded exactly or refused")
+    assert [status[name] for name in through] == ["not_run"] * 3, results
+    for result in results:
+        if result.check in through:
+            assert result.message.startswith("not run: fix `load_model` first"), result.message
+    assert culprits(results) == ["load_model"]
+    assert status["round trip"] == "failed"
 
 
 def test_a_plot_bug_of_exercise_5_is_blamed_on_plot_learning_curves(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -212,7 +294,6 @@ def test_quoted_errors_are_plain_text() -> None:
 
 
 def test_a_save_model_that_never_saves_the_weights_is_blamed_on_save_model() -> None:
-    from torch import nn
 
     from solutions.q_network import CustomQNetwork
 

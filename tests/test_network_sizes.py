@@ -396,7 +396,29 @@ def test_the_summary_check_passes_a_summary_written_differently_or_not_yet() -> 
 
 
 def test_random_seeds_also_break_the_architecture_check() -> None:
-    fails("each size trains its own architecture", experiment_module("random_seed"), "no train_dqn run")
+    fails(
+        "each size trains its own architecture",
+        experiment_module("random_seed"),
+        "trained with seeds [",
+        "seeds=(3, 7)",
+    )
+
+
+def test_runs_that_all_keep_the_base_seed_are_told_which_seed_they_trained_with() -> None:
+    """The first failing check of this bug used to list every missing (hidden_dims, seed) pair, unexplained."""
+    message = fails(
+        "each size trains its own architecture",
+        experiment_module("same_seed"),
+        "the 2 runs of size 1x4 (hidden_dims [4]) trained with seed 0 each time",
+        "given seeds=(3, 7)",
+        "base_config.replace(hidden_dims=dims, seed=seed)",
+    )
+    assert "no train_dqn run with" not in message
+
+
+def test_a_size_that_never_trained_is_named_as_a_size() -> None:
+    message = fails("each size trains its own architecture", experiment_module("ignores_sizes"), "no run trained size")
+    assert "seed 0 each time" not in message
 
 
 # --- plots written differently, and buggy ones

@@ -197,6 +197,7 @@ def test_reference_accepts_numpy_integers_and_counts_parameters() -> None:
 def sequential_net(
     *,
     output: Callable[[Tensor], Tensor] | None = None,
+    output_module: Callable[[], nn.Module] | None = None,
     activation: Callable[[int, int], bool] = lambda i, n: True,
     with_output_layer: bool = True,
     check_sizes: bool = True,
@@ -218,6 +219,8 @@ def sequential_net(
                 last = width
             if with_output_layer:
                 layers.append(nn.Linear(last, action_dim, bias=bias))
+            if output_module is not None:
+                layers.append(output_module())
             self.net = nn.Sequential(*layers)
 
         def forward(self, x: Tensor) -> Tensor:
@@ -371,6 +374,12 @@ BUGS: list[tuple[str, str, type[nn.Module], tuple[str, ...]]] = [
     ),
     ("relu only on the input", "nonlinearity between layers", ReluOnInputOnlyNet, ("Linear layer 1", "no activation")),
     ("relu on output", "no activation on the Q-values", sequential_net(output=torch.relu), ("ReLU", "negative")),
+    (
+        "nn.ReLU() after the last Linear in the Sequential",
+        "no activation on the Q-values",
+        sequential_net(output_module=nn.ReLU),
+        ("negative", "built in __init__ end with ReLU (self.net."),
+    ),
     (
         "softmax on output",
         "no activation on the Q-values",

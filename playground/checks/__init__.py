@@ -71,7 +71,8 @@ class CheckSpec:
     ``tests`` is the learner function the check is about (its hint ladder opens
     when the check fails); ``uses`` are the learner functions it calls on the
     way, whose own failing check makes this one ``not_run``; ``hint`` is the first hint a learner gets
-    when this check is the first to fail (:func:`playground.checks.hints.hint_after`), before the
+    when this check is the first to fail and its failure blames ``tests`` (a failure pinned on another
+    function opens that function's ladder instead; :func:`playground.checks.hints.hint_after`), before the
     function's ladder. A ``precondition`` check holds what the later checks of its function measure
     through (a separate target network, say): while it fails, their failures are ``not_run``.
     """
@@ -142,7 +143,8 @@ def check(
     ``enforces`` quotes the sentences of the stub (``exercises/<exercise>.py``) the check holds a learner
     to, word for word. Every check of the exercises names the function it tests and the sentences it
     enforces (``tests/test_aim.py`` holds them to it: :func:`unstated`). ``hint`` helps with this check's
-    failure: it is shown first, before the ladder of the function (see :mod:`playground.checks.hints`).
+    failure: it is shown first, before the ladder of the function, when the failure blames ``tests``
+    (see :mod:`playground.checks.hints`).
     """
     if exercise not in EXERCISES:
         raise ValueError(f"unknown exercise {exercise!r}")

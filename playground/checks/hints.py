@@ -11,7 +11,8 @@ The first hint after a failing check is about *that* failure: a check may
 carry its own hint (what it exercises, where such a failure comes from;
 ``hint=`` of :func:`playground.checks.check`), and :func:`hint_after` shows it
 once, before the ladder of the check's function (it counts under the key
-``"check: <name>"``).
+``"check: <name>"``), but only when the failure blames the function the check
+tests: a failure pinned on another function opens that function's ladder.
 
 Which function a ladder is about: the function of the first failing check (each
 check declares the function it tests, and :mod:`playground.checks.aim` blames
@@ -130,7 +131,12 @@ def _standing(result: FailedCheck) -> bool:
 
 
 def check_hint(exercise: str, results: Iterable[FailedCheck], revealed: Revealed) -> HintStep | None:
-    """The hint of the first failing check (not one that was not run), if it has one and it was not shown yet."""
+    """The hint of the first failing check (not one that was not run), if it has one and it was not shown yet.
+
+    A check's hint is about the function it tests: when the failing result blames another function (a
+    sampling check that found a ``push`` that drops transitions), there is none, and the ladder of the
+    blamed function opens instead.
+    """
     first = next((result for result in results if _standing(result)), None)
     if first is None:
         return None
@@ -140,8 +146,9 @@ def check_hint(exercise: str, results: Iterable[FailedCheck], revealed: Revealed
     if revealed.get(exercise, {}).get(CHECK_KEY + spec.name, 0) >= 1:
         return None
     own = getattr(first, "function", "")
-    function = own if own in ladder(exercise) else spec.tests
-    return HintStep(exercise, function, 1, 1, spec.hint, check=spec.name)
+    if own and own != spec.tests:
+        return None  # the failure blames another function: its hint is about the check's own function, not this bug
+    return HintStep(exercise, spec.tests, 1, 1, spec.hint, check=spec.name)
 
 
 def hint_after(exercise: str, revealed: Revealed, results: Iterable[FailedCheck]) -> HintStep | None:

@@ -110,6 +110,32 @@ def call_key(call: TrainCall) -> tuple[tuple[int, ...], int]:
     return tuple(int(w) for w in call.config.hidden_dims), int(call.config.seed)
 
 
+def missing_runs(seen: Sequence[tuple[tuple[int, ...], int]]) -> str:
+    """What the train_dqn runs trained, when some (hidden_dims, seed) of the check's sizes and seeds never ran.
+
+    Says which sizes never trained, else which seeds the runs of a size trained with instead of ``seeds``.
+    """
+    fix = "make each run's config with base_config.replace(hidden_dims=dims, seed=seed)"
+    seeds_of: dict[tuple[int, ...], list[int]] = {}
+    for trained_dims, seed in seen:
+        seeds_of.setdefault(trained_dims, []).append(seed)
+    trained = ", ".join(str(list(key)) for key in seeds_of) or "none"
+    absent = [f"{name} (hidden_dims {dims})" for name, dims in CHECK_SIZES.items() if tuple(dims) not in seeds_of]
+    if absent:
+        return f"no run trained size {', '.join(absent)}; the runs trained hidden_dims {trained}: {fix}"
+    for name, dims in CHECK_SIZES.items():
+        got = seeds_of[tuple(dims)]
+        if set(CHECK_SEEDS) <= set(got):
+            continue
+        how = f"with seed {got[0]} each time" if len(got) > 1 and len(set(got)) == 1 else f"with seeds {got}"
+        return (
+            f"the {len(got)} runs of size {name} (hidden_dims {dims}) trained {how}, but the experiment was "
+            f"given seeds={CHECK_SEEDS}: each run must train with its own seed from `seeds` "
+            "(base_config.replace(hidden_dims=dims, seed=seed), not the base config's seed)"
+        )
+    return f"some (size, seed) never trained: {fix}"
+
+
 def expected_parameters(dims: Sequence[int]) -> int:
     return count_parameters(CustomQNetwork(*LINEWORLD_DIMS, list(dims)))
 
@@ -242,8 +268,7 @@ def trains_each_architecture(mod: ModuleType) -> str:
     )
     expected = {(tuple(dims), seed) for dims in CHECK_SIZES.values() for seed in CHECK_SEEDS}
     seen = [call_key(call) for call in calls]
-    missing = sorted(expected - set(seen))
-    require(not missing, f"no train_dqn run with (hidden_dims, seed) = {', '.join(map(str, missing))}")
+    require(not (expected - set(seen)), missing_runs(seen))
     require(
         len(seen) == len(expected),
         f"train_dqn was called {len(seen)} times for {len(expected)} runs: train each (size, seed) once",

@@ -421,6 +421,56 @@ def not_affine(mod: ModuleType) -> str:
     return "not affine (an activation between layers)"
 
 
+def _output_module(net: nn.Module, x: Tensor) -> str:
+    """Where an output activation that is a module lives: its name (``net.4``) when __init__ registered it.
+
+    A parameterless module called after the last Linear layer, and placed after the last Linear layer of
+    the nn.Sequential or nn.ModuleList that holds it, is part of the layers built in ``__init__``; an
+    activation that ``forward`` applies (``torch.relu`` on the output, or a module kept as its own
+    attribute) gives ``""``.
+    """
+    names: dict[int, str] = {id(module): name for name, module in net.named_modules()}
+    parents: dict[int, tuple[list[nn.Module], int]] = {}  # a module in a container -> its siblings, its position
+    for container in net.modules():
+        if isinstance(container, nn.Sequential | nn.ModuleList):
+            siblings = list(container.children())
+            for position, child in enumerate(siblings):
+                parents[id(child)] = (siblings, position)
+    calls: list[nn.Module] = []
+    leaves = [m for m in net.modules() if not any(True for _ in m.children())]
+    handles = [m.register_forward_hook(lambda module, _args, _out: calls.append(module)) for m in leaves]
+    try:
+        with torch.no_grad():
+            net(x)
+    except Exception:  # noqa: BLE001 - learner code may raise anything; the check already called it once
+        return ""
+    finally:
+        for handle in handles:
+            handle.remove()
+    last_linear = max((i for i, m in enumerate(calls) if isinstance(m, nn.Linear)), default=-1)
+    for module in calls[last_linear + 1 :]:
+        if isinstance(module, nn.Linear) or any(True for _ in module.parameters()) or id(module) not in parents:
+            continue
+        siblings, position = parents[id(module)]
+        linear_positions = [i for i, child in enumerate(siblings) if isinstance(child, nn.Linear)]
+        if linear_positions and position > max(linear_positions):
+            return names.get(id(module), type(module).__name__)
+    return ""
+
+
+def _fail_output(message: str, net: nn.Module, x: Tensor) -> CheckFailed:
+    """The failure of an output activation, blamed on ``__init__`` when the layers it builds end with it."""
+    registered = _output_module(net, x)
+    if not registered:
+        return CheckFailed(message + " (forward applies it to the output).")
+    module = dict(net.named_modules())[registered]
+    return CheckFailed(
+        f"{message}: the layers built in __init__ end with {type(module).__name__} (self.{registered}) after the "
+        "last Linear layer; build them so that the last one is the Linear layer to action_dim.",
+        function="CustomQNetwork.__init__",
+    )
+
+
 @check(
     EXERCISE,
     "no activation on the Q-values",
@@ -444,28 +494,36 @@ def unbounded_output(mod: ModuleType) -> str:
     require(bool(torch.isfinite(out).all()), "the Q-values contain NaN or infinity for ordinary inputs")
     low, high = float(out.min()), float(out.max())
     seen = f"all {out.numel()} Q-values lie in [{low:.3g}, {high:.3g}]"
+    remove = "Remove the activation after the last Linear layer"
     if low >= 0.0:
         sums = out.sum(dim=1)
         if high <= 1.0 and bool(torch.allclose(sums, torch.ones_like(sums), atol=1e-4)):
-            raise CheckFailed(
+            raise _fail_output(
                 f"expected Q-values of both signs, {seen} and every row sums to 1: the output has a softmax, but "
-                "Q-values are expected returns, not probabilities. Return the last Linear layer's output as it is."
+                "Q-values are expected returns, not probabilities. Return the last Linear layer's output as it is",
+                net,
+                x,
             )
         if high <= 1.0:
-            raise CheckFailed(
+            raise _fail_output(
                 f"expected Q-values of both signs and beyond 1, {seen}: the output is squashed (a sigmoid?). "
-                "Return the last Linear layer's output as it is."
+                "Return the last Linear layer's output as it is",
+                net,
+                x,
             )
-        raise CheckFailed(
+        raise _fail_output(
             f"expected some negative Q-values, {seen}: the output has a ReLU (or abs), so Q-values can't be "
-            "negative, yet returns often are (CartPole's are not, but LineWorld's step penalty is). "
-            "Remove the activation after the last Linear layer."
+            f"negative, yet returns often are (CartPole's are not, but LineWorld's step penalty is). {remove}",
+            net,
+            x,
         )
-    require(
-        high > 1.0 and low < -1.0,
-        f"expected Q-values well beyond [-1, 1] for large inputs, {seen}: the output is squashed (tanh or clamp?). "
-        "Return the last Linear layer's output as it is.",
-    )
+    if not (high > 1.0 and low < -1.0):
+        raise _fail_output(
+            f"expected Q-values well beyond [-1, 1] for large inputs, {seen}: the output is squashed (tanh or "
+            "clamp?). Return the last Linear layer's output as it is",
+            net,
+            x,
+        )
     return f"unbounded, both signs (range [{low:.1f}, {high:.1f}] on large inputs)"
 
 

@@ -232,13 +232,14 @@ def _span(ids: Sequence[int]) -> str:
 # --------------------------------------------------------------------------- checks
 
 INIT, PUSH = "ReplayBufferWithIndices.__init__", "ReplayBufferWithIndices.push"
+LEN = "ReplayBufferWithIndices.__len__"
 
 
 @check(
     EXERCISE,
     "length grows then caps at capacity",
     timeout=10,
-    tests="ReplayBufferWithIndices.__len__",
+    tests=LEN,
     enforces=("How many transitions are stored: it grows with each push up to ``capacity``, then stays there.",),
 )
 def length_grows_then_caps(mod: ModuleType) -> str:
@@ -279,6 +280,7 @@ def length_grows_then_caps(mod: ModuleType) -> str:
     "batch arrays are batch-first and numeric",
     timeout=10,
     tests="ReplayBufferWithIndices.sample_indices",
+    uses=(LEN,),  # it draws from the len(self) stored transitions
     enforces=(
         "Each of the five arrays has the batch as its first axis",
         "``state`` and ``next_state`` may arrive as NumPy arrays, lists or tuples.",
@@ -342,6 +344,7 @@ def _field_mismatch(batch: Batch, row: int, n: int) -> str:
     "every row is one stored transition",
     timeout=15,
     tests="ReplayBufferWithIndices.sample_indices",
+    uses=(LEN,),  # it draws from the len(self) stored transitions
     enforces=("row ``i`` of every array comes from the transition in slot ``indices[i]``.",),
     hint=(
         "This check pushes numbered transitions and looks at each row of a batch: its state, action, reward, "
@@ -385,6 +388,7 @@ def rows_are_aligned(mod: ModuleType) -> str:
     "indices name the returned transitions",
     timeout=15,
     tests="ReplayBufferWithIndices.sample_indices",
+    uses=(LEN,),  # it draws from the len(self) stored transitions
     enforces=(
         "row ``i`` of every array comes from the transition in slot ``indices[i]``.",
         "as long as slot ``n % capacity`` holds the ``n``-th transition pushed.",
@@ -433,6 +437,7 @@ def indices_are_slots(mod: ModuleType) -> str:
     "no duplicates within a batch",
     timeout=15,
     tests="ReplayBufferWithIndices.sample_indices",
+    uses=(LEN,),  # it draws from the len(self) stored transitions
     enforces=("A uniform batch without replacement",),
     hint=(
         "A batch holds batch_size different transitions. Drawing slots one at a time (np.random.randint, "
@@ -510,6 +515,7 @@ def _uniformity_problem(counts: NDArray[np.int64], stored: Sequence[int], expect
     "uniform sampling over stored transitions",
     timeout=20,
     tests="ReplayBufferWithIndices.sample_indices",
+    uses=(LEN,),  # it draws from the len(self) stored transitions
     enforces=(
         "A uniform batch without replacement",
         "drawn uniformly *without replacement* from the stored transitions",
@@ -579,6 +585,7 @@ def _expect_value_error(action: str, call: Any, mod: ModuleType, hint: str) -> s
     "batch larger than len raises ValueError",
     timeout=10,
     tests="ReplayBufferWithIndices.sample_indices",
+    uses=(LEN,),  # it draws from the len(self) stored transitions
     enforces=("Raises ``ValueError`` when ``batch_size > len(self)``.",),
     hint=(
         "A batch without replacement cannot be larger than what is stored: compare batch_size with len(self) "
@@ -618,7 +625,7 @@ def too_large_batch(mod: ModuleType) -> str:
     "overwrites the oldest when full",
     timeout=10,
     tests="ReplayBufferWithIndices.push",
-    uses=("ReplayBufferWithIndices.sample_indices",),
+    uses=(LEN, "ReplayBufferWithIndices.sample_indices"),
     enforces=("Once the buffer is full, that slot holds the oldest transition, which the new one replaces.",),
 )
 def overwrites_oldest(mod: ModuleType) -> str:
@@ -687,7 +694,7 @@ def invalid_capacity(mod: ModuleType) -> str:
     "capacities 1 and 1000 work",
     timeout=10,
     tests="ReplayBufferWithIndices.__init__",
-    uses=("ReplayBufferWithIndices.push", "ReplayBufferWithIndices.sample_indices"),
+    uses=(LEN, "ReplayBufferWithIndices.push", "ReplayBufferWithIndices.sample_indices"),
     enforces=(
         "An empty buffer of ``capacity`` slots",
         "``ValueError`` when ``capacity <= 0``.",
