@@ -184,6 +184,11 @@ def lesson_sizes(mod: ModuleType) -> str:
         "``episode`` (1, 2, ... within the run)",
         "``timestep`` (the env step at which the episode ended)",
     ),
+    hint=(
+        "Each (size, seed) run adds one row per finished episode: size (its label), seed, episode counted "
+        "1, 2, 3, ... within that run (start each run at 1), timestep the env step at which that episode "
+        "ended (the running sum of result.episode_lengths), and its reward (result.episode_rewards)."
+    ),
 )
 def one_curve_per_run(mod: ModuleType) -> str:
     df, calls = main_experiment(mod)
@@ -641,6 +646,11 @@ def _two_seed_df() -> pd.DataFrame:
     enforces=(
         "Each run (one size and seed) is smoothed with a moving average over ``window`` episodes (fewer at the "
         "start of the run).",
+    ),
+    hint=(
+        "Smooth inside each run, never across two: group the rows by size and seed, and in each group take "
+        "reward.rolling(window, min_periods=1).mean() in episode order, so the first episodes average over "
+        "the ones there are. Only then put each run on the common env-step grid and average over seeds."
     ),
 )
 def plot_smooths_each_run(mod: ModuleType) -> str:

@@ -182,6 +182,11 @@ def _shape(t: Tensor) -> tuple[int, ...]:
         "a single ``(state_dim,)`` state gives ``(action_dim,)``",
         "``(B, state_dim) -> (B, action_dim)``",
     ),
+    hint=(
+        "A batch (B, state_dim) gives (B, action_dim), and a single state (state_dim,) gives (action_dim,): "
+        "nn.Linear maps a 1-D input to a 1-D output, so a single state needs nothing extra. An unsqueeze(0) or "
+        "reshape(-1, state_dim) in forward adds a batch axis of 1 that the caller did not ask for."
+    ),
 )
 def output_shape(mod: ModuleType) -> str:
     """(B, state_dim) -> (B, action_dim) for several batch sizes; a single state gives (action_dim,)."""
@@ -360,6 +365,11 @@ def parameters_get_gradients(mod: ModuleType) -> str:
     timeout=15,
     tests="CustomQNetwork.__init__",
     enforces=("$z_i = \\\\mathrm{ReLU}(W_i z_{i-1} + b_i)$",),
+    hint=(
+        "The contract's activation is ReLU: z_i = ReLU(W_i z_(i-1) + b_i) after every hidden Linear layer "
+        "(nn.ReLU in the layers, or F.relu / torch.relu in forward). With nothing between two Linear layers "
+        "they collapse into one linear map; Tanh, Sigmoid or Dropout make another network than the lesson's."
+    ),
 )
 def not_affine(mod: ModuleType) -> str:
     """The network is not an affine map, and every pair of consecutive Linear layers has an activation between."""

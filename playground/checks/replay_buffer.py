@@ -286,6 +286,12 @@ def length_grows_then_caps(mod: ModuleType) -> str:
         "``state`` and ``next_state`` may arrive as NumPy arrays, lists or tuples.",
         "NDArray[np.float32], list[int]",
     ),
+    hint=(
+        "The signature gives each array's dtype: states, rewards, next_states and dones are float32, actions "
+        "int64, each with the batch on axis 0. Convert what you stored on the way out (or on the way in): "
+        "np.asarray(..., dtype=np.float32) turns a list of states or the booleans of terminated into "
+        "float32, which the TD target's (1 - done) needs."
+    ),
 )
 def batch_layout(mod: ModuleType) -> str:
     buffer = make_buffer(mod, 16)

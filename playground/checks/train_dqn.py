@@ -821,6 +821,12 @@ def evaluate_greedy(mod: ModuleType) -> str:
         "clipped to a global L2 norm of ``config.max_grad_norm``.",
         "stops after the first one that is NaN or infinite.",
     ),
+    hint=(
+        "One update, in order: optimizer.zero_grad(), loss = td_loss(...) on a fresh batch of "
+        "config.batch_size, loss.backward(), torch.nn.utils.clip_grad_norm_(q_network.parameters(), "
+        "config.max_grad_norm), optimizer.step(), and keep loss.item(). backward() adds to .grad, so "
+        "without zero_grad every step also carries the gradients of the updates before it."
+    ),
 )
 def gradient_phase_steps(mod: ModuleType) -> str:
     updates = 3
