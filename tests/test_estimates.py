@@ -2,8 +2,8 @@
 most 2x wide.
 
 The times are what ``benchmarks/bench_estimates.py`` measured for each default run (the same sandbox tasks
-the pages start), on the 2-core build machine while other builds kept its load average at 7-8. A quieter
-machine is faster; a server replaces its first guess with what it measures after one run of each kind.
+the pages start), on the 2-core build machine on 2026-12-03 with a load average of 1-2 (one other job on the
+second core). A server replaces its first guess with what it measures after one run of each kind.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from playground.tasks.default_runs import DEFAULT_RUNS, DefaultRun
 from playground.tasks.experiment import sandbox_workers
 
 MEASURED_SECONDS: dict[str, float] = {
-    "Training, lineworld preset": 4.8,
-    "Training, fast preset": 35.8,
-    "Network sizes, Quick: LineWorld-v0": 76.2,
-    "Network sizes, CartPole-v1 (steady preset)": 507.0,
-    "Reference vs SB3, lineworld preset": 14.5,
+    "Training, lineworld preset": 3.5,
+    "Training, fast preset": 24.8,
+    "Network sizes, Quick: LineWorld-v0": 54.0,
+    "Network sizes, CartPole-v1 (steady preset)": 260.2,
+    "Reference vs SB3, lineworld preset": 6.7,
 }
 
 
