@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ class Waiting:
     owner: Hashable | None
     lane: Lane
     created: float
+    expected: float = 0.0  # seconds a job of its kind ran lately (0: never timed)
 
 
 @pytest.fixture
@@ -108,3 +110,46 @@ def test_the_extra_slot_needs_room_for_one_more_job(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(SHORT_SLOTS_ENV, "1")
     assert short_extra_slots(1, 1024 * mb, 700 * mb, 250 * mb) == 0, "a 1 GB Community Cloud container: K = 1 only"
     assert short_extra_slots(2, 2700 * mb, 700 * mb, 250 * mb) == 1
+
+
+def test_a_small_check_goes_before_other_learners_big_checks_until_they_have_waited_long() -> None:
+    """Within the short lane, a Check expected to take a moment goes before the 8-second ones of learners with
+    fewer jobs served; a big one that has waited AGE_SECONDS counts as small again."""
+    served = ServedCount()
+    served.add("fast learner", now=0.0)
+    served.add("fast learner", now=0.0)
+    big = Waiting("slow learner", SHORT, created=1.0, expected=8.0)
+    small = Waiting("fast learner", SHORT, created=2.0, expected=0.4)
+    never_timed = Waiting("fast learner", SHORT, created=3.0)
+    assert admission_order([big, small, never_timed], served, now=4.0) == [small, never_timed, big]
+    assert admission_order([big, small], served, now=1.0 + AGE_SECONDS) == [big, small]
+
+
+@pytest.mark.usefixtures("no_extra_slot")
+def test_the_admission_learns_how_long_each_kind_of_job_runs() -> None:
+    queue = Admission(1)
+    first = queue.request("a", SHORT, kind="checks:train_dqn")
+    assert first.expected == 0.0, "never timed: counts as small"
+    assert first.wait(1.0)
+    time.sleep(0.05)
+    first.release()
+    assert queue.expected_seconds("checks:train_dqn") >= 0.05
+    assert queue.request("b", SHORT, kind="checks:train_dqn").expected >= 0.05
+    assert queue.expected_seconds("checks:q_network") == 0.0
+
+
+@pytest.mark.usefixtures("no_extra_slot")
+def test_a_ticket_queued_before_its_kind_was_timed_learns_the_time_while_it_waits() -> None:
+    """In a burst every learner queues a train_dqn Check before the first one finished: once it has, the
+    waiting ones count as big, and a small Check pressed later goes before them."""
+    queue = Admission(1)
+    running = queue.request("a", SHORT, kind="checks:train_dqn")
+    assert running.wait(1.0)
+    waiting_big = queue.request("b", SHORT, kind="checks:train_dqn")
+    assert waiting_big.expected == 0.0
+    queue._durations["checks:q_network"] = 0.3  # a small kind timed earlier
+    small = queue.request("c", SHORT, kind="checks:q_network")
+    assert waiting_big.position() == 1, "neither is timed as big yet: first come, first served"
+    queue._durations["checks:train_dqn"] = 8.0  # as if the first train_dqn Check had run 8 s
+    assert waiting_big.expected == 8.0
+    assert small.position() == 1, "the small Check now goes first"

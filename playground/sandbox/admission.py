@@ -90,14 +90,23 @@ def configured_slots() -> int:
 class Ticket:
     """One job's place: queued, then running, then done (or cancelled)."""
 
-    def __init__(self, admission: Admission, owner: Hashable | None, lane: Lane = LONG) -> None:
+    def __init__(
+        self, admission: Admission, owner: Hashable | None, lane: Lane = LONG, kind: str | None = None
+    ) -> None:
         self._admission = admission
         self.owner = owner
         self.lane = lane
+        self.kind = kind  # what runs ("checks:train_dqn"): jobs of one kind take about as long as each other
         self.state = "queued"
         self.created = time.monotonic()
         self.admitted_at: float | None = None
         self.cpu: int | None = None  # handed out on admission; the job pins itself to it
+
+    @property
+    def expected(self) -> float:
+        """How long the latest jobs of this kind ran (0.0: never timed), read when the queue is ordered: in a
+        burst, tickets queued before the first job of their kind finished learn its time while they wait."""
+        return self._admission.expected_seconds(self.kind)
 
     @property
     def waited(self) -> float:
@@ -132,14 +141,19 @@ class Admission:
         self.waits: list[float] = []  # seconds each admitted ticket waited (for benchmarks)
         self.lane_waits: list[tuple[Lane, float]] = []  # the same, with the ticket's lane
         self.cpus = _usable_cpus()
+        self._durations: dict[str, float] = {}  # kind -> seconds its jobs ran (a moving average)
 
     def set_slots(self, slots: int) -> None:
         with self._changed:
             self.slots = max(1, slots)
             self._admit()
 
-    def request(self, owner: Hashable | None = None, lane: Lane = LONG) -> Ticket:
-        ticket = Ticket(self, owner, lane)
+    def expected_seconds(self, kind: str | None) -> float:
+        """How long a job of ``kind`` ran lately (0.0 when never timed: then it counts as small)."""
+        return self._durations.get(kind, 0.0) if kind is not None else 0.0
+
+    def request(self, owner: Hashable | None = None, lane: Lane = LONG, kind: str | None = None) -> Ticket:
+        ticket = Ticket(self, owner, lane, kind)
         with self._changed:
             self._queue.append(ticket)
             self._admit()
@@ -200,6 +214,10 @@ class Admission:
                     return  # a running job is stopped by its owner, which then releases it
                 self._running.remove(ticket)
                 ticket.state = "done"
+                if ticket.kind is not None and ticket.admitted_at is not None:
+                    ran = time.monotonic() - ticket.admitted_at
+                    old = self._durations.get(ticket.kind)
+                    self._durations[ticket.kind] = ran if old is None else 0.5 * old + 0.5 * ran
             self._admit()
 
     def snapshot(self) -> tuple[int, int]:

@@ -7,12 +7,18 @@ ticket comes next:
 
 1. the **short lane** (a Check, loading a model: jobs a page waits for) goes
    before the **long lane** (training, the size experiment, the comparison);
-2. within a lane, the learner who has had the fewest jobs admitted lately goes
+2. within the short lane, a job expected to be small (a Check that ran in at
+   most :data:`SMALL_JOB_SECONDS` last time, or one never timed) goes before
+   a big one (a Check of the training loop, which trains small runs): a
+   half-second Check never waits behind a queue of other learners' 8-second
+   ones;
+3. within that, the learner who has had the fewest jobs admitted lately goes
    first (a fair share: everyone's first Check before anyone's fifth);
-3. then first come, first served.
+4. then first come, first served.
 
-A long job that has waited :data:`AGE_SECONDS` joins the short lane, so a
-steady stream of Checks cannot starve a training. Running jobs are never
+A long job that has waited :data:`AGE_SECONDS` joins the short lane, and a big
+short job that has waited as long counts as small, so a steady stream of Checks
+cannot starve a training or a big Check. Running jobs are never
 preempted. With ``PLAYGROUND_SHORT_SLOTS=N``, short jobs may also take N
 slots more than K (:func:`short_extra_slots`, never more than the memory has
 room for), so a Check need not wait for a training to end when trainings
@@ -32,6 +38,7 @@ SHORT: Lane = "short"
 LONG: Lane = "long"
 AGE_SECONDS = 60.0  # a long job waiting this long is served like a short one
 SHORT_SLOTS_ENV = "PLAYGROUND_SHORT_SLOTS"  # slots short jobs may use on top of K (default 0; memory permitting)
+SMALL_JOB_SECONDS = 2.0  # a short job expected to take at most this long goes first in the short lane
 SERVED_WINDOW_SECONDS = 600.0  # a learner's admitted jobs count for the fair share this long after the last one
 
 
@@ -80,9 +87,11 @@ def admission_order(queue: Iterable[T], served: ServedCount, now: float | None =
     """The waiting tickets in the order they get a free slot (see the module's docstring)."""
     now = time.monotonic() if now is None else now
 
-    def key(ticket: T) -> tuple[int, int, float]:
-        short = ticket.lane == SHORT or now - ticket.created >= AGE_SECONDS
-        return (0 if short else 1, served[ticket.owner], ticket.created)
+    def key(ticket: T) -> tuple[int, int, int, float]:
+        aged = now - ticket.created >= AGE_SECONDS
+        short = ticket.lane == SHORT or aged
+        big = short and not aged and float(getattr(ticket, "expected", 0.0)) > SMALL_JOB_SECONDS
+        return (0 if short else 1, 1 if big else 0, served[ticket.owner], ticket.created)
 
     return sorted(queue, key=key)
 

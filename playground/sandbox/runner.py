@@ -365,9 +365,11 @@ class CheckCancelled(Exception):
 
 
 @contextlib.contextmanager
-def _admitted(on_queue: Callable[[int], None] | None, cancel: threading.Event | None = None) -> Iterator[Ticket]:
+def _admitted(
+    on_queue: Callable[[int], None] | None, cancel: threading.Event | None = None, kind: str | None = None
+) -> Iterator[Ticket]:
     """Wait for a slot (telling ``on_queue`` the place in the queue while waiting); release it after."""
-    ticket = admission().request(current_owner(), SHORT)
+    ticket = admission().request(current_owner(), SHORT, kind)
     try:
         while not ticket.wait(QUEUE_POLL_SECONDS):
             if cancel is not None and cancel.is_set():
@@ -423,7 +425,7 @@ def run_checks(
         if on_result is not None:
             on_result(results[-1])
 
-    with _admitted(on_queue, cancel) as ticket:
+    with _admitted(on_queue, cancel, f"checks:{exercise}") as ticket:
         pending = list(specs)
         while pending:
             done, hung = _run_check_batch(exercise, impl, pending, record, submitted, cancel, ticket.cpu)
