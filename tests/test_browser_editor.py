@@ -34,7 +34,18 @@ def editor_frame(page: Page) -> Frame:
     """The code editor's iframe, once Ace is ready in it."""
     from playwright.sync_api import Error as PlaywrightError
 
-    page.locator('iframe[title*="code_editor"]').first.wait_for(state="visible", timeout=60_000)
+    try:
+        page.locator('iframe[title*="code_editor"]').first.wait_for(state="visible", timeout=60_000)
+    except PlaywrightError as err:  # say what the page showed instead, so a failure in CI can be read
+        shot = screenshot(page, "no_code_editor")
+        state = page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
+        frames = page.evaluate(
+            "() => [...document.querySelectorAll('iframe')].map(f => [f.title, f.getBoundingClientRect().height])"
+        )
+        raise AssertionError(
+            f"no visible code editor on {page.url} (script {state}; frames {frames}; screenshot {shot}):\n"
+            + page.locator("body").inner_text()[:3000]
+        ) from err
     for _ in range(100):
         for frame in page.frames:
             try:

@@ -18,9 +18,9 @@ Check the server runs on their code go to the database (:mod:`playground.store`)
 background thread so that neither a Check nor a keystroke waits for it. Teachers named in the secrets
 see the class on the teacher page (:mod:`playground.ui.teacher`).
 
-The pages call four things: :func:`start` at the top of every run, :func:`save_exercise` at the end of
-an editor's run, :func:`checks_ran` after a Check of the learner's code, and :func:`finish` at the end
-of every run.
+The router and the pages call five things: :func:`known_visitor` before the navigation, :func:`start` right
+after it in every run, :func:`save_exercise` at the end of an editor's run, :func:`checks_ran` after a Check
+of the learner's code, and :func:`finish` at the end of every run.
 """
 
 from __future__ import annotations
@@ -269,8 +269,16 @@ def _credential_hash(setup: ClassSetup) -> str:
 # --- what the pages call ----------------------------------------------------------------------------------
 
 
+def known_visitor() -> bool:
+    """Whether this session sees the pages without signing in first: always without a class; with a class, once
+    signed in (or let in as a teacher). Reads the session only, so the router can ask before its navigation."""
+    setup = class_setup()
+    return not setup.active or current_learner() is not None or is_teacher(setup)
+
+
 def start() -> bool:
-    """At the top of every run: sign-in (class mode) and putting kept work back. False: stop this run.
+    """Right after the navigation, in every run: sign-in (class mode) and putting kept work back. False: stop
+    this run.
 
     In class mode, a visitor who is neither signed in nor a teacher sees the sign-in form instead of
     the app, and the run should stop there.

@@ -41,11 +41,13 @@ def main() -> None:
     """Set up the page and run the page the URL names (the lesson by default)."""
     st.set_page_config(page_title="DQN Playground", page_icon=":material/sports_esports:", layout="wide")
     in_class = class_setup().active
-    # Kept work comes back before any page draws its widgets (anonymous: from this browser; a class: after
-    # sign-in), and who this is decides the sign-in form (instead of the pages) and the teacher page.
     from playground.ui import persistence
 
-    signed_in = persistence.start()  # False: a class's sign-in form is showing instead of the pages
+    # Who this is decides the navigation (hidden behind a class's sign-in form) and the teacher page: known
+    # here from the session alone, since no widget may come before the navigation. A widget that reruns the
+    # app before the browser has learnt which page this is (the browser-storage reader does, on the first run
+    # of a visit) would rerun the default page: a reload of /q_network would land on the lesson.
+    known = persistence.known_visitor()
     teacher = in_class and persistence.is_teacher()
     pages = [st.Page(render_home, title=HOME_TITLE, icon=":material/school:", default=True)]
     pages += [
@@ -58,7 +60,12 @@ def main() -> None:
     # rest of the ui (downwards, as the layers contract allows) after the navigation is out. While a class's
     # sign-in form shows, the navigation is hidden (and still there, so a reload of /training is on /training
     # once signed in).
-    navigation = st.navigation(pages, position="sidebar" if signed_in else "hidden")
+    navigation = st.navigation(pages, position="sidebar" if known else "hidden")
+    # Kept work comes back before the page draws its widgets (anonymous: from this browser; a class: after
+    # sign-in). False: a class's sign-in form is showing instead of the pages.
+    signed_in = persistence.start()
+    if signed_in and not known:
+        st.rerun()  # signed in during this run: draw the navigation (and a teacher's page) for them
     from playground.ui import lesson, live_jobs, startup  # noqa: F401 - lesson: loaded before the freeze
     from playground.ui.job_panel import finish_pending_tasks, running_jobs_note
 
