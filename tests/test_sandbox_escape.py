@@ -514,6 +514,32 @@ def test_admission_hands_each_running_job_the_least_held_cpu() -> None:
     assert fifth.cpu == 1
 
 
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or not {0, 1} <= os.sched_getaffinity(0), reason="needs CPUs 0 and 1"
+)
+def test_a_ray_node_sharing_its_host_pins_its_job_away_from_a_core_another_process_keeps_busy() -> None:
+    """Two one-CPU Ray nodes on one host each hold one job: both took CPU 0, and ran at half speed."""
+    from playground.sandbox.admission import Admission
+
+    server, node = Admission(1), Admission(1)
+    server.cpus = node.cpus = [0, 1]
+    node.shares_host = True
+    busy = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, time\nos.sched_setaffinity(0, {0})\nend = time.monotonic() + 1.5\n"
+            "while time.monotonic() < end:\n    pass\n",
+        ]
+    )
+    try:
+        time.sleep(1.0)  # the other process has kept CPU 0 busy for about a second
+        assert node.request("a").cpu == 1, "the node takes the core nobody keeps busy"
+        assert server.request("a").cpu == 0, "a server owns its cores: the lowest number, as before"
+    finally:
+        busy.wait(timeout=10)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="capabilities are Linux's")
 def test_a_job_holds_no_capability_even_when_the_server_runs_as_root(learner: Path) -> None:  # noqa: F811
     """Run as root (a container's default), a job would keep CAP_SYS_RESOURCE (raise its own rlimits),

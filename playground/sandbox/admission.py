@@ -11,7 +11,8 @@ tickets know their 1-based place in that order, which the pages show ("You
 are number 2 in the queue"), and can be cancelled. An admitted ticket also gets
 a CPU (:attr:`Ticket.cpu`): the one of this process's CPUs that the fewest
 running tickets hold, so K jobs pinned to their CPUs
-(:func:`playground.sandbox.hardening.pin_to_cpu`) use at most K cores.
+(:func:`playground.sandbox.hardening.pin_to_cpu`) use at most K cores (on a
+Ray node that shares its host, the least busy of those, :attr:`Admission.shares_host`).
 
 ``K`` defaults to what the machine can hold (:func:`default_slots`: the CPU
 count, and the memory available divided by what one job needs), and can be
@@ -62,6 +63,18 @@ def _usable_cpus() -> list[int]:
     if not hasattr(os, "sched_getaffinity"):
         return []
     return sorted(os.sched_getaffinity(0))
+
+
+def cpu_busy_ticks() -> dict[int, int]:
+    """Per CPU, the clock ticks it has spent busy since boot, host-wide (``/proc/stat``; empty elsewhere)."""
+    busy: dict[int, int] = {}
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/stat").read_text(encoding="ascii").splitlines():
+            name, *fields = line.split()
+            if name.startswith("cpu") and name[3:].isdigit():
+                ticks = [int(field) for field in fields]
+                busy[int(name[3:])] = sum(ticks[:8]) - ticks[3] - ticks[4]  # all but idle and iowait
+    return busy
 
 
 def default_slots() -> int:
@@ -142,6 +155,11 @@ class Admission:
         self.lane_waits: list[tuple[Lane, float]] = []  # the same, with the ticket's lane
         self.cpus = _usable_cpus()
         self._durations: dict[str, float] = {}  # kind -> seconds its jobs ran (a moving average)
+        # Off for a server, which owns its machine's cores. On for a Ray node, which may share its host with other
+        # nodes whose jobs it cannot see: among CPUs that its own jobs hold equally, it then takes the one that
+        # was least busy host-wide since its last admission, so two one-CPU nodes on a host do not both pin to 0.
+        self.shares_host = False
+        self._busy_seen = cpu_busy_ticks()
 
     def set_slots(self, slots: int) -> None:
         with self._changed:
@@ -182,11 +200,17 @@ class Admission:
         self._changed.notify_all()
 
     def _free_cpu(self) -> int | None:
-        """The usable CPU held by the fewest running tickets (the lowest number among equals)."""
+        """The usable CPU held by the fewest running tickets (among equals: the least busy host-wide lately when
+        :attr:`shares_host`, then the lowest number)."""
         if not self.cpus:
             return None
         held = [t.cpu for t in self._running]
-        return min(self.cpus, key=lambda cpu: (held.count(cpu), cpu))
+        lately: dict[int, int] = {}
+        if self.shares_host:
+            now = cpu_busy_ticks()
+            lately = {cpu: ticks - self._busy_seen.get(cpu, 0) for cpu, ticks in now.items()}
+            self._busy_seen = now
+        return min(self.cpus, key=lambda cpu: (held.count(cpu), lately.get(cpu, 0), cpu))
 
     def position(self, ticket: Ticket) -> int | None:
         with self._changed:

@@ -84,6 +84,7 @@ class SandboxNode:
     def __init__(self, slots: int) -> None:
         self.slots = max(1, slots)
         admission().set_slots(self.slots)
+        admission().shares_host = True  # other nodes may run on this host: pin jobs away from their busy cores
         self.node_id = ray.get_runtime_context().get_node_id()
         self._lock = threading.Lock()
         self._handles: dict[str, runner.TaskHandle] = {}
