@@ -68,8 +68,9 @@ class Learner:
 SMALL_CHECKS = ("q_network", "replay_buffer", "save_load")
 
 
-def press_check(learner: Learner, exercise: str, impl: str, t0: float) -> None:
-    """One press of Check my code: its results, and the time from the press to the first one."""
+def press_check(learner: Learner, exercise: str, impl: str, t0: float, sources: dict[str, str] | None = None) -> None:
+    """One press of Check my code (on ``sources``, the editors' code, when given): its results, and the time
+    from the press to the first one."""
     pressed = time.monotonic()
     answered: list[float] = []
 
@@ -80,7 +81,7 @@ def press_check(learner: Learner, exercise: str, impl: str, t0: float) -> None:
             learner.first_result = time.monotonic() - t0
 
     try:
-        results = run_checks(exercise, impl, on_result=on_result)
+        results = run_checks(exercise, impl, on_result=on_result, sources=sources)
         if answered:
             learner.check_waits.append(answered[0] - pressed)
             if exercise in SMALL_CHECKS:

@@ -16,9 +16,20 @@ which stands in for one app replica. They run:
 
 For each run it prints learners, jobs, failures, the wait from a Check press to
 its first result (median and worst), the total time and jobs per second per
-worker CPU, and for the killed node what became of its jobs; then the memory
-of the Ray processes. Every Ray process started here is stopped at the end
-(``ray stop``), also when the run fails.
+worker CPU, each Ray run's throughput against the one-worker run's (1.0 is
+linear), how many of the host's cores were busy and how many this process
+(the learners and Ray's client) used, and for the killed node what became of
+its jobs; then the memory of the Ray processes. Every Ray process started here
+is stopped at the end (``ray stop``), also when the run fails.
+
+``--workload waiting`` separates the design from the machine: each learner
+presses Check on exercise 1 ``--presses`` times, and the code it submits is the
+reference Q-network that first sleeps ``--wait-seconds`` when it is imported.
+Every job still goes the whole way (the driver, Ray, a node's queue and fork
+server, a sandbox child, the checks, the results streamed back) but needs
+almost no CPU, so more worker nodes than the host has cores can each run one
+at a time. Throughput that grows with the nodes there, and not with the
+classroom's CPU-bound jobs, says the cores were the limit, not the design.
 """
 
 from __future__ import annotations
@@ -48,11 +59,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
 
 import ray  # noqa: E402
-from bench_classroom import Learner, learn, learner_rows  # type: ignore[import-not-found, unused-ignore]  # noqa: E402
+from bench_classroom import (  # type: ignore[import-not-found, unused-ignore]  # noqa: E402
+    Learner,
+    learn,
+    learner_rows,
+    press_check,
+)
 
 from playground.sandbox import forkserver  # noqa: E402
 from playground.sandbox.admission import admission  # noqa: E402
-from playground.sandbox.executor import Executor, LocalExecutor, set_executor  # noqa: E402
+from playground.sandbox.executor import Executor, LocalExecutor, job_owner, set_executor  # noqa: E402
 from playground.sandbox.ray_backend import NAMESPACE, RayExecutor  # noqa: E402
 
 MB = 1024 * 1024
@@ -145,24 +161,79 @@ def ray_memory() -> dict[str, float]:
     return nodes
 
 
+Work = Callable[[Learner, float], None]
+
+
+def classroom_work(preset: str, impl: str) -> Work:
+    """The classroom's learner: Check every exercise in order, then train ``preset`` once."""
+
+    def work(learner: Learner, t0: float) -> None:
+        learn(learner, impl, t0, preset)
+
+    return work
+
+
+def waiting_work(presses: int, seconds: float) -> Work:
+    """A learner whose exercise-1 code sleeps ``seconds`` on import: whole jobs that need almost no CPU."""
+    reference = (ROOT / "solutions" / "q_network.py").read_text()
+    sources = {"q_network": f"{reference}\n\nimport time as _time\n\n_time.sleep({seconds!r})\n"}
+
+    def work(learner: Learner, t0: float) -> None:
+        learner.started = time.monotonic()
+        with job_owner(f"learner {learner.number}"):
+            for _ in range(presses):
+                press_check(learner, "q_network", "exercises", t0, sources)
+        learner.finished = time.monotonic() - t0
+
+    return work
+
+
+class CpuUse:
+    """Cores busy on the whole host (``/proc/stat``) and in this process, between start and ``stop``."""
+
+    def __init__(self) -> None:
+        self.host0, self.me0, self.t0 = self._host(), self._me(), time.monotonic()
+
+    @staticmethod
+    def _host() -> tuple[float, float]:
+        fields = [float(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle and iowait
+        return sum(fields) - idle, sum(fields)
+
+    @staticmethod
+    def _me() -> float:
+        times = psutil.Process().cpu_times()
+        return float(times.user + times.system)
+
+    def stop(self) -> dict[str, str]:
+        (busy1, total1), me1, seconds = self._host(), self._me(), time.monotonic() - self.t0
+        cores = psutil.cpu_count() or 1
+        busy = (busy1 - self.host0[0]) / max(total1 - self.host0[1], 1.0) * cores
+        return {
+            f"host cores busy, mean (of {cores})": f"{busy:.2f}",
+            "of which this process (the learners, the Ray client)": f"{(me1 - self.me0) / seconds:.2f}",
+        }
+
+
 def run_class(
-    executor: Executor, count: int, first_number: int, preset: str, impl: str, during: Callable[[], None] | None = None
-) -> tuple[list[Learner], float]:
-    """``count`` learners at once on ``executor``; ``during`` runs beside them (the node killer)."""
+    executor: Executor, count: int, first_number: int, work: Work, during: Callable[[], None] | None = None
+) -> tuple[list[Learner], float, dict[str, str]]:
+    """``count`` learners doing ``work`` at once on ``executor``; ``during`` runs beside them (the node killer)."""
     set_executor(executor)
     learners = [Learner(first_number + i) for i in range(count)]
+    cpu = CpuUse()
     t0 = time.monotonic()
-    threads = [threading.Thread(target=learn, args=(learner, impl, t0, preset)) for learner in learners]
+    threads = [threading.Thread(target=work, args=(learner, t0)) for learner in learners]
     if during is not None:
         threads.append(threading.Thread(target=during, daemon=True))
     for thread in threads:
         thread.start()
     for thread in threads[:count]:
         thread.join()
-    return learners, time.monotonic() - t0
+    return learners, time.monotonic() - t0, cpu.stop()
 
 
-def rows(learners: list[Learner], seconds: float, cpus: int) -> dict[str, str]:
+def rows(learners: list[Learner], seconds: float, cpus: int, cpu_use: dict[str, str]) -> dict[str, str]:
     table = dict(learner_rows(learners, seconds))
     jobs = sum(len(learner.check_waits) for learner in learners) + sum(
         learner.training_seconds is not None for learner in learners
@@ -170,7 +241,17 @@ def rows(learners: list[Learner], seconds: float, cpus: int) -> dict[str, str]:
     table["jobs finished"] = str(jobs)
     table["worker CPUs"] = str(cpus)
     table["jobs per minute per worker CPU"] = f"{jobs / seconds * 60 / cpus:.1f}"
+    table.update(cpu_use)
     return table
+
+
+def scaling(results: dict[str, dict[str, str]], counts: list[int]) -> None:
+    """Each Ray run's throughput per worker CPU over the smallest cluster's: 1.0 is linear scaling."""
+    names = [f"Ray, {n} worker CPU(s)" for n in counts]
+    base = float(results[names[0]]["jobs per minute per worker CPU"])
+    for name in names:
+        per_cpu = float(results[name]["jobs per minute per worker CPU"])
+        results[name][f"throughput against linear from {counts[0]} worker CPU(s)"] = f"{per_cpu / base:.2f}x"
 
 
 @contextlib.contextmanager
@@ -191,7 +272,15 @@ def main() -> int:
     parser.add_argument("--preset", default="lineworld", help="what each learner trains (fast: CartPole)")
     parser.add_argument("--impl", default="solutions", choices=("solutions", "exercises"))
     parser.add_argument("--kill-after", type=float, default=10.0, help="seconds into the last run; 0: no kill")
+    parser.add_argument("--workload", default="classroom", choices=("classroom", "waiting"))
+    parser.add_argument("--presses", type=int, default=8, help="waiting: Check presses per learner")
+    parser.add_argument("--wait-seconds", type=float, default=1.0, help="waiting: the sleep in each job")
     args = parser.parse_args()
+    work = (
+        classroom_work(args.preset, args.impl)
+        if args.workload == "classroom"
+        else waiting_work(args.presses, args.wait_seconds)
+    )
     counts = sorted({int(n) for n in args.workers.split(",")})
     results: dict[str, dict[str, str]] = {}
     notes: list[str] = []
@@ -200,8 +289,8 @@ def main() -> int:
     if args.local_slots:
         queue.set_slots(args.local_slots)
     forkserver.fork_server().ready.wait(120)
-    learners, seconds = run_class(LocalExecutor(), args.learners, 1, args.preset, args.impl)
-    results[f"local, K = {queue.slots}"] = rows(learners, seconds, queue.slots)
+    learners, seconds, cpu_use = run_class(LocalExecutor(), args.learners, 1, work)
+    results[f"local, K = {queue.slots}"] = rows(learners, seconds, queue.slots, cpu_use)
     forkserver.fork_server().close()  # its CPU and memory are not the cluster's
 
     cluster = LocalCluster()
@@ -221,8 +310,8 @@ def main() -> int:
             notes.append(
                 f"{count} worker node(s) ready (actors and warm fork servers) in {time.monotonic() - started:.0f} s"
             )
-            learners, seconds = run_class(executor, args.learners, 1000 * (index + 1), args.preset, args.impl)
-            results[f"Ray, {count} worker CPU(s)"] = rows(learners, seconds, count)
+            learners, seconds, cpu_use = run_class(executor, args.learners, 1000 * (index + 1), work)
+            results[f"Ray, {count} worker CPU(s)"] = rows(learners, seconds, count, cpu_use)
             memory = ray_memory()
         if args.kill_after > 0 and counts[-1] >= 2:
             executor.lost.clear()
@@ -242,14 +331,15 @@ def main() -> int:
                         f"node {busy[0][:6]} killed {args.kill_after:g} s into the run ({processes} processes, SIGKILL)"
                     )
 
-            learners, seconds = run_class(executor, args.learners, 9000, args.preset, args.impl, killer)
+            learners, seconds, cpu_use = run_class(executor, args.learners, 9000, work, killer)
             name = f"Ray, {counts[-1]} worker CPUs, one killed"
-            results[name] = rows(learners, seconds, counts[-1])
+            results[name] = rows(learners, seconds, counts[-1], cpu_use)
             results[name]["jobs that lost their node (then ran elsewhere, or failed)"] = str(len(executor.lost))
             notes += killed or ["no node was busy when the killer looked: nothing killed"]
             notes += [f"lost: {text[:160]}" for text in executor.lost]
             notes += [f"FAILURE {text}" for learner in learners for text in learner.failures][:10]
 
+    scaling(results, counts)
     names = list(results)
     measures = list(dict.fromkeys(key for table in results.values() for key in table))
     print()
