@@ -272,6 +272,7 @@ def main() -> int:
     parser.add_argument("--preset", default="lineworld", help="what each learner trains (fast: CartPole)")
     parser.add_argument("--impl", default="solutions", choices=("solutions", "exercises"))
     parser.add_argument("--kill-after", type=float, default=10.0, help="seconds into the last run; 0: no kill")
+    parser.add_argument("--no-local", action="store_true", help="skip the run on the local backend")
     parser.add_argument("--workload", default="classroom", choices=("classroom", "waiting"))
     parser.add_argument("--presses", type=int, default=8, help="waiting: Check presses per learner")
     parser.add_argument("--wait-seconds", type=float, default=1.0, help="waiting: the sleep in each job")
@@ -288,10 +289,11 @@ def main() -> int:
     queue = admission()
     if args.local_slots:
         queue.set_slots(args.local_slots)
-    forkserver.fork_server().ready.wait(120)
-    learners, seconds, cpu_use = run_class(LocalExecutor(), args.learners, 1, work)
-    results[f"local, K = {queue.slots}"] = rows(learners, seconds, queue.slots, cpu_use)
-    forkserver.fork_server().close()  # its CPU and memory are not the cluster's
+    if not args.no_local:
+        forkserver.fork_server().ready.wait(120)
+        learners, seconds, cpu_use = run_class(LocalExecutor(), args.learners, 1, work)
+        results[f"local, K = {queue.slots}"] = rows(learners, seconds, queue.slots, cpu_use)
+        forkserver.fork_server().close()  # its CPU and memory are not the cluster's
 
     cluster = LocalCluster()
     with cluster_stopped_at_exit(cluster):
