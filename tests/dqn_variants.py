@@ -62,6 +62,7 @@ BUGS: tuple[str, ...] = (
     "eps_next_step",  # acts with linear_epsilon(config, t + 1)
     "reset_before_push",  # resets the env before pushing an episode's last transition (flat loop)
     "aliased_target",  # target_network = q_network: one network under two names, not a copy
+    "inline_no_zero_grad",  # the loop updates without gradient_phase (which is right) and never zeroes gradients
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -147,11 +148,16 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         return scores
 
     def learn_once(
-        q_network: nn.Module, target_network: nn.Module, optimizer: Any, batch: Sequence[Any], config: DQNConfig
+        q_network: nn.Module,
+        target_network: nn.Module,
+        optimizer: Any,
+        batch: Sequence[Any],
+        config: DQNConfig,
+        zero_grad: bool = bug != "no_zero_grad",
     ) -> float:
         gamma = 0.99 if bug == "gamma_ignored" else config.gamma
         loss = td_loss(q_network, target_network, batch, gamma, config.loss)
-        if bug != "no_zero_grad":
+        if zero_grad:
             optimizer.zero_grad()
         loss.backward()
         if bug != "no_clip":
@@ -249,9 +255,16 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         due = step >= config.learning_starts if bug == "starts_at_learning_starts" else step > config.learning_starts
         enough = len(memory) > config.batch_size if bug == "waits_past_batch" else len(memory) >= config.batch_size
         if due and step % config.train_freq == 0 and enough:
-            values = gradient_phase(
-                parts["online"], parts["target"], parts["optim"], memory, config, parts["per_phase"]
-            )
+            if bug == "inline_no_zero_grad":  # its own update loop in place of gradient_phase
+                batches = [memory.sample_indices(config.batch_size) for _ in range(parts["per_phase"])]
+                values = [
+                    learn_once(parts["online"], parts["target"], parts["optim"], batch, config, zero_grad=False)
+                    for batch in batches
+                ]
+            else:
+                values = gradient_phase(
+                    parts["online"], parts["target"], parts["optim"], memory, config, parts["per_phase"]
+                )
             out.losses.extend(values)
             out.loss_steps.extend([step] * len(values))
         if bug != "no_sync" and step % config.target_update_interval == (1 if bug == "late_sync" else 0):

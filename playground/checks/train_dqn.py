@@ -781,6 +781,43 @@ def _piled_up(
     )
 
 
+def _wrong_gradient(
+    seen: NDArray[np.float64], previous: NDArray[np.float64] | None, raw: NDArray[np.float64], max_norm: float
+) -> str:
+    """What differs between the gradient a step used (``seen``) and this batch's loss gradient ``raw`` clipped.
+
+    ``previous`` is the gradient the step before used (None at the first step). The cause is named by what
+    differs: no clipping, the last step's gradient added in (no ``zero_grad``), the direction at the right
+    norm, or the norm.
+    """
+    norm = float(np.linalg.norm(raw))
+    clipped = _clip(raw, max_norm)
+    seen_norm = float(np.linalg.norm(seen))
+    if np.allclose(seen, raw, rtol=1e-3, atol=1e-6):
+        return (
+            f"it was not clipped: its norm is {norm:.3f}, above max_grad_norm = {max_norm}; "
+            "call nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm) before the step"
+        )
+    if previous is not None and _piled_up(seen, previous, raw, max_norm):
+        return (
+            "gradients pile up from update to update: it is this batch's gradient plus the one the step before "
+            "used. Call optimizer.zero_grad() before backward()"
+        )
+    if math.isclose(seen_norm, float(np.linalg.norm(clipped)), rel_tol=1e-2):
+        cosine = float(seen @ clipped) / (seen_norm * float(np.linalg.norm(clipped)) + 1e-12)
+        return (
+            f"its norm is right ({seen_norm:.4f}) but it points elsewhere (cosine {cosine:.2f} with this batch's "
+            "gradient): it holds gradients of other batches or losses. Call optimizer.zero_grad() before "
+            "loss.backward(), and backward() only this batch's loss"
+        )
+    return (
+        f"expected the gradient of this batch's loss clipped to a norm of {max_norm}, i.e. "
+        f"{min(norm, max_norm):.4f} (unclipped {norm:.4f}), saw a norm of {seen_norm:.4f}: clip with "
+        "nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm) after backward() and before "
+        "optimizer.step()"
+    )
+
+
 @check(
     "train_dqn",
     "evaluate plays greedy episodes",
@@ -880,29 +917,9 @@ def gradient_phase_steps(mod: ModuleType) -> str:
                     f"update {k + 1} (loss={loss!r}, gamma={gamma}) returned the loss {got:.4f}; the TD loss of the "
                     f"batch it drew is {want:.4f}: {cause}"
                 )
-            norm = float(np.linalg.norm(raw))
-            clipped = raw * min(1.0, config.max_grad_norm / (norm + 1e-6))
             seen = log.grads[k]
-            if not np.allclose(seen, clipped, rtol=1e-3, atol=1e-6):
-                if np.allclose(seen, raw, rtol=1e-3, atol=1e-6):
-                    cause = (
-                        f"it was not clipped: its norm is {norm:.3f}, above max_grad_norm = {config.max_grad_norm}; "
-                        "call nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm) before the step"
-                    )
-                elif k > 0 and _piled_up(seen, log.grads[k - 1], raw, config.max_grad_norm):
-                    cause = "gradients pile up from update to update: call optimizer.zero_grad() before backward()"
-                elif math.isclose(float(np.linalg.norm(seen)), float(np.linalg.norm(clipped)), rel_tol=1e-2):
-                    cosine = float(seen @ clipped) / (float(np.linalg.norm(seen) * np.linalg.norm(clipped)) + 1e-12)
-                    cause = (
-                        f"its norm is right but it points elsewhere (cosine {cosine:.2f} with this batch's gradient): "
-                        "it holds gradients of other batches or losses. Call optimizer.zero_grad() before "
-                        "loss.backward(), and backward() only this batch's loss"
-                    )
-                else:
-                    cause = (
-                        f"expected the gradient of this batch's loss clipped to a norm of {config.max_grad_norm}, "
-                        f"saw a norm of {float(np.linalg.norm(seen)):.3f}"
-                    )
+            if not np.allclose(seen, _clip(raw, config.max_grad_norm), rtol=1e-3, atol=1e-6):
+                cause = _wrong_gradient(seen, log.grads[k - 1] if k else None, raw, config.max_grad_norm)
                 raise CheckFailed(f"at update {k + 1} the optimizer stepped with a wrong gradient: {cause}")
     online, target = _small_net(7), _small_net(8)
     buffer = _filled_buffer(poison_at=1)
@@ -1766,15 +1783,11 @@ def loop_reads_config(mod: ModuleType) -> str:
                 f"with loss='huber' and gamma={config.gamma}, update {k + 1} recorded the loss {losses[k]:.5f}; "
                 f"the Huber TD loss of the batch it drew is {want:.5f}: {cause}"
             )
-        norm = float(np.linalg.norm(raw))
-        clipped = raw * min(1.0, config.max_grad_norm / (norm + 1e-6))
-        if not np.allclose(log.grads[k], clipped, rtol=1e-3, atol=1e-6):
-            seen = float(np.linalg.norm(log.grads[k]))
+        if not np.allclose(log.grads[k], _clip(raw, config.max_grad_norm), rtol=1e-3, atol=1e-6):
+            cause = _wrong_gradient(log.grads[k], log.grads[k - 1] if k else None, raw, config.max_grad_norm)
             raise CheckFailed(
-                f"update {k + 1} stepped with a gradient of norm {seen:.4f}; the TD loss's gradient has norm "
-                f"{norm:.4f}, clipped to max_grad_norm = {config.max_grad_norm} it should be "
-                f"{min(norm, config.max_grad_norm):.4f}: clip with nn.utils.clip_grad_norm_(q_network.parameters(), "
-                "config.max_grad_norm) after backward() and before optimizer.step(), and zero the gradients first"
+                f"update {k + 1} of the loop stepped the optimizer with a wrong gradient (max_grad_norm = "
+                f"{config.max_grad_norm}): {cause}"
             )
     # tau: the targets the updates used follow Polyak averaging every target_update_interval steps.
     start = log.before[0]
