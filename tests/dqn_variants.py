@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -63,6 +64,7 @@ BUGS: tuple[str, ...] = (
     "reset_before_push",  # resets the env before pushing an episode's last transition (flat loop)
     "aliased_target",  # target_network = q_network: one network under two names, not a copy
     "inline_no_zero_grad",  # the loop updates without gradient_phase (which is right) and never zeroes gradients
+    "gym_make",  # the loop builds its env with gym.make(config.env_id), not the stub's make_env
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -222,7 +224,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             seed_everything(seed)
         if bug == "ignore_classes":
             q_network_cls, buffer_cls = CustomQNetwork, ReplayBufferWithIndices
-        env = make_env(config.env_id)
+        env = gym.make(config.env_id) if bug == "gym_make" else make_env(config.env_id)
         if seed is not None:
             env.action_space.seed(seed)
         n_obs = int(env.observation_space.shape[0])  # type: ignore[index]

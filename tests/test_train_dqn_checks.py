@@ -48,6 +48,7 @@ EXPECTED_FAILURES: dict[str, list[tuple[str, str]]] = {
         ("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "clip_grad_norm_"),
     ],
     "no_zero_grad": [("gradient_phase: sample, loss, clip, step", "gradients pile up")],
+    "gym_make": [("makes its env with make_env", "made no environment with make_env(config.env_id)")],
     "inline_no_zero_grad": [("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "gradients pile up")],
     "seed_misses_random": [("seed_everything seeds random, NumPy and torch", "random")],
     "eps_next_step": [("explores on the epsilon schedule", "step t + 1")],

@@ -46,7 +46,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 from torch import nn
 
-from playground.checks import CheckFailed, CheckNotRun, check, plain, require
+from playground.checks import CheckFailed, CheckNotRun, check, describe_exception, plain, require
 from playground.core.config import PRESETS, DQNConfig, linear_epsilon
 from playground.core.envs import LINEWORLD_ID, LineWorld, make_env
 from playground.core.monitor import MonitorError, train_monitored
@@ -144,6 +144,13 @@ class RecordingBuffer(ReplayBufferWithIndices):
 # --- Helpers ------------------------------------------------------------------------------------
 
 
+MAKE_ENV_FIX = (
+    "The docstring's setup makes it with env = make_env(config.env_id), imported from playground.core.envs at "
+    "the top of the stub: the app measures the run (steps, time, evaluations) through that env. gym.make or an "
+    "env built by hand trains the same but hides the run from the app."
+)
+
+
 def small_lineworld(**changes: Any) -> DQNConfig:
     """A LineWorld run of a few hundred steps with a tiny network."""
     base = PRESETS["lineworld"].replace(
@@ -156,6 +163,13 @@ def train(mod: ModuleType, config: DQNConfig, **kwargs: Any) -> TrainingResult:
     """Run the learner's ``train_dqn`` as the app runs it (measured around it) and insist on a result back."""
     try:
         result = train_monitored(mod.train_dqn, config, **kwargs)
+    except MonitorError as err:  # a RuntimeError too: caught first
+        if "TrainingResult" in str(err):
+            raise CheckFailed(
+                f"{err}: build one with TrainingResult(q_network=online_network) and fill its episode and loss lists",
+                function="train_dqn",
+            ) from None
+        raise CheckFailed(f"{err}. {MAKE_ENV_FIX}", function="train_dqn") from None
     except RuntimeError as err:
         if "does not require grad" not in str(err):
             raise
@@ -166,14 +180,6 @@ def train(mod: ModuleType, config: DQNConfig, **kwargs: Any) -> TrainingResult:
             "= q_network gives one network two names), so that freezing the target froze the online network too? "
             "Build the target as a second network loaded with the online weights (or copy.deepcopy the online one)",
             function="train_dqn",
-        ) from None
-    except MonitorError as err:
-        if "TrainingResult" in str(err):
-            raise CheckFailed(
-                f"{err}: build one with TrainingResult(q_network=online_network) and fill its episode and loss lists"
-            ) from None
-        raise CheckFailed(
-            f"{err}; the docstring's setup makes it with env = make_env(config.env_id) from playground.core.envs"
         ) from None
     if not isinstance(result.q_network, nn.Module):
         raise CheckFailed(f"result.q_network is a {type(result.q_network).__name__}; expected the trained nn.Module")
@@ -1022,6 +1028,42 @@ class CountedNetwork(CustomQNetwork):
 
 def _shares_parameters(one: nn.Module, other: nn.Module) -> bool:
     return bool({id(p) for p in one.parameters()} & {id(p) for p in other.parameters()})
+
+
+@check(
+    "train_dqn",
+    "makes its env with make_env",
+    timeout=20,
+    precondition=True,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=(
+        "``env = make_env(config.env_id)`` (from ``playground.core.envs``: the app measures the run through this env);",
+    ),
+    hint=(
+        "The app follows your run through the environment your loop makes: it counts the steps and episodes, "
+        "times the run and evaluates the network on the side. It can only see an env made by make_env (already "
+        "imported at the top of the stub), so build the training env with env = make_env(config.env_id), not "
+        "gym.make(config.env_id), once at the start of train_dqn."
+    ),
+)
+def makes_env_with_make_env(mod: ModuleType) -> str:
+    """A short run (no update) that the app can follow: its env comes from ``make_env``."""
+    config = small_lineworld(total_timesteps=30, learning_starts=1_000)
+    try:
+        result = train_monitored(mod.train_dqn, config)
+    except MonitorError as err:
+        if "make_env" not in str(err):
+            return f"not judged: {err} (the result check says why)"
+        raise CheckFailed(
+            f"train_dqn ran, but made no environment with make_env(config.env_id), so the app could not follow "
+            f"the run. {MAKE_ENV_FIX}"
+        ) from None
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - learner code may raise anything; the later checks say why
+        return f"not judged: the loop {describe_exception(err, mod.__name__.split('.')[0])} (the later checks say why)"
+    return f"the app followed the run through the env make_env made: {result.total_steps} env steps"
 
 
 @check(
