@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -62,6 +63,8 @@ BUGS: tuple[str, ...] = (
     "eps_next_step",  # acts with linear_epsilon(config, t + 1)
     "reset_before_push",  # resets the env before pushing an episode's last transition (flat loop)
     "aliased_target",  # target_network = q_network: one network under two names, not a copy
+    "inline_no_zero_grad",  # the loop updates without gradient_phase (which is right) and never zeroes gradients
+    "gym_make",  # the loop builds its env with gym.make(config.env_id), not the stub's make_env
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -147,11 +150,16 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         return scores
 
     def learn_once(
-        q_network: nn.Module, target_network: nn.Module, optimizer: Any, batch: Sequence[Any], config: DQNConfig
+        q_network: nn.Module,
+        target_network: nn.Module,
+        optimizer: Any,
+        batch: Sequence[Any],
+        config: DQNConfig,
+        zero_grad: bool = bug != "no_zero_grad",
     ) -> float:
         gamma = 0.99 if bug == "gamma_ignored" else config.gamma
         loss = td_loss(q_network, target_network, batch, gamma, config.loss)
-        if bug != "no_zero_grad":
+        if zero_grad:
             optimizer.zero_grad()
         loss.backward()
         if bug != "no_clip":
@@ -216,7 +224,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
             seed_everything(seed)
         if bug == "ignore_classes":
             q_network_cls, buffer_cls = CustomQNetwork, ReplayBufferWithIndices
-        env = make_env(config.env_id)
+        env = gym.make(config.env_id) if bug == "gym_make" else make_env(config.env_id)
         if seed is not None:
             env.action_space.seed(seed)
         n_obs = int(env.observation_space.shape[0])  # type: ignore[index]
@@ -249,9 +257,16 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         due = step >= config.learning_starts if bug == "starts_at_learning_starts" else step > config.learning_starts
         enough = len(memory) > config.batch_size if bug == "waits_past_batch" else len(memory) >= config.batch_size
         if due and step % config.train_freq == 0 and enough:
-            values = gradient_phase(
-                parts["online"], parts["target"], parts["optim"], memory, config, parts["per_phase"]
-            )
+            if bug == "inline_no_zero_grad":  # its own update loop in place of gradient_phase
+                batches = [memory.sample_indices(config.batch_size) for _ in range(parts["per_phase"])]
+                values = [
+                    learn_once(parts["online"], parts["target"], parts["optim"], batch, config, zero_grad=False)
+                    for batch in batches
+                ]
+            else:
+                values = gradient_phase(
+                    parts["online"], parts["target"], parts["optim"], memory, config, parts["per_phase"]
+                )
             out.losses.extend(values)
             out.loss_steps.extend([step] * len(values))
         if bug != "no_sync" and step % config.target_update_interval == (1 if bug == "late_sync" else 0):

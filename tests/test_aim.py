@@ -156,6 +156,18 @@ def test_a_planted_training_bug_is_blamed_on_its_function(bug: str, function: st
     assert_aimed("train_dqn", make_loop(bug), function)
 
 
+def test_a_loop_that_builds_its_env_with_gym_make_is_told_to_use_make_env() -> None:
+    """The app measures a run through the env ``make_env`` makes; a loop with ``gym.make`` trains the same, and
+    each loop check raised a bare MonitorError under its own title and hint (a separate target network)."""
+    failure, results = first_failure("train_dqn", make_loop("gym_make"))
+    assert (failure.check, failure.status, failure.function) == ("makes its env with make_env", "failed", "train_dqn")
+    assert "env = make_env(config.env_id)" in failure.message
+    assert "MonitorError" not in failure.message
+    step = first_hint("train_dqn", results)
+    assert (step.function, step.check) == ("train_dqn", "makes its env with make_env")
+    assert "env = make_env(config.env_id), not gym.make(config.env_id)" in step.text
+
+
 def test_a_wrong_td_loss_leaves_the_checks_that_use_it_not_run() -> None:
     module = make_loop("online_target")
     names = ["td_loss matches the math", "gradient_phase: sample, loss, clip, step", "honours the target network"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from dqn_variants import make_loop
 
 import solutions.train_dqn as ref
 from playground.checks import CheckFailed, CheckSpec, checks_for
+from playground.checks import train_dqn as checks
 from playground.sandbox.runner import run_checks
 
 SPECS: dict[str, CheckSpec] = {spec.name: spec for spec in checks_for("train_dqn")}
@@ -46,6 +48,8 @@ EXPECTED_FAILURES: dict[str, list[tuple[str, str]]] = {
         ("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "clip_grad_norm_"),
     ],
     "no_zero_grad": [("gradient_phase: sample, loss, clip, step", "gradients pile up")],
+    "gym_make": [("makes its env with make_env", "made no environment with make_env(config.env_id)")],
+    "inline_no_zero_grad": [("the loop uses learning_rate, gamma, loss, max_grad_norm and tau", "gradients pile up")],
     "seed_misses_random": [("seed_everything seeds random, NumPy and torch", "random")],
     "eps_next_step": [("explores on the epsilon schedule", "step t + 1")],
     "reset_before_push": [("stores each step's transition", "reset before the transition was pushed")],
@@ -138,3 +142,27 @@ def test_the_stub_fails_with_not_implemented() -> None:
     results = run_checks("train_dqn", "exercises", names=["result is well formed", "evaluate plays greedy episodes"])
     assert [r.passed for r in results] == [False, False]
     assert all("not implemented yet" in r.message for r in results)
+
+
+def test_a_loop_that_piles_up_gradients_is_told_so_not_given_two_equal_norms() -> None:
+    """Its own update loop without zero_grad: every gradient is clipped to max_grad_norm, so the message said
+    "stepped with a gradient of norm 0.0500 ... it should be 0.0500". Now it names what differs."""
+    message = _failure(
+        "the loop uses learning_rate, gamma, loss, max_grad_norm and tau", make_loop("inline_no_zero_grad")
+    )
+    assert message is not None
+    assert "gradients pile up" in message
+    assert "zero_grad()" in message
+    assert "should be" not in message
+
+
+def test_a_gradient_of_the_right_norm_in_another_direction_is_named_by_its_direction() -> None:
+    raw = np.array([3.0, 4.0, 0.0])  # norm 5, clipped to 0.5: [0.3, 0.4, 0]
+    turned = np.array([0.0, 0.3, 0.4])  # norm 0.5 too, another direction
+    cause = checks._wrong_gradient(turned, None, raw, 0.5)
+    assert "norm is right (0.5000) but it points elsewhere (cosine 0.48" in cause
+    piled = checks._clip(raw + np.array([0.1, -0.2, 0.3]), 0.5)
+    assert "pile up" in checks._wrong_gradient(piled, np.array([0.1, -0.2, 0.3]), raw, 0.5)
+    assert "not clipped" in checks._wrong_gradient(raw, None, raw, 0.5)
+    short = checks._wrong_gradient(np.array([0.03, 0.04, 0.0]), None, raw, 0.5)
+    assert "clipped to a norm of 0.5, i.e. 0.5000 (unclipped 5.0000), saw a norm of 0.0500" in short

@@ -46,7 +46,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 from torch import nn
 
-from playground.checks import CheckFailed, CheckNotRun, check, plain, require
+from playground.checks import CheckFailed, CheckNotRun, check, describe_exception, plain, require
 from playground.core.config import PRESETS, DQNConfig, linear_epsilon
 from playground.core.envs import LINEWORLD_ID, LineWorld, make_env
 from playground.core.monitor import MonitorError, train_monitored
@@ -144,6 +144,13 @@ class RecordingBuffer(ReplayBufferWithIndices):
 # --- Helpers ------------------------------------------------------------------------------------
 
 
+MAKE_ENV_FIX = (
+    "The docstring's setup makes it with env = make_env(config.env_id), imported from playground.core.envs at "
+    "the top of the stub: the app measures the run (steps, time, evaluations) through that env. gym.make or an "
+    "env built by hand trains the same but hides the run from the app."
+)
+
+
 def small_lineworld(**changes: Any) -> DQNConfig:
     """A LineWorld run of a few hundred steps with a tiny network."""
     base = PRESETS["lineworld"].replace(
@@ -156,6 +163,13 @@ def train(mod: ModuleType, config: DQNConfig, **kwargs: Any) -> TrainingResult:
     """Run the learner's ``train_dqn`` as the app runs it (measured around it) and insist on a result back."""
     try:
         result = train_monitored(mod.train_dqn, config, **kwargs)
+    except MonitorError as err:  # a RuntimeError too: caught first
+        if "TrainingResult" in str(err):
+            raise CheckFailed(
+                f"{err}: build one with TrainingResult(q_network=online_network) and fill its episode and loss lists",
+                function="train_dqn",
+            ) from None
+        raise CheckFailed(f"{err}. {MAKE_ENV_FIX}", function="train_dqn") from None
     except RuntimeError as err:
         if "does not require grad" not in str(err):
             raise
@@ -166,14 +180,6 @@ def train(mod: ModuleType, config: DQNConfig, **kwargs: Any) -> TrainingResult:
             "= q_network gives one network two names), so that freezing the target froze the online network too? "
             "Build the target as a second network loaded with the online weights (or copy.deepcopy the online one)",
             function="train_dqn",
-        ) from None
-    except MonitorError as err:
-        if "TrainingResult" in str(err):
-            raise CheckFailed(
-                f"{err}: build one with TrainingResult(q_network=online_network) and fill its episode and loss lists"
-            ) from None
-        raise CheckFailed(
-            f"{err}; the docstring's setup makes it with env = make_env(config.env_id) from playground.core.envs"
         ) from None
     if not isinstance(result.q_network, nn.Module):
         raise CheckFailed(f"result.q_network is a {type(result.q_network).__name__}; expected the trained nn.Module")
@@ -781,6 +787,43 @@ def _piled_up(
     )
 
 
+def _wrong_gradient(
+    seen: NDArray[np.float64], previous: NDArray[np.float64] | None, raw: NDArray[np.float64], max_norm: float
+) -> str:
+    """What differs between the gradient a step used (``seen``) and this batch's loss gradient ``raw`` clipped.
+
+    ``previous`` is the gradient the step before used (None at the first step). The cause is named by what
+    differs: no clipping, the last step's gradient added in (no ``zero_grad``), the direction at the right
+    norm, or the norm.
+    """
+    norm = float(np.linalg.norm(raw))
+    clipped = _clip(raw, max_norm)
+    seen_norm = float(np.linalg.norm(seen))
+    if np.allclose(seen, raw, rtol=1e-3, atol=1e-6):
+        return (
+            f"it was not clipped: its norm is {norm:.3f}, above max_grad_norm = {max_norm}; "
+            "call nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm) before the step"
+        )
+    if previous is not None and _piled_up(seen, previous, raw, max_norm):
+        return (
+            "gradients pile up from update to update: it is this batch's gradient plus the one the step before "
+            "used. Call optimizer.zero_grad() before backward()"
+        )
+    if math.isclose(seen_norm, float(np.linalg.norm(clipped)), rel_tol=1e-2):
+        cosine = float(seen @ clipped) / (seen_norm * float(np.linalg.norm(clipped)) + 1e-12)
+        return (
+            f"its norm is right ({seen_norm:.4f}) but it points elsewhere (cosine {cosine:.2f} with this batch's "
+            "gradient): it holds gradients of other batches or losses. Call optimizer.zero_grad() before "
+            "loss.backward(), and backward() only this batch's loss"
+        )
+    return (
+        f"expected the gradient of this batch's loss clipped to a norm of {max_norm}, i.e. "
+        f"{min(norm, max_norm):.4f} (unclipped {norm:.4f}), saw a norm of {seen_norm:.4f}: clip with "
+        "nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm) after backward() and before "
+        "optimizer.step()"
+    )
+
+
 @check(
     "train_dqn",
     "evaluate plays greedy episodes",
@@ -880,29 +923,9 @@ def gradient_phase_steps(mod: ModuleType) -> str:
                     f"update {k + 1} (loss={loss!r}, gamma={gamma}) returned the loss {got:.4f}; the TD loss of the "
                     f"batch it drew is {want:.4f}: {cause}"
                 )
-            norm = float(np.linalg.norm(raw))
-            clipped = raw * min(1.0, config.max_grad_norm / (norm + 1e-6))
             seen = log.grads[k]
-            if not np.allclose(seen, clipped, rtol=1e-3, atol=1e-6):
-                if np.allclose(seen, raw, rtol=1e-3, atol=1e-6):
-                    cause = (
-                        f"it was not clipped: its norm is {norm:.3f}, above max_grad_norm = {config.max_grad_norm}; "
-                        "call nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm) before the step"
-                    )
-                elif k > 0 and _piled_up(seen, log.grads[k - 1], raw, config.max_grad_norm):
-                    cause = "gradients pile up from update to update: call optimizer.zero_grad() before backward()"
-                elif math.isclose(float(np.linalg.norm(seen)), float(np.linalg.norm(clipped)), rel_tol=1e-2):
-                    cosine = float(seen @ clipped) / (float(np.linalg.norm(seen) * np.linalg.norm(clipped)) + 1e-12)
-                    cause = (
-                        f"its norm is right but it points elsewhere (cosine {cosine:.2f} with this batch's gradient): "
-                        "it holds gradients of other batches or losses. Call optimizer.zero_grad() before "
-                        "loss.backward(), and backward() only this batch's loss"
-                    )
-                else:
-                    cause = (
-                        f"expected the gradient of this batch's loss clipped to a norm of {config.max_grad_norm}, "
-                        f"saw a norm of {float(np.linalg.norm(seen)):.3f}"
-                    )
+            if not np.allclose(seen, _clip(raw, config.max_grad_norm), rtol=1e-3, atol=1e-6):
+                cause = _wrong_gradient(seen, log.grads[k - 1] if k else None, raw, config.max_grad_norm)
                 raise CheckFailed(f"at update {k + 1} the optimizer stepped with a wrong gradient: {cause}")
     online, target = _small_net(7), _small_net(8)
     buffer = _filled_buffer(poison_at=1)
@@ -1005,6 +1028,42 @@ class CountedNetwork(CustomQNetwork):
 
 def _shares_parameters(one: nn.Module, other: nn.Module) -> bool:
     return bool({id(p) for p in one.parameters()} & {id(p) for p in other.parameters()})
+
+
+@check(
+    "train_dqn",
+    "makes its env with make_env",
+    timeout=20,
+    precondition=True,
+    tests="train_dqn",
+    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    enforces=(
+        "``env = make_env(config.env_id)`` (from ``playground.core.envs``: the app measures the run through this env);",
+    ),
+    hint=(
+        "The app follows your run through the environment your loop makes: it counts the steps and episodes, "
+        "times the run and evaluates the network on the side. It can only see an env made by make_env (already "
+        "imported at the top of the stub), so build the training env with env = make_env(config.env_id), not "
+        "gym.make(config.env_id), once at the start of train_dqn."
+    ),
+)
+def makes_env_with_make_env(mod: ModuleType) -> str:
+    """A short run (no update) that the app can follow: its env comes from ``make_env``."""
+    config = small_lineworld(total_timesteps=30, learning_starts=1_000)
+    try:
+        result = train_monitored(mod.train_dqn, config)
+    except MonitorError as err:
+        if "make_env" not in str(err):
+            return f"not judged: {err} (the result check says why)"
+        raise CheckFailed(
+            f"train_dqn ran, but made no environment with make_env(config.env_id), so the app could not follow "
+            f"the run. {MAKE_ENV_FIX}"
+        ) from None
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - learner code may raise anything; the later checks say why
+        return f"not judged: the loop {describe_exception(err, mod.__name__.split('.')[0])} (the later checks say why)"
+    return f"the app followed the run through the env make_env made: {result.total_steps} env steps"
 
 
 @check(
@@ -1766,15 +1825,11 @@ def loop_reads_config(mod: ModuleType) -> str:
                 f"with loss='huber' and gamma={config.gamma}, update {k + 1} recorded the loss {losses[k]:.5f}; "
                 f"the Huber TD loss of the batch it drew is {want:.5f}: {cause}"
             )
-        norm = float(np.linalg.norm(raw))
-        clipped = raw * min(1.0, config.max_grad_norm / (norm + 1e-6))
-        if not np.allclose(log.grads[k], clipped, rtol=1e-3, atol=1e-6):
-            seen = float(np.linalg.norm(log.grads[k]))
+        if not np.allclose(log.grads[k], _clip(raw, config.max_grad_norm), rtol=1e-3, atol=1e-6):
+            cause = _wrong_gradient(log.grads[k], log.grads[k - 1] if k else None, raw, config.max_grad_norm)
             raise CheckFailed(
-                f"update {k + 1} stepped with a gradient of norm {seen:.4f}; the TD loss's gradient has norm "
-                f"{norm:.4f}, clipped to max_grad_norm = {config.max_grad_norm} it should be "
-                f"{min(norm, config.max_grad_norm):.4f}: clip with nn.utils.clip_grad_norm_(q_network.parameters(), "
-                "config.max_grad_norm) after backward() and before optimizer.step(), and zero the gradients first"
+                f"update {k + 1} of the loop stepped the optimizer with a wrong gradient (max_grad_norm = "
+                f"{config.max_grad_norm}): {cause}"
             )
     # tau: the targets the updates used follow Polyak averaging every target_update_interval steps.
     start = log.before[0]
