@@ -226,3 +226,18 @@ def test_a_failed_check_says_it_once_without_a_status_box(monkeypatch: pytest.Mo
     assert len(at.error) == 1, [e.value for e in at.error]
     assert not [e for e in at.expander if "checks passed" in e.label], "no status box repeating the summary"
     assert not at.success
+
+
+@pytest.mark.parametrize("deployed", [True, False], ids=["deployed", "local"])
+def test_the_reference_panel_names_the_terminal_only_from_a_clone(
+    monkeypatch: pytest.MonkeyPatch, deployed: bool
+) -> None:
+    monkeypatch.setenv(DEPLOYED_ENV, "1" if deployed else "0")
+    at = open_page("pages/4_save_load.py")
+    [caption] = [c.value for c in at.caption if "The same checks on the reference solution" in c.value]
+    assert "**Check my code** under the editor" in caption
+    if deployed:
+        assert "python -m playground.check" not in caption
+        assert "terminal" not in caption
+    else:
+        assert "`python -m playground.check save_load` in a terminal" in caption
