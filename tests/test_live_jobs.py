@@ -105,9 +105,13 @@ def test_runs_that_stop_at_their_threshold_are_estimated_with_the_budget_they_us
 
 
 def test_duration_text() -> None:
-    assert speed.duration_text((4.2, 9.4)) == "4-9 s"
-    assert speed.duration_text((12.0, 31.0)) == "10-30 s"
-    assert speed.duration_text((100.0, 400.0)) == "2-7 min"
+    assert speed.duration_text((2.47, 4.94)) == "3-5 s", "2-5 s would be 2.5x wide"
+    assert speed.duration_text((4.2, 9.4)) == "5-9 s"
+    assert speed.duration_text((17.5, 35.0)) == "20-35 s"
+    assert speed.duration_text((84.0, 168.0)) == "85-170 s"
+    assert speed.duration_text((184.0, 368.0)) == "3-6 min"
+    assert speed.duration_text((100.0, 400.0)) == "3-5 min", "a range wider than 2x is narrowed around its middle"
+    assert speed.duration_text((0.3, 0.6)) == "about 1 s"
 
 
 class _HeldTask:
