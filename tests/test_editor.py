@@ -14,8 +14,11 @@ import pytest
 from apptest_support import APP, click, open_page
 from streamlit.testing.v1 import AppTest
 
+from playground.checks import CheckResult
 from playground.core.inspections import BufferTrace, NetworkReport
 from playground.core.workspace import DEPLOYED_ENV
+from playground.ui import editor
+from playground.ui.editor import NO_HINTS_NEEDED
 from playground.ui.session import CHECKS_KEY, CODE_KEY, HINTS_KEY, PLAIN_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,6 +222,41 @@ def test_the_hint_button_is_never_a_click_behind_and_says_when_none_is_left(monk
     assert button.label == "No hints left", "the click that showed the last hint already says so"
 
 
+def test_once_every_check_passes_the_hint_button_says_no_hint_is_needed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DEPLOYED_ENV, "1")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[CHECKS_KEY] = {("q_network", "exercises"): [CheckResult("q_network", "c", True, "ok")]}
+    at.run()
+    at.switch_page("pages/1_q_network.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    [button] = [b for b in at.button if b.key == "hint_q_network"]
+    assert button.label == NO_HINTS_NEEDED
+    assert button.disabled
+    at.session_state[CHECKS_KEY] = {("q_network", "exercises"): [CheckResult("q_network", "c", False, "wrong")]}
+    at.run()
+    [button] = [b for b in at.button if b.key == "hint_q_network"]
+    assert button.label == "Show a hint", "a failing check brings the hints back"
+    assert not button.disabled
+
+
+def test_the_code_editor_gets_no_buttons_inside_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A button inside the editor (the component's ``buttons``) covered its last visible line: Check sits under it."""
+    calls: list[dict[str, Any]] = []
+
+    def fake_code_editor(code: str, **kwargs: Any) -> None:
+        calls.append(kwargs)
+
+    monkeypatch.setenv(DEPLOYED_ENV, "1")
+    monkeypatch.setattr(editor, "CODE_EDITOR", fake_code_editor)
+    at = open_page("pages/1_q_network.py")
+    assert calls, "the page drew the code editor"
+    for kwargs in calls:
+        assert "buttons" not in kwargs
+        for props in ("props", "component_props", "editor_props", "options"):
+            assert "buttons" not in (kwargs.get(props) or {}), props
+    assert any(b.label == "Check my code" for b in at.button)
+
+
 def test_a_failed_check_says_it_once_without_a_status_box(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DEPLOYED_ENV, "1")
     at = open_page("pages/1_q_network.py")
@@ -226,3 +264,18 @@ def test_a_failed_check_says_it_once_without_a_status_box(monkeypatch: pytest.Mo
     assert len(at.error) == 1, [e.value for e in at.error]
     assert not [e for e in at.expander if "checks passed" in e.label], "no status box repeating the summary"
     assert not at.success
+
+
+@pytest.mark.parametrize("deployed", [True, False], ids=["deployed", "local"])
+def test_the_reference_panel_names_the_terminal_only_from_a_clone(
+    monkeypatch: pytest.MonkeyPatch, deployed: bool
+) -> None:
+    monkeypatch.setenv(DEPLOYED_ENV, "1" if deployed else "0")
+    at = open_page("pages/4_save_load.py")
+    [caption] = [c.value for c in at.caption if "The same checks on the reference solution" in c.value]
+    assert "**Check my code** under the editor" in caption
+    if deployed:
+        assert "python -m playground.check" not in caption
+        assert "terminal" not in caption
+    else:
+        assert "`python -m playground.check save_load` in a terminal" in caption

@@ -8,6 +8,8 @@ second core). A server replaces its first guess with what it measures after one 
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,9 @@ def test_the_first_guess_contains_the_measured_time_and_is_at_most_2x_wide(run: 
     assert low <= measured <= high, f"{run.name}: the page says {low:.0f}-{high:.0f} s, it took {measured:.0f} s"
     shown = speed.duration_text((low, high))
     assert "first guess" in speed.measured_note(run.kind, run.config), shown
+    low_shown, high_shown = shown_seconds(shown)
+    assert high_shown <= 2 * low_shown, f"{run.name}: the page shows {shown}, wider than 2x"
+    assert low_shown <= measured <= high_shown, f"{run.name}: the page shows {shown}, it took {measured:.0f} s"
 
 
 def test_a_measured_run_replaces_the_first_guess() -> None:
@@ -53,3 +58,20 @@ def test_a_measured_run_replaces_the_first_guess() -> None:
     low, high = speed.estimate(run.kind, run.config)
     assert low > before[1], "ten times slower than guessed: the next estimate says so"
     assert low <= 10 * modelled + 3.0 <= high
+
+
+def test_the_shown_range_is_at_most_2x_wide_and_holds_the_middle() -> None:
+    for low in [1.05**i for i in range(200)]:  # 1 s to about 5 hours
+        for width in (1.2, 1.7, 2.0, 3.0):
+            high = low * width
+            low_shown, high_shown = shown_seconds(speed.duration_text((low, high)))
+            assert high_shown <= 2 * low_shown, (low, high)
+            assert low_shown <= math.sqrt(low * high) <= high_shown, (low, high)
+
+
+def shown_seconds(text: str) -> tuple[float, float]:
+    """ "3-5 s" -> (3, 5); "3-6 min" -> (180, 360)."""
+    match = re.fullmatch(r"(\d+)-(\d+) (s|min)", text)
+    assert match is not None, text
+    scale = 60.0 if match[3] == "min" else 1.0
+    return float(match[1]) * scale, float(match[2]) * scale

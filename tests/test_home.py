@@ -126,6 +126,26 @@ def test_the_home_page_opens_with_where_to_start(monkeypatch: pytest.MonkeyPatch
     assert at.get("page_link")[1].proto.icon == ":material/check_circle:"
 
 
+@pytest.mark.parametrize("deployed", [True, False], ids=["deployed", "local"])
+def test_the_progress_panel_talks_about_the_editor_and_from_a_clone_also_the_terminal(
+    monkeypatch: pytest.MonkeyPatch, deployed: bool
+) -> None:
+    monkeypatch.setenv(DEPLOYED_ENV, "1" if deployed else "0")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    [caption] = [c.value for c in at.caption if "Runs the checks of all five exercises" in c.value]
+    columns = list(at.dataframe[0].value.columns)
+    assert "editor" in caption
+    if deployed:
+        assert "python -m playground.check" not in caption
+        assert "exercises/" not in caption
+        assert "File" not in columns, "a deployed app has no files to name"
+    else:
+        assert "python -m playground.check" in caption
+        assert "File" in columns
+        assert at.dataframe[0].value["File"].tolist() == [f"exercises/{exercise}.py" for exercise in EXERCISES]
+
+
 def _result(exercise: str, passed: bool, message: str = "msg", name: str = "c") -> CheckResult:
     return CheckResult(exercise, name, passed, message)
 
@@ -147,6 +167,9 @@ def test_progress_table_has_one_row_per_exercise() -> None:
     row = table.set_index("File").loc["exercises/replay_buffer.py"]
     assert (row["Checks passed"], row["First failing check"]) == ("1 of 2", "x")
     assert table["Status"].tolist().count("not checked yet") == len(EXERCISES) - 1
+    deployed = progress_table({}, local=False)
+    assert "File" not in deployed.columns
+    assert list(deployed["Exercise"]) == list(table["Exercise"])
 
 
 def _fake_run_checks(calls: list[str]) -> Callable[..., list[CheckResult]]:
@@ -191,6 +214,7 @@ def test_home_page_renders_the_lesson_and_the_progress_button_works(monkeypatch:
 
 
 def test_home_page_shows_results_stored_by_an_exercise_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DEPLOYED_ENV, "0")  # from a clone: the table names the files
     monkeypatch.setattr(runner, "run_checks", _fake_run_checks([]))
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state[CHECKS_KEY] = {("save_load", "exercises"): [_result("save_load", True)]}
@@ -209,6 +233,7 @@ def test_an_exercise_whose_checks_cannot_run_does_not_break_the_panel(monkeypatc
         return fine(exercise, impl, **kwargs)
 
     monkeypatch.setattr(runner, "run_checks", flaky)
+    monkeypatch.setenv(DEPLOYED_ENV, "0")
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.button(key="check_all_exercises").click().run()
     settle_checks(at)

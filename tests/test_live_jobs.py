@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from playground.core.config import PRESETS
+from playground.sandbox.executor import TaskOutcome
 from playground.tasks import speed
 from playground.tasks.training_task import TrainingReport, TrainingUpdate
 from playground.ui import live_jobs
@@ -100,6 +105,81 @@ def test_runs_that_stop_at_their_threshold_are_estimated_with_the_budget_they_us
 
 
 def test_duration_text() -> None:
-    assert speed.duration_text((4.2, 9.4)) == "4-9 s"
-    assert speed.duration_text((12.0, 31.0)) == "10-30 s"
-    assert speed.duration_text((100.0, 400.0)) == "2-7 min"
+    assert speed.duration_text((2.47, 4.94)) == "3-5 s", "2-5 s would be 2.5x wide"
+    assert speed.duration_text((4.2, 9.4)) == "5-9 s"
+    assert speed.duration_text((17.5, 35.0)) == "20-35 s"
+    assert speed.duration_text((84.0, 168.0)) == "85-170 s"
+    assert speed.duration_text((184.0, 368.0)) == "3-6 min"
+    assert speed.duration_text((100.0, 400.0)) == "3-5 min", "a range wider than 2x is narrowed around its middle"
+    assert speed.duration_text((0.3, 0.6)) == "about 1 s"
+
+
+class _HeldTask:
+    """A sandbox task stand-in that runs until released (or stopped): a run whose end the test decides."""
+
+    def __init__(self) -> None:
+        self.outcome: TaskOutcome | None = None
+        self.release = threading.Event()
+
+    def queue_position(self) -> int | None:
+        return None
+
+    def progress(self) -> Iterator[Any]:
+        while not self.release.wait(0.02):
+            yield None
+        self.outcome = TaskOutcome(value="done")
+
+    def stop(self, grace: float = 10.0) -> None:
+        self.release.set()
+
+    def cancel(self) -> None:
+        self.release.set()
+
+
+def _sidebar_lines() -> None:
+    from playground.ui.job_panel import _draw_jobs_note
+
+    _draw_jobs_note()
+
+
+def test_the_sidebar_never_says_finished_while_a_new_run_of_that_page_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    sid = "s-sidebar"
+    tasks: list[_HeldTask] = []
+
+    def start_held_task(target: str, timeout: float = 600.0, **kwargs: Any) -> _HeldTask:
+        tasks.append(_HeldTask())
+        return tasks[-1]
+
+    monkeypatch.setattr(live_jobs, "start_task", start_held_task)
+    monkeypatch.setattr(live_jobs, "current_session_id", lambda: sid)
+    step = live_jobs.Step("fake:task", "fake")
+    at = AppTest.from_function(_sidebar_lines, default_timeout=30)
+    first = live_jobs.start("training", "Training (first run)", [step], session_id=sid, sources={})
+    try:
+        while not tasks:
+            time.sleep(0.01)
+        tasks[0].release.set()
+        assert first.wait(5)
+        at.run()
+        assert [c.value for c in at.caption] == [
+            ":material/task_alt: Training (first run): finished; the results are on its page."
+        ]
+        # Train again on that page before its results were collected: the new run replaces the finished one.
+        second = live_jobs.start("training", "Training (second run)", [step], session_id=sid, sources={})
+        at.run()
+        lines = [c.value for c in at.caption]
+        assert not [line for line in lines if "finished" in line], lines
+        assert len(lines) == 1
+        assert "Training (second run): running for" in lines[0]
+        tasks[-1].release.set()
+        assert second.wait(5)
+        at.run()
+        assert [c.value for c in at.caption] == [
+            ":material/task_alt: Training (second run): finished; the results are on its page."
+        ]
+    finally:
+        for task in tasks:
+            task.release.set()
+        for job in live_jobs.session_jobs(sid):
+            job.wait(5)
+        live_jobs.collect("training", lambda job: None, session_id=sid)

@@ -180,17 +180,43 @@ def estimate(kind: str, config: DQNConfig, runs: int = 1, parallel: int = 1) -> 
 
 
 def duration_text(seconds: tuple[float, float]) -> str:
-    """``(12, 30)`` -> "10-30 s"; minutes past two of them."""
-    low, high = seconds
-    if high < 120:
-        return f"{_round(low):.0f}-{max(_round(high), _round(low) + 1):.0f} s"
-    return f"{low / 60:.0f}-{max(high / 60, low / 60 + 1):.0f} min"
+    """``(2.47, 4.94)`` -> "3-5 s"; minutes once the lower end reaches two of them.
+
+    The shown range is at most 2x wide after rounding, as the estimate is, and contains the estimate's
+    middle: each end is rounded to a whole second (to 5 s from 10 s on; to whole minutes), choosing among
+    the nearby round numbers the pair closest to the estimate whose upper end is at most twice the lower.
+    A range wider than 2x is first narrowed to 2x around its geometric middle.
+    """
+    low, high = sorted(max(value, 0.0) for value in seconds)
+    middle = math.sqrt(max(low, 1e-9) * max(high, 1e-9))
+    low, high = max(low, middle / math.sqrt(2)), min(high, middle * math.sqrt(2))
+    if low < 120:
+        unit, grid, scale = "s", (5.0 if low >= 10 else 1.0), 1.0
+    else:
+        unit, grid, scale = "min", 1.0, 60.0
+    low, high, middle = low / scale, high / scale, middle / scale
+    if middle < grid:
+        return f"about {grid:.0f} {unit}"
+    best: tuple[float, int, int] | None = None
+    for a in _near(low, grid, middle):
+        for b in _near(high, grid, middle):
+            if not (a < b <= 2 * a and a * grid <= middle <= b * grid):
+                continue
+            distance = abs(math.log(a * grid / low)) + abs(math.log(b * grid / high))
+            if best is None or distance < best[0]:
+                best = (distance, a, b)
+    if best is None:  # cannot happen (two neighbours of the middle always fit); kept for safety
+        a = math.floor(middle / grid)
+        best = (0.0, a, a + 1)
+    _, a, b = best
+    return f"{a * grid:.0f}-{b * grid:.0f} {unit}"
 
 
-def _round(value: float) -> float:
-    if value < 10:
-        return max(1.0, math.floor(value)) if value < 1 else round(value)
-    return round(value / 5) * 5
+def _near(value: float, grid: float, middle: float) -> set[int]:
+    """Multiples of ``grid`` (as counts, at least one) near ``value``, and the two around ``middle``."""
+    counts = {math.floor(value / grid) + step for step in (-1, 0, 1, 2)}
+    counts |= {math.floor(middle / grid), math.floor(middle / grid) + 1}
+    return {count for count in counts if count >= 1}
 
 
 def measured_note(kind: str, config: DQNConfig) -> str:

@@ -26,6 +26,7 @@ import streamlit as st
 
 from playground.checks import CheckResult, checks_for
 from playground.checks.feedback import group_results, summary
+from playground.core import workspace
 from playground.core.facts import Impl
 from playground.sandbox import executor, runner
 from playground.ui import live_jobs, persistence
@@ -255,6 +256,17 @@ def show_grouped_results(results: list[CheckResult], *, summary_line: bool = Tru
             st.code(rest, language=None)
 
 
+def reference_caption(exercise: str, local: bool) -> str:
+    """What the reference's Check is, and where the learner's own code is checked (a terminal only from a clone)."""
+    text = (
+        "The same checks on the reference solution: every check passes there. Your code is checked with "
+        "**Check my code** under the editor at the top of this page"
+    )
+    if local:
+        return text + f", or `python -m playground.check {exercise}` in a terminal (on `exercises/{exercise}.py`)."
+    return text + "."
+
+
 @st.fragment
 def check_panel(exercise: str) -> None:
     """The reference's side of Check (your code is checked from the editor at the top of the page).
@@ -263,10 +275,7 @@ def check_panel(exercise: str) -> None:
     """
     name = f"{exercise}:solutions"
     st.subheader("Check the reference")
-    st.caption(
-        "The same checks on the reference solution: every check passes there. Your code is checked with "
-        f"**Check my code** under the editor, or `python -m playground.check {exercise}` in a terminal."
-    )
+    st.caption(reference_caption(exercise, workspace.can_save()))
     if st.button("Check the reference", key=f"check_ref_{exercise}"):
         follow_check(start_check(name, [exercise], "solutions"))
     check_progress(name)

@@ -160,16 +160,24 @@ def _reveal_hint(exercise: str) -> None:
 
 
 def _upcoming_hint(exercise: str) -> hints.HintStep | None:
+    """The hint the button shows next; None when none is left, or none is needed (every check passes)."""
+    results = stored_checks(exercise)
+    if all_passed(results):
+        return None
     revealed: dict[str, dict[str, int]] = st.session_state.setdefault(HINTS_KEY, {})
-    return hints.hint_after(exercise, revealed, stored_checks(exercise) or [])
+    return hints.hint_after(exercise, revealed, results or [])
+
+
+NO_HINTS_NEEDED = "No hints needed: all checks pass"
 
 
 def hint_button(exercise: str) -> None:
-    """ "Show a hint" (then "Next hint"): the next hint of the first failing function; says when none is left."""
+    """ "Show a hint" (then "Next hint"): the next hint of the first failing function; says when none is left,
+    and that none is needed once every check passes (the button is disabled then)."""
     revealed: dict[str, dict[str, int]] = st.session_state.setdefault(HINTS_KEY, {})
     upcoming = _upcoming_hint(exercise)
     if upcoming is None:
-        label = "No hints left"
+        label = NO_HINTS_NEEDED if all_passed(stored_checks(exercise)) else "No hints left"
     else:
         label = "Show a hint" if not hints.shown_hints(exercise, revealed) else "Next hint"
     st.button(

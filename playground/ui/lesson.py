@@ -112,21 +112,24 @@ def exercise_status(results: Sequence[CheckResult] | None) -> str:
     return f"{len(failed)} failing"
 
 
-def progress_table(stored: Mapping[str, Sequence[CheckResult] | None]) -> pd.DataFrame:
-    """One row per exercise, in order: checks passed out of all, status and the first failing check."""
+def progress_table(stored: Mapping[str, Sequence[CheckResult] | None], *, local: bool = True) -> pd.DataFrame:
+    """One row per exercise, in order: checks passed out of all, status and the first failing check.
+
+    ``local`` (a clone the app may write to) adds each exercise's file; a deployed app has no files to name.
+    """
     rows = []
     for exercise in EXERCISES:
         results = stored.get(exercise)
         first_failure = next((r.check for r in results or () if not r.passed), "")
-        rows.append(
-            {
-                "Exercise": EXERCISE_TITLES[exercise],
-                "File": f"exercises/{exercise}.py",
-                "Checks passed": f"{sum(r.passed for r in results)} of {len(results)}" if results else "—",
-                "Status": exercise_status(results),
-                "First failing check": first_failure,
-            }
-        )
+        row = {"Exercise": EXERCISE_TITLES[exercise]}
+        if local:
+            row["File"] = f"exercises/{exercise}.py"
+        row |= {
+            "Checks passed": f"{sum(r.passed for r in results)} of {len(results)}" if results else "—",
+            "Status": exercise_status(results),
+            "First failing check": first_failure,
+        }
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -135,13 +138,25 @@ def _stored_results() -> dict[str, list[CheckResult] | None]:
     return {exercise: store.get((exercise, "exercises")) for exercise in EXERCISES}
 
 
+def progress_caption(local: bool) -> str:
+    """What "Check all exercises" checks, as this app runs: the editors, and from a clone also the files."""
+    if local:
+        return (
+            "Runs the checks of all five exercises on the code in the editors of the exercise pages (the same "
+            "checks as `python -m playground.check` in a terminal runs on your files `exercises/<name>.py`). "
+            "Results from the Check buttons of the exercise pages show up here too."
+        )
+    return (
+        "Runs the checks of all five exercises on your code in the editor of each exercise page. Results from "
+        "the Check buttons of the exercise pages show up here too."
+    )
+
+
 def progress_panel() -> None:
     """The "Your progress" section: a button that runs every check, and the table."""
     st.header("Your progress")
-    st.caption(
-        "Runs the checks of all five exercises on the code in your editors (the same checks as "
-        "`python -m playground.check`). Results from the Check buttons of the exercise pages show up here too."
-    )
+    local = workspace.can_save()
+    st.caption(progress_caption(local))
     if st.button("Check all exercises", key="check_all_exercises", icon=":material/fact_check:"):
         # An exercise whose page was not opened yet is checked as exercises/<module>.py (the editor starts there).
         sources = {exercise: code_store.code_for(exercise) for exercise in EXERCISES}
@@ -149,7 +164,7 @@ def progress_panel() -> None:
     check_progress(ALL_CHECKS)
     cancel_note(ALL_CHECKS)
     stored = _stored_results()
-    st.dataframe(progress_table(stored), hide_index=True, width="stretch")
+    st.dataframe(progress_table(stored, local=local), hide_index=True, width="stretch")
     if all(results is None for results in stored.values()):
         st.info("Nothing checked yet in this session: press the button above, or Check on an exercise page.")
 

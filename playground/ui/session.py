@@ -8,6 +8,12 @@ widget keys another module reads are named here too.
 
 from __future__ import annotations
 
+# The prefixes of widget keys, per page: 1. Q-network, 2. Replay buffer, 3. Training, 4. Save and load, 5. Network
+# sizes, 6. Reference vs SB3, 7. Teacher, and the sidebar's kept-work and class controls. Outside this module, a
+# key written as a string (``st.session_state["ns_seeds"]``) is a widget key with one of these prefixes, used by
+# its own page; every other key is a constant below (tests/test_session_keys.py).
+WIDGET_PREFIXES = ("qn_", "rb_", "tr_", "save_load_", "ns_", "cmp_", "teacher_", "pg_")
+
 # Shared by several pages.
 CHECKS_KEY = "check_results"  # (exercise, impl) -> list[CheckResult]; every exercise page, the home page's progress
 CHECK_JOBS_KEY = "check_jobs"  # (exercise, impl) -> the CheckJob running now (ui/check_panel.py)
