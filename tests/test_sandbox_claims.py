@@ -3,6 +3,8 @@
 * The seccomp filter alone refuses each call of its deny list: a job holds no capability, so many of
   those calls fail in a job even without the filter (``EPERM`` from the kernel); here a root process
   with its capabilities makes each call before and after loading only the filter.
+* The real ``streamlit run`` server logs its sandbox status line when it starts, and is non-dumpable:
+  a process of its user with no capability (what a job is) cannot read its ``/proc/<pid>/environ``.
 """
 
 from __future__ import annotations
@@ -11,10 +13,16 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 import seccomp_probe
+from browser_support import free_port, start_server, stop_server, wait_healthy
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from playground.sandbox import seccomp_filter
 
@@ -22,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS_DIR = Path(__file__).resolve().parent
 X86_64 = sys.platform.startswith("linux") and os.uname().machine == "x86_64"
 _CAP_SYS_ADMIN = 21
+# util-linux's setpriv: run a command with no capability left, nor any way to regain one (as root).
+NO_CAPABILITIES = ["setpriv", "--bounding-set", "-all", "--inh-caps", "-all", "--ambient-caps", "-all", "--"]
 
 
 def _has_capabilities() -> bool:
@@ -84,3 +94,65 @@ def test_the_filter_alone_refuses_each_denied_call_that_root_could_make() -> Non
     assert report["query"] == "returned", "personality's read-only query form stays allowed"
     probed = set(seccomp_probe.CALLS) - seccomp_probe.OTHER_RULES
     assert set(seccomp_filter.DENIED) == probed | set(seccomp_probe.NOT_CALLED), "probe every denied call"
+
+
+# A process of the server's user holding no capability, as a sandbox job is: which ``/proc/<pid>/environ`` it reads.
+READ_ENVIRON = """
+import sys
+from playground.sandbox import hardening
+assert hardening.drop_capabilities(), "capabilities left"
+for pid in sys.argv[1:]:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as environ:
+            environ.read()
+        print(pid, "read")
+    except PermissionError:
+        print(pid, "refused")
+"""
+
+
+def _run_the_app(session: ClientConnection) -> None:
+    """What a browser tab sends first once its WebSocket is open: run the app's script."""
+    message = BackMsg()
+    message.rerun_script.query_string = ""
+    message.rerun_script.page_script_hash = ""
+    session.send(message.SerializeToString())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_DUMPABLE and /proc are Linux's")
+def test_the_streamlit_server_logs_its_sandbox_status_and_no_job_can_read_its_proc_entries() -> None:
+    """``streamlit run``: once the first session starts the app, the log has the status line, and a
+    capability-less process of the same user is refused the server's ``environ`` (but reads a plain process's)."""
+    # As root, capabilities alone keep a capability-less process out of the server's /proc (the kernel refuses a
+    # reader whose capabilities are not a superset of its target's, dumpable or not): run the server and the
+    # control then as root without any capability, as a server of an ordinary user is (Community Cloud's).
+    launcher = NO_CAPABILITIES if os.geteuid() == 0 else []
+    port = free_port()
+    log = Path(tempfile.mkdtemp()) / "server.log"
+    server = start_server(port, log, launcher=launcher)
+    plain = subprocess.Popen([*launcher, "sleep", "60"])  # the control: a dumpable process of the same user
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", server, log)
+        with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=[Subprotocol("streamlit")]) as session:
+            _run_the_app(session)  # the server starts what it starts once (ui.startup) at the first script run
+            deadline = time.monotonic() + 60
+            while "sandbox: " not in log.read_text() and time.monotonic() < deadline and server.poll() is None:
+                time.sleep(0.1)
+        lines = [line for line in log.read_text().splitlines() if line.startswith("sandbox: ")]
+        assert len(lines) == 1, log.read_text()
+        assert "server non-dumpable" in lines[0], lines[0]
+        assert lines[0].endswith("(details: python -m playground.sandbox --self-test)"), lines[0]
+        done = subprocess.run(
+            [sys.executable, "-c", READ_ENVIRON, str(server.pid), str(plain.pid)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == [str(server.pid), "refused", str(plain.pid), "read"], done.stdout
+    finally:
+        plain.kill()
+        plain.wait()
+        stop_server(server)
