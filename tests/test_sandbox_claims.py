@@ -5,6 +5,8 @@
   with its capabilities makes each call before and after loading only the filter.
 * The real ``streamlit run`` server logs its sandbox status line when it starts, and is non-dumpable:
   a process of its user with no capability (what a job is) cannot read its ``/proc/<pid>/environ``.
+* A job runs one thread of each numeric library (torch's intra-op and inter-op pools, NumPy's BLAS,
+  OpenMP) on one CPU, in a child forked from the fork server and in a cold child.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ import time
 from pathlib import Path
 
 import pytest
+import sandbox_selftest
 import seccomp_probe
 from browser_support import free_port, start_server, stop_server, wait_healthy
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from test_sandbox_hostile import NAMES, learner, secret_in_server_env  # noqa: F401 - fixtures
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from playground.sandbox import seccomp_filter
+from playground.sandbox import hardening, seccomp_filter
+from playground.sandbox.runner import run_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS_DIR = Path(__file__).resolve().parent
@@ -156,3 +161,55 @@ def test_the_streamlit_server_logs_its_sandbox_status_and_no_job_can_read_its_pr
         plain.kill()
         plain.wait()
         stop_server(server)
+
+
+# Learner code that reports the thread pools it runs with (through the checks' messages).
+THREADS = """
+import os
+
+def first():
+    import torch
+    return f"torch {torch.get_num_threads()} interop {torch.get_num_interop_threads()}"
+
+def second():
+    import numpy
+    import threadpoolctl
+    numpy.ones((64, 64)) @ numpy.ones((64, 64))  # BLAS loaded and used
+    pools = threadpoolctl.threadpool_info()
+    return " ".join(sorted(f"{pool['internal_api']} {pool['num_threads']}" for pool in pools))
+
+def third():
+    return f"cpus {len(os.sched_getaffinity(0))}"
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU pinning on this platform")
+@pytest.mark.parametrize(
+    ("fork_server", "torch_variables"),
+    [("1", True), ("0", False)],
+    ids=["forked child", "cold child without torch's thread variables"],
+)
+def test_a_job_runs_one_thread_of_each_numeric_library_on_one_cpu(
+    learner: Path,  # noqa: F811
+    fork_server: str,
+    torch_variables: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """torch's intra-op and inter-op pools, NumPy's BLAS and OpenMP report one thread, on one CPU.
+
+    The cold child starts without ``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` (from which torch would take one
+    thread at import), so only the child's own ``torch.set_num_threads(1)`` and ``set_num_interop_threads(1)``
+    hold it to one: torch's default here is one thread per core."""
+    monkeypatch.setenv("PLAYGROUND_FORKSERVER", fork_server)
+    if not torch_variables:
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            monkeypatch.delitem(hardening.JOB_SETTINGS, name)  # the parent's copy: the child's environment
+    learner.write_text(THREADS)
+    results = run_checks(sandbox_selftest.EXERCISE, "solutions", names=NAMES)
+    assert all(result.passed for result in results), [result.message for result in results]
+    torch_threads, pools, cpus = (result.message for result in results)
+    assert cpus == "cpus 1"
+    assert torch_threads == "torch 1 interop 1"
+    found = dict(zip(pools.split()[::2], pools.split()[1::2], strict=True))
+    assert "openblas" in found, pools  # NumPy's BLAS
+    assert set(found.values()) == {"1"}, pools
