@@ -76,10 +76,13 @@ def free_port() -> int:
         return port
 
 
-def start_server(port: int, log_path: Path, extra_args: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, log_path: Path, extra_args: Sequence[str] = (), launcher: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
     """``streamlit run streamlit_app.py`` on ``port`` in its own process group, logging to ``log_path``.
 
-    ``extra_args``: more ``streamlit run`` options, e.g. :data:`CLOUD_SETTINGS`.
+    ``extra_args``: more ``streamlit run`` options, e.g. :data:`CLOUD_SETTINGS`. ``launcher``: a command
+    that runs the server (e.g. ``setpriv`` with its options), else none.
     """
     env = dict(os.environ, SDL_VIDEODRIVER="dummy", MPLBACKEND="Agg", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     # The server measures its own speed from scratch (estimates are tested against what it measures).
@@ -88,6 +91,7 @@ def start_server(port: int, log_path: Path, extra_args: Sequence[str] = ()) -> s
     with log_path.open("wb") as log:
         return subprocess.Popen(
             [
+                *launcher,
                 sys.executable,
                 "-m",
                 "streamlit",

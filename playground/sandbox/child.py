@@ -157,6 +157,10 @@ def run_job(job: Job, out: BinaryIO) -> int:
         import torch
 
         torch.set_num_threads(1)
+        # Inter-op threads too (a cold child would start one per core of the machine); a child forked from
+        # the fork server has its value already, and torch refuses to set it twice.
+        with contextlib.suppress(RuntimeError):
+            torch.set_num_interop_threads(1)
         _reseed()
         faulthandler.register(HANG_SIGNAL, file=sys.stderr, all_threads=False, chain=False)
         for extra in _test_modules():

@@ -27,7 +27,7 @@ which fail with an error code, so Python sees a clean ``OSError`` and C code a
 * ``sched_setaffinity`` (the job stays on the core it was pinned to),
   ``sched_setscheduler``/``sched_setattr``, ``setpriority``, ``ioprio_set``;
 * file metadata, which Landlock does not cover: the ``chmod``, ``chown``,
-  extended-attribute and ``utime`` families (a job may read the app's files,
+  extended-attribute, inode-flag (``file_setattr``) and ``utime`` families (a job may read the app's files,
   and the server's user owns them: it must not change their mode or owner).
 
 Every other architecture's entry point is refused wholesale: a call made
@@ -49,7 +49,8 @@ _PR_SET_PDEATHSIG = 1
 _TIOCSTI = 0x5412
 _PERSONALITY_QUERY = 0xFFFFFFFF
 
-# Refused with EPERM (missing names, on an older libseccomp, are skipped).
+# Refused with EPERM (a name this libseccomp cannot resolve is denied by its number in _X86_64_NUMBERS,
+# else skipped: a call the library does not know is then also too new for the kernel it was built for).
 DENIED = (
     "fork",
     "vfork",
@@ -81,6 +82,7 @@ DENIED = (
     "open_tree",
     "move_mount",
     "mount_setattr",
+    "open_tree_attr",
     "chroot",
     "pivot_root",
     "bpf",
@@ -144,11 +146,16 @@ DENIED = (
     "lremovexattr",
     "fremovexattr",
     "removexattrat",
+    "file_setattr",
     "utime",
     "utimes",
     "utimensat",
     "futimesat",
 )
+
+# Calls newer than the libseccomp of Debian 12 (2.5.4, which cannot name them, so they went through the
+# filter): their numbers in the kernel's x86-64 table (arch/x86/entry/syscalls/syscall_64.tbl, Linux 6.13-6.17).
+_X86_64_NUMBERS = {"setxattrat": 463, "removexattrat": 466, "open_tree_attr": 467, "file_setattr": 469}
 
 
 @dataclass(frozen=True)
@@ -183,11 +190,13 @@ def build(own_pid: int) -> Any:
     # Only the native architecture is in the filter: any other ABI's call (i386 int 0x80, x32) kills us.
     refuse.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)
     refuse.set_attr(sc.Attr.CTL_TSYNC, 1)
+    x86_64 = os.uname().machine == "x86_64"
     for name in DENIED:
         try:
             refuse.add_rule(eperm, name)
         except (OSError, ValueError):
-            continue  # a call this libseccomp does not know (nor, then, this kernel's generation)
+            if x86_64 and name in _X86_64_NUMBERS:
+                refuse.add_rule(eperm, _X86_64_NUMBERS[name])  # the filter holds only the native architecture
     refuse.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")  # glibc then uses clone, whose flags we can see
     refuse.add_rule(eperm, "clone", sc.Arg(0, sc.MASKED_EQ, _CLONE_THREAD, 0))
     refuse.add_rule(sc.ERRNO(errno.EACCES), "socket")
