@@ -13,6 +13,9 @@ which fail with an error code, so Python sees a clean ``OSError`` and C code a
 * no signals to another process: ``kill`` and ``tgkill`` only to this process,
   ``tkill``, ``rt_sigqueueinfo``, ``rt_tgsigqueueinfo``, ``pidfd_send_signal``
   refused; ``prctl(PR_SET_PDEATHSIG)`` refused (a job dies with its parent);
+* ``prctl(PR_SET_DUMPABLE)``: the job's dumpable flag stays as hardening left it
+  (dumpable behind Landlock), so a server that is not root can always list the
+  job's open files for the disk quota (:mod:`playground.sandbox.quota`);
 * nothing that inspects or reaches into other processes: ``ptrace``,
   ``process_vm_readv``/``writev``, ``kcmp``, ``pidfd_open``, ``pidfd_getfd``;
 * nothing that goes around the filter or the kernel's other walls (Docker's
@@ -46,6 +49,7 @@ from typing import Any
 
 _CLONE_THREAD = 0x00010000
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
 _TIOCSTI = 0x5412
 _PERSONALITY_QUERY = 0xFFFFFFFF
 
@@ -197,6 +201,7 @@ def build(own_pid: int) -> Any:
         refuse.add_rule(eperm, name, sc.Arg(0, sc.LT, own_pid))
         refuse.add_rule(eperm, name, sc.Arg(0, sc.GT, own_pid))
     refuse.add_rule(eperm, "prctl", sc.Arg(0, sc.EQ, _PR_SET_PDEATHSIG))
+    refuse.add_rule(eperm, "prctl", sc.Arg(0, sc.EQ, _PR_SET_DUMPABLE))  # set in harden(), before this loads
     refuse.add_rule(eperm, "personality", sc.Arg(0, sc.NE, _PERSONALITY_QUERY))
     refuse.add_rule(eperm, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, _TIOCSTI))
     return refuse
