@@ -636,14 +636,20 @@ def _unprivileged_server(home: Path) -> tuple[Any, str]:
     return _as_root_without_capabilities, "root without capabilities"
 
 
-def _check_as_unprivileged_server(home: Path, hostile: str, disk_mb: int = 8) -> tuple[list[dict[str, Any]], str]:
-    """``python -m playground.check q_network --source`` with the reference code followed by ``hostile``
-    (run on import), by a server that is not root, its scratch directories in ``home``: (results, how)."""
+def _check_as_unprivileged_server(
+    home: Path, hostile: dict[str, str], disk_mb: int
+) -> tuple[list[dict[str, Any]], str]:
+    """``python -m playground.check EXERCISE ... --source EXERCISE=FILE ...``, each exercise's reference
+    code followed by its ``hostile`` code (run on import), by a server that is not root, its scratch
+    directories in ``home``: (the JSON results, how the server was unprivileged)."""
     home.mkdir(mode=0o700)
     preexec, how = _unprivileged_server(home)
-    source = home / "q_network.py"
-    source.write_text((ROOT / "solutions" / "q_network.py").read_text(encoding="utf-8") + "\n" + hostile)
-    os.chown(source, os.stat(home).st_uid, os.stat(home).st_gid)
+    sources = []
+    for exercise, code in hostile.items():
+        source = home / f"{exercise}.py"
+        source.write_text((ROOT / "solutions" / f"{exercise}.py").read_text(encoding="utf-8") + "\n" + code)
+        os.chown(source, os.stat(home).st_uid, os.stat(home).st_gid)
+        sources += ["--source", f"{exercise}={source}"]
     env = {
         **os.environ,
         "HOME": str(home),
@@ -652,7 +658,7 @@ def _check_as_unprivileged_server(home: Path, hostile: str, disk_mb: int = 8) ->
         "PLAYGROUND_RAY_ADDRESS": "",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "playground.check", "q_network", "--source", f"q_network={source}", "--json"],
+        [sys.executable, "-m", "playground.check", *hostile, *sources, "--json"],
         cwd=ROOT,
         env=env,
         preexec_fn=preexec,
@@ -666,52 +672,67 @@ def _check_as_unprivileged_server(home: Path, hostile: str, disk_mb: int = 8) ->
 
 
 QUOTA_HIT = "your code wrote more than 8 MB of files (the disk limit for one job)"
+# Folders the job can write but not list (mode 0300, through mkdir's mode and through the umask).
+UNLISTABLE_FOLDERS = """
+import os, time
+block = b"x" * (1 << 20)
+os.mkdir("hidden", 0o300)
+os.umask(0o477)
+os.makedirs("masked/deeper")  # 0300 each, from the umask
+for folder in ("hidden", "masked/deeper"):
+    for i in range(6):
+        with open(f"{folder}/f{i}.bin", "wb") as out:
+            out.write(block)
+time.sleep(3)
+"""
+# Non-dumpable, its /proc/<pid>/fd would be closed to the server, and with it removed files kept open.
+NON_DUMPABLE = (
+    LIBC
+    + """
+import time
+libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+kept = []
+block = b"x" * (1 << 20)
+for i in range(12):
+    fd = c_open(f"gone{i}.bin", os.O_WRONLY | os.O_CREAT)
+    libc.write(fd, block, len(block))
+    libc.unlink(f"gone{i}.bin".encode())
+    kept.append(fd)
+time.sleep(3)
+"""
+)
 
 
-@needs_seccomp
-def test_a_folder_the_server_user_cannot_list_still_counts_and_is_removed(tmp_path: Path) -> None:
-    """A job of a server that is not root makes folders it can write but not list (mode 0300, through
-    ``mkdir``'s mode and through the umask) and writes 12 MB into them: the quota counts them, and the
-    job's scratch directory is removed afterwards all the same."""
-    hostile = textwrap.dedent(
-        """
-        import os, time
-        block = b"x" * (1 << 20)
-        os.mkdir("hidden", 0o300)
-        os.umask(0o477)
-        os.makedirs("masked/deeper")  # 0300 each, from the umask
-        for folder in ("hidden", "masked/deeper"):
-            for i in range(6):
-                with open(f"{folder}/f{i}.bin", "wb") as out:
-                    out.write(block)
-        time.sleep(3)
-        """
-    )
-    results, how = _check_as_unprivileged_server(tmp_path / "server", hostile)
-    messages = [result["message"] for result in results]
-    assert any(QUOTA_HIT in message for message in messages), f"{how}: {messages}"
-    assert not list((tmp_path / "server").glob("playground-job-*")), f"{how}: a scratch directory was left"
+@pytest.fixture(scope="module")
+def unprivileged_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, list[str]], str, Path]:
+    """One check command of a server that is not root, over two hostile submissions (one fork server
+    start for both): (messages per exercise, how it was unprivileged, its temporary directory)."""
+    if not HAS_SECCOMP:
+        pytest.skip("no seccomp with libseccomp here (Linux x86-64 only)")
+    home = tmp_path_factory.mktemp("unprivileged") / "server"
+    hostile = {"q_network": UNLISTABLE_FOLDERS, "replay_buffer": NON_DUMPABLE}
+    results, how = _check_as_unprivileged_server(home, hostile, disk_mb=8)
+    messages: dict[str, list[str]] = {exercise: [] for exercise in hostile}
+    for result in results:
+        messages[result["exercise"]].append(result["message"])
+    return messages, how, home
 
 
-@needs_seccomp
+def test_a_folder_the_server_user_cannot_list_still_counts_and_is_removed(
+    unprivileged_run: tuple[dict[str, list[str]], str, Path],
+) -> None:
+    """A job of a server that is not root makes folders it can write but not list and writes 12 MB into
+    them: the quota counts them, and the job's scratch directory is removed afterwards all the same."""
+    messages, how, home = unprivileged_run
+    assert any(QUOTA_HIT in message for message in messages["q_network"]), f"{how}: {messages['q_network']}"
+    assert not list(home.glob("playground-job-*")), f"{how}: a scratch directory was left"
+
+
 @needs_landlock  # the job is dumpable (its fd list open to the server) only behind Landlock
-def test_a_job_cannot_hide_its_open_removed_files_by_becoming_non_dumpable(tmp_path: Path) -> None:
-    """``prctl(PR_SET_DUMPABLE, 0)`` would close the job's ``/proc/<pid>/fd`` to a server that is not root,
-    and with it the removed files the job keeps open: the call is refused, and the quota counts them."""
-    hostile = LIBC + textwrap.dedent(
-        """
-        import time
-        refused = libc.prctl(4, 0, 0, 0, 0) != 0  # PR_SET_DUMPABLE 0
-        kept = []
-        block = b"x" * (1 << 20)
-        for i in range(12):
-            fd = c_open(f"gone{i}.bin", os.O_WRONLY | os.O_CREAT)
-            libc.write(fd, block, len(block))
-            libc.unlink(f"gone{i}.bin".encode())
-            kept.append(fd)
-        time.sleep(3)
-        """
-    )
-    results, how = _check_as_unprivileged_server(tmp_path / "server", hostile)
-    messages = [result["message"] for result in results]
-    assert any(QUOTA_HIT in message for message in messages), f"{how}: {messages}"
+def test_a_job_cannot_hide_its_open_removed_files_by_becoming_non_dumpable(
+    unprivileged_run: tuple[dict[str, list[str]], str, Path],
+) -> None:
+    """``prctl(PR_SET_DUMPABLE, 0)`` would close the job's ``/proc/<pid>/fd`` to a server that is not root:
+    the call is refused, and the quota counts the 12 MB of removed files the job keeps open."""
+    messages, how, _ = unprivileged_run
+    assert any(QUOTA_HIT in message for message in messages["replay_buffer"]), f"{how}: {messages['replay_buffer']}"
