@@ -203,8 +203,12 @@ def test_a_job_whose_open_files_can_no_longer_be_listed_is_stopped(
         fresh = quota.DiskWatch(str(tmp_path), 1 << 30, kill=lambda: None, open_files_visible=True)
         fresh.pid = job.pid
         assert not fresh.check(), "before its hardening a job is not dumpable: nothing to hold against it"
-        monkeypatch.setattr(quota, "filter_loaded", lambda pid: True)
-        assert fresh.check(), "hardened, it should be listable"
+        # A container's runtime may put a filter on every process: one filter each is not yet hardened.
+        monkeypatch.setattr(quota, "seccomp_filters", lambda pid: 1)
+        assert not fresh.check(), "the filter it inherited is not its own"
+        monkeypatch.setattr(quota, "seccomp_filters", lambda pid: 1 if pid == "self" else 2)
+        assert fresh.check(), "hardened (its own filter loaded), it should be listable"
+        assert "hid the files it holds open" in fresh.exceeded
     finally:
         job.kill()
         job.wait()

@@ -107,14 +107,25 @@ def deleted_open_usage(pid: int, seen: set[tuple[int, int]]) -> int | None:
     return total
 
 
-def filter_loaded(pid: int) -> bool:
-    """Whether process ``pid`` runs under a seccomp filter (``Seccomp: 2`` in its status): for a job,
-    that its hardening is complete (the filter is loaded last)."""
+def seccomp_filters(pid: int | str) -> int | None:
+    """How many seccomp filters process ``pid`` (or ``"self"``) runs under (``Seccomp_filters`` in its
+    status, Linux 5.9+), or ``None`` when unknown."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
-            return any(line.split() == ["Seccomp:", "2"] for line in status)
-    except OSError:
-        return False
+            for line in status:
+                if line.startswith("Seccomp_filters:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def filter_loaded(pid: int) -> bool:
+    """Whether job ``pid`` has loaded its own seccomp filter, that is, finished its hardening (the filter
+    is loaded last): it runs under more filters than this process (a container's runtime may put one on
+    every process, the job's parent included)."""
+    theirs, ours = seccomp_filters(pid), seccomp_filters("self")
+    return theirs is not None and ours is not None and theirs > ours
 
 
 class DiskWatch:
