@@ -128,6 +128,14 @@ def _cases() -> dict[str, tuple[str, str, list[pytest.MarkDecorator]]]:
     return {
         # --- processes ---
         "32-bit fork": (INT80 + "\ndef first():\n    return int80(2)\n", SIGSYS, [needs_ia32]),
+        "a thread with its own file table through libc": (
+            LIBC + "\ndef first():\n"
+            "    # CLONE_VM, CLONE_SIGHAND, CLONE_THREAD, not CLONE_FILES: its files not in /proc/<pid>/fd\n"
+            "    tid = libc.syscall(56, 0x100 | 0x800 | 0x10000, 0, 0, 0, 0)\n"
+            "    raise RuntimeError(f'clone returned {tid} errno {ctypes.get_errno()}')\n",
+            "clone returned -1 errno 1",
+            [needs_seccomp],
+        ),
         "x32 fork": (
             LIBC + "\ndef first():\n    return libc.syscall(ctypes.c_long(0x40000000 | 57))\n",
             SIGSYS,

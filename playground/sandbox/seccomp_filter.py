@@ -6,8 +6,9 @@ which fail with an error code, so Python sees a clean ``OSError`` and C code a
 ``-1``:
 
 * no new processes or programs: ``fork``, ``vfork``, ``clone`` without
-  ``CLONE_THREAD``, ``clone3`` (``ENOSYS``: the C library then falls back to
-  ``clone``), ``execve``, ``execveat``; no leaving the process group
+  ``CLONE_THREAD`` (or without ``CLONE_FILES``: a thread with a file table of
+  its own would hide its open files from the disk quota), ``clone3``
+  (``ENOSYS``: the C library then falls back to ``clone``), ``execve``, ``execveat``; no leaving the process group
   (``setsid``, ``setpgid``);
 * no sockets (``socket``, ``socketpair``);
 * no signals to another process: ``kill`` and ``tgkill`` only to this process,
@@ -48,6 +49,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _CLONE_THREAD = 0x00010000
+_CLONE_FILES = 0x00000400
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
 _TIOCSTI = 0x5412
@@ -194,6 +196,8 @@ def build(own_pid: int) -> Any:
             continue  # a call this libseccomp does not know (nor, then, this kernel's generation)
     refuse.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")  # glibc then uses clone, whose flags we can see
     refuse.add_rule(eperm, "clone", sc.Arg(0, sc.MASKED_EQ, _CLONE_THREAD, 0))
+    # A thread with a file table of its own would hold files the disk quota cannot see in /proc/<pid>/fd.
+    refuse.add_rule(eperm, "clone", sc.Arg(0, sc.MASKED_EQ, _CLONE_FILES, 0))
     refuse.add_rule(sc.ERRNO(errno.EACCES), "socket")
     refuse.add_rule(sc.ERRNO(errno.EACCES), "socketpair")
     # kill and tgkill: only this process (anything smaller or larger, negative groups included, is refused).
