@@ -9,6 +9,7 @@ A test skips, naming the missing layer, on a kernel without it; on this project'
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
@@ -19,6 +20,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sandbox_selftest
@@ -126,6 +128,14 @@ def _cases() -> dict[str, tuple[str, str, list[pytest.MarkDecorator]]]:
     return {
         # --- processes ---
         "32-bit fork": (INT80 + "\ndef first():\n    return int80(2)\n", SIGSYS, [needs_ia32]),
+        "a thread with its own file table through libc": (
+            LIBC + "\ndef first():\n"
+            "    # CLONE_VM, CLONE_SIGHAND, CLONE_THREAD, not CLONE_FILES: its files not in /proc/<pid>/fd\n"
+            "    tid = libc.syscall(56, 0x100 | 0x800 | 0x10000, 0, 0, 0, 0)\n"
+            "    raise RuntimeError(f'clone returned {tid} errno {ctypes.get_errno()}')\n",
+            "clone returned -1 errno 1",
+            [needs_seccomp],
+        ),
         "x32 fork": (
             LIBC + "\ndef first():\n    return libc.syscall(ctypes.c_long(0x40000000 | 57))\n",
             SIGSYS,
@@ -285,7 +295,8 @@ def test_escape_attempt_is_a_clean_failed_check(learner: Path, case: str, monkey
     assert other, "the other session's job never ended"
     assert other[0].ok, other[0].error
     assert other[0].value == ["other 0", "other 1", "other 2"]
-    leftovers = [p for p in Path(tempfile.gettempdir()).glob("playground-job-*") if p.stat().st_uid == os.getuid()]
+    # Only this process's scratch directories (playground-job-<pid>-*): other servers on the host have theirs.
+    leftovers = list(Path(tempfile.gettempdir()).glob(f"playground-job-{os.getpid()}-*"))
     assert not [p for p in leftovers if (p / "file0.bin").exists() or (p / "d0").exists()], "scratch not removed"
 
 
@@ -578,3 +589,158 @@ def test_an_import_path_that_holds_the_app_or_the_scratch_directories_opens_neit
     assert str(scratch) in roots
     assert str(ROOT / "playground") in roots
     assert not any(Path(root).name == ".streamlit" for root in roots)
+
+
+# --- a server that is not root (the Dockerfile's uid 1000): the job runs as the server's own user ---
+
+NOBODY = 65534
+_PR_CAPBSET_DROP = 24
+_PR_CAP_AMBIENT = 47
+_PR_CAP_AMBIENT_CLEAR_ALL = 4
+
+
+def _as_nobody() -> None:
+    """``preexec_fn``: become uid/gid 65534 (no groups, so no capability survives)."""
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+
+
+def _as_root_without_capabilities() -> None:
+    """``preexec_fn``: stay uid 0 but give up every capability for good (the bounding set, so the
+    ``execve`` that follows grants none back): the kernel's permission checks (a directory's mode,
+    another process's ``/proc`` entries) then apply to this process as to any ordinary user."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    for capability in range(64):
+        libc.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0)
+
+
+def _unprivileged_server(home: Path) -> tuple[Any, str]:
+    """How to start the check command as a server that is not root: as uid 65534 when that user can run
+    this interpreter and read the app (a system Python), else as root without capabilities (here the
+    interpreter lives under root's 0700 home). ``home`` is made the server user's own."""
+    if os.geteuid() != 0:
+        pytest.skip("the test needs root to start a server under another, unprivileged identity")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the disk quota's watcher is Linux's (/proc)")
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", f"import playground; open({str(ROOT / 'playground' / '__init__.py')!r}).close()"],
+            cwd=ROOT,
+            preexec_fn=_as_nobody,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        ).returncode
+    except OSError:  # the interpreter is out of its reach
+        probe = -1
+    if probe == 0:
+        os.chown(home, NOBODY, NOBODY)
+        return _as_nobody, "uid 65534"
+    return _as_root_without_capabilities, "root without capabilities"
+
+
+def _check_as_unprivileged_server(
+    home: Path, hostile: dict[str, str], disk_mb: int
+) -> tuple[list[dict[str, Any]], str]:
+    """``python -m playground.check EXERCISE ... --source EXERCISE=FILE ...``, each exercise's reference
+    code followed by its ``hostile`` code (run on import), by a server that is not root, its scratch
+    directories in ``home``: (the JSON results, how the server was unprivileged)."""
+    home.mkdir(mode=0o700)
+    preexec, how = _unprivileged_server(home)
+    sources = []
+    for exercise, code in hostile.items():
+        source = home / f"{exercise}.py"
+        source.write_text((ROOT / "solutions" / f"{exercise}.py").read_text(encoding="utf-8") + "\n" + code)
+        os.chown(source, os.stat(home).st_uid, os.stat(home).st_gid)
+        sources += ["--source", f"{exercise}={source}"]
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "TMPDIR": str(home),
+        "PLAYGROUND_JOB_DISK_MB": str(disk_mb),
+        "PLAYGROUND_RAY_ADDRESS": "",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "playground.check", *hostile, *sources, "--json"],
+        cwd=ROOT,
+        env=env,
+        preexec_fn=preexec,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.stdout.strip().startswith("["), f"{how}: {done.stdout[-2000:]}{done.stderr[-3000:]}"
+    return json.loads(done.stdout), how
+
+
+QUOTA_HIT = "your code wrote more than 8 MB of files (the disk limit for one job)"
+# Folders the job can write but not list (mode 0300, through mkdir's mode and through the umask).
+UNLISTABLE_FOLDERS = """
+import os, time
+block = b"x" * (1 << 20)
+os.mkdir("hidden", 0o300)
+os.umask(0o477)
+os.makedirs("masked/deeper")  # 0300 each, from the umask
+for folder in ("hidden", "masked/deeper"):
+    for i in range(6):
+        with open(f"{folder}/f{i}.bin", "wb") as out:
+            out.write(block)
+time.sleep(3)
+"""
+# Non-dumpable, its /proc/<pid>/fd would be closed to the server, and with it removed files kept open.
+NON_DUMPABLE = (
+    LIBC
+    + """
+import time
+libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+kept = []
+block = b"x" * (1 << 20)
+for i in range(12):
+    fd = c_open(f"gone{i}.bin", os.O_WRONLY | os.O_CREAT)
+    libc.write(fd, block, len(block))
+    libc.unlink(f"gone{i}.bin".encode())
+    kept.append(fd)
+time.sleep(3)
+"""
+)
+
+
+@pytest.fixture(scope="module")
+def unprivileged_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, list[str]], str, Path]:
+    """One check command of a server that is not root, over two hostile submissions (one fork server
+    start for both): (messages per exercise, how it was unprivileged, its temporary directory)."""
+    if not HAS_SECCOMP:
+        pytest.skip("no seccomp with libseccomp here (Linux x86-64 only)")
+    home = tmp_path_factory.mktemp("unprivileged") / "server"
+    hostile = {"q_network": UNLISTABLE_FOLDERS, "replay_buffer": NON_DUMPABLE}
+    results, how = _check_as_unprivileged_server(home, hostile, disk_mb=8)
+    messages: dict[str, list[str]] = {exercise: [] for exercise in hostile}
+    for result in results:
+        messages[result["exercise"]].append(result["message"])
+    return messages, how, home
+
+
+def test_a_folder_the_server_user_cannot_list_still_counts_and_is_removed(
+    unprivileged_run: tuple[dict[str, list[str]], str, Path],
+) -> None:
+    """A job of a server that is not root makes folders it can write but not list and writes 12 MB into
+    them: the quota counts them, and the job's scratch directory is removed afterwards all the same."""
+    messages, how, home = unprivileged_run
+    assert any(QUOTA_HIT in message for message in messages["q_network"]), f"{how}: {messages['q_network']}"
+    assert not list(home.glob("playground-job-*")), f"{how}: a scratch directory was left"
+
+
+@needs_landlock  # the job is dumpable (its fd list open to the server) only behind Landlock
+def test_a_job_cannot_hide_its_open_removed_files_by_becoming_non_dumpable(
+    unprivileged_run: tuple[dict[str, list[str]], str, Path],
+) -> None:
+    """``prctl(PR_SET_DUMPABLE, 0)`` would close the job's ``/proc/<pid>/fd`` to a server that is not root:
+    the call is refused, and the quota counts the 12 MB of removed files the job keeps open."""
+    messages, how, _ = unprivileged_run
+    assert any(QUOTA_HIT in message for message in messages["replay_buffer"]), f"{how}: {messages['replay_buffer']}"

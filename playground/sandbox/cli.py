@@ -148,15 +148,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if results and passed == len(results) else 1
 
 
-def run() -> None:
-    """The command's entry point: Ctrl+C ends it at once, like ``kill -TERM``.
+class Interrupted(BaseException):
+    """``SIGINT`` (Ctrl+C) or ``SIGTERM`` arrived: unwind, so the running job's child is ended and its
+    scratch directory removed on the way out."""
 
-    With Python's KeyboardInterrupt the process ends only when its main thread
-    next runs Python code; with the default action the kernel ends it on the
-    spot, and the fork server and its children follow (their parent-death signal).
-    """
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    # A second signal ends the process on the spot (the kernel's default action), should the
+    # unwinding itself hang; the fork server and its children follow by their parent-death signal.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    sys.exit(main())
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise Interrupted(signum)
+
+
+def run() -> None:
+    """The command's entry point: Ctrl+C or ``kill -TERM`` ends it within a quarter second.
+
+    The signal becomes an exception in the main thread, which waits on the job's pipe in
+    quarter-second steps: the job's child is killed and its scratch directory removed as the
+    exception unwinds; the exit code is then 128 + the signal's number, like a shell's.
+    """
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        code = main()
+    except Interrupted as stop:
+        code = 128 + stop.signum
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ import os
 import pickle
 import re
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
@@ -49,7 +48,7 @@ from typing import IO, Any, Protocol
 from playground.checks import CheckResult, CheckSpec, checks_for
 from playground.checks.aim import settle
 from playground.core.facts import PROJECT_ROOT, require_impl
-from playground.sandbox import forkserver
+from playground.sandbox import forkserver, scratch
 from playground.sandbox.admission import Ticket, admission
 from playground.sandbox.fairness import LONG, SHORT, Lane
 from playground.sandbox.hardening import strict_mode
@@ -137,6 +136,20 @@ def _write_all(fd: int, data: bytes) -> None:
         stream.write(data)
 
 
+_landlock_here: bool | None = None
+
+
+def _open_files_visible() -> bool:
+    """Whether a hardened job's open files must be listable by its parent: it makes itself dumpable
+    behind Landlock, and its seccomp filter keeps it so."""
+    global _landlock_here
+    if _landlock_here is None:
+        from playground.sandbox import landlock
+
+        _landlock_here = landlock.abi_version() >= 1
+    return _landlock_here
+
+
 @dataclass
 class _Child:
     """A running sandbox process, the pipe its messages come on, and its scratch directory."""
@@ -153,10 +166,10 @@ class _Child:
 
     @classmethod
     def start(cls, request: CheckRequest | TaskRequest, limits: Limits, cpu: int | None = None) -> _Child:
-        scratch = tempfile.mkdtemp(prefix="playground-job-")  # mode 0700: no other user's job looks in
+        scratch_dir = scratch.make()  # playground-job-<our pid>-XXXX, mode 0700: no other user's job looks in
         job = Job(
             request,
-            scratch,
+            scratch_dir,
             limits,
             python_path=_python_path(),
             test_modules=_test_modules(),
@@ -181,13 +194,23 @@ class _Child:
         except BaseException:
             os.close(read_fd)
             output.close()
-            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.remove(scratch_dir)
             raise
         finally:
             os.close(write_fd)
-        child = cls(process, read_fd, output, MessageReader(), scratch)
-        child.disk = DiskWatch(scratch, limits.disk_bytes, kill=lambda: child.signal(signal.SIGKILL))
-        child.disk.start(process.pid)
+        child = cls(process, read_fd, output, MessageReader(), scratch_dir)
+        try:
+            child.disk = DiskWatch(
+                scratch_dir,
+                limits.disk_bytes,
+                kill=lambda: child.signal(signal.SIGKILL),
+                open_files_visible=_open_files_visible(),
+            )
+            child.disk.start(process.pid)
+        except BaseException:
+            child.finish(grace=0.0)
+            child.output_tail()
+            raise
         return child
 
     def messages(self, deadline: Callable[[], float]) -> Iterator[Any]:
@@ -248,7 +271,7 @@ class _Child:
             self.signal(signal.SIGKILL)
             self.returncode = self.process.wait()
             os.close(self.read_fd)
-            shutil.rmtree(self.scratch, ignore_errors=True)
+            scratch.remove(self.scratch)  # whatever modes the job gave its folders
         code = self.returncode
         if self.disk is not None and self.disk.exceeded:
             return self.disk.exceeded
@@ -466,6 +489,25 @@ def _run_check_batch(
     except (forkserver.ForkServerDied, OSError) as err:
         record(CheckResult(exercise, specs[0].name, False, f"the sandbox could not start the check ({err})", "error"))
         return 1, None
+    try:
+        return _read_check_batch(child, exercise, specs, by_name, record, sources, cancel)
+    finally:
+        # Whatever happened (``record`` raising, a signal turned into an exception), the child is
+        # ended and its scratch directory removed before the admission ticket is released.
+        child.finish(grace=0.0)
+        child.output_tail()
+
+
+def _read_check_batch(
+    child: _Child,
+    exercise: str,
+    specs: list[CheckSpec],
+    by_name: dict[str, CheckSpec],
+    record: Callable[[CheckResult], None],
+    sources: dict[str, str],
+    cancel: threading.Event | None,
+) -> tuple[int, str | None]:
+    """Read the messages of a started batch and record its results (the caller ends the child)."""
     done = 0
     current: CheckSpec | None = specs[0]
     deadline = time.monotonic() + STARTUP_SECONDS + specs[0].timeout

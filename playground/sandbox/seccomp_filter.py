@@ -6,13 +6,17 @@ which fail with an error code, so Python sees a clean ``OSError`` and C code a
 ``-1``:
 
 * no new processes or programs: ``fork``, ``vfork``, ``clone`` without
-  ``CLONE_THREAD``, ``clone3`` (``ENOSYS``: the C library then falls back to
-  ``clone``), ``execve``, ``execveat``; no leaving the process group
+  ``CLONE_THREAD`` (or without ``CLONE_FILES``: a thread with a file table of
+  its own would hide its open files from the disk quota), ``clone3``
+  (``ENOSYS``: the C library then falls back to ``clone``), ``execve``, ``execveat``; no leaving the process group
   (``setsid``, ``setpgid``);
 * no sockets (``socket``, ``socketpair``);
 * no signals to another process: ``kill`` and ``tgkill`` only to this process,
   ``tkill``, ``rt_sigqueueinfo``, ``rt_tgsigqueueinfo``, ``pidfd_send_signal``
   refused; ``prctl(PR_SET_PDEATHSIG)`` refused (a job dies with its parent);
+* ``prctl(PR_SET_DUMPABLE)``: the job's dumpable flag stays as hardening left it
+  (dumpable behind Landlock), so a server that is not root can always list the
+  job's open files for the disk quota (:mod:`playground.sandbox.quota`);
 * nothing that inspects or reaches into other processes: ``ptrace``,
   ``process_vm_readv``/``writev``, ``kcmp``, ``pidfd_open``, ``pidfd_getfd``;
 * nothing that goes around the filter or the kernel's other walls (Docker's
@@ -45,7 +49,9 @@ from dataclasses import dataclass
 from typing import Any
 
 _CLONE_THREAD = 0x00010000
+_CLONE_FILES = 0x00000400
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
 _TIOCSTI = 0x5412
 _PERSONALITY_QUERY = 0xFFFFFFFF
 
@@ -199,6 +205,8 @@ def build(own_pid: int) -> Any:
                 refuse.add_rule(eperm, _X86_64_NUMBERS[name])  # the filter holds only the native architecture
     refuse.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")  # glibc then uses clone, whose flags we can see
     refuse.add_rule(eperm, "clone", sc.Arg(0, sc.MASKED_EQ, _CLONE_THREAD, 0))
+    # A thread with a file table of its own would hold files the disk quota cannot see in /proc/<pid>/fd.
+    refuse.add_rule(eperm, "clone", sc.Arg(0, sc.MASKED_EQ, _CLONE_FILES, 0))
     refuse.add_rule(sc.ERRNO(errno.EACCES), "socket")
     refuse.add_rule(sc.ERRNO(errno.EACCES), "socketpair")
     # kill and tgkill: only this process (anything smaller or larger, negative groups included, is refused).
@@ -206,6 +214,7 @@ def build(own_pid: int) -> Any:
         refuse.add_rule(eperm, name, sc.Arg(0, sc.LT, own_pid))
         refuse.add_rule(eperm, name, sc.Arg(0, sc.GT, own_pid))
     refuse.add_rule(eperm, "prctl", sc.Arg(0, sc.EQ, _PR_SET_PDEATHSIG))
+    refuse.add_rule(eperm, "prctl", sc.Arg(0, sc.EQ, _PR_SET_DUMPABLE))  # set in harden(), before this loads
     refuse.add_rule(eperm, "personality", sc.Arg(0, sc.NE, _PERSONALITY_QUERY))
     refuse.add_rule(eperm, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, _TIOCSTI))
     return refuse
