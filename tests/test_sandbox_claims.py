@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -99,6 +100,27 @@ def test_the_filter_alone_refuses_each_denied_call_that_root_could_make() -> Non
     assert report["query"] == "returned", "personality's read-only query form stays allowed"
     probed = set(seccomp_probe.CALLS) - seccomp_probe.OTHER_RULES
     assert set(seccomp_filter.DENIED) == probed | set(seccomp_probe.NOT_CALLED), "probe every denied call"
+
+
+@pytest.mark.skipif(not (X86_64 and seccomp_filter.available()), reason="no seccomp with libseccomp here")
+def test_every_call_number_newer_than_the_filters_table_answers_enosys() -> None:
+    """A call a future kernel adds cannot go around a filter that allows what it does not name: the
+    filter's own program (libseccomp's pseudo-code of it) answers ENOSYS for every number after the
+    newest it knows, and the calls it names by number keep their EPERM."""
+    with tempfile.TemporaryFile() as pfc:
+        seccomp_filter.build(os.getpid()).export_pfc(pfc)
+        pfc.seek(0)
+        lines = pfc.read().decode().splitlines()
+    actions: dict[int, str] = {}
+    for line, following in itertools.pairwise(lines):
+        if line.strip().startswith("if ($syscall == "):
+            actions[int(line.split("==")[1].strip(" )"))] = following.strip()
+    newest_named = max(seccomp_filter._X86_64_NUMBERS.values())
+    assert seccomp_filter.FUTURE_CALLS.start == newest_named + 1, "no gap after the newest call named by number"
+    assert len(seccomp_filter.FUTURE_CALLS) >= 40
+    wrong = {n: actions.get(n) for n in seccomp_filter.FUTURE_CALLS if actions.get(n) != "action ERRNO(38);"}
+    assert not wrong, f"future call numbers not answered ENOSYS: {wrong}"
+    assert actions[newest_named] == "action ERRNO(1);"
 
 
 # A process of the server's user holding no capability, as a sandbox job is: which ``/proc/<pid>/environ`` it reads.
