@@ -9,12 +9,12 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
 from playground.checks import CheckResult
 from playground.store.config import database_url, describe
-from playground.store.db import NameTaken, Store, alembic_config, make_engine, open_store
-from playground.store.models import Base
+from playground.store.db import KEPT_CHECK_RUNS, MatrixCell, NameTaken, Store, alembic_config, make_engine, open_store
+from playground.store.models import Base, CheckOutcome, CheckRun
 from playground.store.work import MAX_CODE_CHARS, ExerciseWork, StoredCheck, TooLarge, Work, clean_settings
 
 TABLES = {"learners", "exercise_code", "hint_positions", "check_runs", "check_outcomes", "run_settings"}
@@ -106,6 +106,55 @@ def test_stored_code_is_size_bounded(store: Store) -> None:
     store.record_checks(learner.id, "replay_buffer", "small = True\n", "f", [result("len", False, long_message)])
     [kept] = store.load_work(learner.id).exercises["replay_buffer"].checks or []
     assert len(kept.message) < 5_000
+
+
+def kept_runs(store: Store, learner_id: int, exercise: str) -> list[str]:
+    """The code of each kept Check of the learner's ``exercise``, oldest first."""
+    with store.engine.connect() as connection:
+        return list(
+            connection.scalars(
+                select(CheckRun.code)
+                .where(CheckRun.learner_id == learner_id, CheckRun.exercise == exercise)
+                .order_by(CheckRun.id)
+            )
+        )
+
+
+def test_the_check_history_keeps_the_newest_runs_and_the_one_that_solved_it(store: Store) -> None:
+    ada = store.signed_in("ada@example.org", "Ada").id
+    bob = store.signed_in("bob@example.org", "Bob").id
+    extra = 7
+    store.record_checks(ada, "q_network", "solved\n", "s", [result("shapes", True), result("no_relu", True)])
+    for i in range(KEPT_CHECK_RUNS + extra):  # Ada breaks it again and presses Check in a loop; so does Bob
+        failing = [result("shapes", True), result("no_relu", False, f"relu {i}")]
+        store.record_checks(ada, "q_network", f"ada {i}\n", f"a{i}", failing)
+        store.record_checks(bob, "q_network", f"bob {i}\n", f"b{i}", failing)
+    store.record_checks(bob, "replay_buffer", "rb\n", "rb", [result("len", False)])
+
+    newest = [f"bob {i}\n" for i in range(extra, KEPT_CHECK_RUNS + extra)]
+    assert kept_runs(store, bob, "q_network") == newest  # the latest N, in order
+    assert kept_runs(store, ada, "q_network") == ["solved\n", *[c.replace("bob", "ada") for c in newest]]
+    assert kept_runs(store, bob, "replay_buffer") == ["rb\n"]  # per exercise: the other is untouched
+    with store.engine.connect() as connection:  # no outcome of a forgotten run is left behind
+        runs = connection.scalar(select(func.count()).select_from(CheckRun))
+        outcomes = connection.scalar(select(func.count(func.distinct(CheckOutcome.run_id))))
+    assert runs == outcomes == 2 * KEPT_CHECK_RUNS + 2
+
+    # The teacher page reads what is kept: latest Check, "solved" still backed by its code, learners counted once.
+    rows = {row.learner.name: row for row in store.class_matrix()}
+    assert rows["Ada"].cells["q_network"] == MatrixCell(1, 2, solved=True, runs=KEPT_CHECK_RUNS + 1)
+    assert rows["Bob"].cells["q_network"] == MatrixCell(1, 2, solved=False, runs=KEPT_CHECK_RUNS)
+    top = store.failing_checks()[0]
+    assert (top.exercise, top.check, top.learners) == ("q_network", "no_relu", 2)
+    last = KEPT_CHECK_RUNS + extra - 1
+    assert (top.message, top.message_learners) == (f"relu {last}", 2)
+    assert store.latest_code(bob, "q_network") == f"bob {last}\n"
+    assert store.load_work(bob).exercises["q_network"].checked == f"b{last}"
+
+    # A learner's export has everything kept, with each run's outcomes.
+    exported = store.export(bob)["check_runs"]
+    assert [run["code"] for run in exported] == [*newest, "rb\n"]
+    assert exported[-2]["outcomes"][1]["message"] == f"relu {last}"
 
 
 def test_class_code_learners_need_their_personal_key(store: Store) -> None:
