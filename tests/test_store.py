@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import threading
 from collections.abc import Iterator
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier as BarrierType
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, inspect, select, text
 
 from playground.checks import CheckResult
 from playground.store.config import database_url, describe
@@ -67,6 +75,44 @@ def test_upgrading_again_keeps_the_data_and_downgrading_removes_the_tables(store
     assert not TABLES & set(inspect(again.engine).get_table_names())
     again.close()
     open_store(store_url).close()  # and back up, for the fixture's teardown
+
+
+def _replica(url: str, both_there: BarrierType, outcome: Queue[str]) -> None:
+    """One app replica's start, in its own process: open (and so upgrade) the store at ``url``."""
+    upgrade = command.upgrade
+
+    def upgrade_together(config: Config, revision: str, **kwargs: Any) -> None:
+        # Unserialised, both replicas get here and go on together. Serialised, the first waits here
+        # in vain (the second waits for the lock) until the barrier gives up, and the second passes later.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_there.wait(timeout=2)
+        upgrade(config, revision, **kwargs)
+
+    command.upgrade = upgrade_together  # this process's own copy of the module
+    try:
+        open_store(url).close()
+        outcome.put("started")
+    except Exception as error:  # noqa: BLE001 - the test reports it
+        outcome.put(repr(error))
+
+
+def test_two_replicas_upgrading_a_fresh_database_at_once_both_start(store_url: str) -> None:
+    """compose.yaml runs two app replicas on one PostgreSQL; each upgrades the schema as it starts."""
+    processes = multiprocessing.get_context("fork")
+    both_there = processes.Barrier(2)
+    outcome: Queue[str] = processes.Queue()
+    replicas = [processes.Process(target=_replica, args=(store_url, both_there, outcome)) for _ in range(2)]
+    for replica in replicas:
+        replica.start()
+    for replica in replicas:
+        replica.join(timeout=60)
+    assert sorted(outcome.get(timeout=5) for _ in replicas) == ["started", "started"]
+    store = open_store(store_url)
+    with store.engine.connect() as connection:
+        versions = list(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    assert versions == [ScriptDirectory.from_config(alembic_config()).get_current_head()]
+    assert set(inspect(store.engine).get_table_names()) >= TABLES
+    store.close()
 
 
 def test_a_learners_work_comes_back(store: Store) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, and_, case, create_engine, delete, event, func, select
+from sqlalchemy import Engine, and_, case, create_engine, delete, event, func, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +56,8 @@ from playground.store.work import (
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SETTINGS_NAME = "widgets"  # the one settings row per learner: the kept widget values
+# The PostgreSQL advisory lock that serialises schema upgrades (any fixed 64-bit key; these bytes spell "dqn_migr").
+MIGRATION_LOCK = 0x6471_6E5F_6D69_6772
 KEPT_CHECK_RUNS = 20  # the newest Checks kept per learner and exercise (and the newest that solved it)
 
 
@@ -70,9 +72,23 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a no-op when it is there already)."""
+    """Bring the schema to the newest migration (a no-op when it is there already).
+
+    Several servers may start at once on one database (compose.yaml runs two replicas): each upgrade
+    runs in one transaction that first takes a lock, so the second waits for the first to commit and
+    then finds the schema at the newest migration. On PostgreSQL the lock is the advisory lock
+    :data:`MIGRATION_LOCK`, taken with ``pg_advisory_xact_lock`` on the connection that migrates (held
+    until that transaction commits or rolls back, so a failed upgrade cannot leave it held). On SQLite
+    it is the database file's write lock: ``BEGIN IMMEDIATE`` (pysqlite would otherwise run the
+    ``CREATE TABLE`` statements outside any transaction, and two servers would both create the tables); the other
+    server waits for it for up to the connection's ``busy_timeout``. Other databases migrate unlocked.
+    """
     config = alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        elif connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
