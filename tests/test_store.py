@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier as BarrierType
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic import command
@@ -81,12 +80,12 @@ def _replica(url: str, both_there: BarrierType, outcome: Queue[str]) -> None:
     """One app replica's start, in its own process: open (and so upgrade) the store at ``url``."""
     upgrade = command.upgrade
 
-    def upgrade_together(config: Config, revision: str, **kwargs: Any) -> None:
+    def upgrade_together(config: Config, revision: str, sql: bool = False, tag: str | None = None) -> None:
         # Unserialised, both replicas get here and go on together. Serialised, the first waits here
         # in vain (the second waits for the lock) until the barrier gives up, and the second passes later.
         with contextlib.suppress(threading.BrokenBarrierError):
             both_there.wait(timeout=2)
-        upgrade(config, revision, **kwargs)
+        upgrade(config, revision, sql, tag)
 
     command.upgrade = upgrade_together  # this process's own copy of the module
     try:
