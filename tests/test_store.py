@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
 from playground.checks import CheckResult
+from playground.core.data_location import URL_ENV, database_paths, sqlite_file
 from playground.store.config import database_url, describe
 from playground.store.db import KEPT_CHECK_RUNS, MatrixCell, NameTaken, Store, alembic_config, make_engine, open_store
 from playground.store.models import Base, CheckOutcome, CheckRun
@@ -285,6 +286,12 @@ def test_the_database_url_comes_from_the_environment_then_secrets_then_sqlite(tm
     assert database_url({}, {"XDG_DATA_HOME": str(tmp_path)}).database == str(
         tmp_path / "dqn-playground" / "playground.sqlite3"
     )
+    # What the sandbox refuses to jobs: the data directory, and an SQLite file a URL names (never a server's).
+    elsewhere = tmp_path / "elsewhere" / "class.db"
+    assert database_paths({**env, URL_ENV: f"sqlite+pysqlite:///{elsewhere}?timeout=5"}) == [tmp_path, elsewhere]
+    assert database_paths({**env, URL_ENV: "postgresql://u:secret@db.example.org/class"}) == [tmp_path]
+    assert database_paths({**env, URL_ENV: "sqlite://"}) == database_paths({**env, URL_ENV: "sqlite:///:memory:"})
+    assert sqlite_file("sqlite:///relative.db") == Path("relative.db").absolute()
 
 
 def test_work_from_a_browser_is_cleaned() -> None:
