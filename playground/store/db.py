@@ -58,6 +58,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SETTINGS_NAME = "widgets"  # the one settings row per learner: the kept widget values
 # The PostgreSQL advisory lock that serialises schema upgrades (any fixed 64-bit key; these bytes spell "dqn_migr").
 MIGRATION_LOCK = 0x6471_6E5F_6D69_6772
+BUSY_TIMEOUT_MS = 5_000  # SQLite: how long a write waits for another connection's
+MIGRATION_WAIT_MS = 120_000  # SQLite: how long a starting server waits for another one's schema upgrade
 KEPT_CHECK_RUNS = 20  # the newest Checks kept per learner and exercise (and the newest that solved it)
 
 
@@ -79,18 +81,28 @@ def upgrade(engine: Engine) -> None:
     then finds the schema at the newest migration. On PostgreSQL the lock is the advisory lock
     :data:`MIGRATION_LOCK`, taken with ``pg_advisory_xact_lock`` on the connection that migrates (held
     until that transaction commits or rolls back, so a failed upgrade cannot leave it held). On SQLite
-    it is the database file's write lock: ``BEGIN IMMEDIATE`` (pysqlite would otherwise run the
-    ``CREATE TABLE`` statements outside any transaction, and two servers would both create the tables); the other
-    server waits for it for up to the connection's ``busy_timeout``. Other databases migrate unlocked.
+    it is the database file's write lock, ``BEGIN IMMEDIATE`` (pysqlite would otherwise run the
+    ``CREATE TABLE`` statements outside any transaction, and two servers would both create the tables),
+    which the other server waits for up to :data:`MIGRATION_WAIT_MS`. Other databases migrate unlocked.
     """
     config = alembic_config()
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        elif connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={MIGRATION_WAIT_MS}")
+            connection.commit()  # ends the (empty) transaction the pragma began
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                elif sqlite:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                connection.commit()
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -99,7 +111,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers (the teacher page) do not block the writer
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
 
