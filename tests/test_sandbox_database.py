@@ -9,6 +9,8 @@ submission through the self-test checks of ``sandbox_selftest``, like ``test_san
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -138,3 +140,38 @@ def test_a_job_never_sees_the_database_url(learner: Path, database: Path) -> Non
         assert url not in seen, seen
     assert f"{DATA_DIR_ENV}=" not in second, second
     assert third == "ran"
+
+
+HOOK_IN_A_DATA_DIRECTORY_ABOVE_THE_JOB = """
+import sys
+from pathlib import Path
+from playground.sandbox.hardening import install_audit_hook
+from playground.sandbox.protocol import Limits
+
+data = Path(sys.argv[1])
+scratch = data / "playground-job-1"
+scratch.mkdir()
+install_audit_hook(str(scratch), Limits(), [str(data), str(data / "playground.sqlite3")])
+(scratch / "notes.txt").write_text("mine")
+print("own file:", (scratch / "notes.txt").read_text())
+try:
+    open(data / "playground.sqlite3", "rb")
+except PermissionError as refused:
+    print("database:", refused)
+"""
+
+
+def test_a_data_directory_that_holds_the_jobs_scratch_still_refuses_only_the_database(tmp_path: Path) -> None:
+    """``PLAYGROUND_DATA_DIR=/tmp``: refusing the folder would refuse the job its own files; the file is refused."""
+    (tmp_path / DB_FILE).write_bytes(b"SQLite format 3\0")
+    done = subprocess.run(
+        [sys.executable, "-c", HOOK_IN_A_DATA_DIRECTORY_ABOVE_THE_JOB, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "own file: mine" in done.stdout
+    assert REFUSED in done.stdout, done.stdout

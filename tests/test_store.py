@@ -288,8 +288,9 @@ def test_the_database_url_comes_from_the_environment_then_secrets_then_sqlite(tm
     )
     # What the sandbox refuses to jobs: the data directory, and an SQLite file a URL names (never a server's).
     elsewhere = tmp_path / "elsewhere" / "class.db"
-    assert database_paths({**env, URL_ENV: f"sqlite+pysqlite:///{elsewhere}?timeout=5"}) == [tmp_path, elsewhere]
-    assert database_paths({**env, URL_ENV: "postgresql://u:secret@db.example.org/class"}) == [tmp_path]
+    default = [tmp_path, tmp_path / "playground.sqlite3"]
+    assert database_paths({**env, URL_ENV: f"sqlite+pysqlite:///{elsewhere}?timeout=5"}) == [*default, elsewhere]
+    assert database_paths({**env, URL_ENV: "postgresql://u:secret@db.example.org/class"}) == default
     assert database_paths({**env, URL_ENV: "sqlite://"}) == database_paths({**env, URL_ENV: "sqlite:///:memory:"})
     assert sqlite_file("sqlite:///relative.db") == Path("relative.db").absolute()
 

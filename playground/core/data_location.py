@@ -44,10 +44,10 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def database_paths(env: Mapping[str, str] | None = None) -> list[Path]:
-    """Every path of the class database the environment names: the data directory, and the SQLite file
-    of ``$PLAYGROUND_DATABASE_URL`` when it names one (wherever it is)."""
+    """Every path of the class database the environment names: the data directory and its SQLite file,
+    and the SQLite file of ``$PLAYGROUND_DATABASE_URL`` when it names one (wherever it is)."""
     environ = os.environ if env is None else env
-    paths = [data_dir(environ)]
+    paths = [data_dir(environ), data_dir(environ) / DB_FILE]
     named = sqlite_file(environ.get(URL_ENV, ""))
     if named is not None:
         paths.append(named)

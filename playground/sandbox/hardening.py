@@ -410,7 +410,6 @@ def install_audit_hook(scratch: str, limits: Limits, database: Sequence[str] = (
     root = os.path.realpath(scratch)
     own_pid = os.getpid()
     secrets_dir = os.path.realpath(PROJECT_ROOT / ".streamlit")
-    database_paths = tuple(os.path.realpath(path) for path in database)
     written: set[str] = set()
     allowed_devices = {"/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/shm"}
     realpath = os.path.realpath
@@ -428,6 +427,14 @@ def install_audit_hook(scratch: str, limits: Limits, database: Sequence[str] = (
 
     def inside(path: str, base: str) -> bool:
         return path == base or path.startswith(base.rstrip("/") + "/")
+
+    # Never a folder that holds the job's own scratch directory or the app (a data directory of /tmp
+    # would refuse the job everything): the database's file is in the list by name as well.
+    database_paths = tuple(
+        real
+        for real in (os.path.realpath(path) for path in database)
+        if not inside(root, real) and not inside(os.path.realpath(PROJECT_ROOT), real)
+    )
 
     def check_write(path: Any) -> None:
         resolved = resolve(path)
