@@ -3,6 +3,7 @@ the teacher page shows the class (matrix, CSV, failing checks, code), and nobody
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from apptest_support import APP, click
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from test_editor import RELU_ON_OUTPUT, SOLUTION_Q, type_code
 
@@ -20,7 +22,6 @@ from playground.store.config import DATA_DIR_ENV, URL_ENV
 from playground.store.db import Store, open_store
 from playground.ui import persistence
 from playground.ui.session import CHECKS_KEY, CODE_KEY, LEARNER_KEY
-from playground.ui.teacher import matrix_frame
 
 TEACHER = "teacher@school.example"
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "id"}
@@ -74,7 +75,28 @@ def page_titles(at: AppTest) -> list[str]:
     return [t.value for t in at.title]
 
 
-def test_three_learners_and_the_teacher_page(db: Store) -> None:
+@pytest.fixture
+def media(monkeypatch: pytest.MonkeyPatch) -> list[MemoryMediaFileStorage]:
+    """The media storages AppTest gives each run (where a download button's bytes are kept), newest last."""
+    made: list[MemoryMediaFileStorage] = []
+
+    class Recorded(MemoryMediaFileStorage):
+        def __init__(self, media_endpoint: str) -> None:
+            super().__init__(media_endpoint)
+            made.append(self)
+
+    monkeypatch.setattr("streamlit.testing.v1.app_test.MemoryMediaFileStorage", Recorded)
+    return made
+
+
+def downloaded(at: AppTest, label: str, media: list[MemoryMediaFileStorage]) -> bytes:
+    """The bytes the browser gets from the download button ``label`` of the last run."""
+    [button] = [b for b in at.get("download_button") if b.proto.label == label]
+    url: str = button.proto.url
+    return media[-1].get_file(url.rsplit("/", 1)[-1]).content
+
+
+def test_three_learners_and_the_teacher_page(db: Store, media: list[MemoryMediaFileStorage]) -> None:
     ada = signed_in("ada@school.example", "Ada")
     check_q_network(ada, SOLUTION_Q)
     bob = join("Bob")
@@ -105,10 +127,10 @@ def test_three_learners_and_the_teacher_page(db: Store) -> None:
     total = len(checks_for("q_network"))
     assert list(matrix["q_network"]) == [f"{total}/{total} ✓", f"{total - 1}/{total}", f"{total - 1}/{total}"]
     assert list(matrix["replay_buffer"]) == ["", "", ""]
-    csv = pd.read_csv(io.StringIO(matrix_frame(db.class_matrix()).to_csv(index=False)), keep_default_na=False)
-    assert list(csv["learner"]) == ["Ada", "Bob", "Cy"]
-    assert list(csv["solved"]) == [1, 0, 0]
-    assert list(csv["q_network"]) == list(matrix["q_network"])
+    exported = pd.read_csv(io.BytesIO(downloaded(teacher, "Download the matrix (CSV)", media)), keep_default_na=False)
+    assert list(exported["learner"]) == ["Ada", "Bob", "Cy"]
+    assert list(exported["solved"]) == [1, 0, 0]
+    assert list(exported["q_network"]) == list(matrix["q_network"])
     failing = teacher.dataframe[1].value
     assert failing.iloc[0]["check"] == NO_ACTIVATION
     assert failing.iloc[0]["learners failing it"] == 2
@@ -117,6 +139,36 @@ def test_three_learners_and_the_teacher_page(db: Store) -> None:
     click(teacher, "Show the code")
     [shown] = [block.value for block in teacher.code]
     assert shown.strip() == RELU_ON_OUTPUT.strip()  # Bob's code, with his bug
+
+
+HOSTILE_NAMES = ['=HYPERLINK("http://x.example/","a")', "+1+1", "-2+3", "@SUM(1,2)"]
+
+
+def test_the_teachers_csv_holds_no_formula_whatever_learners_call_themselves(
+    db: Store, media: list[MemoryMediaFileStorage]
+) -> None:
+    for name in HOSTILE_NAMES:
+        learner, _ = db.join(name)
+        db.record_checks(learner.id, "q_network", "x = 1\n", "f", [])
+    db.signed_in("tab@school.example", "\t=1+1")  # a name from the identity provider is taken as given
+    db.signed_in("cr@school.example", "\r=1+1")
+    db.signed_in("eve@school.example", "Eve\r=1+1")  # a line break inside a cell must not start a new row
+    teacher = signed_in(TEACHER, "Teacher")
+    teacher.switch_page("pages/7_teacher.py").run()
+    assert not teacher.exception, [e.value for e in teacher.exception]
+    on_page = set(teacher.dataframe[0].value["learner"])
+    assert set(HOSTILE_NAMES) <= on_page  # the page shows the names as they are
+
+    data = downloaded(teacher, "Download the matrix (CSV)", media).decode("utf-8")
+    header, *records = list(csv.reader(io.StringIO(data, newline="")))  # as a spreadsheet splits it
+    rows = [dict(zip(header, record, strict=True)) for record in records]
+    assert {row["learner"] for row in rows} == {"'" + name for name in [*HOSTILE_NAMES, "\t=1+1", "\r=1+1"]} | {
+        "Eve\r=1+1"
+    }
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for record in records for cell in record)
+    assert {row["q_network"] for row in rows} == {"0/0", ""}  # other text as it was
+    assert [row["solved"] for row in rows] == ["0"] * len(rows)  # numbers are not quoted
+    assert "'0" not in data
 
 
 def test_a_learners_work_comes_back_in_a_new_session(db: Store) -> None:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import threading
 from collections.abc import Iterator
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier as BarrierType
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, inspect, select, text
 
 from playground.checks import CheckResult
+from playground.core.data_location import URL_ENV, database_paths, sqlite_file
 from playground.store.config import database_url, describe
-from playground.store.db import NameTaken, Store, alembic_config, make_engine, open_store
-from playground.store.models import Base
+from playground.store.db import KEPT_CHECK_RUNS, MatrixCell, NameTaken, Store, alembic_config, make_engine, open_store
+from playground.store.models import Base, CheckOutcome, CheckRun
 from playground.store.work import MAX_CODE_CHARS, ExerciseWork, StoredCheck, TooLarge, Work, clean_settings
 
 TABLES = {"learners", "exercise_code", "hint_positions", "check_runs", "check_outcomes", "run_settings"}
@@ -69,6 +77,44 @@ def test_upgrading_again_keeps_the_data_and_downgrading_removes_the_tables(store
     open_store(store_url).close()  # and back up, for the fixture's teardown
 
 
+def _replica(url: str, both_there: BarrierType, outcome: Queue[str]) -> None:
+    """One app replica's start, in its own process: open (and so upgrade) the store at ``url``."""
+    upgrade = command.upgrade
+
+    def upgrade_together(config: Config, revision: str, sql: bool = False, tag: str | None = None) -> None:
+        # Unserialised, both replicas get here and go on together. Serialised, the first waits here
+        # in vain (the second waits for the lock) until the barrier gives up, and the second passes later.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_there.wait(timeout=2)
+        upgrade(config, revision, sql, tag)
+
+    command.upgrade = upgrade_together  # this process's own copy of the module
+    try:
+        open_store(url).close()
+        outcome.put("started")
+    except Exception as error:  # noqa: BLE001 - the test reports it
+        outcome.put(repr(error))
+
+
+def test_two_replicas_upgrading_a_fresh_database_at_once_both_start(store_url: str) -> None:
+    """compose.yaml runs two app replicas on one PostgreSQL; each upgrades the schema as it starts."""
+    processes = multiprocessing.get_context("fork")
+    both_there = processes.Barrier(2)
+    outcome: Queue[str] = processes.Queue()
+    replicas = [processes.Process(target=_replica, args=(store_url, both_there, outcome)) for _ in range(2)]
+    for replica in replicas:
+        replica.start()
+    for replica in replicas:
+        replica.join(timeout=60)
+    assert sorted(outcome.get(timeout=5) for _ in replicas) == ["started", "started"]
+    store = open_store(store_url)
+    with store.engine.connect() as connection:
+        versions = list(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    assert versions == [ScriptDirectory.from_config(alembic_config()).get_current_head()]
+    assert set(inspect(store.engine).get_table_names()) >= TABLES
+    store.close()
+
+
 def test_a_learners_work_comes_back(store: Store) -> None:
     learner = store.signed_in("Ada@Example.org", "Ada Lovelace")
     assert store.signed_in("ada@example.org", "Ada").id == learner.id  # the e-mail is the identity
@@ -106,6 +152,55 @@ def test_stored_code_is_size_bounded(store: Store) -> None:
     store.record_checks(learner.id, "replay_buffer", "small = True\n", "f", [result("len", False, long_message)])
     [kept] = store.load_work(learner.id).exercises["replay_buffer"].checks or []
     assert len(kept.message) < 5_000
+
+
+def kept_runs(store: Store, learner_id: int, exercise: str) -> list[str]:
+    """The code of each kept Check of the learner's ``exercise``, oldest first."""
+    with store.engine.connect() as connection:
+        return list(
+            connection.scalars(
+                select(CheckRun.code)
+                .where(CheckRun.learner_id == learner_id, CheckRun.exercise == exercise)
+                .order_by(CheckRun.id)
+            )
+        )
+
+
+def test_the_check_history_keeps_the_newest_runs_and_the_one_that_solved_it(store: Store) -> None:
+    ada = store.signed_in("ada@example.org", "Ada").id
+    bob = store.signed_in("bob@example.org", "Bob").id
+    extra = 7
+    store.record_checks(ada, "q_network", "solved\n", "s", [result("shapes", True), result("no_relu", True)])
+    for i in range(KEPT_CHECK_RUNS + extra):  # Ada breaks it again and presses Check in a loop; so does Bob
+        failing = [result("shapes", True), result("no_relu", False, f"relu {i}")]
+        store.record_checks(ada, "q_network", f"ada {i}\n", f"a{i}", failing)
+        store.record_checks(bob, "q_network", f"bob {i}\n", f"b{i}", failing)
+    store.record_checks(bob, "replay_buffer", "rb\n", "rb", [result("len", False)])
+
+    newest = [f"bob {i}\n" for i in range(extra, KEPT_CHECK_RUNS + extra)]
+    assert kept_runs(store, bob, "q_network") == newest  # the latest N, in order
+    assert kept_runs(store, ada, "q_network") == ["solved\n", *[c.replace("bob", "ada") for c in newest]]
+    assert kept_runs(store, bob, "replay_buffer") == ["rb\n"]  # per exercise: the other is untouched
+    with store.engine.connect() as connection:  # no outcome of a forgotten run is left behind
+        runs = connection.scalar(select(func.count()).select_from(CheckRun))
+        outcomes = connection.scalar(select(func.count(func.distinct(CheckOutcome.run_id))))
+    assert runs == outcomes == 2 * KEPT_CHECK_RUNS + 2
+
+    # The teacher page reads what is kept: latest Check, "solved" still backed by its code, learners counted once.
+    rows = {row.learner.name: row for row in store.class_matrix()}
+    assert rows["Ada"].cells["q_network"] == MatrixCell(1, 2, solved=True, runs=KEPT_CHECK_RUNS + 1)
+    assert rows["Bob"].cells["q_network"] == MatrixCell(1, 2, solved=False, runs=KEPT_CHECK_RUNS)
+    top = store.failing_checks()[0]
+    assert (top.exercise, top.check, top.learners) == ("q_network", "no_relu", 2)
+    last = KEPT_CHECK_RUNS + extra - 1
+    assert (top.message, top.message_learners) == (f"relu {last}", 2)
+    assert store.latest_code(bob, "q_network") == f"bob {last}\n"
+    assert store.load_work(bob).exercises["q_network"].checked == f"b{last}"
+
+    # A learner's export has everything kept, with each run's outcomes.
+    exported = store.export(bob)["check_runs"]
+    assert [run["code"] for run in exported] == [*newest, "rb\n"]
+    assert exported[-2]["outcomes"][1]["message"] == f"relu {last}"
 
 
 def test_class_code_learners_need_their_personal_key(store: Store) -> None:
@@ -191,6 +286,13 @@ def test_the_database_url_comes_from_the_environment_then_secrets_then_sqlite(tm
     assert database_url({}, {"XDG_DATA_HOME": str(tmp_path)}).database == str(
         tmp_path / "dqn-playground" / "playground.sqlite3"
     )
+    # What the sandbox refuses to jobs: the data directory, and an SQLite file a URL names (never a server's).
+    elsewhere = tmp_path / "elsewhere" / "class.db"
+    default = [tmp_path, tmp_path / "playground.sqlite3"]
+    assert database_paths({**env, URL_ENV: f"sqlite+pysqlite:///{elsewhere}?timeout=5"}) == [*default, elsewhere]
+    assert database_paths({**env, URL_ENV: "postgresql://u:secret@db.example.org/class"}) == default
+    assert database_paths({**env, URL_ENV: "sqlite://"}) == database_paths({**env, URL_ENV: "sqlite:///:memory:"})
+    assert sqlite_file("sqlite:///relative.db") == Path("relative.db").absolute()
 
 
 def test_work_from_a_browser_is_cleaned() -> None:

@@ -35,8 +35,9 @@ import threading
 import time
 from typing import Any
 
+from playground.core.data_location import database_paths
 from playground.core.facts import PROJECT_ROOT
-from playground.sandbox.hardening import JOB_SETTINGS
+from playground.sandbox.hardening import DATABASE_PATHS_ENV, JOB_SETTINGS
 
 SOCKET_FD_ENV = "PLAYGROUND_FORKSERVER_FD"
 PARENT_PID_ENV = "PLAYGROUND_FORKSERVER_PARENT"
@@ -291,12 +292,15 @@ def zygote_environment() -> dict[str, str]:
 
     Children inherit it (``/proc/<pid>/environ`` shows it), and then clear
     ``os.environ`` for the learner's code (:func:`playground.sandbox.hardening.enter_scratch`).
+    It names the class database's paths (never its URL: that may hold a password), so that every job
+    refuses them (:data:`playground.sandbox.hardening.DATABASE_PATHS_ENV`).
     """
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "VIRTUAL_ENV", "MPLCONFIGDIR", "XDG_CACHE_HOME")
     env = {key: os.environ[key] for key in keep if key in os.environ}
     env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env.update(JOB_SETTINGS)
     env["PYTHONUNBUFFERED"] = "1"
+    env[DATABASE_PATHS_ENV] = os.pathsep.join(str(path) for path in database_paths())
     if WARM_ENV in os.environ:
         env[WARM_ENV] = os.environ[WARM_ENV]
     return env

@@ -22,9 +22,12 @@ and before the learner's module is imported. It
   x32) kills the job;
 * installs an audit hook that refuses, with a message in the learner's words,
   what seccomp cannot see by path: writing files outside the scratch
-  directory, reading other processes' ``/proc`` entries or the app's
-  ``.streamlit`` secrets, and that refuses the same process, socket and
-  signal operations at the Python level (so the message names them).
+  directory, reading other processes' ``/proc`` entries, the app's
+  ``.streamlit`` secrets or the class database (the data directory and an
+  SQLite file the server's ``PLAYGROUND_DATABASE_URL`` names, handed down in
+  :data:`DATABASE_PATHS_ENV`; opened by ``open`` or by ``sqlite3``), and that
+  refuses the same process, socket and signal operations at the Python level
+  (so the message names them).
 
 What this does not stop is written down in ``docs/SANDBOX.md``.
 """
@@ -40,6 +43,7 @@ import resource
 import signal
 import sys
 import types
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.machinery import ModuleSpec
@@ -373,12 +377,36 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 _PROC_PID = re.compile(r"^/proc/(\d+)(/|$)")
 
 
+# The class database's paths on this machine (:func:`playground.core.data_location.database_paths`), joined
+# by ``os.pathsep``: the fork server's environment carries them down (:func:`forkserver.zygote_environment`)
+# and :func:`harden` reads them before it replaces the environment. Landlock refuses them from C already
+# where they are outside its read roots (the defaults are); the audit hook refuses them by name.
+DATABASE_PATHS_ENV = "PLAYGROUND_SANDBOX_DATABASE_PATHS"
+
+
+def database_paths_from_environment() -> list[str]:
+    return [os.path.realpath(path) for path in os.environ.get(DATABASE_PATHS_ENV, "").split(os.pathsep) if path]
+
+
+def sqlite_path(database: Any) -> Any:
+    """The file ``sqlite3.connect`` opens for ``database``: a path, or the path of a ``file:`` URI."""
+    if isinstance(database, bytes):
+        database = os.fsdecode(database)
+    if not isinstance(database, str) or not database.startswith("file:"):
+        return database
+    path = urllib.parse.unquote(database[len("file:") :].split("?", 1)[0].split("#", 1)[0])
+    if path.startswith("//"):  # file://host/path: the host is empty or localhost
+        path = "/" + path[2:].partition("/")[2]
+    return path
+
+
 class SandboxViolation(PermissionError):
     """Raised by the audit hook: learner code tried something the sandbox does not allow."""
 
 
-def install_audit_hook(scratch: str, limits: Limits) -> None:
-    """Refuse writes outside ``scratch`` and process, network and signal operations (see the module doc)."""
+def install_audit_hook(scratch: str, limits: Limits, database: Sequence[str] = ()) -> None:
+    """Refuse writes outside ``scratch``, reads of ``.streamlit`` and ``database`` (the class database's
+    directory and file), and process, network and signal operations (see the module doc)."""
     root = os.path.realpath(scratch)
     own_pid = os.getpid()
     secrets_dir = os.path.realpath(PROJECT_ROOT / ".streamlit")
@@ -399,6 +427,14 @@ def install_audit_hook(scratch: str, limits: Limits) -> None:
 
     def inside(path: str, base: str) -> bool:
         return path == base or path.startswith(base.rstrip("/") + "/")
+
+    # Never a folder that holds the job's own scratch directory or the app (a data directory of /tmp
+    # would refuse the job everything): the database's file is in the list by name as well.
+    database_paths = tuple(
+        real
+        for real in (os.path.realpath(path) for path in database)
+        if not inside(root, real) and not inside(os.path.realpath(PROJECT_ROOT), real)
+    )
 
     def check_write(path: Any) -> None:
         resolved = resolve(path)
@@ -421,6 +457,9 @@ def install_audit_hook(scratch: str, limits: Limits) -> None:
             raise SandboxViolation(f"{NO_READ} other processes' information ({resolved})")
         if inside(resolved, secrets_dir):
             raise SandboxViolation(f"{NO_READ} the app's settings and secrets ({resolved})")
+        for path in database_paths:  # a directory and what is in it; a file and its -wal, -shm, -journal
+            if inside(resolved, path) or resolved.startswith(path + "-"):
+                raise SandboxViolation(f"{NO_READ} the class database ({resolved})")
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event == "open":
@@ -432,6 +471,8 @@ def install_audit_hook(scratch: str, limits: Limits) -> None:
                 check_write(path)
             else:
                 check_read(path)
+        elif event == "sqlite3.connect":  # sqlite3 opens its file in C, past the "open" event
+            check_read(sqlite_path(args[0] if args else None))
         elif event in _PROCESS_EVENTS:
             raise SandboxViolation(f"{NO_PROCESSES} ({event})")
         elif event in _NETWORK_EVENTS:
@@ -467,6 +508,7 @@ def harden(
     (``sched_setaffinity`` for the CPU pin). With ``strict``, raises
     :class:`SandboxUnavailable` when a layer is missing.
     """
+    database = database_paths_from_environment()  # before the environment is replaced
     enter_scratch(scratch, extra_env)
     apply_limits(limits)
     pinned = pin_to_cpu(cpu)
@@ -485,5 +527,5 @@ def harden(
             f"{STRICT_ENV}=strict and this server lacks part of the sandbox ({'; '.join(layers.missing())}), "
             "so it does not run learner code. `python -m playground.sandbox --self-test` says what holds here."
         )
-    install_audit_hook(scratch, limits)
+    install_audit_hook(scratch, limits, database)
     return layers

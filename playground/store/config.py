@@ -5,9 +5,10 @@ In order, the first that is set wins:
 1. the environment variable ``PLAYGROUND_DATABASE_URL`` (any SQLAlchemy URL);
 2. ``[connections.sql] url = "..."`` in ``.streamlit/secrets.toml``, the section Streamlit's own
    ``st.connection("sql")`` reads (on Community Cloud: the app's secrets);
-3. SQLite in the data directory: ``$PLAYGROUND_DATA_DIR``, else ``$XDG_DATA_HOME/dqn-playground``,
-   else ``~/.local/share/dqn-playground``. That is outside the app's directory, so a deployment that
-   replaces the app's files keeps the data; and outside every sandbox job's scratch directory.
+3. SQLite in the data directory (:func:`playground.core.data_location.data_dir`):
+   ``$PLAYGROUND_DATA_DIR``, else ``$XDG_DATA_HOME/dqn-playground``, else ``~/.local/share/dqn-playground``.
+   That is outside the app's directory, so a deployment that replaces the app's files keeps the data;
+   and outside every sandbox job's scratch directory.
 
 A ``postgresql://`` URL is taken to mean psycopg 3 (``postgresql+psycopg://``), the driver the app pins.
 """
@@ -20,18 +21,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-URL_ENV = "PLAYGROUND_DATABASE_URL"
-DATA_DIR_ENV = "PLAYGROUND_DATA_DIR"
-DB_FILE = "playground.sqlite3"
+from playground.core.data_location import DATA_DIR_ENV, DB_FILE, URL_ENV, data_dir
 
-
-def data_dir(env: Mapping[str, str] | None = None) -> Path:
-    """The directory that holds the default SQLite file (see the module docstring)."""
-    environ = os.environ if env is None else env
-    if environ.get(DATA_DIR_ENV, "").strip():
-        return Path(environ[DATA_DIR_ENV]).expanduser()
-    base = environ.get("XDG_DATA_HOME", "").strip() or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "dqn-playground"
+__all__ = ["DATA_DIR_ENV", "DB_FILE", "URL_ENV", "data_dir", "database_url", "describe", "sqlite_url"]
 
 
 def sqlite_url(path: Path) -> str:

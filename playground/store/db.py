@@ -6,6 +6,11 @@ transaction, so one store serves all of the server's sessions and threads.
 
 What the teacher page reads (:meth:`Store.class_matrix`, :meth:`Store.failing_checks`) comes only from
 ``check_runs``: checks this server ran, in its sandbox, on code it keeps beside the results.
+
+The history of Checks is bounded: of each learner's Checks of one exercise the store keeps the newest
+:data:`KEPT_CHECK_RUNS` and the newest that passed every check (so "solved" stays a Check the server
+holds the code of), and deletes older ones as it records a new one. A learner pressing Check in a loop
+therefore holds at most ``(KEPT_CHECK_RUNS + 1) x 5`` runs of at most ``MAX_CODE_CHARS`` each.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, and_, case, create_engine, delete, event, func, select
+from sqlalchemy import Engine, and_, case, create_engine, delete, event, func, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +56,11 @@ from playground.store.work import (
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SETTINGS_NAME = "widgets"  # the one settings row per learner: the kept widget values
+# The PostgreSQL advisory lock that serialises schema upgrades (any fixed 64-bit key; these bytes spell "dqn_migr").
+MIGRATION_LOCK = 0x6471_6E5F_6D69_6772
+BUSY_TIMEOUT_MS = 5_000  # SQLite: how long a write waits for another connection's
+MIGRATION_WAIT_MS = 120_000  # SQLite: how long a starting server waits for another one's schema upgrade
+KEPT_CHECK_RUNS = 20  # the newest Checks kept per learner and exercise (and the newest that solved it)
 
 
 class NameTaken(ValueError):
@@ -64,11 +74,35 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a no-op when it is there already)."""
+    """Bring the schema to the newest migration (a no-op when it is there already).
+
+    Several servers may start at once on one database (compose.yaml runs two replicas): each upgrade
+    runs in one transaction that first takes a lock, so the second waits for the first to commit and
+    then finds the schema at the newest migration. On PostgreSQL the lock is the advisory lock
+    :data:`MIGRATION_LOCK`, taken with ``pg_advisory_xact_lock`` on the connection that migrates (held
+    until that transaction commits or rolls back, so a failed upgrade cannot leave it held). On SQLite
+    it is the database file's write lock, ``BEGIN IMMEDIATE`` (pysqlite would otherwise run the
+    ``CREATE TABLE`` statements outside any transaction, and two servers would both create the tables),
+    which the other server waits for up to :data:`MIGRATION_WAIT_MS`. Other databases migrate unlocked.
+    """
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={MIGRATION_WAIT_MS}")
+            connection.commit()  # ends the (empty) transaction the pragma began
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                elif sqlite:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                connection.commit()
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -77,7 +111,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers (the teacher page) do not block the writer
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
 
@@ -126,7 +160,7 @@ class MatrixCell:
     passed: int
     total: int
     solved: bool
-    runs: int
+    runs: int  # the Checks kept (at most KEPT_CHECK_RUNS, and the one that solved it)
 
 
 @dataclass(frozen=True)
@@ -237,7 +271,10 @@ class Store:
                     row.shown = count
 
     def record_checks(self, learner_id: int, exercise: str, code: str, fingerprint: str, results: Iterable[Any]) -> int:
-        """Keep a Check the server just ran on ``code``: its outcomes (``CheckResult``s) in order; returns its id."""
+        """Keep a Check the server just ran on ``code``: its outcomes (``CheckResult``s) in order; returns its id.
+
+        Older Checks of the exercise past :data:`KEPT_CHECK_RUNS` go in the same transaction.
+        """
         _known(exercise)
         check_code_size(code)
         outcomes = [StoredCheck.from_result(result) for result in results]
@@ -263,6 +300,7 @@ class Store:
                 session.add(ExerciseCode(learner_id=learner_id, exercise=exercise, code=code, updated_at=now))
             elif code_row.code != code:
                 code_row.code, code_row.updated_at = code, now
+            self._forget_old_runs(session, learner_id, exercise)
             return run.id
 
     def save_settings(self, learner_id: int, settings: Mapping[str, JsonValue]) -> None:
@@ -404,6 +442,25 @@ class Store:
         return list(session.scalars(select(CheckRun).where(CheckRun.id.in_(newest))))
 
     @staticmethod
+    def _forget_old_runs(session: Session, learner_id: int, exercise: str) -> None:
+        """Delete the learner's older Checks of ``exercise``: all but the newest kept and the newest solving one."""
+        runs = session.execute(
+            select(CheckRun.id, CheckRun.passed, CheckRun.total)
+            .where(CheckRun.learner_id == learner_id, CheckRun.exercise == exercise)
+            .order_by(CheckRun.id.desc())
+        ).all()
+        if len(runs) <= KEPT_CHECK_RUNS:
+            return
+        kept = {run.id for run in runs[:KEPT_CHECK_RUNS]}
+        solving = next((run.id for run in runs if run.total > 0 and run.passed == run.total), None)
+        if solving is not None:
+            kept.add(solving)
+        old = [run.id for run in runs if run.id not in kept]
+        if old:
+            session.execute(delete(CheckOutcome).where(CheckOutcome.run_id.in_(old)))
+            session.execute(delete(CheckRun).where(CheckRun.id.in_(old)))
+
+    @staticmethod
     def _outcomes(session: Session, run_id: int) -> list[StoredCheck]:
         rows = session.scalars(
             select(CheckOutcome).where(CheckOutcome.run_id == run_id).order_by(CheckOutcome.position)
@@ -417,6 +474,7 @@ def _known(exercise: str) -> None:
 
 
 __all__ = [
+    "KEPT_CHECK_RUNS",
     "ExerciseWork",
     "FailingCheck",
     "LearnerInfo",

@@ -8,8 +8,10 @@ classes must match it, and ``tests/test_store.py`` compares the two.
   for a class-code learner, the hash of their personal key.
 * ``exercise_code``: the newest code of each learner in each exercise's editor.
 * ``hint_positions``: how many hints of each function a learner has seen.
-* ``check_runs`` and ``check_outcomes``: every Check of a learner's code the server ran, with the
-  code it ran on and each check's status and message. Nothing here comes from the browser.
+* ``check_runs`` and ``check_outcomes``: the Checks of a learner's code the server ran, with the
+  code it ran on and each check's status and message (the newest ``KEPT_CHECK_RUNS`` per learner and
+  exercise, and the newest that passed them all: :mod:`playground.store.db`). Nothing here comes from
+  the browser.
 * ``run_settings``: the settings of the learner's last runs (widget values as JSON).
 """
 

@@ -5,6 +5,10 @@ anyone else who reaches the page file (a deep link) is refused before anything i
 matrix of learners x exercises (the latest Check's checks passed, whether any Check passed them all,
 last activity) with a CSV export, the checks that fail for the most learners with their most common
 message, and each learner's latest code on request.
+
+The CSV is opened in spreadsheets, and its text comes from learners (a class-code learner picks their
+own name): :func:`csv_export` makes every text cell that a spreadsheet would read as a formula plain
+text (OWASP's rule for CSV injection), so a learner called ``=HYPERLINK(...)`` is a name, not a link.
 """
 
 from __future__ import annotations
@@ -17,6 +21,29 @@ import streamlit as st
 from playground.core.facts import EXERCISE_TITLES, EXERCISES
 from playground.store.db import FailingCheck, MatrixRow
 from playground.ui import persistence
+
+# A cell starting with one of these is a formula (or starts one) in Excel, LibreOffice and Google Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: object) -> object:
+    """``value``, with a single quote in front when it is text a spreadsheet would run as a formula.
+
+    Numbers stay numbers: only ``str`` cells are changed.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_export(frame: pd.DataFrame) -> bytes:
+    """``frame`` as UTF-8 CSV for a spreadsheet, every text cell neutralised (:func:`spreadsheet_text`).
+
+    Lines end in CRLF (RFC 4180): the csv writer then quotes every cell that holds a ``\r`` or ``\n``.
+    With ``\n`` alone, Python 3.11's writer leaves a ``\r`` unquoted, and a spreadsheet starts a new
+    row there: the text after it would begin a cell unguarded.
+    """
+    return frame.map(spreadsheet_text).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def matrix_frame(rows: Sequence[MatrixRow]) -> pd.DataFrame:
@@ -79,7 +106,7 @@ def teacher_page() -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
     st.download_button(
         "Download the matrix (CSV)",
-        data=frame.to_csv(index=False).encode("utf-8"),
+        data=csv_export(frame),
         file_name="dqn-playground-class.csv",
         mime="text/csv",
         icon=":material/download:",
