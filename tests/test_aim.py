@@ -284,6 +284,31 @@ def test_a_plot_bug_of_exercise_5_is_blamed_on_plot_learning_curves(monkeypatch:
     assert_aimed("network_sizes", experiment_module(plot=plot_by_episode), "plot_learning_curves")
 
 
+def test_a_zero_padded_start_window_is_told_as_such_not_as_smoothing_across_seeds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Learner study 4: each run smoothed on its own with ``np.convolve(...)[:len(run)]`` (a full window padded
+    with zeros at the start) was told to stop smoothing across the boundary between two seeds' runs."""
+    from test_network_sizes import experiment_module, plot_across_seeds, plot_zero_padded
+
+    from playground.checks import network_sizes as ns_checks
+    from playground.tasks.experiment import WORKERS_ENV
+
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    ns_checks._CACHE.clear()
+    failure = assert_aimed("network_sizes", experiment_module(plot=plot_zero_padded), "plot_learning_curves")
+    assert failure.check == "plot: each run smoothed on its own, from its first episode"
+    assert "padded with zeros" in failure.message
+    assert "pulled toward 0" in failure.message
+    assert "min_periods=1" in failure.message
+    assert "seed 1 returns 100" not in failure.message
+    assert "across" not in failure.message
+    [spec] = [spec for spec in checks_for("network_sizes") if spec.name == failure.check]
+    across = run_check(spec, experiment_module(plot=plot_across_seeds))  # the other cause keeps its message
+    assert "across the boundary" in across.message
+    assert "padded with zeros" not in across.message
+
+
 def test_an_error_raised_in_a_helper_names_that_helper() -> None:
     import solutions.train_dqn as ref
 
