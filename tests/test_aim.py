@@ -222,6 +222,37 @@ def test_an_activation_on_the_q_values_is_blamed_where_it_is_written(output: dic
     assert ("__init__" in failure.message) == (function == "CustomQNetwork.__init__"), failure.message
 
 
+class StudyNoSizesNet(nn.Module):
+    """Learner study 4 (qn_noattr): a correct network that keeps no sizes (exercise 4 needs them)."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__()
+        dims = [state_dim, *hidden_dims, action_dim]
+        for d in dims:
+            if isinstance(d, bool) or not isinstance(d, int) or d <= 0:
+                raise ValueError(f"sizes must be positive integers, got {d!r}")
+        layers: list[nn.Module] = []
+        for i in range(len(dims) - 1):
+            layers.append(nn.Linear(dims[i], dims[i + 1]))
+            if i < len(dims) - 2:
+                layers.append(nn.ReLU())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out: Tensor = self.net(x)
+        return out
+
+
+def test_a_network_without_its_sizes_gets_the_hint_to_keep_them() -> None:
+    """The first hint was the ladder's rung about building the layers, which the learner's network did."""
+    failure, results = first_failure("q_network", q_module_with(StudyNoSizesNet))
+    assert (failure.check, failure.function) == ("keeps its sizes as attributes", "CustomQNetwork.__init__")
+    step = first_hint("q_network", results)
+    assert (step.function, step.check) == ("CustomQNetwork.__init__", "keeps its sizes as attributes")
+    for phrase in ("self.state_dim", "self.action_dim", "self.hidden_dims", "exercise 4 saves them"):
+        assert phrase in step.text
+
+
 def test_an_output_relu_kept_as_its_own_attribute_is_blamed_on_forward() -> None:
     """A module registered in __init__ but applied by forward to the output: forward chose to apply it."""
 

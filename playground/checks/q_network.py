@@ -563,6 +563,12 @@ def _expect_value_error(mod: ModuleType, state_dim: int, action_dim: int, hidden
         "Keep the sizes as attributes ``self.state_dim``, ``self.action_dim`` and ``self.hidden_dims`` (the "
         "widths as a tuple of ints): exercise 4 saves them.",
     ),
+    hint=(
+        "The stub asks you to keep the sizes as attributes self.state_dim, self.action_dim and self.hidden_dims "
+        "(the widths as a tuple of ints): exercise 4 saves them to rebuild the network. Building the layers "
+        "alone is not enough; in __init__ set self.state_dim = state_dim, self.action_dim = action_dim and "
+        "self.hidden_dims = tuple(hidden_dims)."
+    ),
 )
 def keeps_sizes(mod: ModuleType) -> str:
     """state_dim, action_dim and hidden_dims are attributes with the sizes given (exercise 4 saves them)."""
