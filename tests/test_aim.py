@@ -299,9 +299,15 @@ def test_a_push_that_drops_new_transitions_gets_a_hint_about_overwriting_not_sam
     ],
 )
 def test_an_activation_on_the_q_values_is_blamed_where_it_is_written(output: dict[str, Any], function: str) -> None:
-    failure = assert_aimed("q_network", q_module_with(sequential_net(**output)), function)
+    module = q_module_with(sequential_net(**output))
+    failure = assert_aimed("q_network", module, function)
     assert failure.check == "no activation on the Q-values"
     assert ("__init__" in failure.message) == (function == "CustomQNetwork.__init__"), failure.message
+    # Learner study 4 (qn_outrelu, F.relu in forward): the first hint was forward's general rung.
+    step = first_hint("q_network", first_failure("q_network", module)[1])
+    assert (step.function, step.check) == (function, "no activation on the Q-values")
+    assert "no activation on the output" in step.text
+    assert ("last module is the Linear layer to action_dim" in step.text) == (function == "CustomQNetwork.__init__")
 
 
 class StudyNoSizesNet(nn.Module):
@@ -369,6 +375,14 @@ def test_a_len_that_returns_the_capacity_is_the_only_diagnosis() -> None:
 def test_a_load_model_that_never_loads_the_weights_is_blamed_on_load_model() -> None:
     failure = assert_aimed("save_load", _module(_save_sized, _load_without_weights), "load_model")
     assert "load_state_dict" in failure.message
+    # Learner study 4 (sl_noload): the first hint was load_model's general rung; now the cause's.
+    step = first_hint("save_load", first_failure("save_load", _module(_save_sized, _load_without_weights))[1])
+    assert (step.function, step.check, step.cause) == (
+        "load_model",
+        "round trip",
+        "though the file holds the right weights",
+    )
+    assert "load_state_dict with the saved state_dict" in step.text
 
 
 def test_the_checks_that_measure_through_a_round_trip_are_not_run_while_load_model_loads_nothing() -> None:

@@ -279,6 +279,13 @@ def _refusal_problem(mod: ModuleType, path: Path, kind: str) -> str | None:
             "random weights, so its state_dict() is not the trained network's: save q_network.state_dict() itself.",
             function="save_model",
         ),
+        CauseHint(
+            "though the file holds the right weights",
+            "The file holds the trained weights, so load_model must copy them into the network it builds: the "
+            'stub\'s "the saved weights". Build CustomQNetwork from the sizes in the file, then call its '
+            "load_state_dict with the saved state_dict; a network built from the sizes alone keeps fresh random "
+            "weights.",
+        ),
     ),
 )
 def round_trip(mod: ModuleType) -> str:
