@@ -256,8 +256,18 @@ def test_a_cause_hint_may_be_about_another_function_than_the_check_tests() -> No
     assert (step.function, step.check) == ("save_model", "round trip")
     assert "q_network.state_dict()" in step.text
     loading = "the loaded network gives different Q-values, though the file holds the right weights: were they loaded?"
+    failed = CheckResult("save_load", "round trip", False, loading, "failed", "load_model")
+    step = hints.hint_after("save_load", {}, [failed])
+    assert step is not None
+    assert (step.function, step.check, step.cause) == (
+        "load_model",
+        "round trip",
+        "though the file holds the right weights",
+    )
+    # A round-trip failure that names none of its causes (and the check has no hint of its own): the ladder.
+    same = "load_model returned the very network that was saved: it must build a new one"
     step = hints.hint_after(
-        "save_load", {}, [CheckResult("save_load", "round trip", False, loading, "failed", "load_model")]
+        "save_load", {}, [CheckResult("save_load", "round trip", False, same, "failed", "load_model")]
     )
     assert step is not None
     assert (step.function, step.check, step.level) == ("load_model", "", 1)
