@@ -271,3 +271,22 @@ def test_a_cause_hint_may_be_about_another_function_than_the_check_tests() -> No
     )
     assert step is not None
     assert (step.function, step.check, step.level) == ("load_model", "", 1)
+
+
+def test_every_hint_key_fits_the_stores_column() -> None:
+    """Hint positions are stored per key (``hint_positions.function``, a String(200)); a cause adds to the key."""
+    from sqlalchemy import String
+
+    from playground.checks import checks_for
+    from playground.store.models import HintPosition
+
+    column = HintPosition.__table__.c.function.type
+    assert isinstance(column, String)
+    width = column.length
+    assert width == 200
+    for exercise in EXERCISES:
+        for spec in checks_for(exercise):
+            for cause in spec.cause_hints:
+                step = hints.HintStep(exercise, cause.function or spec.tests, 1, 1, cause.text, spec.name, cause.phrase)
+                assert len(step.key) <= width, step.key
+            assert len(hints.CHECK_KEY + spec.name) <= width
