@@ -65,6 +65,7 @@ BUGS: tuple[str, ...] = (
     "aliased_target",  # target_network = q_network: one network under two names, not a copy
     "inline_no_zero_grad",  # the loop updates without gradient_phase (which is right) and never zeroes gradients
     "gym_make",  # the loop builds its env with gym.make(config.env_id), not the stub's make_env
+    "no_done",  # the TD target bootstraps after terminal transitions too: no (1 - done)
 )
 SHAPES: tuple[str, ...] = ("flat", "episodes", "agent")
 HUBERS: tuple[str, ...] = ("torch", "hand")
@@ -99,7 +100,7 @@ def make_loop(bug: str | None = None, *, shape: str = "flat", huber: str = "torc
         bootstrap = q_network if bug == "online_target" else target_network
         with torch.no_grad():
             best = bootstrap(s2.float()).max(1)[0]
-            y = r.float() + gamma * best * (1 - d.float())
+            y = r.float() + gamma * best * (1 if bug == "no_done" else 1 - d.float())
         q = q_network(s.float()).gather(1, a.long().view(-1, 1)).view(-1)
         reduce = torch.sum if bug == "loss_sum" else torch.mean
         if loss == "huber" and bug != "huber_ignored":

@@ -54,8 +54,9 @@ def assert_aimed(exercise: str, module: ModuleType, function: str) -> CheckResul
     step = first_hint(exercise, results)
     assert step.function == function, failure
     spec = next(spec for spec in checks_for(exercise) if spec.name == failure.check)
-    if spec.hint and spec.tests == function:  # the first hint is about the check that failed, not the ladder
-        assert (step.check, step.text) == (failure.check, spec.hint), step
+    own = spec.hint_for(failure.message, function)
+    if own is not None:  # the first hint is about the check that failed (or the cause it names), not the ladder
+        assert (step.check, step.text, step.cause) == (failure.check, *own), step
     return failure
 
 
@@ -168,6 +169,87 @@ def test_a_loop_that_builds_its_env_with_gym_make_is_told_to_use_make_env() -> N
     assert "env = make_env(config.env_id), not gym.make(config.env_id)" in step.text
 
 
+# Learner study 4's td_loss (train_dqn.good.py); its td_online and td_nodone change one line each.
+STUDY_TD_LOSS = """
+def td_loss(q_network, target_network, batch, gamma, loss):
+    states, actions, rewards, next_states, dones = batch[:5]
+    states_t = torch.as_tensor(np.asarray(states), dtype=torch.float32)
+    actions_t = torch.as_tensor(np.asarray(actions), dtype=torch.int64)
+    rewards_t = torch.as_tensor(np.asarray(rewards), dtype=torch.float32)
+    next_states_t = torch.as_tensor(np.asarray(next_states), dtype=torch.float32)
+    dones_t = torch.as_tensor(np.asarray(dones), dtype=torch.float32)
+    q_sa = q_network(states_t).gather(1, actions_t.unsqueeze(1)).squeeze(1)
+    with torch.no_grad():
+        next_q = target_network(next_states_t).max(dim=1).values
+        target = rewards_t + gamma * (1.0 - dones_t) * next_q
+    if loss == "huber":
+        return F.smooth_l1_loss(q_sa, target)
+    if loss == "mse":
+        return F.mse_loss(q_sa, target)
+    raise ValueError(f"unknown loss {loss!r}")
+"""
+STUDY_TD_BUGS: dict[str, tuple[str, str, str]] = {
+    # bug: (the correct line, the learner's line, words of the hint for that cause)
+    "online": (
+        "next_q = target_network(next_states_t)",
+        "next_q = q_network(next_states_t)",
+        "take the next-state values from target_network(next_states), not from q_network",
+    ),
+    "no_done": (
+        "target = rewards_t + gamma * (1.0 - dones_t) * next_q",
+        "target = rewards_t + gamma * next_q",
+        "Multiply the bootstrap term by (1 - dones)",
+    ),
+}
+
+
+def study_td_loss_module(bug: str = "") -> ModuleType:
+    """The reference exercise 3 with study 4's own td_loss, correct or with one of its bugs."""
+    import solutions.train_dqn as ref
+
+    code = STUDY_TD_LOSS
+    if bug:
+        right, wrong, _ = STUDY_TD_BUGS[bug]
+        assert right in code
+        code = code.replace(right, wrong)
+    source = Path(ref.__file__).read_text(encoding="utf-8") + "\nimport numpy as np\nimport torch\n" + code
+    module = ModuleType("exercises.train_dqn")
+    exec(compile(source, "/learner/exercises/train_dqn.py", "exec"), module.__dict__)
+    return module
+
+
+def test_the_learners_td_loss_passes_its_check() -> None:
+    [spec] = [spec for spec in checks_for("train_dqn") if spec.name == "td_loss matches the math"]
+    assert run_check(spec, study_td_loss_module()).passed
+
+
+@pytest.mark.parametrize("bug", sorted(STUDY_TD_BUGS))
+def test_a_td_loss_bug_gets_the_hint_for_its_cause(bug: str) -> None:
+    """Learner study 4: bootstrapping from the online network and a missing (1 - done) got the ladder's first
+    rung, about the TD target in general; the check tells the two causes apart, and so does its hint."""
+    module = study_td_loss_module(bug)
+    failure, results = first_failure("train_dqn", module)
+    assert (failure.check, failure.function) == ("td_loss matches the math", "td_loss")
+    step = first_hint("train_dqn", results)
+    assert (step.function, step.check) == ("td_loss", "td_loss matches the math")
+    assert step.cause
+    assert step.cause in failure.message
+    assert STUDY_TD_BUGS[bug][2] in step.text
+    other = next(words for name, (_, _, words) in STUDY_TD_BUGS.items() if name != bug)
+    assert other not in step.text
+    assert_aimed("train_dqn", module, "td_loss")
+
+
+def test_a_td_loss_cause_without_its_own_hint_gets_the_checks_hint() -> None:
+    """A summed loss: the check's hint, which states the whole target and loss."""
+    failure, results = first_failure("train_dqn", make_loop("loss_sum"))
+    assert "summed over the batch" in failure.message
+    step = first_hint("train_dqn", results)
+    assert (step.check, step.cause) == ("td_loss matches the math", "")
+    for words in ("target_network (not q_network)", "(1 - d_j)", "the mean over the batch"):
+        assert words in step.text
+
+
 def test_a_wrong_td_loss_leaves_the_checks_that_use_it_not_run() -> None:
     module = make_loop("online_target")
     names = ["td_loss matches the math", "gradient_phase: sample, loss, clip, step", "honours the target network"]
@@ -217,9 +299,46 @@ def test_a_push_that_drops_new_transitions_gets_a_hint_about_overwriting_not_sam
     ],
 )
 def test_an_activation_on_the_q_values_is_blamed_where_it_is_written(output: dict[str, Any], function: str) -> None:
-    failure = assert_aimed("q_network", q_module_with(sequential_net(**output)), function)
+    module = q_module_with(sequential_net(**output))
+    failure = assert_aimed("q_network", module, function)
     assert failure.check == "no activation on the Q-values"
     assert ("__init__" in failure.message) == (function == "CustomQNetwork.__init__"), failure.message
+    # Learner study 4 (qn_outrelu, F.relu in forward): the first hint was forward's general rung.
+    step = first_hint("q_network", first_failure("q_network", module)[1])
+    assert (step.function, step.check) == (function, "no activation on the Q-values")
+    assert "no activation on the output" in step.text
+    assert ("last module is the Linear layer to action_dim" in step.text) == (function == "CustomQNetwork.__init__")
+
+
+class StudyNoSizesNet(nn.Module):
+    """Learner study 4 (qn_noattr): a correct network that keeps no sizes (exercise 4 needs them)."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden_dims: Sequence[int]) -> None:
+        super().__init__()
+        dims = [state_dim, *hidden_dims, action_dim]
+        for d in dims:
+            if isinstance(d, bool) or not isinstance(d, int) or d <= 0:
+                raise ValueError(f"sizes must be positive integers, got {d!r}")
+        layers: list[nn.Module] = []
+        for i in range(len(dims) - 1):
+            layers.append(nn.Linear(dims[i], dims[i + 1]))
+            if i < len(dims) - 2:
+                layers.append(nn.ReLU())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out: Tensor = self.net(x)
+        return out
+
+
+def test_a_network_without_its_sizes_gets_the_hint_to_keep_them() -> None:
+    """The first hint was the ladder's rung about building the layers, which the learner's network did."""
+    failure, results = first_failure("q_network", q_module_with(StudyNoSizesNet))
+    assert (failure.check, failure.function) == ("keeps its sizes as attributes", "CustomQNetwork.__init__")
+    step = first_hint("q_network", results)
+    assert (step.function, step.check) == ("CustomQNetwork.__init__", "keeps its sizes as attributes")
+    for phrase in ("self.state_dim", "self.action_dim", "self.hidden_dims", "exercise 4 saves them"):
+        assert phrase in step.text
 
 
 def test_an_output_relu_kept_as_its_own_attribute_is_blamed_on_forward() -> None:
@@ -256,6 +375,14 @@ def test_a_len_that_returns_the_capacity_is_the_only_diagnosis() -> None:
 def test_a_load_model_that_never_loads_the_weights_is_blamed_on_load_model() -> None:
     failure = assert_aimed("save_load", _module(_save_sized, _load_without_weights), "load_model")
     assert "load_state_dict" in failure.message
+    # Learner study 4 (sl_noload): the first hint was load_model's general rung; now the cause's.
+    step = first_hint("save_load", first_failure("save_load", _module(_save_sized, _load_without_weights))[1])
+    assert (step.function, step.check, step.cause) == (
+        "load_model",
+        "round trip",
+        "though the file holds the right weights",
+    )
+    assert "load_state_dict with the saved state_dict" in step.text
 
 
 def test_the_checks_that_measure_through_a_round_trip_are_not_run_while_load_model_loads_nothing() -> None:
@@ -284,6 +411,31 @@ def test_a_plot_bug_of_exercise_5_is_blamed_on_plot_learning_curves(monkeypatch:
     assert_aimed("network_sizes", experiment_module(plot=plot_by_episode), "plot_learning_curves")
 
 
+def test_a_zero_padded_start_window_is_told_as_such_not_as_smoothing_across_seeds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Learner study 4: each run smoothed on its own with ``np.convolve(...)[:len(run)]`` (a full window padded
+    with zeros at the start) was told to stop smoothing across the boundary between two seeds' runs."""
+    from test_network_sizes import experiment_module, plot_across_seeds, plot_zero_padded
+
+    from playground.checks import network_sizes as ns_checks
+    from playground.tasks.experiment import WORKERS_ENV
+
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    ns_checks._CACHE.clear()
+    failure = assert_aimed("network_sizes", experiment_module(plot=plot_zero_padded), "plot_learning_curves")
+    assert failure.check == "plot: each run smoothed on its own, from its first episode"
+    assert "padded with zeros" in failure.message
+    assert "pulled toward 0" in failure.message
+    assert "min_periods=1" in failure.message
+    assert "seed 1 returns 100" not in failure.message
+    assert "across" not in failure.message
+    [spec] = [spec for spec in checks_for("network_sizes") if spec.name == failure.check]
+    across = run_check(spec, experiment_module(plot=plot_across_seeds))  # the other cause keeps its message
+    assert "across the boundary" in across.message
+    assert "padded with zeros" not in across.message
+
+
 def test_an_error_raised_in_a_helper_names_that_helper() -> None:
     import solutions.train_dqn as ref
 
@@ -306,13 +458,20 @@ def test_quoted_errors_are_plain_text() -> None:
 
 
 def test_a_save_model_that_never_saves_the_weights_is_blamed_on_save_model() -> None:
-
+    """Learner study 4 (sl_fresh): the sizes and a new network's weights; the first hint was the ladder's rung
+    about saving the architecture, which the file held."""
     from solutions.q_network import CustomQNetwork
 
-    def save_fresh_weights(q_network: nn.Module, path: str, *, config: object = None) -> None:
-        sizes = {k: getattr(q_network, k) for k in ("state_dim", "action_dim", "hidden_dims")}
-        fresh = type(q_network)(sizes["state_dim"], sizes["action_dim"], sizes["hidden_dims"])
-        torch.save({**sizes, "state_dict": fresh.state_dict()}, path)
+    def save_fresh_weights(q_network: CustomQNetwork, path: str, *, config: object = None) -> None:
+        checkpoint: dict[str, Any] = {
+            "state_dim": int(q_network.state_dim),
+            "action_dim": int(q_network.action_dim),
+            "hidden_dims": [int(h) for h in q_network.hidden_dims],
+            "state_dict": CustomQNetwork(
+                q_network.state_dim, q_network.action_dim, list(q_network.hidden_dims)
+            ).state_dict(),
+        }
+        torch.save(checkpoint, path)
 
     def load_sized(path: str) -> nn.Module:
         checkpoint = torch.load(path, weights_only=True)
@@ -320,8 +479,15 @@ def test_a_save_model_that_never_saves_the_weights_is_blamed_on_save_model() -> 
         network.load_state_dict(checkpoint["state_dict"])
         return network.eval()
 
-    failure = assert_aimed("save_load", _module(save_fresh_weights, load_sized), "save_model")
+    failure, results = first_failure("save_load", _module(save_fresh_weights, load_sized))
+    assert (failure.check, failure.function) == ("round trip", "save_model")
     assert "does not hold the saved network's weights" in failure.message
+    step = first_hint("save_load", results)
+    assert (step.function, step.check) == ("save_model", "round trip")
+    assert "q_network.state_dict()" in step.text
+    assert "fresh random weights" in step.text
+    assert "architecture" not in step.text
+    assert_aimed("save_load", _module(save_fresh_weights, load_sized), "save_model")
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

@@ -213,3 +213,80 @@ def test_the_failing_checks_own_hint_comes_first_then_the_ladder() -> None:
     step = hints.hint_after("replay_buffer", {}, plain)
     assert step is not None
     assert (step.check, step.level) == ("", 1)
+
+
+def test_a_hint_for_the_cause_a_check_names_comes_first_once_then_the_ladder() -> None:
+    check = "td_loss matches the math"
+    online = "returned 3.09; expected 4.82: the next-state value comes from the online network: use target_network"
+    no_done = "returned 5.62; expected 4.82: the terminal flag is ignored: multiply the bootstrap term by (1 - done)"
+    revealed: dict[str, dict[str, int]] = {}
+    steps = []
+    for message in (online, online, no_done):
+        results = [CheckResult("train_dqn", check, False, message, "failed", "td_loss")]
+        step = hints.hint_after("train_dqn", revealed, results)
+        assert step is not None
+        hints.reveal(revealed, step)
+        steps.append((step.check, step.cause, step.level))
+    assert steps == [
+        (check, "the next-state value comes from the online network", 1),
+        ("", "", 1),  # that cause's hint was shown: the ladder of td_loss
+        (check, "the terminal flag is ignored", 1),  # another cause has its own hint
+    ]
+    assert revealed["train_dqn"] == {
+        f"check: {check} / the next-state value comes from the online network": 1,
+        f"check: {check} / the terminal flag is ignored": 1,
+        "td_loss": 1,
+    }
+    shown = hints.shown_hints("train_dqn", revealed)
+    assert [(s.check, s.cause) for s in shown] == [
+        (check, "the next-state value comes from the online network"),
+        (check, "the terminal flag is ignored"),
+        ("", ""),
+    ]
+    assert "target_network(next_states)" in shown[0].text
+
+
+def test_a_cause_hint_may_be_about_another_function_than_the_check_tests() -> None:
+    """The round trip tests load_model; a file without the saved weights is save_model's fault, and its hint."""
+    message = "the loaded network gives different Q-values, and the file does not hold the saved network's weights"
+    step = hints.hint_after(
+        "save_load", {}, [CheckResult("save_load", "round trip", False, message, "failed", "save_model")]
+    )
+    assert step is not None
+    assert (step.function, step.check) == ("save_model", "round trip")
+    assert "q_network.state_dict()" in step.text
+    loading = "the loaded network gives different Q-values, though the file holds the right weights: were they loaded?"
+    failed = CheckResult("save_load", "round trip", False, loading, "failed", "load_model")
+    step = hints.hint_after("save_load", {}, [failed])
+    assert step is not None
+    assert (step.function, step.check, step.cause) == (
+        "load_model",
+        "round trip",
+        "though the file holds the right weights",
+    )
+    # A round-trip failure that names none of its causes (and the check has no hint of its own): the ladder.
+    same = "load_model returned the very network that was saved: it must build a new one"
+    step = hints.hint_after(
+        "save_load", {}, [CheckResult("save_load", "round trip", False, same, "failed", "load_model")]
+    )
+    assert step is not None
+    assert (step.function, step.check, step.level) == ("load_model", "", 1)
+
+
+def test_every_hint_key_fits_the_stores_column() -> None:
+    """Hint positions are stored per key (``hint_positions.function``, a String(200)); a cause adds to the key."""
+    from sqlalchemy import String
+
+    from playground.checks import checks_for
+    from playground.store.models import HintPosition
+
+    column = HintPosition.__table__.c.function.type
+    assert isinstance(column, String)
+    width = column.length
+    assert width == 200
+    for exercise in EXERCISES:
+        for spec in checks_for(exercise):
+            for cause in spec.cause_hints:
+                step = hints.HintStep(exercise, cause.function or spec.tests, 1, 1, cause.text, spec.name, cause.phrase)
+                assert len(step.key) <= width, step.key
+            assert len(hints.CHECK_KEY + spec.name) <= width

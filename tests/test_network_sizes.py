@@ -546,6 +546,24 @@ def plot_full_windows_only(df: pd.DataFrame, window: int) -> Figure:
     )
 
 
+def plot_zero_padded(df: pd.DataFrame, window: int) -> Figure:
+    """Bug (learner study 4): each run on its own, but a full window padded with zeros at the start."""
+    figure = Figure()
+    ax = figure.add_subplot(1, 1, 1)
+    for name, size_df in df.groupby("size", sort=False):
+        runs = []
+        for _seed, run in size_df.groupby("seed", sort=False):
+            run = run.sort_values("episode")
+            smooth = np.convolve(run["reward"].to_numpy(), np.ones(window) / window)[: len(run)]
+            runs.append((run["timestep"].to_numpy(dtype=float), smooth))
+        grid = np.linspace(min(t[0] for t, _ in runs), max(t[-1] for t, _ in runs), 200)
+        curves = np.array([np.interp(grid, t, y) for t, y in runs])
+        (line,) = ax.plot(grid, curves.mean(axis=0), label=str(name))
+        ax.fill_between(grid, curves.min(axis=0), curves.max(axis=0), color=line.get_color(), alpha=0.2)
+    ax.legend()
+    return figure
+
+
 def plot_on_the_overlap(df: pd.DataFrame, window: int) -> Figure:
     """Correct: the common grid ends where the shortest run of all ends (every seed has data there)."""
     shortest = float(df.groupby(["size", "seed"])["timestep"].max().min())
@@ -572,6 +590,11 @@ def test_a_plot_on_the_grid_where_all_seeds_overlap_passes() -> None:
         (plot_returning_axes, "plot: one line and one band per size", ("Figure",)),
         (plot_across_seeds, "plot: each run smoothed on its own, from its first episode", ("across the boundary",)),
         (plot_full_windows_only, "plot: each run smoothed on its own, from its first episode", ("min_periods=1",)),
+        (
+            plot_zero_padded,
+            "plot: each run smoothed on its own, from its first episode",
+            ("padded with zeros", "pulled toward 0", "min_periods=1"),
+        ),
     ],
 )
 def test_each_plot_bug_fails_a_check_by_name(

@@ -65,6 +65,20 @@ def plain(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class CauseHint:
+    """A check's hint for one cause it diagnoses: shown instead of the check's ``hint`` when it fits.
+
+    It fits a failure whose message contains ``phrase`` (words of the check's own diagnosis of that cause)
+    and that blames ``function`` (the function the check tests when empty: a round trip that finds the file
+    wrong blames ``save_model``, though it tests ``load_model``).
+    """
+
+    phrase: str
+    text: str
+    function: str = ""
+
+
+@dataclass(frozen=True)
 class CheckSpec:
     """One registered check: a name unique within its exercise, a time limit, and what it exercises.
 
@@ -75,6 +89,7 @@ class CheckSpec:
     function opens that function's ladder instead; :func:`playground.checks.hints.hint_after`), before the
     function's ladder. A ``precondition`` check holds what the later checks of its function measure
     through (a separate target network, say): while it fails, their failures are ``not_run``.
+    ``cause_hints`` help with the causes the check tells apart in its message (:class:`CauseHint`).
     """
 
     exercise: str
@@ -86,6 +101,20 @@ class CheckSpec:
     enforces: tuple[str, ...] = ()
     hint: str = ""
     precondition: bool = False
+    cause_hints: tuple[CauseHint, ...] = ()
+
+    def hint_for(self, message: str, function: str) -> tuple[str, str] | None:
+        """(text, cause) of the hint about this check's failure with ``message`` blaming ``function``.
+
+        The first :class:`CauseHint` that fits (``cause`` is its phrase), else the check's ``hint`` (``cause``
+        empty) when the failure blames the function the check tests; ``None`` when neither fits.
+        """
+        for cause in self.cause_hints:
+            if cause.phrase in message and (cause.function or self.tests) == (function or self.tests):
+                return cause.text, cause.phrase
+        if self.hint and (function or self.tests) == self.tests:
+            return self.hint, ""
+        return None
 
 
 @dataclass(frozen=True)
@@ -137,6 +166,7 @@ def check(
     enforces: tuple[str, ...] = (),
     hint: str = "",
     precondition: bool = False,
+    cause_hints: tuple[CauseHint, ...] = (),
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Decorator: register ``func`` as the next check of ``exercise``, about learner function ``tests``.
 
@@ -144,12 +174,12 @@ def check(
     to, word for word. Every check of the exercises names the function it tests and the sentences it
     enforces (``tests/test_aim.py`` holds them to it: :func:`unstated`). ``hint`` helps with this check's
     failure: it is shown first, before the ladder of the function, when the failure blames ``tests``
-    (see :mod:`playground.checks.hints`).
+    (see :mod:`playground.checks.hints`); ``cause_hints`` replace it for the causes they name.
     """
     if exercise not in EXERCISES:
         raise ValueError(f"unknown exercise {exercise!r}")
     known = exercise_functions(exercise)
-    unknown = [f for f in (tests, *uses) if f and f not in known]
+    unknown = [f for f in (tests, *uses, *(cause.function for cause in cause_hints)) if f and f not in known]
     if unknown:
         raise ValueError(f"check {name!r} of {exercise} names unknown function(s): {', '.join(unknown)}")
     if tests in uses:
@@ -159,7 +189,11 @@ def check(
         specs = _REGISTRY.setdefault(exercise, [])
         if any(spec.name == name for spec in specs):
             raise ValueError(f"duplicate check name {name!r} in {exercise}")
-        specs.append(CheckSpec(exercise, name, func, timeout, tests, tuple(uses), tuple(enforces), hint, precondition))
+        specs.append(
+            CheckSpec(
+                exercise, name, func, timeout, tests, tuple(uses), tuple(enforces), hint, precondition, cause_hints
+            )
+        )
         return func
 
     return register

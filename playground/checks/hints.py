@@ -12,7 +12,11 @@ carry its own hint (what it exercises, where such a failure comes from;
 ``hint=`` of :func:`playground.checks.check`), and :func:`hint_after` shows it
 once, before the ladder of the check's function (it counts under the key
 ``"check: <name>"``), but only when the failure blames the function the check
-tests: a failure pinned on another function opens that function's ladder.
+tests: a failure pinned on another function opens that function's ladder. A check
+that tells causes apart in its message may carry a hint per cause
+(``cause_hints=``), shown instead of its own hint when the message names that
+cause; such a hint may be about another function (a round trip that finds the
+file without the saved weights helps with ``save_model``).
 
 Which function a ladder is about: the function of the first failing check (each
 check declares the function it tests, and :mod:`playground.checks.aim` blames
@@ -40,6 +44,7 @@ from playground.core.facts import MANIFEST
 LEVELS: tuple[str, ...] = ("The idea", "The approach", "Near code")
 STATE_ENV = "PLAYGROUND_HINT_STATE"  # overrides where the command line keeps its hint positions
 CHECK_KEY = "check: "  # a check's own hint counts under "check: <its name>" beside the functions' ladders
+CAUSE_SEPARATOR = " / "  # a check's hint about one cause counts under "check: <its name> / <the cause's phrase>"
 
 Revealed = Mapping[str, Mapping[str, int]]  # exercise -> function -> hints seen
 
@@ -64,7 +69,8 @@ class FailedCheck(Protocol):
 class HintStep:
     """One hint: the ``level``-th (from 1) of ``total`` for ``function`` of ``exercise``.
 
-    With ``check`` set it is that check's own hint (level 1 of 1), shown before ``function``'s ladder.
+    With ``check`` set it is that check's own hint (level 1 of 1), shown before ``function``'s ladder;
+    with ``cause`` set too, the check's hint for that cause (:class:`playground.checks.CauseHint`).
     """
 
     exercise: str
@@ -73,11 +79,15 @@ class HintStep:
     total: int
     text: str
     check: str = ""
+    cause: str = ""
 
     @property
     def key(self) -> str:
-        """Where :func:`reveal` counts it: the function, or ``"check: <name>"`` for a check's hint."""
-        return CHECK_KEY + self.check if self.check else self.function
+        """Where :func:`reveal` counts it: the function, ``"check: <name>"`` for a check's hint, and
+        ``"check: <name> / <cause>"`` for its hint about one cause."""
+        if not self.check:
+            return self.function
+        return CHECK_KEY + self.check + (CAUSE_SEPARATOR + self.cause if self.cause else "")
 
     @property
     def label(self) -> str:
@@ -135,20 +145,24 @@ def check_hint(exercise: str, results: Iterable[FailedCheck], revealed: Revealed
 
     A check's hint is about the function it tests: when the failing result blames another function (a
     sampling check that found a ``push`` that drops transitions), there is none, and the ladder of the
-    blamed function opens instead.
+    blamed function opens instead, unless the check has a hint for that cause
+    (:meth:`playground.checks.CheckSpec.hint_for`: a cause named in the message, blaming that function).
     """
     first = next((result for result in results if _standing(result)), None)
     if first is None:
         return None
     spec = next((spec for spec in checks_for(exercise) if spec.name == first.check), None)
-    if spec is None or not spec.hint:
+    if spec is None:
         return None
-    if revealed.get(exercise, {}).get(CHECK_KEY + spec.name, 0) >= 1:
+    own = getattr(first, "function", "") or spec.tests
+    found = spec.hint_for(first.message, own)
+    if found is None:
         return None
-    own = getattr(first, "function", "")
-    if own and own != spec.tests:
-        return None  # the failure blames another function: its hint is about the check's own function, not this bug
-    return HintStep(exercise, spec.tests, 1, 1, spec.hint, check=spec.name)
+    text, cause = found
+    step = HintStep(exercise, own, 1, 1, text, check=spec.name, cause=cause)
+    if revealed.get(exercise, {}).get(step.key, 0) >= 1:
+        return None
+    return step
 
 
 def hint_after(exercise: str, revealed: Revealed, results: Iterable[FailedCheck]) -> HintStep | None:
@@ -179,6 +193,10 @@ def shown_hints(exercise: str, revealed: Revealed) -> list[HintStep]:
     specs = checks_for(exercise) if any(key.startswith(CHECK_KEY) for key in seen) else []
     for function, hints in ladder(exercise).items():
         for spec in specs:
+            for cause in spec.cause_hints:
+                step = HintStep(exercise, function, 1, 1, cause.text, check=spec.name, cause=cause.phrase)
+                if (cause.function or spec.tests) == function and seen.get(step.key, 0) >= 1:
+                    shown.append(step)
             if spec.tests == function and spec.hint and seen.get(CHECK_KEY + spec.name, 0) >= 1:
                 shown.append(HintStep(exercise, function, 1, 1, spec.hint, check=spec.name))
         for level in range(1, min(seen.get(function, 0), len(hints)) + 1):

@@ -638,6 +638,39 @@ def _two_seed_df() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS))
 
 
+def require_start_not_padded(mod: ModuleType) -> None:
+    """Fail when runs that return 100 in every episode are plotted below 100 at their start.
+
+    Told apart from smoothing across seeds (which leaves such runs flat): a full window over the first
+    episodes, padded with zeros (``np.convolve(reward, np.ones(window) / window)[:len(run)]``), pulls the
+    first points toward 0.
+    """
+    window = 10
+    df = _two_seed_df().assign(reward=100.0)
+    figure = draw(mod, df, window)
+    try:
+        x, y = xy(line_for(figure, "A"))
+    finally:
+        close(figure)
+    start = (x >= 10) & (x < 10 * window)
+    if not start.any() or float(np.max(np.abs(y[start] - 100.0))) <= 1.0:
+        return
+    padded = 100.0 * np.minimum(x[start] / 10.0, window) / window  # episode k at env step 10k averages k of 10
+    first = ", ".join(f"{v:.1f}" for v in y[start][:3])
+    if float(np.max(np.abs(y[start] - padded))) <= 1.0:
+        cause = (
+            f"the first points are pulled toward 0 (k / {window} * 100 after k episodes): each averages over a full "
+            f"window of {window} episodes padded with zeros, as np.convolve(...)[:len(run)] does"
+        )
+    else:
+        cause = "the first points are pulled away from 100: the start of each run is smoothed wrongly"
+    raise CheckFailed(
+        f"with window={window}, runs that return 100 in every episode start at {first}, not 100: {cause}. At the "
+        "start of a run average over the episodes there are so far, fewer than window "
+        "(rolling(window, min_periods=1).mean())"
+    )
+
+
 @check(
     "network_sizes",
     "plot: each run smoothed on its own, from its first episode",
@@ -668,6 +701,8 @@ def plot_smooths_each_run(mod: ModuleType) -> str:
     )
     inside = (x >= 10) & (x <= 300)
     worst = float(np.max(np.abs(y[inside] - 50.0))) if inside.any() else math.inf
+    if worst > 1.0:
+        require_start_not_padded(mod)
     require(
         worst <= 1.0,
         f"seed 0 returns 0 and seed 1 returns 100 in every episode, so each run's smoothed curve is flat and their "

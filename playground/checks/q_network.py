@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from playground.checks import CheckFailed, check, require, require_refused
+from playground.checks import CauseHint, CheckFailed, check, require, require_refused
 
 EXERCISE = "q_network"
 SEED = 0
@@ -487,6 +487,20 @@ def _fail_output(message: str, net: nn.Module, x: Tensor) -> CheckFailed:
     timeout=15,
     tests="CustomQNetwork.forward",
     enforces=("no activation on the output, because Q-values are unbounded returns that can be negative.",),
+    hint=(
+        "The stub says: no activation on the output, because Q-values are unbounded returns that can be "
+        "negative. forward returns the last Linear layer's output as it is: no relu, sigmoid, softmax, tanh, abs "
+        "or clamp around it. The ReLUs go only between the hidden layers."
+    ),
+    cause_hints=(
+        CauseHint(
+            "the layers built in __init__ end with",
+            "The stub says: no activation on the output, because Q-values are unbounded returns that can be "
+            "negative. The layers built in __init__ end with an activation after the last Linear layer: add a "
+            "ReLU after each hidden Linear layer only, so that the last module is the Linear layer to action_dim.",
+            function="CustomQNetwork.__init__",
+        ),
+    ),
 )
 def unbounded_output(mod: ModuleType) -> str:
     """Q-values are plain Linear outputs: they can be negative, exceed 1, and are not probabilities."""
@@ -562,6 +576,12 @@ def _expect_value_error(mod: ModuleType, state_dim: int, action_dim: int, hidden
     enforces=(
         "Keep the sizes as attributes ``self.state_dim``, ``self.action_dim`` and ``self.hidden_dims`` (the "
         "widths as a tuple of ints): exercise 4 saves them.",
+    ),
+    hint=(
+        "The stub asks you to keep the sizes as attributes self.state_dim, self.action_dim and self.hidden_dims "
+        "(the widths as a tuple of ints): exercise 4 saves them to rebuild the network. Building the layers "
+        "alone is not enough; in __init__ set self.state_dim = state_dim, self.action_dim = action_dim and "
+        "self.hidden_dims = tuple(hidden_dims)."
     ),
 )
 def keeps_sizes(mod: ModuleType) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from playground.checks import CheckFailed, CheckNotRun, check, require
+from playground.checks import CauseHint, CheckFailed, CheckNotRun, check, require
 from playground.core.config import DQNConfig
 from solutions.q_network import CustomQNetwork as ReferenceNetwork
 
@@ -269,6 +269,23 @@ def _refusal_problem(mod: ModuleType, path: Path, kind: str) -> str | None:
     enforces=(
         "Rebuild the network that :func:`save_model` wrote to ``path``",
         "the saved weights.",
+        "the weights ``q_network.state_dict()``.",
+    ),
+    cause_hints=(
+        CauseHint(
+            "does not hold the saved network's weights",
+            "save_model writes the weights of the network it is given, next to its sizes: the stub's \"the "
+            'weights q_network.state_dict()". A new CustomQNetwork built from those sizes has fresh '
+            "random weights, so its state_dict() is not the trained network's: save q_network.state_dict() itself.",
+            function="save_model",
+        ),
+        CauseHint(
+            "though the file holds the right weights",
+            "The file holds the trained weights, so load_model must copy them into the network it builds: the "
+            'stub\'s "the saved weights". Build CustomQNetwork from the sizes in the file, then call its '
+            "load_state_dict with the saved state_dict; a network built from the sizes alone keeps fresh random "
+            "weights.",
+        ),
     ),
 )
 def round_trip(mod: ModuleType) -> str:

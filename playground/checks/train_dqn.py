@@ -46,7 +46,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 from torch import nn
 
-from playground.checks import CheckFailed, CheckNotRun, check, describe_exception, plain, require
+from playground.checks import CauseHint, CheckFailed, CheckNotRun, check, describe_exception, plain, require
 from playground.core.config import PRESETS, DQNConfig, linear_epsilon
 from playground.core.envs import LINEWORLD_ID, LineWorld, make_env
 from playground.core.monitor import MonitorError, train_monitored
@@ -379,8 +379,31 @@ def greedy_action_argmax(mod: ModuleType) -> str:
     timeout=20,
     tests="td_loss",
     enforces=(
+        "$y_j = r_j + \\\\gamma (1 - d_j) \\\\max_{a'} Q_{\\\\bar\\\\theta}(s'_j, a')$ comes from the *target* network",
+        "is a fixed label: no gradient flows through it.",
         "The loss is the mean over the batch of",
         'the Huber loss (``loss == "huber"``, PyTorch\'s smooth L1) or the squared error (``"mse"``).',
+    ),
+    hint=(
+        "The stub's target is y_j = r_j + gamma (1 - d_j) max_a' Q_target(s'_j, a'): the next-state values come "
+        "from target_network (not q_network), the factor (1 - d_j) drops them after a terminal transition, and y "
+        "is a fixed label (computed under torch.no_grad()). The loss is the mean over the batch of the Huber loss "
+        "or the squared error of Q(s_j, a_j) - y_j, as `loss` says."
+    ),
+    cause_hints=(
+        CauseHint(
+            "the next-state value comes from the online network",
+            "In the stub's y_j = r_j + gamma (1 - d_j) max_a' Q_theta-bar(s'_j, a'), theta-bar are the *target* "
+            "network's weights: take the next-state values from target_network(next_states), not from q_network. "
+            "The online network changes with every gradient step, so a target built from it moves with each "
+            "update; the target network holds it still between target updates.",
+        ),
+        CauseHint(
+            "the terminal flag is ignored",
+            "In the stub's y_j = r_j + gamma (1 - d_j) max_a' Q_target(s'_j, a'), the factor (1 - d_j) is 0 after a "
+            "terminal transition: nothing follows the end of an episode, so y_j = r_j there. Multiply the "
+            "bootstrap term by (1 - dones), with dones as float32 0/1.",
+        ),
     ),
 )
 def td_loss_matches_math(mod: ModuleType) -> str:
