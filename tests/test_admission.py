@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -96,3 +97,49 @@ def test_a_task_waits_for_a_slot_shows_its_place_and_can_be_cancelled(monkeypatc
     assert running.outcome.ok, running.outcome.error
     assert running.outcome.stopped
     assert later.wait().value == ["tick 0", "tick 1"], "the next in line runs once the slot is free"
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_expected_wait_is_what_the_running_jobs_have_left_then_the_jobs_queued_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a Ray node answers when the driver picks where a job starts soonest (``ray_backend.pick_node``)."""
+    clock = Clock()
+    monkeypatch.setattr("playground.sandbox.admission.time", SimpleNamespace(monotonic=clock))
+    training_node, checks_node = Admission(1), Admission(1)
+    assert training_node.expected_wait("short", "checks:q_network") == 0.0, "a free slot: no wait"
+
+    # Each node learns how long its jobs run: a training 60 s, a small Check 0.5 s.
+    first = training_node.request("a", "long")
+    clock.now += 60.0
+    first.release()
+    check = checks_node.request("b", "short", "checks:q_network")
+    clock.now += 0.5
+    check.release()
+
+    training_node.request("c", "long")  # a training holds the one slot
+    running = checks_node.request("d", "short", "checks:q_network")  # a Check holds it, two more wait
+    queued = [checks_node.request(owner, "short", "checks:q_network") for owner in ("e", "f")]
+    assert [t.state for t in (running, *queued)] == ["running", "queued", "queued"]
+    clock.now += 10.0
+    training_wait = training_node.expected_wait("short", "checks:q_network", "g")
+    checks_wait = checks_node.expected_wait("short", "checks:q_network", "g")
+    assert training_wait == pytest.approx(50.0), "60 s expected, 10 s run"
+    # The running Check overran its 0.5 s: it counts a tenth of it (0.05 s); then the two queued ones (0.5 s each).
+    assert checks_wait == pytest.approx(1.05)
+    assert checks_wait < training_wait, "so a small Check goes where three small ones are, not behind the training"
+
+    # A queued training goes after a Check (the short lane first), so it does not delay one; it delays a training.
+    checks_node.request("h", "long")
+    assert checks_node.expected_wait("short", "checks:q_network", "g") == pytest.approx(1.05)
+    # This node never timed a training: the queued one counts the first guess, 30 s.
+    assert checks_node.expected_wait("long", None, "g") == pytest.approx(1.05 + 30.0)

@@ -23,13 +23,22 @@ secret of the same name, which :mod:`playground.ui.startup` passes on).
 from __future__ import annotations
 
 import contextlib
+import heapq
 import os
 import threading
 import time
 from collections.abc import Hashable
 from pathlib import Path
 
-from playground.sandbox.fairness import LONG, Lane, ServedCount, admission_order, short_extra_slots, slot_limit
+from playground.sandbox.fairness import (
+    LONG,
+    SHORT,
+    Lane,
+    ServedCount,
+    admission_order,
+    short_extra_slots,
+    slot_limit,
+)
 
 SLOTS_ENV = "PLAYGROUND_MAX_JOBS"
 # Measured (PSS, see benchmarks/bench_classroom.py): a warm child training the `fast` preset.
@@ -98,6 +107,15 @@ def configured_slots() -> int:
         except ValueError:
             pass
     return default_slots()
+
+
+# How long a job runs before one of its kind (or lane) has been timed here.
+FIRST_GUESS_SECONDS: dict[Lane, float] = {SHORT: 1.0, LONG: 30.0}
+
+
+def _lane_key(lane: Lane) -> str:
+    """The duration key of the jobs of ``lane`` that name no kind (tasks)."""
+    return f"lane:{lane}"
 
 
 class Ticket:
@@ -212,6 +230,35 @@ class Admission:
             self._busy_seen = now
         return min(self.cpus, key=lambda cpu: (held.count(cpu), lately.get(cpu, 0), cpu))
 
+    def _lasts(self, ticket: Ticket) -> float:
+        """How long ``ticket``'s job should run: its kind's recent time, else its lane's, else a first guess."""
+        for key in (ticket.kind, _lane_key(ticket.lane)):
+            if key is not None and self._durations.get(key, 0.0) > 0.0:
+                return self._durations[key]
+        return FIRST_GUESS_SECONDS[ticket.lane]
+
+    def expected_wait(self, lane: Lane = LONG, kind: str | None = None, owner: Hashable | None = None) -> float:
+        """Seconds until a job of ``lane`` and ``kind`` queued now would get a slot here: an estimate from how long
+        jobs of each kind ran lately. The slots free as the running jobs end (what each has left of its expected
+        time); the queued jobs that the admission order puts first take them in turn (list scheduling)."""
+        with self._changed:
+            now = time.monotonic()
+            probe = Ticket(self, owner, lane, kind)
+            limit = slot_limit(
+                lane, self.slots, short_extra_slots(self.slots, self._memory, SERVER_MEMORY_BYTES, JOB_MEMORY_BYTES)
+            )
+            left = sorted(
+                max(self._lasts(t) - (now - (t.admitted_at or now)), 0.1 * self._lasts(t)) for t in self._running
+            )
+            running = len(left)
+            free_at = [0.0] * max(0, limit - running) + left[max(0, running - limit) :]
+            heapq.heapify(free_at)
+            for ticket in admission_order([*self._queue, probe], self._served, now):
+                if ticket is probe:
+                    break
+                heapq.heappush(free_at, heapq.heappop(free_at) + self._lasts(ticket))
+            return free_at[0] if free_at else 0.0
+
     def position(self, ticket: Ticket) -> int | None:
         with self._changed:
             if ticket.state != "queued":
@@ -238,10 +285,11 @@ class Admission:
                     return  # a running job is stopped by its owner, which then releases it
                 self._running.remove(ticket)
                 ticket.state = "done"
-                if ticket.kind is not None and ticket.admitted_at is not None:
+                if ticket.admitted_at is not None:
                     ran = time.monotonic() - ticket.admitted_at
-                    old = self._durations.get(ticket.kind)
-                    self._durations[ticket.kind] = ran if old is None else 0.5 * old + 0.5 * ran
+                    key = ticket.kind if ticket.kind is not None else _lane_key(ticket.lane)
+                    old = self._durations.get(key)
+                    self._durations[key] = ran if old is None else 0.5 * old + 0.5 * ran
             self._admit()
 
     def snapshot(self) -> tuple[int, int]:

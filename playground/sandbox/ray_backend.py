@@ -109,6 +109,12 @@ class SandboxNode:
         """(running, queued) jobs on this node."""
         return admission().snapshot()
 
+    def expected_wait(self, lane: Lane, kind: str | None, owner: Any = None) -> tuple[float, int, int]:
+        """Seconds a job of ``lane`` and ``kind`` queued now would wait here for a slot (an estimate), and
+        (running, queued)."""
+        queue = admission()
+        return (queue.expected_wait(lane, kind, owner), *queue.snapshot())
+
     def control(self, job_id: str, action: str, grace: float = 10.0) -> None:
         """Stop (``action`` "stop", keeping what was learned) or cancel a job of this node."""
         with self._lock:
@@ -288,7 +294,7 @@ class RayTaskHandle:
 
     def _submit(self) -> _Stream | None:
         try:
-            node = self._backend.pick_node(exclude=self._lost)
+            node = self._backend.pick_node(exclude=self._lost, job=self._job)
         except Exception as err:  # noqa: BLE001 - no cluster, no node: the job fails, saying why
             reason = "; ".join(self.restarts) or _describe(err)
             self.outcome = TaskOutcome(
@@ -436,32 +442,41 @@ class RayExecutor:
         with self._lock:
             self._nodes_at = 0.0
 
-    def pick_node(self, exclude: set[str] | frozenset[str] = frozenset()) -> _Node:
-        """The alive node with the least work per CPU (``exclude``: nodes that lost this job already)."""
+    def pick_node(self, exclude: set[str] | frozenset[str] = frozenset(), job: NodeJob | None = None) -> _Node:
+        """The alive node where ``job`` should start soonest (``exclude``: nodes that lost this job already).
+
+        Each node estimates when a job of this lane and kind would get a slot there (its running jobs' expected
+        remaining time, then the queued jobs that go first: :meth:`Admission.expected_wait`); among equal
+        estimates, the least work per CPU. A job is bound to its node when it is sent, so a small Check sent to
+        a node whose slot holds a minute-long training would wait there while another node's Check ends.
+        """
         nodes = [node for node in self.nodes() if node.node_id not in exclude]
         if not nodes:
             self.forget_nodes()
             nodes = [node for node in self.nodes() if node.node_id not in exclude]
-        refs = {node.node_id: node.actor.load.remote() for node in nodes}
+        lane: Lane = job.lane if job is not None else LONG
+        kind = (f"checks:{job.exercise}" if job.kind == "checks" else None) if job is not None else None
+        owner = job.owner if job is not None else None
+        refs = {node.node_id: node.actor.expected_wait.remote(lane, kind, owner) for node in nodes}
         # The first answer may wait for a new node's actor to start; then the others get a moment more
         # (a node that went away and is not yet known to be dead must not hold every job up).
         ready, pending = ray.wait(list(refs.values()), num_returns=1, timeout=NODE_START_SECONDS)
         if pending:
             more, _ = ray.wait(pending, num_returns=len(pending), timeout=LOAD_SECONDS)
             ready += more
-        best: tuple[float, _Node] | None = None
+        best: tuple[tuple[float, float], _Node] | None = None
         for node in nodes:
             ref = refs[node.node_id]
             if ref not in ready:
                 continue
             try:
-                running, queued = ray.get(ref)
+                wait, running, queued = ray.get(ref)
             except ray.exceptions.RayError:
                 self.forget_nodes()
                 continue
-            work = (running + queued) / node.slots
-            if best is None or work < best[0]:
-                best = (work, node)
+            score = (round(wait, 1), (running + queued) / node.slots)
+            if best is None or score < best[0]:
+                best = (score, node)
         if best is None:
             raise NoSandboxNode("the Ray cluster has no alive node with a CPU for sandbox jobs")
         return best[1]
@@ -495,7 +510,7 @@ class RayExecutor:
                 break
             job = NodeJob("checks", owner, SHORT, dict(sources or {}), exercise, impl, remaining)
             try:
-                node = self.pick_node(exclude=tried)
+                node = self.pick_node(exclude=tried, job=job)
             except Exception as err:  # noqa: BLE001 - reported as failed checks below
                 lost.append(_describe(err))
                 break
