@@ -286,6 +286,10 @@ def _call_td_loss(mod: ModuleType, online: nn.Module, target: nn.Module, gamma: 
     return value
 
 
+# The functions a run of the loop calls: its checks report `not_run` while one of these fails its own.
+LOOP_HELPERS = ("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase")
+
+
 @check(
     "train_dqn",
     "seed_everything seeds random, NumPy and torch",
@@ -1059,7 +1063,7 @@ def _shares_parameters(one: nn.Module, other: nn.Module) -> bool:
     timeout=20,
     precondition=True,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=(
         "``env = make_env(config.env_id)`` (from ``playground.core.envs``: the app measures the run through this env);",
     ),
@@ -1095,7 +1099,7 @@ def makes_env_with_make_env(mod: ModuleType) -> str:
     timeout=30,
     precondition=True,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=("then a target network of the same class loaded with its weights",),
     hint=(
         "The target network is a second network: the same class and sizes, loaded with the online weights at "
@@ -1139,7 +1143,7 @@ def separate_target(mod: ModuleType) -> str:
     "result is well formed",
     timeout=60,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=(
         "append its return (the sum of its rewards) to ``result.episode_rewards`` and its length (its number "
         "of steps) to ``result.episode_lengths``",
@@ -1217,7 +1221,7 @@ def result_well_formed(mod: ModuleType) -> str:
     "follows the update schedule",
     timeout=60,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=(
         "``config.train_freq`` $= 0$ and $n >$ ``config.learning_starts``",
         "skip it while the buffer holds fewer than ``config.batch_size`` transitions.",
@@ -1311,7 +1315,7 @@ def update_schedule(mod: ModuleType) -> str:
     "uses the given network and buffer classes",
     timeout=60,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=(
         "``q_network_cls(state_dim, action_dim, list(config.hidden_dims))``",
         "``buffer_cls(config.buffer_size)``",
@@ -1362,7 +1366,7 @@ def _cell(observation: Sequence[float]) -> int:
     "stores each step's transition",
     timeout=30,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=("step; push the transition $(s, a, r, s', d)$",),
     hint=(
         "The buffer gets one transition per env step, (s, a, r, s', d), and s' is exactly the observation "
@@ -1414,7 +1418,7 @@ def stores_each_transition(mod: ModuleType) -> str:
     "learns LineWorld",
     timeout=90,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=("Train a DQN agent on ``config.env_id``",),
 )
 def learns_lineworld(mod: ModuleType) -> str:
@@ -1448,7 +1452,7 @@ def learns_lineworld(mod: ModuleType) -> str:
     "bootstraps through truncation",
     timeout=60,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=("push the transition $(s, a, r, s', d)$ with $d$ = ``terminated`` into the buffer.",),
     hint=(
         "An episode ends in two ways: terminated (the task itself ended: the state after it has no future "
@@ -1533,7 +1537,7 @@ def _frozen_target_run(mod: ModuleType, interval: int) -> NDArray[np.float64]:
     "honours the target network",
     timeout=90,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=(
         "then a target network of the same class loaded with its weights",
         "``config.target_update_interval`` $= 0$: :func:`update_target` with ``config.tau``.",
@@ -1579,7 +1583,7 @@ def honours_target_network(mod: ModuleType) -> str:
     "callback sees episodes and can stop",
     timeout=60,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=(
         "``callback(TrainingProgress(timestep=n, episode_reward=..., episode_length=...))`` and stop the run "
         "at once when it returns ``False``",
@@ -1749,7 +1753,7 @@ def _trace_config(tau: float) -> DQNConfig:
     "the loop uses learning_rate, gamma, loss, max_grad_norm and tau",
     timeout=40,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=(
         ":func:`make_optimizer` ``(..., config.learning_rate)``",
         ":func:`update_target` with ``config.tau``.",
@@ -1895,7 +1899,7 @@ class RightNetwork(_FavouringNetwork):
     "explores on the epsilon schedule",
     timeout=40,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=(
         "= ``linear_epsilon(config, t)``",
         "probability $\\\\epsilon_t$, else :func:`greedy_action`",
@@ -1978,7 +1982,7 @@ def explores_on_schedule(mod: ModuleType) -> str:
     "same seed, same CartPole run",
     timeout=40,
     tests="train_dqn",
-    uses=("seed_everything", "make_optimizer", "greedy_action", "td_loss", "update_target", "gradient_phase"),
+    uses=LOOP_HELPERS,
     enforces=(
         ":func:`seed_everything` ``(config.seed)``",
         "``env.action_space.seed(config.seed)``",
