@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sandbox_selftest
 from test_sandbox_escape import LIBC, needs_landlock
-from test_sandbox_hostile import NAMES, learner, secret_in_server_env  # noqa: F401 - fixtures
+from test_sandbox_hostile import ENVIRONMENT_PROBES, NAMES, learner, secret_in_server_env  # noqa: F401 - fixtures
 
 from playground.sandbox import forkserver
 from playground.sandbox.runner import job_owner, run_checks
@@ -121,20 +121,7 @@ def test_libc_cannot_open_the_class_database(learner: Path, database: Path) -> N
 
 def test_a_job_never_sees_the_database_url(learner: Path, database: Path) -> None:  # noqa: F811
     url = f"sqlite+pysqlite:///{database}"
-    first, second, third = checked(
-        learner,
-        """
-        def first():
-            return repr(sorted(os.environ.items()))
-
-        def second():
-            with open("/proc/self/environ", "rb") as handle:
-                return handle.read().decode(errors="replace").replace("\\0", " ")
-
-        def third():
-            return "ran"
-        """,
-    )
+    first, second, third = checked(learner, ENVIRONMENT_PROBES + 'def third():\n    return "ran"\n')
     for seen in (first, second):
         assert URL_ENV not in seen, seen
         assert url not in seen, seen

@@ -306,18 +306,25 @@ def test_hostile_submission_is_a_clean_failed_check(learner: Path, case: str) ->
     assert other[0].value == ["other 0", "other 1", "other 2"]
 
 
+# Learner code whose first two checks answer with the environment the job sees: os.environ, then the kernel's copy.
+ENVIRONMENT_PROBES = """
+import os
+
+def first():
+    return repr(sorted(os.environ.items()))
+
+def second():
+    with open("/proc/self/environ", "rb") as handle:
+        return handle.read().decode(errors="replace").replace("\\0", " ")
+"""
+
+
 def test_learner_code_sees_a_scrubbed_environment_and_a_fresh_scratch_dir(learner: Path) -> None:
     learner.write_text(
-        textwrap.dedent(
+        ENVIRONMENT_PROBES
+        + textwrap.dedent(
             """
-            import os, tempfile
-
-            def first():
-                return repr(sorted(os.environ.items()))
-
-            def second():
-                with open("/proc/self/environ", "rb") as handle:
-                    return handle.read().decode(errors="replace").replace("\\0", " ")
+            import tempfile
 
             def third():
                 return f"cwd={os.getcwd()} files={os.listdir('.')} tmp={tempfile.gettempdir()}"
